@@ -1,0 +1,1 @@
+"""Launcher and operator command line of the platform."""

@@ -1,0 +1,1 @@
+"""Event contracts of the e-procurement user-management services."""

@@ -1,0 +1,309 @@
+"""Payloads of every event, grouped by topic (DESIGN.md, "Services").
+
+Identifiers are UUIDs; personal national numbers never appear here (R-NF-2).
+A payload's ``partition_key`` is the id of the aggregate whose events must stay
+in order: the user for identity and membership events, the organisation for
+organisation events, the request for request events.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+from pydantic import Field
+
+from eproc_contracts.common import (
+    Address,
+    Language,
+    LocalisedName,
+    ProposedOrganisation,
+    RequestKind,
+    RoleGrant,
+)
+from eproc_contracts.envelope import Payload
+
+# --- identity.user.v1 -------------------------------------------------------
+
+
+class _UserEvent(Payload):
+    user_id: UUID
+
+    def partition_key(self) -> str:
+        return str(self.user_id)
+
+
+class UserRegistered(_UserEvent):
+    """A buyer registered with their eID card (R-REG-1..5)."""
+
+    EVENT_TYPE = "user.registered"
+
+    username: str
+    given_name: str
+    family_name: str
+    email: str
+    language: Language
+    phone: str
+    mobile: str | None = None
+    job_title: str | None = None
+
+
+class UserProfileChanged(_UserEvent):
+    """A profile was edited by its owner or by a Superuser (R-PROF-1, R-SU-1)."""
+
+    EVENT_TYPE = "user.profile-changed"
+
+    given_name: str
+    family_name: str
+    email: str
+    language: Language
+    phone: str
+    mobile: str | None = None
+    job_title: str | None = None
+    changed_by: UUID
+
+
+# --- org.organisation.v1 ----------------------------------------------------
+
+
+class _OrganisationEvent(Payload):
+    organisation_id: UUID
+
+    def partition_key(self) -> str:
+        return str(self.organisation_id)
+
+
+class OrganisationRegistered(_OrganisationEvent):
+    """An organisation joined the directory (R-ORG-3)."""
+
+    EVENT_TYPE = "organisation.registered"
+
+    parent_id: UUID | None
+    names: LocalisedName
+    enterprise_number: str = Field(pattern=r"^[01]\d{9}$")
+    address: Address
+    registered_by: UUID | None = None
+
+
+class OrganisationUpdated(_OrganisationEvent):
+    """A Superuser edited the organisation's data (R-ORG-4)."""
+
+    EVENT_TYPE = "organisation.updated"
+
+    names: LocalisedName
+    address: Address
+    changed_by: UUID
+
+
+# --- org.membership.v1 ------------------------------------------------------
+
+
+class _MembershipEvent(Payload):
+    user_id: UUID
+    organisation_id: UUID
+
+    def partition_key(self) -> str:
+        return str(self.user_id)
+
+
+class MembershipGranted(_MembershipEvent):
+    """The user became a member of the organisation with these roles."""
+
+    EVENT_TYPE = "membership.granted"
+
+    roles: list[RoleGrant]
+    request_id: UUID | None = None
+    granted_by: UUID | None = None
+
+
+class MembershipRolesChanged(_MembershipEvent):
+    """The member's roles in the organisation are now exactly ``roles``."""
+
+    EVENT_TYPE = "membership.roles-changed"
+
+    roles: list[RoleGrant]
+    request_id: UUID | None = None
+    changed_by: UUID | None = None
+
+
+class RevocationReason(StrEnum):
+    LEFT = "left"
+    REMOVED = "removed"
+
+
+class MembershipRevoked(_MembershipEvent):
+    """The user is no longer a member of the organisation."""
+
+    EVENT_TYPE = "membership.revoked"
+
+    reason: RevocationReason
+    request_id: UUID | None = None
+    revoked_by: UUID | None = None
+
+
+class DefaultOrganisationChanged(Payload):
+    """The user's default organisation is now ``organisation_id`` (R-MEM-2).
+
+    ``None`` when the user has no membership left.
+    """
+
+    EVENT_TYPE = "membership.default-changed"
+
+    user_id: UUID
+    organisation_id: UUID | None
+
+    def partition_key(self) -> str:
+        return str(self.user_id)
+
+
+class RefusalReason(StrEnum):
+    LAST_SUPERUSER = "last_superuser"
+    LAST_ROLE_HOLDER = "last_role_holder"
+    LINKED_DOSSIERS = "linked_dossiers"
+    NOT_A_MEMBER = "not_a_member"
+    ALREADY_A_MEMBER = "already_a_member"
+    UNKNOWN_ORGANISATION = "unknown_organisation"
+    UNKNOWN_ROLE = "unknown_role"
+    DUPLICATE_ENTERPRISE_NUMBER = "duplicate_enterprise_number"
+
+
+class MembershipChangeRefused(_MembershipEvent):
+    """Applying an approved request was refused at apply time (R-REQ-8)."""
+
+    EVENT_TYPE = "membership.change-refused"
+
+    request_id: UUID
+    reason: RefusalReason
+    detail: str = ""
+
+
+# --- requests.request.v1 ----------------------------------------------------
+
+
+class _RequestEvent(Payload):
+    request_id: UUID
+    kind: RequestKind
+    requester_id: UUID
+    organisation_id: UUID | None = Field(
+        description="Target organisation; for an organisation registration, its parent (or none)"
+    )
+
+    def partition_key(self) -> str:
+        return str(self.request_id)
+
+
+class RequestSubmitted(_RequestEvent):
+    """A request went to the organisation's Superusers (R-REQ-3, R-REQ-6, R-REQ-7, R-REQ-9)."""
+
+    EVENT_TYPE = "request.submitted"
+
+    roles: list[RoleGrant] = Field(default_factory=list)
+    justification: str = ""
+    proposed_organisation: ProposedOrganisation | None = None
+    submitted_at: datetime
+
+
+class RequestApproved(_RequestEvent):
+    """A Superuser (or, for a top-level registration, an operator) approved."""
+
+    EVENT_TYPE = "request.approved"
+
+    roles: list[RoleGrant] = Field(default_factory=list)
+    proposed_organisation: ProposedOrganisation | None = None
+    decided_by: UUID
+    decided_at: datetime
+
+
+class RequestRejected(_RequestEvent):
+    EVENT_TYPE = "request.rejected"
+
+    decided_by: UUID
+    decided_at: datetime
+    reason: str = ""
+
+
+class RequestWithdrawn(_RequestEvent):
+    EVENT_TYPE = "request.withdrawn"
+
+    withdrawn_at: datetime
+
+
+class RequestCompleted(_RequestEvent):
+    """The approved change was applied by the organisations service."""
+
+    EVENT_TYPE = "request.completed"
+
+    completed_at: datetime
+
+
+class RequestFailed(_RequestEvent):
+    """The approved change could not be applied (R-REQ-8 at apply time)."""
+
+    EVENT_TYPE = "request.failed"
+
+    reason: RefusalReason
+    detail: str = ""
+    failed_at: datetime
+
+
+class RequestReminderDue(_RequestEvent):
+    """The request has waited longer than the reminder delay (R-REQ-14)."""
+
+    EVENT_TYPE = "request.reminder-due"
+
+    waiting_since: datetime
+    reminder_number: int = Field(ge=1)
+
+
+class RequestOrphaned(_RequestEvent):
+    """The target organisation has no Superuser to decide (R-REQ-13)."""
+
+    EVENT_TYPE = "request.orphaned"
+
+
+# --- platform.dossier-link.v1 -----------------------------------------------
+
+
+class _DossierEvent(Payload):
+    application: str
+    dossier_id: str
+    organisation_id: UUID
+    user_id: UUID
+
+    def partition_key(self) -> str:
+        return str(self.user_id)
+
+
+class DossierLinked(_DossierEvent):
+    """A platform application linked the user to one of its dossiers (R-REQ-8)."""
+
+    EVENT_TYPE = "dossier-link.linked"
+
+
+class DossierUnlinked(_DossierEvent):
+    EVENT_TYPE = "dossier-link.unlinked"
+
+
+# --- sso.session.v1 ---------------------------------------------------------
+
+
+class _SessionEvent(Payload):
+    session_id: str
+    user_id: UUID
+
+    def partition_key(self) -> str:
+        return str(self.user_id)
+
+
+class SessionStarted(_SessionEvent):
+    EVENT_TYPE = "session.login"
+
+    acr: str
+    organisation_id: UUID | None = None
+
+
+class SessionEnded(_SessionEvent):
+    EVENT_TYPE = "session.logout"
+
+    reason: str = "logout"

@@ -1,0 +1,107 @@
+"""The app factory every service's ``main.py`` builds on: engine, sessions and
+messaging created in ``lifespan`` (never at import time), health and metrics
+endpoints, and the unit-of-work dependency."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from eproc_runtime.consumer import Handler
+from eproc_runtime.db import create_engine, create_session_factory
+from eproc_runtime.logging import configure_logging
+from eproc_runtime.messaging import Messaging
+from eproc_runtime.migrations import upgrade_async
+from eproc_runtime.outbox import MessagingTables
+from eproc_runtime.settings import ServiceSettings
+
+
+@dataclass
+class ServiceState:
+    """What a running service holds; reachable from a request as ``request.app.state.service``."""
+
+    settings: ServiceSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    messaging: Messaging
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    package: str,
+    tables: MessagingTables,
+    routers: Iterable[APIRouter] = (),
+    handlers: Mapping[str, Handler] | None = None,
+    migrate_on_start: bool = False,
+    title: str | None = None,
+    on_start: Callable[[ServiceState], Any] | None = None,
+) -> FastAPI:
+    """A FastAPI app for one service.
+
+    ``migrate_on_start`` applies the service's Alembic history at start-up
+    (the embedded mode); in the real stack migrations run as their own step.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.service_name, level=settings.log_level, json=settings.log_json)
+        if migrate_on_start:
+            await upgrade_async(package, settings.database_url)
+        engine = create_engine(settings.database_url)
+        sessions = create_session_factory(engine)
+        messaging = Messaging(settings, sessions, tables, handlers=handlers)
+        await messaging.start()
+        state = ServiceState(settings, engine, sessions, messaging)
+        app.state.service = state
+        if on_start is not None:
+            await on_start(state)
+        try:
+            yield
+        finally:
+            await messaging.stop()
+            await engine.dispose()
+
+    app = FastAPI(title=title or settings.service_name, lifespan=lifespan)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request, response: Response) -> dict[str, str]:
+        try:
+            async with request.app.state.service.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            response.status_code = 503
+            return {"status": "unavailable", "database": type(exc).__name__}
+        return {"status": "ready"}
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One unit of work per request: commit on success, roll back on error, then
+    wake the relay so the request's events leave without waiting for a poll."""
+    state: ServiceState = request.app.state.service
+    async with state.sessions() as session, session.begin():
+        yield session
+    if state.messaging.relay is not None:
+        state.messaging.relay.nudge()
+
+
+DbSession = Annotated[AsyncSession, Depends(_session)]

@@ -1,0 +1,141 @@
+"""The outbox relay: publishes committed outbox rows to the bus, at least once.
+
+Several relays of one service may run at once (``FOR UPDATE SKIP LOCKED``):
+each takes the oldest rows nobody else holds. Per-key order is kept by
+leaving alone any key whose older rows another relay is still publishing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Sequence
+from typing import Any
+
+import structlog
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from eproc_runtime.bus.base import Publisher, Record
+from eproc_runtime.db import is_sqlite, unit_of_work
+from eproc_runtime.metrics import RELAY_PUBLISHED
+from eproc_runtime.outbox import MessagingTables
+
+log = structlog.get_logger(__name__)
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        tables: MessagingTables,
+        publisher: Publisher,
+        *,
+        topic_prefix: str = "",
+        batch_size: int = 500,
+        idle_interval: float = 0.05,
+        max_backoff: float = 5.0,
+    ) -> None:
+        self._sessions = sessions
+        self._outbox = tables.outbox
+        self._publisher = publisher
+        self._prefix = topic_prefix
+        self._batch_size = batch_size
+        self._idle_interval = idle_interval
+        self._max_backoff = max_backoff
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    def nudge(self) -> None:
+        """Publish now rather than at the next poll (after a local commit)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of pending events; return how many were published."""
+        outbox = self._outbox
+        async with unit_of_work(self._sessions) as session:
+            rows = (
+                await session.execute(
+                    select(
+                        outbox.c.id,
+                        outbox.c.key,
+                        outbox.c.topic,
+                        outbox.c.payload,
+                        outbox.c.event_type,
+                        outbox.c.event_id,
+                        outbox.c.traceparent,
+                    )
+                    .order_by(outbox.c.id)
+                    .limit(self._batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return 0
+            if not is_sqlite(session):
+                rows = await self._without_keys_held_elsewhere(session, rows)
+                if not rows:
+                    return 0
+            await self._publisher.publish([self._record(row) for row in rows])
+            await session.execute(delete(outbox).where(outbox.c.id.in_([r.id for r in rows])))
+        RELAY_PUBLISHED.inc(len(rows))
+        return len(rows)
+
+    async def _without_keys_held_elsewhere(
+        self, session: AsyncSession, rows: Sequence[Any]
+    ) -> list[Any]:
+        first_id: dict[str, int] = {}
+        for row in rows:
+            first_id.setdefault(row.key, row.id)
+        ours = [row.id for row in rows]
+        older_elsewhere = await session.execute(
+            select(self._outbox.c.key, self._outbox.c.id).where(
+                self._outbox.c.key.in_(list(first_id)),
+                self._outbox.c.id < max(ours),
+                self._outbox.c.id.not_in(ours),
+            )
+        )
+        held = {key for key, row_id in older_elsewhere if row_id < first_id[key]}
+        return [row for row in rows if row.key not in held]
+
+    def _record(self, row: Any) -> Record:
+        headers = [
+            ("event-type", row.event_type.encode()),
+            ("event-id", str(row.event_id).encode()),
+        ]
+        if row.traceparent:
+            headers.append(("traceparent", row.traceparent.encode()))
+        return Record(
+            topic=self._prefix + row.topic,
+            key=row.key,
+            value=row.payload.encode(),
+            headers=tuple(headers),
+        )
+
+    async def run(self) -> None:
+        """Publish until :meth:`stop`; back off while the bus or database is down."""
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                published = await self.publish_pending()
+                failures = 0
+            except Exception as exc:
+                failures += 1
+                delay = min(self._max_backoff, 0.1 * 2**failures) * (0.5 + random.random() / 2)
+                log.warning(
+                    "outbox relay failed; retrying", error=repr(exc), retry_in=round(delay, 2)
+                )
+                await self._sleep(delay)
+                continue
+            if published < self._batch_size:
+                await self._sleep(self._idle_interval)
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        self._wake.clear()

@@ -1,0 +1,136 @@
+"""pytest fixtures for real PostgreSQL, Kafka and SMTP (loaded by the root conftest)."""
+
+from __future__ import annotations
+
+import asyncio
+import mailbox
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from email.message import Message
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from eproc_runtime.testing import infra
+
+CreateDatabase = Callable[[str], Awaitable[str]]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """Superuser URL of the test PostgreSQL server."""
+    yield infra.postgres_url()
+
+
+@pytest.fixture(scope="session")
+async def create_database(postgres_server: str) -> AsyncIterator[CreateDatabase]:
+    """Makes a fresh, empty database (dropped after the session); returns its asyncpg URL."""
+    admin_url = postgres_server.replace("postgresql+asyncpg://", "postgresql://")
+    created: list[str] = []
+
+    async def create(label: str) -> str:
+        name = f"t_{label}_{uuid.uuid4().hex[:10]}".lower()
+        conn = await asyncpg.connect(admin_url)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        created.append(name)
+        base = infra.async_url(admin_url).rsplit("/", 1)[0]
+        return f"{base}/{name}"
+
+    yield create
+    conn = await asyncpg.connect(admin_url)
+    try:
+        for name in created:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> str:
+    return infra.kafka_bootstrap()
+
+
+@pytest.fixture
+def topic_prefix() -> str:
+    """A prefix that gives each test its own topics on the shared broker."""
+    return f"t{uuid.uuid4().hex[:10]}."
+
+
+@dataclass
+class SmtpSink:
+    """A real SMTP server (aiosmtpd in a subprocess) that keeps every mail it receives."""
+
+    host: str
+    port: int
+    maildir: Path
+    process: subprocess.Popen[bytes]
+
+    def messages(self) -> list[Message]:
+        return [m for _, m in mailbox.Maildir(self.maildir, create=False).items()]
+
+    async def wait_for(self, count: int, timeout: float = 20.0) -> list[Message]:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.messages()
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
+            await asyncio.sleep(0.05)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+    def start(self) -> None:
+        self.process = _spawn_smtpd(self.port, self.maildir)
+
+
+def _spawn_smtpd(port: int, maildir: Path) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            f"127.0.0.1:{port}",
+            "-c",
+            "aiosmtpd.handlers.Mailbox",
+            str(maildir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    import socket
+
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return process
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise infra.InfrastructureUnavailable("aiosmtpd did not start")
+
+
+@pytest.fixture
+def smtp_sink(tmp_path: Path) -> Iterator[SmtpSink]:
+    maildir = tmp_path / "maildir"
+    mailbox.Maildir(maildir, create=True)
+    port = infra.free_port()
+    sink = SmtpSink("127.0.0.1", port, maildir, _spawn_smtpd(port, maildir))
+    yield sink
+    if sink.process.poll() is None:
+        sink.stop()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    infra.stop_containers()

@@ -1,0 +1,239 @@
+"""The delivery contract of the messaging runtime, on both buses (R-NOT-2 and
+DESIGN.md "Messaging rules"): state and event commit together, every event is
+applied exactly once and in order per key, poison messages are dead-lettered
+and the consumer goes on, and a consumer group shares the work."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import defaultdict
+from typing import Any
+from uuid import UUID, uuid4
+
+from sqlalchemy import func, select
+
+from eproc_contracts.events import DossierLinked
+from eproc_runtime.consumer import EventConsumer, dead_letter_topic
+from eproc_runtime.db import unit_of_work
+from eproc_runtime.messaging import Messaging
+from eproc_runtime.relay import OutboxRelay
+from eproc_runtime.testing import demo
+
+from .conftest import Backend
+
+
+async def _effects(backend: Backend) -> list[Any]:
+    async with backend.consumer_sessions() as session:
+        return list((await session.execute(select(demo.effect).order_by(demo.effect.c.id))).all())
+
+
+async def _wait_for_effects(backend: Backend, count: int, timeout: float = 60) -> list[Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = await _effects(backend)
+        if len(rows) >= count or time.monotonic() > deadline:
+            return rows
+        await asyncio.sleep(0.05)
+
+
+def _consumer_messaging(backend: Backend, handlers: Any = None) -> Messaging:
+    return Messaging(
+        backend.consumer_settings,
+        backend.consumer_sessions,
+        demo.consumer_tables,
+        handlers=handlers or demo.HANDLERS,
+        relay=False,
+    )
+
+
+async def _pending_outbox(backend: Backend) -> int:
+    async with backend.producer_sessions() as session:
+        return int(
+            await session.scalar(select(func.count()).select_from(demo.producer_tables.outbox)) or 0
+        )
+
+
+async def test_every_event_applied_exactly_once_and_in_order_per_key(backend: Backend) -> None:
+    users = [uuid4() for _ in range(12)]
+    rng = random.Random(7)
+    relays = [
+        Messaging(backend.producer_settings, backend.producer_sessions, demo.producer_tables)
+        for _ in range(2 if backend.relays_can_run_concurrently else 1)
+    ]
+    consumer = _consumer_messaging(backend)
+    for messaging in (*relays, consumer):
+        await messaging.start()
+    try:
+        for _ in range(300):
+            async with unit_of_work(backend.producer_sessions) as session:
+                await demo.increment(session, rng.choice(users))
+        rows = await _wait_for_effects(backend, 300)
+        await asyncio.sleep(0.3)  # anything extra would arrive now
+        rows = await _effects(backend)
+    finally:
+        for messaging in (*relays, consumer):
+            await messaging.stop()
+
+    assert len(rows) == 300
+    assert len({r.event_id for r in rows}) == 300
+    per_user: dict[UUID, list[int]] = defaultdict(list)
+    for row in rows:
+        per_user[row.user_id].append(row.seq)
+    for seqs in per_user.values():
+        assert seqs == list(range(1, len(seqs) + 1)), "events of one key arrived out of order"
+    assert await _pending_outbox(backend) == 0
+
+
+async def test_a_rolled_back_change_publishes_nothing(backend: Backend) -> None:
+    user = uuid4()
+    try:
+        async with unit_of_work(backend.producer_sessions) as session:
+            await demo.increment(session, user, dossier_prefix="ghost")
+            raise RuntimeError("the use case failed after writing")
+    except RuntimeError:
+        pass
+    async with unit_of_work(backend.producer_sessions) as session:
+        await demo.increment(session, user, dossier_prefix="real")
+
+    relay = Messaging(backend.producer_settings, backend.producer_sessions, demo.producer_tables)
+    consumer = _consumer_messaging(backend)
+    await relay.start()
+    await consumer.start()
+    try:
+        rows = await _wait_for_effects(backend, 1)
+        await asyncio.sleep(0.3)
+        rows = await _effects(backend)
+    finally:
+        await relay.stop()
+        await consumer.stop()
+    assert [r.dossier_id for r in rows] == ["real-1"]
+
+
+async def test_a_redelivered_event_is_applied_once(backend: Backend) -> None:
+    user = uuid4()
+    async with unit_of_work(backend.producer_sessions) as session:
+        await demo.increment(session, user)
+    # The relay publishes but dies before deleting the rows: the next relay
+    # publishes the same events again.
+    async with backend.producer_sessions() as session:
+        rows = (await session.execute(select(demo.producer_tables.outbox))).all()
+    publisher = backend.bus.publisher()
+    await publisher.start()
+    relay = OutboxRelay(
+        backend.producer_sessions,
+        demo.producer_tables,
+        publisher,
+        topic_prefix=backend.producer_settings.topic_prefix,
+    )
+    await publisher.publish([relay._record(r) for r in rows])
+    assert await relay.publish_pending() == 1
+    await publisher.stop()
+
+    consumer = _consumer_messaging(backend)
+    await consumer.start()
+    try:
+        await _wait_for_effects(backend, 1)
+        await asyncio.sleep(0.5)
+        effects = await _effects(backend)
+    finally:
+        await consumer.stop()
+    assert len(effects) == 1
+
+
+async def test_a_poison_message_is_dead_lettered_and_the_consumer_goes_on(backend: Backend) -> None:
+    user = uuid4()
+    async with unit_of_work(backend.producer_sessions) as session:
+        await demo.increment(session, user, dossier_prefix="ok")
+        await demo.increment(session, user, dossier_prefix="poison")
+        await demo.increment(session, user, dossier_prefix="ok")
+    # A message that is not even JSON, on the same topic.
+    from eproc_contracts.topics import DOSSIER_LINK
+    from eproc_runtime.bus.base import Record
+
+    prefix = backend.consumer_settings.topic_prefix
+    publisher = backend.bus.publisher()
+    await publisher.start()
+    await publisher.publish(
+        [Record(topic=prefix + DOSSIER_LINK.name, key=str(user), value=b"\x00garbage")]
+    )
+
+    relay = Messaging(backend.producer_settings, backend.producer_sessions, demo.producer_tables)
+    consumer = _consumer_messaging(backend)
+    await relay.start()
+    await consumer.start()
+    dead_letters = backend.bus.subscription(
+        "dlt-reader", [dead_letter_topic("demo-consumer", prefix)]
+    )
+    await dead_letters.start()
+    try:
+        rows = await _wait_for_effects(backend, 2)
+        found: list[Any] = []
+        deadline = time.monotonic() + 30
+        while len(found) < 2 and time.monotonic() < deadline:
+            found.extend(await dead_letters.poll(10, 0.5))
+    finally:
+        await dead_letters.stop()
+        await relay.stop()
+        await consumer.stop()
+        await publisher.stop()
+
+    assert [r.dossier_id for r in rows] == ["ok-1", "ok-3"]
+    assert len(found) == 2
+    errors = sorted(m.header("dlt-error") or "" for m in found)
+    assert any("cannot handle poison-2" in e for e in errors)
+    assert any("not JSON" in e for e in errors)
+    poison = next(m for m in found if "poison" in (m.header("dlt-error") or ""))
+    assert poison.header("dlt-attempts") == "3"
+    assert poison.header("dlt-original-topic") == prefix + DOSSIER_LINK.name
+
+
+async def test_two_members_of_a_group_split_the_partitions(backend: Backend) -> None:
+    users = [uuid4() for _ in range(40)]
+    for user in users:
+        async with unit_of_work(backend.producer_sessions) as session:
+            await demo.increment(session, user)
+            await demo.increment(session, user)
+
+    handled: dict[str, int] = defaultdict(int)
+
+    def counting(name: str) -> Any:
+        async def handler(session: Any, envelope: Any) -> None:
+            handled[name] += 1
+            await demo.record_effect(session, envelope)
+
+        return {DossierLinked.EVENT_TYPE: handler}
+
+    first = _consumer_messaging(backend, counting("first"))
+    second = _consumer_messaging(backend, counting("second"))
+    relay = Messaging(backend.producer_settings, backend.producer_sessions, demo.producer_tables)
+    await first.start()
+    await second.start()
+    try:
+        assert first.consumer and second.consumer
+        assignments = await _wait_for_assignments(first.consumer, second.consumer)
+        await relay.start()
+        rows = await _wait_for_effects(backend, 80)
+        await asyncio.sleep(0.5)
+        rows = await _effects(backend)
+    finally:
+        await relay.stop()
+        await first.stop()
+        await second.stop()
+
+    a, b = assignments
+    assert a and b and not (a & b), f"partitions not split: {a} / {b}"
+    assert len(rows) == 80 and len({r.event_id for r in rows}) == 80
+    assert handled["first"] > 0 and handled["second"] > 0
+    assert handled["first"] + handled["second"] == 80
+
+
+async def _wait_for_assignments(*consumers: EventConsumer) -> list[set[tuple[str, int]]]:
+    deadline = time.monotonic() + 30
+    while True:
+        assignments = [c._subscription.assignment() for c in consumers]  # type: ignore[attr-defined]
+        total = sum(len(a) for a in assignments)
+        if (all(assignments) and total >= 4) or time.monotonic() > deadline:
+            return assignments
+        await asyncio.sleep(0.1)

@@ -1,0 +1,18 @@
+"""App factory of the notifier service."""
+
+from fastapi import FastAPI
+
+from eproc_notifier.models import messaging_tables
+from eproc_notifier.settings import Settings
+from eproc_runtime.app import create_service_app
+
+
+def create_app(settings: Settings | None = None, *, migrate_on_start: bool = False) -> FastAPI:
+    settings = settings or Settings()
+    return create_service_app(
+        settings,
+        package="eproc_notifier",
+        tables=messaging_tables,
+        migrate_on_start=migrate_on_start,
+        title="e-Procurement notifier",
+    )
