@@ -14,6 +14,7 @@ from eproc_runtime.db import create_engine, create_session_factory
 from eproc_runtime.messaging import Bus, _log_brokers
 from eproc_runtime.settings import ServiceSettings
 from eproc_runtime.testing import demo
+from eproc_runtime.testing.plugin import CreateDatabase
 
 
 @dataclass
@@ -35,11 +36,13 @@ class Backend:
 
 @pytest.fixture(params=["kafka-postgres", "log-sqlite"])
 async def backend(
-    request: pytest.FixtureRequest, tmp_path: Path, topic_prefix: str
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    topic_prefix: str,
+    create_database: CreateDatabase,
 ) -> AsyncIterator[Backend]:
     engines: list[AsyncEngine] = []
     if request.param == "kafka-postgres":
-        create_database = request.getfixturevalue("create_database")
         bootstrap = request.getfixturevalue("kafka_bootstrap")
         producer_url = await create_database("producer")
         consumer_url = await create_database("consumer")

@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from eproc_runtime.auth import TokenVerifier
 from eproc_runtime.consumer import Handler
 from eproc_runtime.db import create_engine, create_session_factory
 from eproc_runtime.logging import configure_logging
@@ -43,6 +44,7 @@ def create_service_app(
     migrate_on_start: bool = False,
     title: str | None = None,
     on_start: Callable[[ServiceState], Any] | None = None,
+    token_verifier: TokenVerifier | None = None,
 ) -> FastAPI:
     """A FastAPI app for one service.
 
@@ -70,6 +72,10 @@ def create_service_app(
             await engine.dispose()
 
     app = FastAPI(title=title or settings.service_name, lifespan=lifespan)
+    # Tests replace it with a verifier of their own test issuer.
+    app.state.token_verifier = token_verifier or TokenVerifier(
+        issuer=settings.token_issuer, audience=settings.token_audience, jwks_url=settings.jwks_url
+    )
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -27,5 +27,8 @@ class ServiceSettings(BaseSettings):
     relay_idle_interval: float = 0.05
     consumer_max_attempts: int = 5
     consumer_retry_backoff: float = 0.2
+    token_issuer: str = "http://localhost:8000/sso"
+    token_audience: str = "eproc"
+    jwks_url: str = "http://localhost:8000/sso/jwks"
     log_level: str = "INFO"
     log_json: bool = True

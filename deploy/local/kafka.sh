@@ -1,0 +1,427 @@
+#!/usr/bin/env bash
+# A single-node Apache Kafka broker (KRaft, broker+controller in one JVM) for
+# tests and the local stack, on machines without Docker. The broker's jars come
+# from Maven (deploy/local/kafka/pom.xml) and are cached per Kafka version.
+#
+#   deploy/local/kafka.sh start    install Java/Maven if needed, fetch the jars
+#                                  once, format storage once, start, wait until
+#                                  the broker serves; prints the bootstrap address
+#                                  as the last line of stdout
+#   deploy/local/kafka.sh stop     graceful stop (SIGTERM, SIGKILL after a timeout)
+#   deploy/local/kafka.sh kill     SIGKILL the broker (crash tests)
+#   deploy/local/kafka.sh restart  stop then start, keeping the data
+#   deploy/local/kafka.sh wipe     stop and delete the data
+#   deploy/local/kafka.sh status   exit 0 when the broker runs and listens
+#   deploy/local/kafka.sh address  print the bootstrap address (also: url)
+#   deploy/local/kafka.sh tool CLASS ARGS...   run a Kafka tool, e.g.
+#       deploy/local/kafka.sh tool org.apache.kafka.tools.TopicCommand --list \
+#           --bootstrap-server 127.0.0.1:59092
+#
+#   addr=$(deploy/local/kafka.sh start | tail -1)    # -> 127.0.0.1:59092
+#
+# Environment: EPROC_LOCAL_DIR (state, default <repo>/.local), EPROC_CACHE_DIR
+# (jar cache, default ~/.cache/eproc), EPROC_KAFKA_PORT (default 59092; the
+# controller uses the next port), EPROC_KAFKA_HEAP_OPTS, EPROC_KAFKA_JVM_OPTS,
+# EPROC_KAFKA_START_TIMEOUT, EPROC_KAFKA_STOP_TIMEOUT (seconds).
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
+POM="$SCRIPT_DIR/kafka/pom.xml"
+LOG4J_CONFIG="$SCRIPT_DIR/kafka/log4j2.xml"
+TEMPLATE="$SCRIPT_DIR/kafka/server.properties.template"
+
+STATE="${EPROC_LOCAL_DIR:-$REPO_ROOT/.local}"
+KDIR="$STATE/kafka"
+DATA="$KDIR/data"
+LOGDIR="$KDIR/logs"
+LOGFILE="$LOGDIR/server.log"
+PIDFILE="$KDIR/kafka.pid"
+CONFIG="$KDIR/server.properties"
+LOCK="$STATE/kafka.lock"
+
+PORT="${EPROC_KAFKA_PORT:-59092}"
+CONTROLLER_PORT=$((PORT + 1))
+HOST=127.0.0.1
+ADDRESS="$HOST:$PORT"
+START_TIMEOUT="${EPROC_KAFKA_START_TIMEOUT:-180}"
+STOP_TIMEOUT="${EPROC_KAFKA_STOP_TIMEOUT:-30}"
+HEAP_OPTS="${EPROC_KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}"
+# Serial GC and C1 only: the broker idles in tests, and on 2 cores a faster,
+# lighter start matters more than peak throughput (measured in README.md).
+JVM_OPTS="${EPROC_KAFKA_JVM_OPTS:--XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -XX:MaxMetaspaceSize=256m -Djava.awt.headless=true}"
+READY_LINE="Kafka Server started"
+
+log() { echo "kafka.sh: $*" >&2; }
+die() {
+    log "error: $*"
+    exit 1
+}
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        die "need root for: $* (run as root or install sudo)"
+    fi
+}
+
+apt_install() {
+    log "installing $* with apt-get"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! as_root apt-get install -y --no-install-recommends "$@" >&2; then
+        as_root apt-get update >&2
+        as_root apt-get install -y --no-install-recommends "$@" >&2
+    fi
+}
+
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+kafka_version() {
+    sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$POM" | head -1
+}
+
+# --- Java and Maven ---------------------------------------------------------
+
+java_major() {
+    "$1" -version 2>&1 | awk -F'"' '/version/ { split($2, v, "."); print (v[1] == "1" ? v[2] : v[1]); exit }'
+}
+
+find_java() {
+    local candidates=() c m
+    [ -n "${JAVA_HOME:-}" ] && candidates+=("$JAVA_HOME/bin/java")
+    c=$(command -v java 2>/dev/null || true)
+    [ -n "$c" ] && candidates+=("$c")
+    for c in /usr/lib/jvm/java-17-openjdk-*/bin/java /usr/lib/jvm/*/bin/java; do
+        [ -x "$c" ] && candidates+=("$c")
+    done
+    for c in "${candidates[@]}"; do
+        [ -x "$c" ] || continue
+        m=$(java_major "$c" 2>/dev/null || true)
+        if [ -n "$m" ] && [ "$m" -ge 17 ] 2>/dev/null; then
+            echo "$c"
+            return 0
+        fi
+    done
+    return 1
+}
+
+ensure_java() {
+    JAVA=$(find_java) && return 0
+    apt_install openjdk-17-jre-headless
+    JAVA=$(find_java) || die "no Java 17+ after installing openjdk-17-jre-headless"
+}
+
+ensure_maven() {
+    command -v mvn >/dev/null 2>&1 && return 0
+    apt_install maven
+    command -v mvn >/dev/null 2>&1 || die "no mvn after installing maven"
+}
+
+# --- jar cache ----------------------------------------------------------------
+
+CACHE_ROOT="${EPROC_CACHE_DIR:-${HOME:-/root}/.cache/eproc}"
+VERSION="$(kafka_version)"
+[ -n "$VERSION" ] || die "cannot read <kafka.version> from $POM"
+CACHE="$CACHE_ROOT/kafka-$VERSION"
+LIBS="$CACHE/libs"
+
+pom_stamp() {
+    cksum <"$POM" | cut -d' ' -f1
+}
+
+cache_ok() {
+    [ -f "$CACHE/pom.cksum" ] && [ "$(cat "$CACHE/pom.cksum")" = "$(pom_stamp)" ] &&
+        compgen -G "$LIBS/kafka_2.13-*.jar" >/dev/null
+}
+
+# Fetches into a temporary directory and renames it into place, so an
+# interrupted fetch never leaves a half cache. The cache may be shared by
+# several checkouts, hence its own lock.
+ensure_jars() {
+    cache_ok && return 0
+    mkdir -p "$CACHE_ROOT"
+    exec 8>"$CACHE_ROOT/kafka-$VERSION.lock"
+    flock -w 900 8 || die "timed out waiting for $CACHE_ROOT/kafka-$VERSION.lock"
+    if cache_ok; then
+        exec 8>&-
+        return 0
+    fi
+    ensure_maven
+    local t0 tmp old
+    t0=$(now)
+    # Leftovers of an interrupted fetch (safe to delete: we hold the cache lock).
+    rm -rf "$CACHE_ROOT/.kafka-$VERSION.tmp."* "$CACHE_ROOT/.kafka-$VERSION.old."*
+    tmp=$(mktemp -d "$CACHE_ROOT/.kafka-$VERSION.tmp.XXXXXX")
+    log "fetching Kafka $VERSION jars with Maven into $CACHE"
+    if ! mvn -B -q -Dstyle.color=never -f "$POM" dependency:copy-dependencies \
+        -DoutputDirectory="$tmp/libs" >"$tmp.log" 2>&1 9>&- 8>&-; then
+        cat "$tmp.log" >&2
+        rm -rf "$tmp" "$tmp.log"
+        die "Maven could not fetch the Kafka jars"
+    fi
+    compgen -G "$tmp/libs/kafka_2.13-*.jar" >/dev/null || {
+        rm -rf "$tmp"
+        die "Maven fetched no kafka_2.13 jar"
+    }
+    rm -f "$tmp.log"
+    pom_stamp >"$tmp/pom.cksum"
+    chmod 755 "$tmp"
+    if [ -e "$CACHE" ]; then
+        old="$CACHE_ROOT/.kafka-$VERSION.old.$$"
+        mv "$CACHE" "$old"
+        mv "$tmp" "$CACHE"
+        rm -rf "$old"
+    else
+        mv "$tmp" "$CACHE"
+    fi
+    exec 8>&-
+    local jars=("$LIBS"/*.jar)
+    log "fetched ${#jars[@]} jars in $(since "$t0") s"
+}
+
+# --- the broker process --------------------------------------------------------
+
+# A live, non-zombie process (a SIGKILLed broker stays a zombie until its parent,
+# often PID 1, reaps it, and kill -0 still succeeds on it).
+pid_alive() {
+    local st
+    [ -n "${1:-}" ] && [ -r "/proc/$1/stat" ] || return 1
+    st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+    [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# Our broker's pid, if it runs: the pid file names a live java process that
+# runs kafka.Kafka with our config (guards against a reused pid).
+broker_pid() {
+    local pid
+    [ -f "$PIDFILE" ] || return 1
+    pid=$(cat "$PIDFILE" 2>/dev/null || true)
+    pid_alive "$pid" || return 1
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "kafka.Kafka $CONFIG" || return 1
+    echo "$pid"
+}
+
+port_listens() {
+    local hex
+    hex=$(printf '%04X' "$1")
+    awk -v port=":$hex" 'NR > 1 && $4 == "0A" && substr($2, length($2) - 4) == port { found = 1 }
+        END { exit found ? 0 : 1 }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# Serving: "Kafka Server started" is logged once the broker has caught up with
+# the metadata log, is unfenced and accepts requests; plus the port is open.
+broker_ready() {
+    grep -qF "$READY_LINE" "$LOGFILE" 2>/dev/null && port_listens "$PORT"
+}
+
+write_config() {
+    mkdir -p "$KDIR" "$DATA" "$LOGDIR"
+    sed -e "s|@PORT@|$PORT|g" -e "s|@CONTROLLER_PORT@|$CONTROLLER_PORT|g" \
+        -e "s|@DATA_DIR@|$DATA|g" "$TEMPLATE" >"$CONFIG.tmp"
+    mv "$CONFIG.tmp" "$CONFIG"
+}
+
+storage_tool() {
+    # shellcheck disable=SC2086 # JVM_OPTS is a list of options
+    "$JAVA" -Xmx256m $JVM_OPTS -cp "$LIBS/*" -Dlog4j2.configurationFile="$LOG4J_CONFIG" \
+        kafka.tools.StorageTool "$@" 9>&-
+}
+
+# Formats the log dir once. The controller's address is written into the
+# metadata log at format time, so data formatted for another port or Kafka
+# version is discarded (it is test data).
+format_storage() {
+    local want="kafka=$VERSION controller=$HOST:$CONTROLLER_PORT"
+    if [ -f "$DATA/meta.properties" ] && [ "$(cat "$KDIR/formatted" 2>/dev/null || true)" = "$want" ]; then
+        return 0
+    fi
+    if [ -f "$DATA/meta.properties" ]; then
+        log "data was formatted for '$(cat "$KDIR/formatted" 2>/dev/null || echo unknown)', now '$want': reformatting"
+    fi
+    rm -rf "$DATA" "$KDIR/formatted"
+    mkdir -p "$DATA"
+    local id t0
+    t0=$(now)
+    id=$(storage_tool random-uuid 2>>"$LOGDIR/format.log" | tail -1)
+    [ -n "$id" ] || die "StorageTool random-uuid failed (see $LOGDIR/format.log)"
+    if ! storage_tool format --standalone -t "$id" -c "$CONFIG" >>"$LOGDIR/format.log" 2>&1; then
+        cat "$LOGDIR/format.log" >&2
+        die "StorageTool format failed"
+    fi
+    echo "$id" >"$KDIR/cluster.id"
+    echo "$want" >"$KDIR/formatted"
+    log "formatted $DATA (cluster id $id) in $(since "$t0") s"
+}
+
+take_lock() {
+    mkdir -p "$STATE"
+    exec 9>"$LOCK"
+    if ! flock -n 9; then
+        log "waiting for another kafka.sh to finish ($LOCK)"
+        flock -w 900 9 || die "timed out waiting for $LOCK"
+    fi
+}
+
+wait_ready() {
+    local pid=$1 t0=$2 deadline=$((SECONDS + START_TIMEOUT))
+    until broker_ready; do
+        if ! pid_alive "$pid"; then
+            log "the broker exited during start-up; end of $LOGFILE:"
+            tail -n 40 "$LOGFILE" >&2 || true
+            rm -f "$PIDFILE"
+            exit 1
+        fi
+        if [ $SECONDS -ge $deadline ]; then
+            log "not ready after ${START_TIMEOUT}s; end of $LOGFILE:"
+            tail -n 40 "$LOGFILE" >&2 || true
+            exit 1
+        fi
+        sleep 0.1
+    done
+    log "ready in $(since "$t0") s (pid $pid): $ADDRESS"
+}
+
+start_locked() {
+    local t0 pid
+    t0=$(now)
+    if pid=$(broker_pid); then
+        if ! grep -q "^listeners=PLAINTEXT://$HOST:$PORT," "$CONFIG" 2>/dev/null; then
+            die "our broker already runs with another port ($(grep '^listeners=' "$CONFIG")); run '$0 stop' first"
+        fi
+        if ! broker_ready; then
+            log "already starting (pid $pid); waiting"
+            wait_ready "$pid" "$t0"
+        else
+            log "already running (pid $pid): $ADDRESS"
+        fi
+        echo "$ADDRESS"
+        return 0
+    fi
+    for p in "$PORT" "$CONTROLLER_PORT"; do
+        port_listens "$p" && die "port $p is already in use by another process; set EPROC_KAFKA_PORT"
+    done
+    ensure_java
+    ensure_jars
+    write_config
+    format_storage
+    # Keep the previous run's log for post-mortems (crash tests).
+    [ -f "$LOGFILE" ] && mv -f "$LOGFILE" "$LOGFILE.1"
+    log "starting Kafka $VERSION on $ADDRESS (log: $LOGFILE)"
+    # shellcheck disable=SC2086 # HEAP_OPTS / JVM_OPTS are lists of options
+    (
+        cd "$KDIR"
+        # A session of its own: Ctrl-C in the caller's terminal must not reach
+        # the broker. No inherited stdout (callers read ours through a pipe) and
+        # no inherited lock (fd 9).
+        exec setsid "$JAVA" $HEAP_OPTS $JVM_OPTS \
+            -Dkafka.logs.dir="$LOGDIR" -Dlog4j2.configurationFile="$LOG4J_CONFIG" \
+            -cp "$LIBS/*" kafka.Kafka "$CONFIG" \
+            </dev/null >"$LOGFILE" 2>&1 9>&-
+    ) &
+    pid=$!
+    echo "$pid" >"$PIDFILE"
+    wait_ready "$pid" "$t0"
+    echo "$ADDRESS"
+}
+
+# Waits for the process to be gone (or a zombie) for up to $2 seconds.
+wait_exit() {
+    local pid=$1 timeout=$2 i
+    for ((i = 0; i < timeout * 10; i++)); do
+        pid_alive "$pid" || return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+stop_locked() {
+    local pid t0
+    if ! pid=$(broker_pid); then
+        log "not running"
+        rm -f "$PIDFILE"
+        return 0
+    fi
+    t0=$(now)
+    kill -TERM "$pid" 2>/dev/null || true
+    if ! wait_exit "$pid" "$STOP_TIMEOUT"; then
+        log "still running after ${STOP_TIMEOUT}s; SIGKILL"
+        kill -KILL "$pid" 2>/dev/null || true
+        wait_exit "$pid" 10 || die "pid $pid does not die"
+    fi
+    rm -f "$PIDFILE"
+    log "stopped (pid $pid) in $(since "$t0") s"
+}
+
+kill_locked() {
+    local pid
+    if ! pid=$(broker_pid); then
+        log "not running"
+        return 0
+    fi
+    kill -KILL "$pid" 2>/dev/null || true
+    wait_exit "$pid" 10 || die "pid $pid does not die"
+    rm -f "$PIDFILE"
+    log "killed (pid $pid)"
+}
+
+status() {
+    local pid
+    if pid=$(broker_pid) && broker_ready; then
+        echo "running (pid $pid), $ADDRESS, data $DATA"
+        return 0
+    fi
+    if [ -n "${pid:-}" ]; then
+        echo "starting (pid $pid)"
+    else
+        echo "not running"
+    fi
+    return 3
+}
+
+run_tool() {
+    [ $# -ge 1 ] || die "usage: $0 tool CLASS [ARGS...]"
+    ensure_java
+    ensure_jars
+    # shellcheck disable=SC2086 # JVM_OPTS is a list of options
+    exec "$JAVA" -Xmx256m $JVM_OPTS -cp "$LIBS/*" -Dlog4j2.configurationFile="$LOG4J_CONFIG" "$@"
+}
+
+case "${1:-}" in
+start)
+    take_lock
+    start_locked
+    ;;
+stop)
+    take_lock
+    stop_locked
+    ;;
+kill)
+    take_lock
+    kill_locked
+    ;;
+restart)
+    take_lock
+    stop_locked
+    start_locked
+    ;;
+wipe)
+    take_lock
+    stop_locked
+    log "deleting $DATA"
+    rm -rf "$DATA" "$KDIR/formatted" "$KDIR/cluster.id"
+    ;;
+status) status ;;
+address | url) echo "$ADDRESS" ;;
+tool)
+    shift
+    run_tool "$@"
+    ;;
+*)
+    echo "usage: $0 start|stop|kill|restart|wipe|status|address|url|tool CLASS [ARGS...]" >&2
+    exit 2
+    ;;
+esac
