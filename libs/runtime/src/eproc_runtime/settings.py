@@ -27,8 +27,8 @@ class ServiceSettings(BaseSettings):
     relay_idle_interval: float = 0.05
     consumer_max_attempts: int = 5
     consumer_retry_backoff: float = 0.2
-    token_issuer: str = "http://localhost:8000/sso"
-    token_audience: str = "eproc"
+    token_issuer: str = "http://localhost:8000/sso"  # noqa: S105 - a URL, not a secret
+    token_audience: str = "eproc"  # noqa: S105 - an audience, not a secret
     jwks_url: str = "http://localhost:8000/sso/jwks"
     log_level: str = "INFO"
     log_json: bool = True
