@@ -30,7 +30,7 @@ asyncapi: setup
 	@$(UV) run --no-sync eproc-asyncapi --write
 
 test: setup lint typecheck infra
-	@$(UV) run --no-sync pytest $(PYTEST_ARGS)
+	@$(UV) run --no-sync pytest -v $(PYTEST_ARGS)
 
 format: setup
 	@$(UV) run --no-sync ruff format .

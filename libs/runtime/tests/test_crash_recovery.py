@@ -173,3 +173,37 @@ async def test_nothing_lost_nothing_doubled_through_kills_and_a_broker_restart(
         }
     await engine.dispose()
     assert seen == expected
+
+
+async def test_sigterm_stops_a_consumer_service_cleanly(
+    create_database: CreateDatabase, kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    url = await create_database("sigterm")
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(demo.consumer_metadata.create_all)
+    await engine.dispose()
+    env = {
+        **os.environ,
+        "EPROC_BUS": "kafka",
+        "EPROC_KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "EPROC_TOPIC_PREFIX": topic_prefix,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "eproc_runtime.testing.demo", "consume", "--database-url", url],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert process.stdout is not None
+        line = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), 60)
+        assert line.strip() == b"ready"
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(process.wait, 30)
+        assert code == 0, "a SIGTERM must end the service cleanly"
+        assert time.monotonic() - started < 15
+    finally:
+        if process.poll() is None:
+            process.kill()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import mailbox
+import os
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -134,3 +136,25 @@ def smtp_sink(tmp_path: Path) -> Iterator[SmtpSink]:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     infra.stop_containers()
+    # In CI a skipped test is a failure: a missing service never passes silently.
+    if _in_ci() and _skipped and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if _in_ci() and _skipped:
+        terminalreporter.write_line(
+            f"CI: {len(_skipped)} test(s) skipped; a skip is a failure in CI", red=True
+        )
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"true", "1"}
