@@ -2,13 +2,14 @@
 # what they need on a fresh Debian machine (uv, Python packages; the test
 # infrastructure scripts install PostgreSQL, Java/Maven + Kafka, pcscd).
 SHELL := /bin/bash
-UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST_ARGS ?=
 
 .PHONY: run test setup infra lint typecheck format asyncapi clean-local
 
 setup:
-	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+	@bash deploy/local/system-deps.sh
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@$(UV) sync --all-packages --locked --quiet
 
 run: setup
