@@ -1,8 +1,29 @@
 """Settings of the requests service (environment prefix ``EPROC_``)."""
 
+from pydantic import Field
+
 from eproc_runtime.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
     service_name: str = "requests"
     database_url: str = "sqlite+aiosqlite:///data/requests.db"
+
+    role_catalogue_path: str | None = Field(
+        default=None,
+        description="JSON role catalogue to use instead of the packaged copy (R-ROLE-*)",
+    )
+    leave_guard_url: str = Field(
+        default=(
+            "http://localhost:8000/api/organisations/organisations/{organisation_id}"
+            "/members/{user_id}/leave-check"
+        ),
+        description="URL template of the organisations service's up-front leave check (R-REQ-8)",
+    )
+    leave_guard_timeout: float = 3.0
+    reminder_delay_working_days: int = Field(default=3, ge=1, description="R-REQ-14")
+    reminder_interval_seconds: float = Field(
+        default=300.0, gt=0, description="how often the reminder job looks for due requests"
+    )
+    reminder_batch_size: int = 100
+    reminder_job_enabled: bool = True
