@@ -1,8 +1,46 @@
 """Settings of the identity service (environment prefix ``EPROC_``)."""
 
+from pydantic import Field, SecretStr
+
 from eproc_runtime.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
     service_name: str = "identity"
     database_url: str = "sqlite+aiosqlite:///data/identity.db"
+
+    # --- the eID gateway's ID tokens (registration) --------------------------
+    eid_issuer: str = "http://localhost:8000/eid"
+    eid_audience: str | None = Field(
+        default=None, description="expected `aud` of the gateway's ID tokens (none: not checked)"
+    )
+    eid_jwks_url: str | None = "http://localhost:8000/eid/jwks"
+    eid_jwks: str | None = Field(
+        default=None, description="the gateway's public key set as JSON; replaces eid_jwks_url"
+    )
+    eid_algorithms: list[str] = ["ES256", "RS256"]
+    eid_accepted_acr: list[str] = Field(
+        default_factory=list, description="acr values accepted at registration (empty: any)"
+    )
+    eid_token_leeway: int = 30
+    eid_subject_key: SecretStr = Field(
+        default=SecretStr("dev-only-identity-subject-key-change-me"),
+        description=(
+            "HMAC key of identity's own digest of the gateway's subject; "
+            "a secret of this service, distinct from the gateway's key"
+        ),
+    )
+    login_url: str = "/sso/login"
+
+    # --- passwords (argon2id; RFC 9106 low-memory profile by default) -------
+    argon2_time_cost: int = 3
+    argon2_memory_cost: int = 65536
+    argon2_parallelism: int = 4
+    password_min_length: int = 12
+
+    # --- local login (R-LOGIN-2, R-LOGIN-3) ---------------------------------
+    edge_client_ids: list[str] = ["edge"]
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_source: int = 20
+    login_failure_window_seconds: int = 900
+    login_lockout_seconds: int = 300

@@ -1,0 +1,308 @@
+"""HTTP routes of the identity service: each translates a request into a use case."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi.responses import JSONResponse
+from sqlalchemy import Row
+
+from eproc_identity.errors import ErrorResponse, problem
+from eproc_identity.schemas import (
+    AuditRecordOut,
+    ContactIn,
+    ContactOut,
+    ContactPage,
+    ContactPatch,
+    GlobalPolicyOut,
+    LocalLoginSwitch,
+    LoginUserOut,
+    PasswordLoginIn,
+    ProfileOut,
+    ProfileUpdate,
+    RegistrationIn,
+    UserLocalLoginOut,
+)
+from eproc_identity.service import address_book, local_login, profile, registration
+from eproc_identity.service.common import Identity
+from eproc_runtime.app import DbSession
+from eproc_runtime.auth import CurrentCaller
+
+
+def _identity(request: Request) -> Identity:
+    identity: Identity = request.app.state.identity
+    return identity
+
+
+IdentityDep = Annotated[Identity, Depends(_identity)]
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: {"model": ErrorResponse} for code in codes}
+
+
+def _profile(row: Row[Any]) -> ProfileOut:
+    return ProfileOut.model_validate(row._mapping, from_attributes=False)
+
+
+def _contact(row: Row[Any]) -> ContactOut:
+    return ContactOut.model_validate(dict(row._mapping))
+
+
+# --- registration -------------------------------------------------------------------
+
+registrations = APIRouter(tags=["registration"])
+
+
+@registrations.post(
+    "/registrations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ProfileOut,
+    responses=_errors(401, 409, 422, 503),
+    summary="Register as public buyer with the eID card",
+)
+async def register(form: RegistrationIn, session: DbSession, identity: IdentityDep) -> ProfileOut:
+    """Create an account from the eID gateway's ID token and the profile form.
+
+    The first and last names come from the ID token only. The account is active
+    at once (R-REG-5). **409 `already_registered`** when this card already has an
+    account (with `login_url`); **401 `invalid_id_token`** for an expired or
+    forged token; **422** with one entry per bad field otherwise.
+    """
+    return _profile(await registration.register(session, identity, form))
+
+
+# --- profiles ------------------------------------------------------------------------
+
+profiles = APIRouter(tags=["profile"])
+
+
+@profiles.get("/users/me", response_model=ProfileOut, responses=_errors(401, 404))
+async def read_my_profile(session: DbSession, caller: CurrentCaller) -> ProfileOut:
+    """My profile (R-PROF-1)."""
+    return _profile(await profile.my_profile(session, caller))
+
+
+@profiles.patch("/users/me", response_model=ProfileOut, responses=_errors(401, 404, 422))
+async def update_my_profile(
+    change: ProfileUpdate, session: DbSession, caller: CurrentCaller, identity: IdentityDep
+) -> ProfileOut:
+    """Edit my profile. The username and the names cannot change (422 `not_editable`)."""
+    user_id = caller.require_user()
+    return _profile(await profile.update_profile(session, identity, caller, user_id, change))
+
+
+@profiles.get("/users/{user_id}", response_model=ProfileOut, responses=_errors(401, 403, 404))
+async def read_profile(user_id: UUID, session: DbSession, caller: CurrentCaller) -> ProfileOut:
+    """A member's profile, for the user or a Superuser of one of their organisations."""
+    return _profile(await profile.read_profile(session, caller, user_id))
+
+
+@profiles.patch(
+    "/users/{user_id}", response_model=ProfileOut, responses=_errors(401, 403, 404, 422)
+)
+async def update_profile(
+    user_id: UUID,
+    change: ProfileUpdate,
+    session: DbSession,
+    caller: CurrentCaller,
+    identity: IdentityDep,
+) -> ProfileOut:
+    """A Superuser edits a member's profile (R-SU-1); audited."""
+    return _profile(await profile.update_profile(session, identity, caller, user_id, change))
+
+
+# --- address book --------------------------------------------------------------------
+
+contacts = APIRouter(prefix="/users/me/contacts", tags=["address book"])
+
+
+@contacts.get("", response_model=ContactPage, responses=_errors(401))
+async def search_contacts(
+    session: DbSession,
+    caller: CurrentCaller,
+    q: Annotated[
+        str | None,
+        Query(max_length=200, description="words to find, case- and accent-insensitive"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ContactPage:
+    """My contacts, optionally searched (R-PROF-2). Applications call it with my token."""
+    rows, total = await address_book.search_contacts(session, caller, q, limit=limit, offset=offset)
+    return ContactPage(items=[_contact(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+@contacts.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=ContactOut, responses=_errors(401, 422)
+)
+async def add_contact(data: ContactIn, session: DbSession, caller: CurrentCaller) -> ContactOut:
+    return _contact(await address_book.add_contact(session, caller, data))
+
+
+@contacts.get("/{contact_id}", response_model=ContactOut, responses=_errors(401, 404))
+async def get_contact(contact_id: UUID, session: DbSession, caller: CurrentCaller) -> ContactOut:
+    return _contact(await address_book.get_contact(session, caller, contact_id))
+
+
+@contacts.put("/{contact_id}", response_model=ContactOut, responses=_errors(401, 404, 422))
+async def replace_contact(
+    contact_id: UUID, data: ContactIn, session: DbSession, caller: CurrentCaller
+) -> ContactOut:
+    return _contact(await address_book.update_contact(session, caller, contact_id, data))
+
+
+@contacts.patch("/{contact_id}", response_model=ContactOut, responses=_errors(401, 404, 422))
+async def update_contact(
+    contact_id: UUID, data: ContactPatch, session: DbSession, caller: CurrentCaller
+) -> ContactOut:
+    return _contact(await address_book.update_contact(session, caller, contact_id, data))
+
+
+@contacts.delete(
+    "/{contact_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_errors(401, 404)
+)
+async def delete_contact(contact_id: UUID, session: DbSession, caller: CurrentCaller) -> Response:
+    await address_book.delete_contact(session, caller, contact_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# --- local-login policy (platform operator) ---------------------------------------------
+
+policy = APIRouter(tags=["local login policy"])
+
+
+@policy.get("/local-login/policy", response_model=GlobalPolicyOut, responses=_errors(401, 403))
+async def read_global_policy(session: DbSession, caller: CurrentCaller) -> GlobalPolicyOut:
+    """Whether local login is on for everyone (off by default, R-LOGIN-2)."""
+    row = await local_login.global_policy(session, caller)
+    if row is None:
+        return GlobalPolicyOut(local_login_enabled=False)
+    return GlobalPolicyOut(
+        local_login_enabled=row.local_login_enabled,
+        changed_by=row.changed_by,
+        changed_at=row.changed_at,
+    )
+
+
+@policy.put("/local-login/policy", response_model=GlobalPolicyOut, responses=_errors(401, 403, 422))
+async def switch_global_policy(
+    switch: LocalLoginSwitch, session: DbSession, caller: CurrentCaller
+) -> GlobalPolicyOut:
+    """Switch local login on or off for everyone; audited (R-NF-1)."""
+    row = await local_login.switch_global(session, caller, switch.enabled, switch.reason)
+    return GlobalPolicyOut(
+        local_login_enabled=row.local_login_enabled,
+        changed_by=row.changed_by,
+        changed_at=row.changed_at,
+    )
+
+
+@policy.put(
+    "/users/{user_id}/local-login",
+    response_model=UserLocalLoginOut,
+    responses=_errors(401, 403, 404, 422),
+)
+async def switch_user_policy(
+    user_id: UUID, switch: LocalLoginSwitch, session: DbSession, caller: CurrentCaller
+) -> UserLocalLoginOut:
+    """Switch local login on or off for one user; audited (R-NF-1)."""
+    row = await local_login.switch_user(session, caller, user_id, switch.enabled, switch.reason)
+    return UserLocalLoginOut(user_id=row.id, local_login_enabled=row.local_login_enabled)
+
+
+@policy.get("/audit", response_model=list[AuditRecordOut], responses=_errors(401, 403))
+async def read_audit_trail(
+    session: DbSession,
+    caller: CurrentCaller,
+    user_id: UUID | None = None,
+    action: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[AuditRecordOut]:
+    """The audit trail (newest first), for platform operators."""
+    rows = await local_login.audit_trail(
+        session, caller, target_user_id=user_id, action=action, limit=limit, offset=offset
+    )
+    return [AuditRecordOut.model_validate(dict(r._mapping)) for r in rows]
+
+
+# --- internal endpoints of the edge ---------------------------------------------------
+
+internal = APIRouter(prefix="/internal", tags=["internal (edge)"])
+
+
+def _login_user(row: Row[Any]) -> LoginUserOut:
+    return LoginUserOut(
+        user_id=row.id,
+        username=row.username,
+        given_name=row.given_name,
+        family_name=row.family_name,
+        email=row.email,
+        language=row.language,
+    )
+
+
+@internal.post("/local-login", response_model=LoginUserOut, responses=_errors(401, 403, 422, 429))
+async def password_login(
+    attempt: PasswordLoginIn, session: DbSession, caller: CurrentCaller, identity: IdentityDep
+) -> Any:
+    """Check a local login (username + password) for the edge.
+
+    **401 `invalid_credentials`** (wrong or unknown), **403 `local_login_disabled`**
+    (right password, local login off for this user), **429 `too_many_attempts`**
+    with `Retry-After` once the account or the source address has failed too often.
+    """
+    outcome = await local_login.check_password_login(session, identity, caller, attempt)
+    # Answered, not raised: the failure counters must commit with the request.
+    if outcome.result == "ok":
+        assert outcome.user is not None
+        return _login_user(outcome.user)
+    if outcome.result == "throttled":
+        return JSONResponse(
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(outcome.retry_after)},
+            content={
+                "detail": problem(
+                    "too_many_attempts",
+                    f"Too many failed logins; try again in {outcome.retry_after} seconds.",
+                    retry_after=outcome.retry_after,
+                )
+            },
+        )
+    if outcome.result == "local_login_disabled":
+        return JSONResponse(
+            status_code=status.HTTP_403_FORBIDDEN,
+            content={
+                "detail": problem(
+                    "local_login_disabled",
+                    "Login with username and password is not enabled for you; use your eID card.",
+                )
+            },
+        )
+    return JSONResponse(
+        status_code=status.HTTP_401_UNAUTHORIZED,
+        content={"detail": problem("invalid_credentials", "Wrong username or password.")},
+    )
+
+
+@internal.get(
+    "/users/by-eid-subject/{eid_subject}",
+    response_model=LoginUserOut,
+    responses=_errors(401, 403, 404),
+)
+async def user_by_eid_subject(
+    eid_subject: Annotated[
+        str, Path(min_length=1, max_length=255, description="`sub` of the eID gateway's ID token")
+    ],
+    session: DbSession,
+    caller: CurrentCaller,
+    identity: IdentityDep,
+) -> LoginUserOut:
+    """The account of an eID subject, for the edge's eID login (404 `not_registered`)."""
+    return _login_user(await local_login.user_for_eid_login(session, identity, caller, eid_subject))
+
+
+ROUTERS = (registrations, profiles, contacts, policy, internal)

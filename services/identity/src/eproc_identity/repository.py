@@ -1,0 +1,286 @@
+"""Every query of the identity service, built from a session."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Row, Table, and_, case, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from eproc_identity.models import (
+    audit_record,
+    contact,
+    login_policy,
+    login_throttle,
+    organisation_member,
+    user_account,
+)
+
+
+def _upsert(
+    session: AsyncSession,
+    table: Table,
+    values: Mapping[str, Any],
+    keys: Sequence[str],
+    set_: Mapping[str, Any],
+) -> Any:
+    """``INSERT … ON CONFLICT (keys) DO UPDATE`` on PostgreSQL and SQLite alike."""
+    dialect = session.get_bind().dialect.name
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = builder(table).values(**values)
+    return statement.on_conflict_do_update(index_elements=list(keys), set_=dict(set_))
+
+
+class Users:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, **values: Any) -> None:
+        await self.session.execute(insert(user_account).values(**values))
+
+    async def get(self, user_id: UUID) -> Row[Any] | None:
+        return (
+            await self.session.execute(select(user_account).where(user_account.c.id == user_id))
+        ).one_or_none()
+
+    async def get_for_update(self, user_id: UUID) -> Row[Any] | None:
+        return (
+            await self.session.execute(
+                select(user_account).where(user_account.c.id == user_id).with_for_update()
+            )
+        ).one_or_none()
+
+    async def by_username(self, username: str) -> Row[Any] | None:
+        return (
+            await self.session.execute(
+                select(user_account).where(user_account.c.username == username.lower())
+            )
+        ).one_or_none()
+
+    async def by_subject_digest(self, digest: str) -> Row[Any] | None:
+        return (
+            await self.session.execute(
+                select(user_account).where(user_account.c.eid_subject_digest == digest)
+            )
+        ).one_or_none()
+
+    async def username_taken(self, username: str) -> bool:
+        found = await self.session.scalar(
+            select(user_account.c.id).where(user_account.c.username == username.lower())
+        )
+        return found is not None
+
+    async def update(self, user_id: UUID, **values: Any) -> None:
+        await self.session.execute(
+            update(user_account).where(user_account.c.id == user_id).values(**values)
+        )
+
+
+class Contacts:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, **values: Any) -> None:
+        await self.session.execute(insert(contact).values(**values))
+
+    async def get(self, owner_id: UUID, contact_id: UUID) -> Row[Any] | None:
+        return (
+            await self.session.execute(
+                select(contact).where(contact.c.id == contact_id, contact.c.owner_id == owner_id)
+            )
+        ).one_or_none()
+
+    async def search(
+        self, owner_id: UUID, folded_terms: Sequence[str], *, limit: int, offset: int
+    ) -> tuple[list[Row[Any]], int]:
+        """The owner's contacts whose text contains every term (already folded)."""
+        conditions = [contact.c.owner_id == owner_id]
+        for term in folded_terms:
+            escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            conditions.append(contact.c.search_text.like(f"%{escaped}%", escape="\\"))
+        where = and_(*conditions)
+        total = await self.session.scalar(select(func.count()).select_from(contact).where(where))
+        rows = (
+            await self.session.execute(
+                select(contact)
+                .where(where)
+                .order_by(func.lower(contact.c.name), contact.c.id)
+                .limit(limit)
+                .offset(offset)
+            )
+        ).all()
+        return list(rows), int(total or 0)
+
+    async def update(self, owner_id: UUID, contact_id: UUID, **values: Any) -> None:
+        await self.session.execute(
+            update(contact)
+            .where(contact.c.id == contact_id, contact.c.owner_id == owner_id)
+            .values(**values)
+        )
+
+    async def delete(self, owner_id: UUID, contact_id: UUID) -> bool:
+        result = await self.session.execute(
+            delete(contact).where(contact.c.id == contact_id, contact.c.owner_id == owner_id)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+class Members:
+    """The projection of org.membership.v1 this service authorises Superusers with."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def put(self, user_id: UUID, organisation_id: UUID, *, is_superuser: bool) -> None:
+        now = func.now()
+        await self.session.execute(
+            _upsert(
+                self.session,
+                organisation_member,
+                {
+                    "user_id": user_id,
+                    "organisation_id": organisation_id,
+                    "is_superuser": is_superuser,
+                },
+                ["user_id", "organisation_id"],
+                {"is_superuser": is_superuser, "updated_at": now},
+            )
+        )
+
+    async def remove(self, user_id: UUID, organisation_id: UUID) -> None:
+        await self.session.execute(
+            delete(organisation_member).where(
+                organisation_member.c.user_id == user_id,
+                organisation_member.c.organisation_id == organisation_id,
+            )
+        )
+
+    async def superuser_organisations_over(self, superuser_id: UUID, member_id: UUID) -> list[UUID]:
+        """Organisations where ``superuser_id`` is Superuser and ``member_id`` a member."""
+        su = organisation_member.alias("su")
+        member = organisation_member.alias("member")
+        rows = await self.session.scalars(
+            select(su.c.organisation_id)
+            .join(member, member.c.organisation_id == su.c.organisation_id)
+            .where(su.c.user_id == superuser_id, su.c.is_superuser, member.c.user_id == member_id)
+            .order_by(su.c.organisation_id)
+        )
+        return list(rows)
+
+
+class LoginPolicy:
+    GLOBAL = "global"
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def global_policy(self) -> Row[Any] | None:
+        return (
+            await self.session.execute(
+                select(login_policy).where(login_policy.c.scope == self.GLOBAL)
+            )
+        ).one_or_none()
+
+    async def set_global(self, enabled: bool, *, changed_by: UUID | None, at: datetime) -> None:
+        await self.session.execute(
+            _upsert(
+                self.session,
+                login_policy,
+                {
+                    "scope": self.GLOBAL,
+                    "local_login_enabled": enabled,
+                    "changed_by": changed_by,
+                    "changed_at": at,
+                },
+                ["scope"],
+                {"local_login_enabled": enabled, "changed_by": changed_by, "changed_at": at},
+            )
+        )
+
+
+class LoginThrottle:
+    """Failed-login counters in the database, so every instance sees the same ones."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def locked_until(self, keys: Sequence[tuple[str, str]], now: datetime) -> datetime | None:
+        """The latest end of a running lock among ``keys`` (scope, key), if any."""
+        conditions = [
+            and_(login_throttle.c.scope == scope, login_throttle.c.key == key)
+            for scope, key in keys
+        ]
+        ends = await self.session.scalars(
+            select(login_throttle.c.locked_until).where(
+                or_(*conditions), login_throttle.c.locked_until > now
+            )
+        )
+        found = [e for e in ends if e is not None]
+        return max(found) if found else None
+
+    async def record_failure(
+        self,
+        scope: str,
+        key: str,
+        *,
+        now: datetime,
+        window: timedelta,
+        max_failures: int,
+        lockout: timedelta,
+    ) -> None:
+        """Count one failure atomically (one statement, safe under concurrency);
+        reaching ``max_failures`` within the window locks the key for ``lockout``."""
+        table = login_throttle
+        expired = table.c.window_started_at <= now - window
+        failures = case((expired, 1), else_=table.c.failures + 1)
+        await self.session.execute(
+            _upsert(
+                self.session,
+                table,
+                {
+                    "scope": scope,
+                    "key": key,
+                    "failures": 1,
+                    "window_started_at": now,
+                    "locked_until": now + lockout if max_failures <= 1 else None,
+                },
+                ["scope", "key"],
+                {
+                    "failures": failures,
+                    "window_started_at": case((expired, now), else_=table.c.window_started_at),
+                    "locked_until": case(
+                        (failures >= max_failures, now + lockout), else_=table.c.locked_until
+                    ),
+                },
+            )
+        )
+
+    async def clear(self, scope: str, key: str) -> None:
+        await self.session.execute(
+            delete(login_throttle).where(
+                login_throttle.c.scope == scope, login_throttle.c.key == key
+            )
+        )
+
+
+class Audit:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, **values: Any) -> None:
+        await self.session.execute(insert(audit_record).values(**values))
+
+    async def list(
+        self, *, target_user_id: UUID | None, action: str | None, limit: int, offset: int
+    ) -> list[Row[Any]]:
+        query = select(audit_record)
+        if target_user_id is not None:
+            query = query.where(audit_record.c.target_user_id == target_user_id)
+        if action is not None:
+            query = query.where(audit_record.c.action == action)
+        query = query.order_by(audit_record.c.occurred_at.desc(), audit_record.c.id.desc())
+        return list((await self.session.execute(query.limit(limit).offset(offset))).all())

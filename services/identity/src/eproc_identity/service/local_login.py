@@ -1,0 +1,204 @@
+"""Local login: the operator's policy (R-LOGIN-2, R-NF-1), the password check the
+edge calls, and throttling of failed logins (R-LOGIN-3)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+from uuid import UUID
+
+from fastapi import HTTPException, status
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from eproc_identity.errors import problem
+from eproc_identity.repository import Audit, LoginPolicy, LoginThrottle, Users
+from eproc_identity.schemas import PasswordLoginIn
+from eproc_identity.service.common import Identity, audit, logger, not_found, utcnow
+from eproc_runtime.auth import Caller
+
+
+def require_operator(caller: Caller) -> UUID:
+    """A platform operator (a person, not an application)."""
+    if caller.kind != "user" or caller.user_id is None or not caller.platform_operator:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail=problem("operator_required", "Only a platform operator may do this."),
+        )
+    return caller.user_id
+
+
+def require_edge(caller: Caller, identity: Identity) -> None:
+    """The edge's back end, with its client-credentials token."""
+    if caller.kind != "client" or caller.client_id not in identity.settings.edge_client_ids:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail=problem("edge_client_required", "Only the SSO edge may call this endpoint."),
+        )
+
+
+# --- the operator's switches ------------------------------------------------------
+
+
+async def global_policy(session: AsyncSession, caller: Caller) -> Row[Any] | None:
+    require_operator(caller)
+    return await LoginPolicy(session).global_policy()
+
+
+async def switch_global(
+    session: AsyncSession, caller: Caller, enabled: bool, reason: str | None
+) -> Row[Any]:
+    """Local login on or off for everyone (e.g. during an outage of the eID service)."""
+    operator = require_operator(caller)
+    policy = LoginPolicy(session)
+    before = await policy.global_policy()
+    await policy.set_global(enabled, changed_by=operator, at=utcnow())
+    await audit(
+        session,
+        caller,
+        "local_login.global_switched",
+        enabled=enabled,
+        previously=bool(before.local_login_enabled) if before else False,
+        reason=reason,
+    )
+    row = await policy.global_policy()
+    assert row is not None
+    return row
+
+
+async def switch_user(
+    session: AsyncSession, caller: Caller, user_id: UUID, enabled: bool, reason: str | None
+) -> Row[Any]:
+    """Local login on or off for one user (e.g. a user without an eID card)."""
+    require_operator(caller)
+    users = Users(session)
+    current = await users.get_for_update(user_id)
+    if current is None:
+        raise not_found()
+    await users.update(user_id, local_login_enabled=enabled, updated_at=utcnow())
+    await audit(
+        session,
+        caller,
+        "local_login.user_switched",
+        target_user_id=user_id,
+        enabled=enabled,
+        previously=bool(current.local_login_enabled),
+        reason=reason,
+    )
+    row = await users.get(user_id)
+    assert row is not None
+    return row
+
+
+async def audit_trail(
+    session: AsyncSession,
+    caller: Caller,
+    *,
+    target_user_id: UUID | None,
+    action: str | None,
+    limit: int,
+    offset: int,
+) -> list[Row[Any]]:
+    require_operator(caller)
+    return await Audit(session).list(
+        target_user_id=target_user_id, action=action, limit=limit, offset=offset
+    )
+
+
+# --- the edge's login checks --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    result: Literal["ok", "invalid_credentials", "local_login_disabled", "throttled"]
+    user: Row[Any] | None = None
+    retry_after: int = 0
+
+
+async def _local_login_allowed(session: AsyncSession, user: Row[Any]) -> bool:
+    if user.local_login_enabled:
+        return True
+    policy = await LoginPolicy(session).global_policy()
+    return bool(policy and policy.local_login_enabled)
+
+
+async def check_password_login(
+    session: AsyncSession, identity: Identity, caller: Caller, attempt: PasswordLoginIn
+) -> LoginOutcome:
+    """Check a username and password for the edge.
+
+    The order matters: a throttled account or source is refused before any
+    password is looked at; the password is checked before the policy, so that
+    only someone who knows it learns that local login is off for them. An
+    unknown username costs as much time as a known one and counts as a failure.
+    Failures are committed (the caller answers without raising).
+    """
+    require_edge(caller, identity)
+    now = utcnow()
+    throttle = LoginThrottle(session)
+    keys = [("account", attempt.username), ("source", attempt.source_ip)]
+    locked_until = await throttle.locked_until(keys, now)
+    if locked_until is not None:
+        logger().info("login_throttled", source_ip=attempt.source_ip)
+        return LoginOutcome("throttled", retry_after=_seconds_until(locked_until, now))
+
+    user = await Users(session).by_username(attempt.username)
+    if user is None:
+        await identity.passwords.verify_nobody(attempt.password)
+        valid = False
+    else:
+        valid = await identity.passwords.verify(user.password_hash, attempt.password)
+
+    if not valid:
+        await _record_failure(throttle, identity, keys=keys, now=now)
+        logger().info("login_failed", source_ip=attempt.source_ip)
+        return LoginOutcome("invalid_credentials")
+
+    assert user is not None
+    await throttle.clear("account", attempt.username)
+    if identity.passwords.needs_rehash(user.password_hash):
+        await Users(session).update(
+            user.id, password_hash=await identity.passwords.hash(attempt.password)
+        )
+    if not await _local_login_allowed(session, user):
+        return LoginOutcome("local_login_disabled", user=user)
+    logger().info("local_login", user_id=str(user.id))
+    return LoginOutcome("ok", user=user)
+
+
+async def _record_failure(
+    throttle: LoginThrottle, identity: Identity, *, keys: list[tuple[str, str]], now: datetime
+) -> None:
+    settings = identity.settings
+    window = timedelta(seconds=settings.login_failure_window_seconds)
+    lockout = timedelta(seconds=settings.login_lockout_seconds)
+    limits = {
+        "account": settings.login_max_failures_per_account,
+        "source": settings.login_max_failures_per_source,
+    }
+    for scope, key in keys:
+        await throttle.record_failure(
+            scope, key, now=now, window=window, max_failures=limits[scope], lockout=lockout
+        )
+
+
+def _seconds_until(moment: datetime, now: datetime) -> int:
+    if moment.tzinfo is None:  # SQLite gives back naive UTC timestamps
+        moment = moment.replace(tzinfo=UTC)
+    return max(1, math.ceil((moment - now).total_seconds()))
+
+
+async def user_for_eid_login(
+    session: AsyncSession, identity: Identity, caller: Caller, eid_subject: str
+) -> Row[Any]:
+    """The account of an eID subject, for the edge's eID login (R-LOGIN-1)."""
+    require_edge(caller, identity)
+    user = await Users(session).by_subject_digest(identity.subject_digest(eid_subject))
+    if user is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            detail=problem("not_registered", "No account for this eID card; register first."),
+        )
+    return user
