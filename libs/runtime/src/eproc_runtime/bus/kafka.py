@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import CommitFailedError, TopicAlreadyExistsError
+from aiokafka.errors import CommitFailedError, IllegalStateError, TopicAlreadyExistsError
 
 from eproc_runtime.bus.base import Delivered, Record
 
@@ -91,11 +91,17 @@ class KafkaSubscription:
         ]
 
     async def commit(self, offsets: dict[tuple[str, int], int]) -> None:
-        if not offsets:
+        # A partition revoked by a rebalance during the batch cannot be committed
+        # (aiokafka raises IllegalStateError); its new owner re-reads it.
+        assigned = self._consumer.assignment()
+        to_commit = {
+            tp: o for (t, p), o in offsets.items() if (tp := TopicPartition(t, p)) in assigned
+        }
+        if not to_commit:
             return
         try:
-            await self._consumer.commit({TopicPartition(t, p): o for (t, p), o in offsets.items()})
-        except CommitFailedError:
+            await self._consumer.commit(to_commit)
+        except (CommitFailedError, IllegalStateError):
             # The group rebalanced while we worked: the new owner re-reads
             # these messages and the processed-event rows turn them into no-ops.
             log.warning("offset commit lost to a rebalance", offsets=len(offsets))
