@@ -19,6 +19,7 @@ infra:
 	@bash deploy/local/postgres.sh start >/dev/null
 	@bash deploy/local/kafka.sh start >/dev/null
 	@bash deploy/local/pcscd.sh start >/dev/null
+	@bash deploy/local/chromium.sh >/dev/null
 
 lint: setup
 	@$(UV) run --no-sync ruff check .

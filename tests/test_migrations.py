@@ -11,7 +11,7 @@ import pytest
 from eproc_runtime.migrations import pending_differences, upgrade_async
 from eproc_runtime.testing.plugin import CreateDatabase
 
-SERVICES = ["identity", "organisations", "requests", "notifier", "edge"]
+SERVICES = ["identity", "organisations", "requests", "notifier", "edge", "eid_gateway"]
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -1,0 +1,82 @@
+"""The eID gateway's app factory and process entry point (``eid-gateway``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import structlog
+from fastapi import FastAPI
+
+from eproc_runtime.db import create_engine, create_session_factory, unit_of_work
+from eproc_runtime.logging import configure_logging
+from eproc_runtime.migrations import upgrade_async
+
+from . import repository
+from .api import Gateway, router
+from .oauth import GatewayAuthorizationServer
+from .presentation import load_trust_anchors
+from .settings import Settings
+
+
+def create_app(settings: Settings | None = None, *, migrate_on_start: bool = False) -> FastAPI:
+    """The gateway: an OpenID Provider whose users log in with their eID card.
+
+    It publishes no events, so it does not use the shared messaging runtime: its
+    database holds only challenges, unredeemed codes and its signing key.
+    """
+    settings = settings or Settings()
+    if settings.base_url.startswith("http://"):
+        # authlib refuses plain HTTP; the embedded mode and tests run without TLS
+        # (in the real stack TLS ends at the HTTP gateway and the issuer is https).
+        os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
+    gateway = Gateway(
+        settings=settings,
+        server=GatewayAuthorizationServer(settings),
+        anchors=load_trust_anchors(settings.trust_anchors),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.service_name, level=settings.log_level, json=settings.log_json)
+        if not gateway.anchors:
+            structlog.get_logger("eproc_eid_gateway").warning(
+                "eid_no_trust_anchors", hint="set EPROC_TRUST_ANCHORS; every card is refused"
+            )
+        if migrate_on_start:
+            await upgrade_async("eproc_eid_gateway", settings.database_url)
+        engine = create_engine(settings.database_url)
+        gateway.sessions = create_session_factory(engine)
+        async with unit_of_work(gateway.sessions) as session:
+            gateway.server.signing_key = await repository.signing_key_or_create(session)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(title="eID gateway", lifespan=lifespan)
+    app.state.gateway = gateway
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.include_router(router)
+    return app
+
+
+def main() -> None:
+    """Run the gateway with uvicorn (host and port from EPROC_HOST / EPROC_PORT)."""
+    import uvicorn
+
+    settings = Settings()
+    if settings.database_url.startswith("sqlite") and ":///" in settings.database_url:
+        # SQLite creates the file, not its folder.
+        Path(settings.database_url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+    uvicorn.run(
+        create_app(settings, migrate_on_start=True),
+        host=os.environ.get("EPROC_HOST", "127.0.0.1"),
+        port=int(os.environ.get("EPROC_PORT", "8010")),
+    )

@@ -1,0 +1,407 @@
+"""The OpenID Provider: authlib's server core behind a thin Starlette integration.
+
+authlib's grants (authorization code + PKCE), client authentication, token
+endpoint and OIDC id_token rules are synchronous. A route first loads what the
+request needs (the authorization code) into an :class:`Exchange`, runs authlib,
+whose hooks read the exchange and queue their writes on it, and then performs the
+queued writes in its own transaction. The exchange travels in a context variable
+because some hooks receive no request.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import hmac
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from authlib.oauth2 import AuthorizationServer
+from authlib.oauth2.rfc6749 import (
+    ClientMixin,
+    InvalidRequestError,
+    OAuth2Payload,
+    OAuth2Request,
+    grants,
+)
+from authlib.oauth2.rfc6750 import BearerTokenGenerator
+from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oidc.core import UserInfo
+from authlib.oidc.core.grants import OpenIDCode
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import JSONResponse, Response
+
+from .models import authorization_code
+from .settings import ClientConfig, Settings
+
+ALGORITHM = "ES256"
+SCOPES = ["openid", "profile", "egovnrn"]
+AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+Write = Callable[[AsyncSession], Awaitable[None]]
+
+
+def secret_hash(value: str) -> str:
+    """What is stored for a code handed out: never the code itself."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite hands timestamps back without a zone; they were written in UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class Client(ClientMixin):  # type: ignore[misc]
+    """A registered relying party (from configuration)."""
+
+    def __init__(self, config: ClientConfig) -> None:
+        self.config = config
+        self.client_id = config.client_id
+
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def get_default_redirect_uri(self) -> str | None:
+        return None  # every request names its redirect_uri, matched exactly
+
+    def get_allowed_scope(self, scope: str | None) -> str:
+        requested = (scope or "openid").split()
+        return " ".join(s for s in requested if s in SCOPES)
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return redirect_uri in self.config.redirect_uris
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        expected = self.config.client_secret
+        return expected is not None and hmac.compare_digest(expected, client_secret)
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        if self.config.client_secret is not None:
+            return method in ("client_secret_basic", "client_secret_post")
+        return method == "none"
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type == "code"
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type == "authorization_code"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The card holder a code or token is for: the keyed subject and the names."""
+
+    subject: str
+    given_name: str
+    family_name: str
+    acr: str
+    auth_time: int
+
+
+@dataclass
+class CodeRecord:
+    """A stored authorization code, as authlib's AuthorizationCodeMixin."""
+
+    row: Any
+
+    @property
+    def code_challenge(self) -> str:
+        return str(self.row.code_challenge)
+
+    @property
+    def code_challenge_method(self) -> str:
+        return str(self.row.code_challenge_method)
+
+    def get_redirect_uri(self) -> str:
+        return str(self.row.redirect_uri)
+
+    def get_scope(self) -> str:
+        return str(self.row.scope)
+
+    def get_nonce(self) -> str | None:
+        return self.row.nonce  # type: ignore[no-any-return]
+
+    def get_auth_time(self) -> int:
+        return int(_aware(self.row.auth_time).timestamp())
+
+    def get_acr(self) -> str:
+        return str(self.row.acr)
+
+    def get_amr(self) -> list[str] | None:
+        return ["eid"]
+
+    def principal(self) -> Principal:
+        return Principal(
+            subject=self.row.subject,
+            given_name=self.row.given_name,
+            family_name=self.row.family_name,
+            acr=self.row.acr,
+            auth_time=self.get_auth_time(),
+        )
+
+
+@dataclass
+class Exchange:
+    """What one request preloaded for authlib, and the writes authlib queued."""
+
+    code: CodeRecord | None = None
+    writes: list[Write] = field(default_factory=list)
+
+    async def apply(self, session: AsyncSession) -> None:
+        for write in self.writes:
+            await write(session)
+        self.writes.clear()
+
+
+_exchange: contextvars.ContextVar[Exchange] = contextvars.ContextVar("eid_exchange")
+
+
+def current_exchange() -> Exchange:
+    return _exchange.get()
+
+
+class _Payload(OAuth2Payload):  # type: ignore[misc]
+    def __init__(self, items: Iterable[tuple[str, str]]) -> None:
+        self._datalist: defaultdict[str, list[str]] = defaultdict(list)
+        for key, value in items:
+            self._datalist[key].append(value)
+        self._data = {k: v[0] for k, v in self._datalist.items()}
+
+    @property
+    def data(self) -> dict[str, str]:
+        return self._data
+
+    @property
+    def datalist(self) -> defaultdict[str, list[str]]:
+        return self._datalist
+
+
+class GatewayRequest(OAuth2Request):  # type: ignore[misc]
+    """An OAuth2Request built from parameters already read from a Starlette request."""
+
+    def __init__(
+        self, method: str, uri: str, headers: Mapping[str, str], items: Iterable[tuple[str, str]]
+    ) -> None:
+        super().__init__(method, uri, headers=headers)
+        self.payload = _Payload(items)
+
+    @property
+    def args(self) -> dict[str, str]:
+        return self.payload.data
+
+    @property
+    def form(self) -> dict[str, str]:
+        return self.payload.data
+
+
+class S256Required(CodeChallenge):  # type: ignore[misc]
+    """PKCE on every request, S256 only (as the federal service requires)."""
+
+    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+
+    def __init__(self) -> None:
+        super().__init__(required=True)
+
+    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
+        data = grant.request.payload.data
+        if not data.get("code_challenge"):
+            raise InvalidRequestError("PKCE is required: missing 'code_challenge'.")
+        if data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("PKCE 'code_challenge_method' must be S256.")
+        super().validate_code_challenge(grant, redirect_uri)
+
+
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
+
+    def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
+        principal: Principal = request.user
+        data = request.payload.data
+        settings: Settings = self.server.settings
+        values = {
+            "code_hash": secret_hash(code),
+            "client_id": request.client.client_id,
+            "redirect_uri": data["redirect_uri"],
+            "scope": request.payload.scope or "openid",
+            "nonce": data.get("nonce"),
+            "code_challenge": data["code_challenge"],
+            "code_challenge_method": data.get("code_challenge_method", "S256"),
+            "subject": principal.subject,
+            "given_name": principal.given_name,
+            "family_name": principal.family_name,
+            "acr": principal.acr,
+            "auth_time": datetime.fromtimestamp(principal.auth_time, UTC),
+            "expires_at": datetime.fromtimestamp(
+                time.time() + settings.authorization_code_lifetime, UTC
+            ),
+        }
+
+        async def insert(session: AsyncSession) -> None:
+            await session.execute(authorization_code.insert().values(**values))
+
+        current_exchange().writes.append(insert)
+
+    def query_authorization_code(self, code: str, client: Client) -> CodeRecord | None:
+        record = current_exchange().code
+        if record is None or record.row.client_id != client.client_id:
+            return None
+        if _aware(record.row.expires_at) <= datetime.now(UTC):
+            return None
+        return record
+
+    def delete_authorization_code(self, authorization_code: CodeRecord) -> None:
+        pass  # the route deleted the row when it loaded it: a code is taken once
+
+    def authenticate_user(self, authorization_code: CodeRecord) -> Principal:
+        return authorization_code.principal()
+
+
+class GatewayOpenIDCode(OpenIDCode):  # type: ignore[misc]
+    """OIDC id_token rules for the code flow, signed with the gateway's ES256 key."""
+
+    def __init__(self, server: GatewayAuthorizationServer) -> None:
+        super().__init__(require_nonce=False)
+        self.server = server
+
+    def exists_nonce(self, nonce: str, request: OAuth2Request) -> bool:
+        return False  # a nonce is the client's to check; codes are single-use anyway
+
+    def get_client_algorithm(self, client: Client) -> str:
+        return ALGORITHM
+
+    def resolve_client_private_key(self, client: Client) -> Any:
+        return self.server.signing_key
+
+    def get_encode_header(self, client: Client) -> dict[str, str]:
+        return {"alg": ALGORITHM, "kid": str(self.server.signing_key.kid)}
+
+    def get_client_claims(self, client: Client) -> dict[str, Any]:
+        settings = self.server.settings
+        now = int(time.time())
+        return {
+            "iss": settings.base_url,
+            "aud": [client.client_id],
+            "iat": now,
+            "exp": now + settings.id_token_lifetime,
+        }
+
+    def generate_user_info(self, user: Principal, scope: str) -> UserInfo:
+        return UserInfo(user_claims(user, scope))
+
+
+def user_claims(user: Principal, scope: str) -> dict[str, Any]:
+    """The claims of ``user`` that ``scope`` releases (id_token and userinfo).
+
+    ``egovnrn`` is accepted for compatibility with the federal service, but the
+    national number itself is never released: ``sub`` is its keyed hash.
+    """
+    claims: dict[str, Any] = {"sub": user.subject, "acr": user.acr}
+    if "profile" in scope.split():
+        claims["given_name"] = user.given_name
+        claims["family_name"] = user.family_name
+    return claims
+
+
+class GatewayAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
+    """authlib's AuthorizationServer wired to the gateway's settings, key and clients."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(scopes_supported=SCOPES)
+        self.settings = settings
+        self.clients = {c.client_id: Client(c) for c in settings.clients}
+        self._signing_key: ECKey | None = None
+        self.register_token_generator(
+            "default", BearerTokenGenerator(self._access_token, None, self._expires_in)
+        )
+        self.register_grant(AuthorizationCodeGrant, [S256Required(), GatewayOpenIDCode(self)])
+
+    @property
+    def signing_key(self) -> ECKey:
+        if self._signing_key is None:
+            raise RuntimeError("the signing key is loaded at start-up")
+        return self._signing_key
+
+    @signing_key.setter
+    def signing_key(self, key: ECKey) -> None:
+        self._signing_key = key
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [self.signing_key.as_dict(private=False)]}
+
+    # -- authlib hooks
+    def query_client(self, client_id: str) -> Client | None:
+        return self.clients.get(client_id)
+
+    def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
+        pass  # access tokens are self-contained JWTs; no refresh tokens
+
+    def create_oauth2_request(self, request: Any) -> OAuth2Request:
+        if isinstance(request, OAuth2Request):
+            return request
+        raise TypeError("build a GatewayRequest first")
+
+    def create_json_request(self, request: Any) -> Any:
+        raise NotImplementedError
+
+    def handle_response(self, status: int, body: Any, headers: list[tuple[str, str]]) -> Response:
+        headers_dict = dict(headers)
+        if isinstance(body, dict):
+            headers_dict.pop("Content-Type", None)
+            return JSONResponse(body, status_code=status, headers=headers_dict)
+        return Response(body or b"", status_code=status, headers=headers_dict)
+
+    def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    # -- access tokens (for userinfo)
+    def _expires_in(self, client: Client, grant_type: str) -> int:
+        return self.settings.access_token_lifetime
+
+    def _access_token(
+        self, client: Client, grant_type: str, user: Principal | None, scope: str
+    ) -> str:
+        now = int(time.time())
+        assert user is not None
+        claims: dict[str, Any] = {
+            "iss": self.settings.base_url,
+            "aud": client.client_id,
+            "iat": now,
+            "exp": now + self.settings.access_token_lifetime,
+            "client_id": client.client_id,
+            "scope": scope,
+            **user_claims(user, scope),
+        }
+        key = self.signing_key
+        return jwt.encode({"alg": ALGORITHM, "kid": str(key.kid), "typ": "at+jwt"}, claims, key)
+
+    def verify_access_token(self, token: str) -> dict[str, Any] | None:
+        """The claims of one of our own valid access tokens, else None."""
+        try:
+            decoded = jwt.decode(token, self.signing_key, algorithms=[ALGORITHM])
+            if decoded.header.get("typ") != "at+jwt":
+                return None
+            jwt.JWTClaimsRegistry(
+                iss={"essential": True, "value": self.settings.base_url},
+                exp={"essential": True},
+                sub={"essential": True},
+            ).validate(decoded.claims)
+        except (ValueError, JoseError):
+            return None
+        return dict(decoded.claims)
+
+
+def run(exchange: Exchange, call: Callable[[], Response | None]) -> Response | None:
+    """Run an authlib call with ``exchange`` as the current exchange."""
+    token = _exchange.set(exchange)
+    try:
+        return call()
+    finally:
+        _exchange.reset(token)

@@ -1,0 +1,135 @@
+"""The login page's own script, in Chromium: PIN to the agent, the card's answer to the
+gateway, then the browser lands on the relying party with a code (real servers)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+import pytest
+import uvicorn
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from playwright.async_api import async_playwright
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from eproc_eid_gateway.agent import AgentSettings, create_agent_app
+from eproc_eid_gateway.main import create_app
+from eproc_eid_gateway.settings import ClientConfig, Settings
+
+from .conftest import EDGE_SECRET
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serve(app: Any, port: int) -> Iterator[None]:
+    """A real uvicorn server in a thread, for as long as the block runs."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        assert thread.is_alive(), "server stopped at start-up"
+        time.sleep(0.02)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+async def test_the_login_page_drives_agent_and_gateway(
+    gateway_settings: Settings, pcscd: str, slot, card_factory: Callable[..., Path]
+) -> None:
+    port, agent_port = free_port(), free_port()
+    origin = f"http://localhost:{port}"
+    callback = f"{origin}/callback"
+    settings = gateway_settings.model_copy(
+        update={
+            "issuer": f"{origin}/eid",
+            "agent_url": f"http://127.0.0.1:{agent_port}",
+            "clients": [
+                ClientConfig(client_id="edge", client_secret=EDGE_SECRET, redirect_uris=[callback])
+            ],
+        }
+    )
+    gateway = create_app(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        async with gateway.router.lifespan_context(gateway):
+            yield
+
+    site = Starlette(routes=[Mount("/eid", app=gateway)], lifespan=lifespan)
+    agent = create_agent_app(AgentSettings(gateway_origin=origin, reader=pcscd))
+    slot.insert(card_factory("alice"))
+    verifier = "v" * 50
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": "edge",
+            "redirect_uri": callback,
+            "scope": "openid profile egovnrn",
+            "state": "st4te",
+            "nonce": "n0nce",
+            "code_challenge": create_s256_code_challenge(verifier),
+            "code_challenge_method": "S256",
+        }
+    )
+    with serve(site, port), serve(agent, agent_port):
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = await browser.new_page(locale="nl-BE")  # Accept-Language: nl-BE
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            await page.route(f"{callback}*", lambda route: route.fulfill(body="relying party"))
+            await page.goto(f"{origin}/eid/authorize?{query}")
+            assert await page.locator("h1").inner_text() == "Aanmelden met uw eID"
+
+            await page.fill("#pin", "9999")
+            await page.get_by_role("button", name="Verdergaan").click()
+            status = page.locator("#eid-status")
+            await status.filter(has_text="Verkeerde pincode").wait_for(timeout=10_000)
+            assert await status.inner_text() == "Verkeerde pincode: nog 2 pogingen."
+
+            await page.fill("#pin", "1234")
+            await page.get_by_role("button", name="Verdergaan").click()
+            await page.wait_for_url(f"{callback}?*", timeout=10_000)
+            landed = parse_qs(urlsplit(page.url).query)
+            await browser.close()
+            assert errors == []
+
+        assert landed["state"] == ["st4te"]
+        async with httpx.AsyncClient(base_url=origin) as client:
+            tokens = await client.post(
+                "/eid/token",
+                data={
+                    "grant_type": "authorization_code",
+                    "code": landed["code"][0],
+                    "redirect_uri": callback,
+                    "code_verifier": verifier,
+                },
+                auth=("edge", EDGE_SECRET),
+            )
+        assert tokens.status_code == 200, tokens.text
+        assert "id_token" in tokens.json()
