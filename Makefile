@@ -5,7 +5,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST_ARGS ?=
 
-.PHONY: run test setup infra lint typecheck format asyncapi clean-local
+.PHONY: run test setup infra lint typecheck format asyncapi clean-local screenshots
 
 setup:
 	@bash deploy/local/system-deps.sh
@@ -32,7 +32,11 @@ asyncapi: setup
 	@$(UV) run --no-sync eproc-asyncapi --write
 
 test: setup lint typecheck infra
-	@$(UV) run --no-sync pytest -v $(PYTEST_ARGS)
+	@$(UV) run --no-sync python -m eproc_runtime.testing.suite $(if $(SUITES),--only $(SUITES)) -- -v $(PYTEST_ARGS)
+
+# A PNG of every portal screen in nl and fr (the portal's browser tests, saving each page).
+screenshots: setup infra
+	@PORTAL_SCREENSHOTS=$(CURDIR)/docs/screenshots $(UV) run --no-sync pytest -q services/portal/tests/test_browser.py
 
 format: setup
 	@$(UV) run --no-sync ruff format .

@@ -1,0 +1,358 @@
+"""HTTP routes of the organisations service: they translate to use cases, nothing more."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import JSONResponse
+
+from eproc_contracts.common import Language, RoleGrant
+from eproc_contracts.envelope import new_event_id
+from eproc_organisations import schemas
+from eproc_organisations.errors import Forbidden, OrganisationsError
+from eproc_organisations.repository import Memberships, Records
+from eproc_organisations.roles import RoleCatalogue, catalogue, to_grants, to_role_grants
+from eproc_organisations.service import directory, memberships
+from eproc_organisations.service.common import Actor
+from eproc_runtime.app import DbSession
+from eproc_runtime.auth import CurrentCaller
+
+router = APIRouter()
+
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+Limit = Annotated[int, Query(ge=1, le=200)]
+Lang = Annotated[Language | None, Query(description="Language of the `name` field")]
+
+
+async def on_business_error(_request: Request, exc: Exception) -> JSONResponse:
+    """Business errors reach the client as ``{"detail": {"code", "message", "field"?}}``."""
+    assert isinstance(exc, OrganisationsError)
+    return JSONResponse(status_code=exc.status, content={"detail": exc.detail()})
+
+
+# --- the role catalogue (SPEC §4, R-ROLE-3) ------------------------------------------
+
+
+@router.get("/roles", response_model=RoleCatalogue, tags=["roles"])
+async def role_catalogue() -> RoleCatalogue:
+    """Applications, their roles, and role descriptions in nl/fr/de/en."""
+    return catalogue()
+
+
+# --- the directory (R-ORG-1, R-ORG-2) ------------------------------------------------
+
+
+def _page(
+    items: list[Any], total: int, offset: int, limit: int, lang: Language | None
+) -> schemas.OrganisationPage:
+    return schemas.OrganisationPage(
+        items=[schemas.OrganisationOut.of(o, lang) for o in items],
+        total=total,
+        offset=offset,
+        limit=limit,
+    )
+
+
+@router.get("/organisations/roots", response_model=schemas.OrganisationPage, tags=["directory"])
+async def roots(
+    session: DbSession,
+    _caller: CurrentCaller,
+    offset: Offset = 0,
+    limit: Limit = 50,
+    lang: Lang = None,
+) -> schemas.OrganisationPage:
+    items, total = await directory.children(session, None, offset=offset, limit=limit)
+    return _page(items, total, offset, limit, lang)
+
+
+@router.get("/organisations/search", response_model=schemas.SearchPage, tags=["directory"])
+async def search(
+    session: DbSession,
+    _caller: CurrentCaller,
+    q: Annotated[str, Query(min_length=1, max_length=200)],
+    offset: Offset = 0,
+    limit: Limit = 20,
+    lang: Lang = None,
+) -> schemas.SearchPage:
+    """Name search: case- and accent-insensitive, typo-tolerant, best match first."""
+    hits = await directory.search(session, q, offset=offset, limit=limit + 1)
+    return schemas.SearchPage(
+        items=[
+            schemas.SearchHit(organisation=schemas.OrganisationOut.of(o, lang), score=round(s, 4))
+            for o, s in hits[:limit]
+        ],
+        offset=offset,
+        limit=limit,
+        has_more=len(hits) > limit,
+    )
+
+
+@router.get(
+    "/organisations/{organisation_id}", response_model=schemas.OrganisationOut, tags=["directory"]
+)
+async def organisation(
+    session: DbSession, _caller: CurrentCaller, organisation_id: UUID, lang: Lang = None
+) -> schemas.OrganisationOut:
+    return schemas.OrganisationOut.of(await directory.get(session, organisation_id), lang)
+
+
+@router.get(
+    "/organisations/{organisation_id}/children",
+    response_model=schemas.OrganisationPage,
+    tags=["directory"],
+)
+async def children(
+    session: DbSession,
+    _caller: CurrentCaller,
+    organisation_id: UUID,
+    offset: Offset = 0,
+    limit: Limit = 50,
+    lang: Lang = None,
+) -> schemas.OrganisationPage:
+    items, total = await directory.children(session, organisation_id, offset=offset, limit=limit)
+    return _page(items, total, offset, limit, lang)
+
+
+@router.get(
+    "/organisations/{organisation_id}/path",
+    response_model=list[schemas.OrganisationOut],
+    tags=["directory"],
+)
+async def path(
+    session: DbSession, _caller: CurrentCaller, organisation_id: UUID, lang: Lang = None
+) -> list[schemas.OrganisationOut]:
+    """The ancestors from the root down to the organisation ("show in tree")."""
+    return [
+        schemas.OrganisationOut.of(o, lang)
+        for o in await directory.path_to_root(session, organisation_id)
+    ]
+
+
+# --- Superuser functions (R-SU-1, R-ORG-4) -------------------------------------------
+
+
+@router.patch(
+    "/organisations/{organisation_id}", response_model=schemas.OrganisationOut, tags=["superuser"]
+)
+async def edit_organisation(
+    session: DbSession, caller: CurrentCaller, organisation_id: UUID, body: schemas.OrganisationEdit
+) -> schemas.OrganisationOut:
+    updated = await directory.edit(
+        session, Actor.from_caller(caller), organisation_id, names=body.names, address=body.address
+    )
+    return schemas.OrganisationOut.of(updated)
+
+
+@router.get(
+    "/organisations/{organisation_id}/members",
+    response_model=list[schemas.MemberOut],
+    tags=["superuser"],
+)
+async def members(
+    session: DbSession, caller: CurrentCaller, organisation_id: UUID
+) -> list[schemas.MemberOut]:
+    found = await memberships.members(session, Actor.from_caller(caller), organisation_id)
+    return [
+        schemas.MemberOut(
+            user_id=m.user_id,
+            roles=to_role_grants(m.roles),
+            member_since=m.created_at.isoformat(),
+            **(user or {}),
+        )
+        for m, user in found
+    ]
+
+
+@router.post(
+    "/organisations/{organisation_id}/members",
+    response_model=schemas.MemberOut,
+    status_code=status.HTTP_201_CREATED,
+    tags=["superuser"],
+)
+async def add_member(
+    session: DbSession, caller: CurrentCaller, organisation_id: UUID, body: schemas.MemberAdd
+) -> schemas.MemberOut:
+    user_id, roles = await memberships.add_member(
+        session,
+        Actor.from_caller(caller),
+        organisation_id,
+        user_id=body.user_id,
+        username=body.username,
+        roles=to_grants(body.roles),
+    )
+    added = await Memberships(session).get(user_id, organisation_id)
+    assert added is not None
+    return schemas.MemberOut(
+        user_id=user_id, roles=to_role_grants(roles), member_since=added.created_at.isoformat()
+    )
+
+
+@router.put(
+    "/organisations/{organisation_id}/members/{user_id}/roles",
+    response_model=list[RoleGrant],
+    tags=["superuser"],
+)
+async def change_member_roles(
+    session: DbSession,
+    caller: CurrentCaller,
+    organisation_id: UUID,
+    user_id: UUID,
+    body: schemas.RolesIn,
+) -> list[RoleGrant]:
+    roles = await memberships.change_member_roles(
+        session, Actor.from_caller(caller), organisation_id, user_id, to_grants(body.roles)
+    )
+    return to_role_grants(roles)
+
+
+@router.delete(
+    "/organisations/{organisation_id}/members/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["superuser"],
+)
+async def remove_member(
+    session: DbSession, caller: CurrentCaller, organisation_id: UUID, user_id: UUID
+) -> Response:
+    await memberships.remove_member(session, Actor.from_caller(caller), organisation_id, user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/organisations/{organisation_id}/audit",
+    response_model=list[schemas.AuditEntry],
+    tags=["superuser"],
+)
+async def audit_trail(
+    session: DbSession,
+    caller: CurrentCaller,
+    organisation_id: UUID,
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> list[schemas.AuditEntry]:
+    """The organisation's audit trail, newest first: its Superusers and operators."""
+    actor = Actor.from_caller(caller)
+    if actor.kind != "operator":
+        await memberships.require_superuser(session, actor, organisation_id)
+    rows = await Records(session).audit_trail(organisation_id, offset=offset, limit=limit)
+    return [
+        schemas.AuditEntry(
+            **{k: v for k, v in row.items() if k not in ("organisation_id", "occurred_at")},
+            occurred_at=row["occurred_at"].isoformat(),
+        )
+        for row in rows
+    ]
+
+
+# --- guards, asked up front (R-REQ-8) ------------------------------------------------
+
+
+def _check(refused: list[Any]) -> schemas.GuardCheck:
+    return schemas.GuardCheck(
+        allowed=not refused,
+        refusals=[schemas.Refusal(reason=r.reason.value, message=r.message) for r in refused],
+    )
+
+
+@router.get(
+    "/organisations/{organisation_id}/members/{user_id}/leave-check",
+    response_model=schemas.GuardCheck,
+    tags=["guards"],
+)
+async def leave_check(
+    session: DbSession, caller: CurrentCaller, organisation_id: UUID, user_id: UUID
+) -> schemas.GuardCheck:
+    """Whether the member could leave (or be removed) right now; the same guards run again
+    when the change is applied."""
+    await memberships.may_check(session, Actor.from_caller(caller), organisation_id, user_id)
+    return _check(
+        await memberships.refusals(
+            session, user_id, organisation_id, remaining=frozenset(), leaving=True
+        )
+    )
+
+
+@router.post(
+    "/organisations/{organisation_id}/members/{user_id}/role-change-check",
+    response_model=schemas.GuardCheck,
+    tags=["guards"],
+)
+async def role_change_check(
+    session: DbSession,
+    caller: CurrentCaller,
+    organisation_id: UUID,
+    user_id: UUID,
+    body: schemas.RolesIn,
+) -> schemas.GuardCheck:
+    """Whether the member's roles could become ``roles`` (after the Superuser cascade)."""
+    await memberships.may_check(session, Actor.from_caller(caller), organisation_id, user_id)
+    current = await Memberships(session).get(user_id, organisation_id)
+    before = current.roles if current else frozenset()
+    after = catalogue().apply_cascade(before, to_grants(body.roles))
+    return _check(
+        await memberships.refusals(
+            session, user_id, organisation_id, remaining=after, leaving=False
+        )
+    )
+
+
+# --- the caller's own memberships (R-MEM-1, R-MEM-2) ---------------------------------
+
+
+@router.get("/me/organisations", response_model=list[schemas.MyMembership], tags=["me"])
+async def my_organisations(
+    session: DbSession, caller: CurrentCaller, lang: Lang = None
+) -> list[schemas.MyMembership]:
+    """The caller's memberships with roles, the default organisation first."""
+    pairs = await memberships.my_memberships(session, caller.require_user())
+    return [
+        schemas.MyMembership(
+            organisation=schemas.OrganisationOut.of(o, lang),
+            roles=to_role_grants(m.roles),
+            is_default=m.is_default,
+        )
+        for m, o in pairs
+    ]
+
+
+@router.put("/me/default-organisation", status_code=status.HTTP_204_NO_CONTENT, tags=["me"])
+async def set_default_organisation(
+    session: DbSession, caller: CurrentCaller, body: schemas.DefaultOrganisationIn
+) -> Response:
+    caller.require_user()
+    await memberships.set_default_organisation(
+        session, Actor.from_caller(caller), body.organisation_id
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# --- platform operator (demo data, top-level organisations) --------------------------
+
+
+@router.post(
+    "/operator/organisations",
+    response_model=schemas.OrganisationOut,
+    status_code=status.HTTP_201_CREATED,
+    tags=["operator"],
+)
+async def bootstrap_organisation(
+    session: DbSession, caller: CurrentCaller, body: schemas.OrganisationBootstrap
+) -> schemas.OrganisationOut:
+    """Add an organisation and its first Superuser, audited as the operator's action."""
+    actor = Actor.from_caller(caller)
+    if actor.kind != "operator":
+        raise Forbidden("operator_required", "Only a platform operator may do this.")
+    created = await directory.bootstrap(
+        session,
+        actor,
+        organisation_id=body.organisation_id or new_event_id(),
+        parent_id=body.parent_id,
+        names=body.names,
+        enterprise_number=body.enterprise_number,
+        address=body.address,
+        superuser_id=body.superuser_id,
+        key=body.key,
+        kind=body.kind,
+    )
+    return schemas.OrganisationOut.of(created)
