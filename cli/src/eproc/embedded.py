@@ -14,6 +14,8 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
+from eproc_runtime.messaging import close_log_brokers
+
 SERVICES = ("identity", "organisations", "requests", "notifier", "edge")
 
 
@@ -38,6 +40,7 @@ def create_embedded_app(data_dir: Path) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Mounted apps' lifespans do not run by themselves: enter each one.
         async with AsyncExitStack() as stack:
+            stack.push_async_callback(close_log_brokers)
             for app in services.values():
                 await stack.enter_async_context(app.router.lifespan_context(app))
             yield

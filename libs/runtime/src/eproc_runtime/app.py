@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from eproc_runtime.auth import TokenVerifier
 from eproc_runtime.consumer import Handler
+from eproc_runtime.limits import RequestLimits
 from eproc_runtime.db import create_engine, create_session_factory
 from eproc_runtime.logging import configure_logging
 from eproc_runtime.messaging import Messaging
@@ -72,6 +73,8 @@ def create_service_app(
             await engine.dispose()
 
     app = FastAPI(title=title or settings.service_name, lifespan=lifespan)
+    # Oversized bodies (413) and NUL characters (422) never reach a route.
+    app.add_middleware(RequestLimits, max_body_bytes=settings.max_request_body_bytes)
     # Tests replace it with a verifier of their own test issuer.
     app.state.token_verifier = token_verifier or TokenVerifier(
         issuer=settings.token_issuer, audience=settings.token_audience, jwks_url=settings.jwks_url
@@ -110,4 +113,7 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
         state.messaging.relay.nudge()
 
 
-DbSession = Annotated[AsyncSession, Depends(_session)]
+# scope="function": the transaction commits before the response is sent, so a
+# client never acts on a response whose writes are not durable, and a failed
+# commit is an error response rather than a 200.
+DbSession = Annotated[AsyncSession, Depends(_session, scope="function")]

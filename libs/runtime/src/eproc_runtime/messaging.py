@@ -30,6 +30,13 @@ def log_broker(url: str) -> LogBroker:
     return _log_brokers[url]
 
 
+async def close_log_brokers() -> None:
+    """Stop every in-process broker (end of the embedded mode's lifespan)."""
+    for broker in _log_brokers.values():
+        await broker.stop()
+    _log_brokers.clear()
+
+
 class Bus:
     """Makes publishers and subscriptions for the configured bus."""
 

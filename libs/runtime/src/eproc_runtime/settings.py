@@ -32,3 +32,6 @@ class ServiceSettings(BaseSettings):
     jwks_url: str = "http://localhost:8000/sso/jwks"
     log_level: str = "INFO"
     log_json: bool = True
+    max_request_body_bytes: int = Field(
+        default=1_048_576, gt=0, description="larger request bodies are refused with 413"
+    )

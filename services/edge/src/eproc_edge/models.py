@@ -1,7 +1,170 @@
-"""Tables the edge service owns (DESIGN.md, "Services")."""
+"""Tables the edge service owns (DESIGN.md, "Services").
+
+Three groups: the OpenID Provider's own state (signing keys, sessions,
+authorization codes, refresh tokens, pending upstream logins), and the claims
+projection fed by ``identity.user.v1``, ``org.organisation.v1`` and
+``org.membership.v1`` (the token path reads only these, never another service).
+Secrets handed to browsers or clients (session cookies, codes, refresh tokens)
+are stored as SHA-256 hashes only.
+"""
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    Uuid,
+)
 
 from eproc_runtime.db import new_metadata
 from eproc_runtime.outbox import add_messaging_tables
 
 metadata = new_metadata()
 messaging_tables = add_messaging_tables(metadata)
+
+# --- OpenID Provider state ---------------------------------------------------
+
+signing_key = Table(
+    "signing_key",
+    metadata,
+    Column("kid", String(64), primary_key=True),
+    Column("private_jwk", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # Stops signing at ``retired_at``; stays published in the JWKS until
+    # ``published_until`` so that tokens it signed can still be verified.
+    Column("retired_at", DateTime(timezone=True), nullable=True),
+    Column("published_until", DateTime(timezone=True), nullable=True),
+)
+
+sso_session = Table(
+    "sso_session",
+    metadata,
+    Column("id", String(64), primary_key=True),  # public session id (``sid`` claim)
+    Column("cookie_hash", String(64), nullable=False, unique=True),
+    Column("user_id", Uuid, nullable=False, index=True),
+    Column("acr", String(32), nullable=False),
+    Column("platform_operator", Boolean, nullable=False, default=False),
+    # The organisation last chosen in this session: where a newly opened
+    # application starts (R-SSO-2).
+    Column("active_organisation_id", Uuid, nullable=True),
+    Column("auth_time", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+)
+
+# The active organisation per (session, application): two applications open
+# side by side keep their own organisation (R-SSO-2, R-SSO-3).
+session_client = Table(
+    "session_client",
+    metadata,
+    Column(
+        "session_id",
+        String(64),
+        ForeignKey("sso_session.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("client_id", String(64), primary_key=True),
+    Column("active_organisation_id", Uuid, nullable=True),
+)
+
+authorization_code = Table(
+    "authorization_code",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("client_id", String(64), nullable=False),
+    Column("user_id", Uuid, nullable=False),
+    Column("session_id", String(64), nullable=False),
+    Column("redirect_uri", Text, nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("nonce", String(255), nullable=True),
+    Column("code_challenge", String(128), nullable=False),
+    Column("code_challenge_method", String(10), nullable=False),
+    Column("acr", String(32), nullable=False),
+    Column("auth_time", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    # A used code is kept (not deleted) so that a replay can be recognised and
+    # the tokens issued from it revoked (RFC 6749 §4.1.2).
+    Column("used_at", DateTime(timezone=True), nullable=True),
+    Column("family_id", String(64), nullable=True),
+    Index("ix_authorization_code_client_nonce", "client_id", "nonce"),
+)
+
+refresh_token = Table(
+    "refresh_token",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("family_id", String(64), nullable=False, index=True),
+    Column("client_id", String(64), nullable=False),
+    Column("user_id", Uuid, nullable=False),
+    Column("session_id", String(64), nullable=False, index=True),
+    Column("scope", Text, nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+upstream_login = Table(
+    "upstream_login",
+    metadata,
+    Column("state", String(64), primary_key=True),
+    Column("nonce", String(64), nullable=False),
+    Column("code_verifier", String(128), nullable=False),
+    Column("return_to", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# --- claims projection (R-SSO-4) ----------------------------------------------
+
+projected_user = Table(
+    "projected_user",
+    metadata,
+    Column("user_id", Uuid, primary_key=True),
+    Column("username", String(64), nullable=False),
+    Column("given_name", String(255), nullable=False),
+    Column("family_name", String(255), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("language", String(2), nullable=False),
+)
+
+projected_default_organisation = Table(
+    "projected_default_organisation",
+    metadata,
+    Column("user_id", Uuid, primary_key=True),
+    Column("organisation_id", Uuid, nullable=True),
+)
+
+projected_membership = Table(
+    "projected_membership",
+    metadata,
+    Column("user_id", Uuid, primary_key=True),
+    Column("organisation_id", Uuid, primary_key=True),
+    Column("roles", JSON, nullable=False),  # [{"application": ..., "role": ...}]
+    # A revoked membership is kept as a tombstone with the time of the event
+    # that ended it, so that an older event delivered late cannot revive it.
+    Column("revoked", Boolean, nullable=False, default=False),
+    Column("last_event_at", DateTime(timezone=True), nullable=False),
+)
+
+projected_organisation = Table(
+    "projected_organisation",
+    metadata,
+    Column("organisation_id", Uuid, primary_key=True),
+    Column("names", JSON, nullable=False),  # {"nl": ..., "fr": ..., ...}
+)
+
+# Bumped, in the same transaction, by every projection change that concerns the
+# user: each edge instance compares it with its cached snapshot's version, so a
+# change consumed by any instance shows in the next token from every instance.
+projection_version = Table(
+    "projection_version",
+    metadata,
+    Column("user_id", Uuid, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)

@@ -1,8 +1,109 @@
-"""Settings of the edge service (environment prefix ``EPROC_``)."""
+"""Settings of the edge service (environment prefix ``EPROC_``).
+
+The registered clients are configuration (``EPROC_CLIENTS`` as JSON): the
+portal and the four platform applications, each with exact redirect URIs.
+"""
+
+from pydantic import BaseModel, Field
 
 from eproc_runtime.settings import ServiceSettings
+
+APPLICATIONS = ("user-management", "e-notification", "e-tendering", "e-awarding", "e-catalogue")
+
+
+class ClientConfig(BaseModel):
+    """One registered relying party."""
+
+    client_id: str
+    client_secret: str | None = Field(
+        default=None, description="None for a public client (PKCE only)"
+    )
+    name: str
+    application: str = Field(description="The application whose roles its tokens carry")
+    redirect_uris: list[str]
+    post_logout_redirect_uris: list[str] = Field(default_factory=list)
+    home_url: str = Field(description="The application's anonymous home page (R-SSO-3 case 3)")
+    login_url: str = Field(description="Where an application switch sends the browser to log in")
+    backchannel_logout_uri: str | None = None
+    scope: str = "openid profile email offline_access"
+    grant_types: list[str] = Field(
+        default_factory=lambda: ["authorization_code", "refresh_token", "client_credentials"]
+    )
+
+
+def _local_client(client_id: str, name: str, application: str, port: int) -> ClientConfig:
+    base = f"http://localhost:{port}"
+    return ClientConfig(
+        client_id=client_id,
+        client_secret=f"dev-secret-{client_id}",
+        name=name,
+        application=application,
+        redirect_uris=[f"{base}/callback"],
+        post_logout_redirect_uris=[f"{base}/"],
+        home_url=f"{base}/",
+        login_url=f"{base}/login",
+        backchannel_logout_uri=f"{base}/backchannel-logout",
+    )
+
+
+def default_clients() -> list[ClientConfig]:
+    """The embedded mode's clients, on localhost ports; the real stack sets ``EPROC_CLIENTS``."""
+    portal = _local_client("portal", "User management", "user-management", 8000)
+    portal.redirect_uris = ["http://localhost:8000/auth/callback"]
+    portal.post_logout_redirect_uris = ["http://localhost:8000/"]
+    portal.login_url = "http://localhost:8000/auth/login"
+    portal.backchannel_logout_uri = None
+    return [
+        portal,
+        _local_client("e-notification", "e-Notification", "e-notification", 8101),
+        _local_client("e-tendering", "e-Tendering", "e-tendering", 8102),
+        _local_client("e-awarding", "e-Awarding", "e-awarding", 8103),
+        _local_client("e-catalogue", "e-Catalogue", "e-catalogue", 8104),
+    ]
 
 
 class Settings(ServiceSettings):
     service_name: str = "edge"
     database_url: str = "sqlite+aiosqlite:///data/edge.db"
+
+    clients: list[ClientConfig] = Field(default_factory=default_clients)
+    access_token_lifetime: int = 300
+    id_token_lifetime: int = 300
+    refresh_token_lifetime: int = 8 * 3600
+    session_lifetime: int = 10 * 3600
+    authorization_code_lifetime: int = 60
+    key_rotation_interval: int = 24 * 3600
+    session_cookie_name: str = "eproc_sso"
+    session_cookie_secure: bool | None = Field(
+        default=None, description="Secure cookies; by default when the issuer is https"
+    )
+
+    # Identity's login checks (a small HTTP port; see eproc_edge.identity_port),
+    # called with a client-credentials token the edge mints for itself.
+    identity_url: str = "http://localhost:8000/api/identity"
+    self_client_id: str = "edge"
+    # Staff of the platform (dienst e-Procurement / helpdesk), by username.
+    platform_operator_usernames: list[str] = Field(default_factory=list)
+
+    # The eID gateway, or the federal authentication service, as upstream OpenID Provider.
+    upstream_issuer: str = "http://localhost:8000/eid"
+    upstream_client_id: str = "edge"
+    upstream_client_secret: str = "dev-secret-edge"  # noqa: S105 - dev default, set in production
+    upstream_discovery_url: str | None = None
+
+    # The portal pages the edge hands over to (R-LOGIN-4 and unknown eID holders).
+    portal_url: str = "http://localhost:8000/"
+    first_login_url: str = "http://localhost:8000/welcome"
+    registration_url: str = "http://localhost:8000/register"
+    trust_forwarded_for: bool = False
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.session_cookie_secure is None:
+            return self.issuer.startswith("https://")
+        return self.session_cookie_secure
+
+    @property
+    def issuer(self) -> str:
+        """The edge's public URL (``token_issuer``): its tokens' ``iss``, its endpoints' base."""
+        return self.token_issuer.rstrip("/")

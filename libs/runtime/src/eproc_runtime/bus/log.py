@@ -69,7 +69,8 @@ class LogBroker:
     """The log, its consumer groups and their committed offsets."""
 
     def __init__(self, url: str | AsyncEngine, *, partitions: int = 4) -> None:
-        self._engine = create_engine(url) if isinstance(url, str) else url
+        self._url = url if isinstance(url, str) else None
+        self._engine: AsyncEngine | None = create_engine(url) if isinstance(url, str) else url
         self._owns_engine = isinstance(url, str)
         self.partitions = partitions
         self._next_offset: dict[tuple[str, int], int] = {}
@@ -82,7 +83,13 @@ class LogBroker:
     async def start(self) -> None:
         if self._started:
             return
-        async with self._engine.begin() as conn:
+        # asyncio primitives belong to the loop that first uses them: make them
+        # anew for each start (a restarted embedded app runs in a new loop).
+        self._append_lock = asyncio.Lock()
+        self._appended = asyncio.Condition()
+        if self._engine is None and self._url is not None:
+            self._engine = create_engine(self._url)
+        async with self._db.begin() as conn:
             await conn.run_sync(_metadata.create_all)
             rows = await conn.execute(
                 select(
@@ -93,9 +100,16 @@ class LogBroker:
         self._started = True
 
     async def stop(self) -> None:
-        if self._owns_engine:
+        if self._owns_engine and self._engine is not None:
             await self._engine.dispose()
+            self._engine = None
+        self._groups.clear()
         self._started = False
+
+    @property
+    def _db(self) -> AsyncEngine:
+        assert self._engine is not None, "log broker not started"
+        return self._engine
 
     def partition_for(self, key: str) -> int:
         return zlib.crc32(key.encode()) % self.partitions
@@ -119,7 +133,7 @@ class LogBroker:
                     }
                 )
             if rows:
-                async with self._engine.begin() as conn:
+                async with self._db.begin() as conn:
                     await conn.execute(insert(bus_record), rows)
             self._next_offset = next_offset
         async with self._appended:
@@ -131,7 +145,7 @@ class LogBroker:
                 await asyncio.wait_for(self._appended.wait(), timeout)
 
     async def read(self, topic: str, partition: int, offset: int, limit: int) -> list[Delivered]:
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             rows = await conn.execute(
                 select(bus_record)
                 .where(
@@ -155,7 +169,7 @@ class LogBroker:
             ]
 
     async def committed(self, group: str, topic: str, partition: int) -> int:
-        async with self._engine.connect() as conn:
+        async with self._db.connect() as conn:
             value = await conn.scalar(
                 select(bus_offset.c.offset).where(
                     bus_offset.c.group == group,
@@ -166,7 +180,7 @@ class LogBroker:
         return int(value) if value is not None else 0
 
     async def commit(self, group: str, offsets: dict[tuple[str, int], int]) -> None:
-        async with self._engine.begin() as conn:
+        async with self._db.begin() as conn:
             for (topic, partition), offset in offsets.items():
                 where = (
                     (bus_offset.c.group == group)

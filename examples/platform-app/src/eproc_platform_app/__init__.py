@@ -1,0 +1,1 @@
+"""A relying party of the edge standing in for a platform application."""

@@ -1,0 +1,12 @@
+"""HTTP routes of the edge: they only translate between HTTP and authlib or a use case."""
+
+from fastapi import APIRouter
+
+from eproc_edge.api import login, oidc, session
+from eproc_edge.api.deps import Edge
+
+router = APIRouter()
+for module in (oidc, login, session):
+    router.include_router(module.router)
+
+__all__ = ["Edge", "router"]

@@ -1,0 +1,122 @@
+"""What the edge's routes share: the ``Edge`` state, the unit of work, and the
+helpers that turn a Starlette request into what authlib or a use case needs."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from eproc_edge import repository, service
+from eproc_edge.claims import ClaimsCache
+from eproc_edge.identity_port import IdentityPort
+from eproc_edge.keys import KeyRing
+from eproc_edge.oauth import (
+    EdgeAuthorizationServer,
+    EdgeRequest,
+)
+from eproc_edge.settings import Settings
+from eproc_edge.upstream import UpstreamProvider
+from eproc_runtime.app import ServiceState
+
+
+@dataclass
+class Edge:
+    """What the edge's routes share (``app.state.edge``)."""
+
+    settings: Settings
+    keyring: KeyRing
+    server: EdgeAuthorizationServer
+    cache: ClaimsCache
+    identity: IdentityPort
+    upstream: UpstreamProvider
+
+
+def _edge(request: Request) -> Edge:
+    return request.app.state.edge  # type: ignore[no-any-return]
+
+
+EdgeDep = Annotated[Edge, Depends(_edge)]
+
+
+async def _unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
+    """One unit of work per request that commits *before* the response is sent
+    (``scope="function"``): a client that gets a token and at once presents it
+    must find it stored. (``eproc_runtime.app.DbSession`` has FastAPI's default
+    request scope, which commits after the response has gone out.)"""
+    state: ServiceState = request.app.state.service
+    async with state.sessions() as session, session.begin():
+        yield session
+    if state.messaging.relay is not None:
+        state.messaging.relay.nudge()
+
+
+DbSession = Annotated[AsyncSession, Depends(_unit_of_work, scope="function")]
+
+
+def oauth_uri(edge: Edge, request: Request) -> str:
+    query = f"?{request.url.query}" if request.url.query else ""
+    return f"{edge.settings.issuer}{request.url.path}{query}"
+
+
+def oauth_headers(request: Request) -> dict[str, str]:
+    return {k.title(): v for k, v in request.headers.items()}
+
+
+async def form_request(edge: Edge, request: Request) -> EdgeRequest:
+    form = await request.form()
+    items = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+    return EdgeRequest("POST", oauth_uri(edge, request), oauth_headers(request), items)
+
+
+async def principal_of(db: Any, edge: Edge, session_id: str, client_id: str) -> Any:
+    session_row = await repository.session_by_id(db, session_id)
+    client = edge.server.query_client(client_id)
+    if session_row is None or client is None or not service.is_live(session_row):
+        return None
+    principal, _ = await service.principal_for(db, edge.cache, session_row, client)
+    return principal
+
+
+async def bearer_claims(request: Request, edge: Edge, db: Any) -> dict[str, Any]:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    await edge.keyring.refresh(db)
+    claims = edge.server.verify_access_token(value) if scheme.lower() == "bearer" else None
+    if claims is None or claims.get("token_use") != "user":
+        raise HTTPException(
+            401,
+            detail={"code": "invalid_token", "message": "A valid user access token is required."},
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    return claims
+
+
+def page(title: str, body: str) -> str:
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"</head><body><h1>{html.escape(title)}</h1>{body}</body></html>"
+    )
+
+
+def cookie_path(edge: Edge) -> str:
+    return urlsplit(edge.settings.issuer).path or "/"
+
+
+def client_or_404(edge: Edge, client_id: str | None, field: str) -> Any:
+    client = edge.server.query_client(client_id or "")
+    if client is None:
+        raise HTTPException(
+            404,
+            detail={
+                "code": "unknown_application",
+                "message": "No such application.",
+                "field": field,
+            },
+        )
+    return client

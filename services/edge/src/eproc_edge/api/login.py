@@ -1,0 +1,194 @@
+"""Login (SPEC §2): the login page, local login as identity decides (R-LOGIN-2,
+R-LOGIN-3), eID brokered to the upstream provider (R-LOGIN-1), and the
+hand-over of a user without organisation to the portal (R-LOGIN-4)."""
+
+from __future__ import annotations
+
+import hmac
+import html
+import secrets
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from eproc_edge import repository, service
+from eproc_edge.api.deps import (
+    DbSession,
+    Edge,
+    EdgeDep,
+    cookie_path,
+    page,
+)
+from eproc_edge.identity_port import Authenticated, LoginRefused
+from eproc_edge.upstream import UpstreamError
+
+router = APIRouter()
+
+
+def _safe_return_to(value: str | None) -> str:
+    # Only our own authorization endpoint: never an open redirect.
+    if value and value.startswith("/authorize?"):
+        return value
+    return "/authorize"
+
+
+_CSRF_COOKIE = "eproc_login_csrf"
+
+
+def _login_response(
+    edge: Edge,
+    return_to: str,
+    message: str = "",
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """The login page, with a fresh double-submit token against login CSRF
+    (someone else's form logging the browser in to their account)."""
+    csrf = secrets.token_urlsafe(24)
+    response = HTMLResponse(
+        _login_page(return_to, csrf, message), status_code=status_code, headers=headers
+    )
+    response.set_cookie(
+        _CSRF_COOKIE,
+        csrf,
+        max_age=3600,
+        path=cookie_path(edge),
+        httponly=True,
+        secure=edge.settings.secure_cookies,
+        samesite="lax",
+    )
+    return response
+
+
+def _login_page(return_to: str, csrf: str, message: str = "") -> str:
+    escaped = html.escape(return_to, quote=True)
+    note = f"<p role='alert'>{html.escape(message)}</p>" if message else ""
+    return page(
+        "Aanmelden / Log in",
+        f"{note}<p><a id='eid' href='login/eid?{urlencode({'return_to': return_to})}'>"
+        "Aanmelden met eID / Log in with eID</a></p>"
+        "<form method='post' action='login/local'>"
+        f"<input type='hidden' name='return_to' value='{escaped}'>"
+        f"<input type='hidden' name='csrf' value='{csrf}'>"
+        "<label>Username <input name='username' autocomplete='username'></label>"
+        "<label>Password <input name='password' type='password'></label>"
+        "<button type='submit'>Aanmelden / Log in</button></form>",
+    )
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_page(edge: EdgeDep, return_to: str = "/authorize") -> HTMLResponse:
+    return _login_response(edge, _safe_return_to(return_to))
+
+
+def _source_ip(request: Request, edge: Edge) -> str:
+    forwarded = request.headers.get("X-Forwarded-For")
+    if edge.settings.trust_forwarded_for and forwarded:
+        return forwarded.split(",")[0].strip()
+    return request.client.host if request.client else "unknown"
+
+
+_LOGIN_MESSAGES = {
+    "invalid_credentials": "Wrong username or password.",
+    "local_login_disabled": "Log in with your eID card: login with a password is not enabled.",
+    "too_many_attempts": "Too many failed attempts; try again later.",
+}
+
+
+@router.post("/login/local")
+async def login_local(
+    request: Request,
+    edge: EdgeDep,
+    db: DbSession,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    return_to: Annotated[str, Form()] = "/",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    return_to = _safe_return_to(return_to)
+    expected = request.cookies.get(_CSRF_COOKIE, "")
+    if not expected or not hmac.compare_digest(expected, csrf):
+        return _login_response(
+            edge, return_to, "The login form expired; please try again.", status_code=400
+        )
+    result = await edge.identity.check_password(username, password, _source_ip(request, edge))
+    if isinstance(result, LoginRefused):
+        headers = {"Retry-After": str(result.retry_after)} if result.retry_after else None
+        message = _LOGIN_MESSAGES.get(result.code, "Login refused.")
+        return _login_response(edge, return_to, message, status_code=result.status, headers=headers)
+    return await complete_login(db, edge, result, acr="password", return_to=return_to)
+
+
+async def complete_login(
+    db: Any, edge: Edge, user: Authenticated, *, acr: str, return_to: str
+) -> Response:
+    """Open the SSO session and continue; a user without any organisation is
+    handed to the portal's first-login choice (R-LOGIN-4)."""
+    _, cookie = await service.start_session(db, edge.settings, user, acr=acr)
+    snapshot = await edge.cache.get(db, user.user_id)
+    client_id = parse_qs(urlsplit(return_to).query).get("client_id", [""])[0]
+    client = edge.server.query_client(client_id)
+    if not snapshot.memberships and (client is None or client.application != "user-management"):
+        target = edge.settings.first_login_url
+    elif client is None:  # logged in at the edge directly: nowhere to go back to
+        target = edge.settings.portal_url
+    else:
+        target = edge.settings.issuer + return_to
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        edge.settings.session_cookie_name,
+        cookie,
+        max_age=edge.settings.session_lifetime,
+        path=cookie_path(edge),
+        httponly=True,
+        secure=edge.settings.secure_cookies,
+        samesite="lax",
+    )
+    return response
+
+
+@router.get("/login/eid")
+async def login_eid(edge: EdgeDep, db: DbSession, return_to: str = "/authorize") -> Response:
+    """Send the browser to the eID login page of the upstream provider (R-LOGIN-1)."""
+    try:
+        url, attempt = await edge.upstream.authorization_url()
+    except httpx.HTTPError:
+        return _login_response(
+            edge,
+            _safe_return_to(return_to),
+            "eID login is unavailable at the moment; please try again later.",
+            status_code=503,
+        )
+    await repository.insert_upstream_login(
+        db,
+        {**attempt, "return_to": _safe_return_to(return_to), "created_at": datetime.now(UTC)},
+    )
+    return RedirectResponse(url, status_code=303)
+
+
+@router.get("/login/eid/callback")
+async def login_eid_callback(request: Request, edge: EdgeDep, db: DbSession) -> Response:
+    attempt = await repository.take_upstream_login(db, request.query_params.get("state", ""))
+    if attempt is None or "code" not in request.query_params:
+        return _login_response(
+            edge, "/authorize", "The eID login did not complete; try again.", status_code=400
+        )
+    try:
+        subject = await edge.upstream.subject(
+            f"{edge.upstream.redirect_uri}?{request.url.query}",
+            nonce=attempt.nonce,
+            code_verifier=attempt.code_verifier,
+        )
+    except (UpstreamError, httpx.HTTPError):
+        return _login_response(
+            edge, attempt.return_to, "The eID login could not be verified.", status_code=400
+        )
+    user = await edge.identity.find_by_eid_subject(subject)
+    if user is None:  # a card holder without an account: the portal registers them
+        return RedirectResponse(edge.settings.registration_url, status_code=303)
+    return await complete_login(db, edge, user, acr="eid", return_to=attempt.return_to)

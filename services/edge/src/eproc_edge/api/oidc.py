@@ -1,0 +1,267 @@
+"""The OpenID Provider's endpoints: discovery, JWKS, authorization, token,
+userinfo, introspection, revocation and RP-initiated logout."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+from uuid import UUID
+
+from authlib.oauth2.rfc6749 import OAuth2Error
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from eproc_edge import backchannel, repository, service
+from eproc_edge.api.deps import (
+    DbSession,
+    Edge,
+    EdgeDep,
+    bearer_claims,
+    cookie_path,
+    form_request,
+    oauth_headers,
+    oauth_uri,
+    page,
+    principal_of,
+)
+from eproc_edge.oauth import (
+    AccessRecord,
+    CodeRecord,
+    EdgeRequest,
+    Exchange,
+    RefreshRecord,
+    run,
+    token_hash,
+    user_claims,
+)
+
+router = APIRouter()
+
+
+@router.get("/.well-known/openid-configuration")
+async def discovery(edge: EdgeDep) -> dict[str, Any]:
+    iss = edge.settings.issuer
+    return {
+        "issuer": iss,
+        "authorization_endpoint": f"{iss}/authorize",
+        "token_endpoint": f"{iss}/token",
+        "userinfo_endpoint": f"{iss}/userinfo",
+        "jwks_uri": f"{iss}/jwks",
+        "introspection_endpoint": f"{iss}/introspect",
+        "revocation_endpoint": f"{iss}/revoke",
+        "end_session_endpoint": f"{iss}/logout",
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["ES256"],
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
+        "code_challenge_methods_supported": ["S256"],
+        "prompt_values_supported": ["none", "login"],
+        "claims_supported": [
+            "sub",
+            "name",
+            "preferred_username",
+            "given_name",
+            "family_name",
+            "email",
+            "org_id",
+            "org_name",
+            "roles",
+            "default_org_id",
+            "sid",
+        ],
+        "frontchannel_logout_supported": False,
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
+    }
+
+
+@router.get("/jwks")
+async def jwks(edge: EdgeDep, db: DbSession) -> JSONResponse:
+    await edge.keyring.refresh(db)
+    return JSONResponse(edge.keyring.jwks(), headers={"Cache-Control": "max-age=60"})
+
+
+@router.api_route("/authorize", methods=["GET", "POST"])
+async def authorize(request: Request, edge: EdgeDep, db: DbSession) -> Response:
+    await edge.keyring.refresh(db)
+    if request.method == "POST":  # OIDC Core §3.1.2.1: GET and POST
+        form = await request.form()
+        items = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+    else:
+        items = list(request.query_params.multi_items())
+    oauth_request = EdgeRequest("GET", oauth_uri(edge, request), oauth_headers(request), items)
+    data = oauth_request.payload.data
+    client = edge.server.query_client(data.get("client_id") or "")
+    session_row = await service.session_from_cookie(
+        db, request.cookies.get(edge.settings.session_cookie_name)
+    )
+    exchange = Exchange()
+    principal = None
+    if session_row is not None and client is not None:
+        principal, new = await service.principal_for(db, edge.cache, session_row, client)
+        if new:
+            org = principal.claims["org_id"]
+            sid, cid = session_row.id, client.client_id
+            exchange.writes.append(
+                lambda s: repository.set_client_organisation(
+                    s, sid, cid, UUID(org) if org else None
+                )
+            )
+    if client is not None and data.get("nonce"):
+        exchange.nonce_seen = await repository.nonce_seen(db, client.client_id, data["nonce"])
+
+    def call() -> Response | None:
+        try:
+            grant = edge.server.get_consent_grant(oauth_request, end_user=principal)
+        except OAuth2Error as error:
+            return edge.server.handle_error_response(oauth_request, error)  # type: ignore[no-any-return]
+        if principal is None or grant.prompt == "login":
+            return None
+        return edge.server.create_authorization_response(  # type: ignore[no-any-return]
+            oauth_request, grant_user=principal, grant=grant
+        )
+
+    response = run(exchange, call)
+    await exchange.apply(db)
+    if response is not None:
+        return response
+    # Not logged in yet: log in, then come back without the "prompt=login".
+    query = [(k, v) for k, v in items if k != "prompt"]
+    return_to = f"/authorize?{urlencode(query)}"
+    return RedirectResponse(f"login?{urlencode({'return_to': return_to})}", status_code=303)
+
+
+@router.post("/token")
+async def token(request: Request, edge: EdgeDep, db: DbSession) -> Response:
+    await edge.keyring.refresh(db)
+    oauth_request = await form_request(edge, request)
+    data = oauth_request.payload.data
+    exchange = Exchange()
+    grant_type = data.get("grant_type")
+    if grant_type == "authorization_code" and data.get("code"):
+        row = await repository.code_for_update(db, token_hash(data["code"]))
+        if row is not None and row.used_at is not None:
+            # A replayed code: refuse, and revoke what was issued from it.
+            if row.family_id:
+                family = row.family_id
+                exchange.writes.append(lambda s: repository.revoke_family(s, family))
+        elif row is not None:
+            exchange.code = CodeRecord(row)
+            exchange.principal = await principal_of(db, edge, row.session_id, row.client_id)
+    elif grant_type == "refresh_token" and data.get("refresh_token"):
+        row = await repository.refresh_for_update(db, token_hash(data["refresh_token"]))
+        if row is not None and (row.used_at is not None or row.revoked_at is not None):
+            # Reuse of a rotated refresh token: someone holds a stolen copy.
+            family = row.family_id
+            exchange.writes.append(lambda s: repository.revoke_family(s, family))
+        elif row is not None:
+            principal = await principal_of(db, edge, row.session_id, row.client_id)
+            if principal is not None:
+                exchange.refresh = RefreshRecord(row)
+                exchange.principal = principal
+    response = run(exchange, lambda: edge.server.create_token_response(oauth_request))
+    await exchange.apply(db)
+    assert response is not None
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.api_route("/userinfo", methods=["GET", "POST"])
+async def userinfo(request: Request, edge: EdgeDep, db: DbSession) -> dict[str, Any]:
+    claims = await bearer_claims(request, edge, db)
+    principal = await principal_of(db, edge, claims["sid"], claims["client_id"])
+    if principal is None:
+        raise HTTPException(
+            401,
+            detail={"code": "session_ended", "message": "The session has ended."},
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    return user_claims(principal, str(claims.get("scope", "")))
+
+
+async def _load_token(db: Any, edge: Edge, value: str) -> Any:
+    if value.count(".") == 2:
+        claims = edge.server.verify_access_token(value)
+        if claims is None:
+            return None
+        active = True
+        if claims.get("sid"):
+            row = await repository.session_by_id(db, claims["sid"])
+            active = row is not None and row.ended_at is None
+        return AccessRecord(claims, session_active=active)
+    row = await repository.refresh_for_update(db, token_hash(value))
+    return RefreshRecord(row) if row is not None else None
+
+
+async def _token_endpoint(name: str, request: Request, edge: Edge, db: Any) -> Response:
+    await edge.keyring.refresh(db)
+    oauth_request = await form_request(edge, request)
+    exchange = Exchange()
+    if oauth_request.payload.data.get("token"):
+        exchange.token = await _load_token(db, edge, oauth_request.payload.data["token"])
+    response = run(exchange, lambda: edge.server.create_endpoint_response(name, oauth_request))
+    await exchange.apply(db)
+    assert response is not None
+    return response
+
+
+@router.post("/introspect")
+async def introspect(request: Request, edge: EdgeDep, db: DbSession) -> Response:
+    return await _token_endpoint("introspection", request, edge, db)
+
+
+@router.post("/revoke")
+async def revoke(request: Request, edge: EdgeDep, db: DbSession) -> Response:
+    return await _token_endpoint("revocation", request, edge, db)
+
+
+@router.api_route("/logout", methods=["GET", "POST"])
+async def logout(
+    request: Request, edge: EdgeDep, db: DbSession, background: BackgroundTasks
+) -> Response:
+    await edge.keyring.refresh(db)
+    if request.method == "POST":
+        oauth_request = await form_request(edge, request)
+    else:
+        oauth_request = EdgeRequest(
+            "GET",
+            oauth_uri(edge, request),
+            oauth_headers(request),
+            request.query_params.multi_items(),
+        )
+    session_row = await service.session_from_cookie(
+        db, request.cookies.get(edge.settings.session_cookie_name)
+    )
+    exchange = Exchange(session_id=session_row.id if session_row is not None else None)
+    response = run(
+        exchange, lambda: edge.server.create_endpoint_response("end_session", oauth_request)
+    )
+    if exchange.ended_session:
+        user_id, client_ids = await service.end_session(db, exchange.ended_session)
+        notices = [
+            (
+                client.config.backchannel_logout_uri,
+                backchannel.logout_token(
+                    edge.keyring,
+                    issuer=edge.settings.issuer,
+                    client_id=client.client_id,
+                    user_id=user_id,
+                    session_id=exchange.ended_session,
+                ),
+            )
+            for client in (edge.server.query_client(c) for c in client_ids)
+            if client is not None and client.config.backchannel_logout_uri and user_id
+        ]
+        if notices:
+            background.add_task(backchannel.deliver, notices)
+    if response is None:
+        response = HTMLResponse(page("Afgemeld / Logged out", "<p>You are logged out.</p>"))
+    response.delete_cookie(edge.settings.session_cookie_name, path=cookie_path(edge))
+    return response

@@ -1,0 +1,112 @@
+"""The edge's port to the identity service, used at login only (never on the token path).
+
+Identity's contract (``services/identity``, paths relative to ``identity_url``),
+called with a client-credentials access token of the edge itself (client id
+``edge``; identity accepts only that client):
+
+- ``POST /internal/password-login`` with ``{"username", "password", "source_ip"}``:
+  ``200 {"user_id", "username", ...}`` when the password is right *and* local
+  login is allowed for that user (R-LOGIN-2); ``401 invalid_credentials``;
+  ``403 local_login_disabled``; ``429 too_many_attempts`` with ``Retry-After``
+  (R-LOGIN-3: identity throttles per account and per source, hence the source IP).
+- ``POST /internal/eid-login`` with ``{"eid_subject"}`` (the keyed hash the eID
+  gateway puts in ``sub``): ``200`` the user, ``404`` no account for that card.
+
+Who is a platform operator is the edge's configuration
+(``platform_operator_usernames``), carried into the tokens' ``platform_operator``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+from uuid import UUID
+
+import httpx
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    user_id: UUID
+    platform_operator: bool = False
+
+
+@dataclass(frozen=True)
+class LoginRefused:
+    """Identity said no: ``code`` is its stable reason, ``status`` the HTTP status to show."""
+
+    code: str
+    status: int
+    retry_after: int | None = None
+
+
+class IdentityPort(Protocol):
+    async def check_password(
+        self, username: str, password: str, source_ip: str
+    ) -> Authenticated | LoginRefused: ...
+
+    async def find_by_eid_subject(self, subject: str) -> Authenticated | None: ...
+
+
+class HttpIdentityPort:
+    """The identity service over HTTP."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        access_token: Callable[[], str],
+        platform_operators: Iterable[str] = (),
+        timeout: float = 5.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"), timeout=timeout, transport=transport
+        )
+        self._access_token = access_token
+        self._operators = {u.lower() for u in platform_operators}
+
+    def _user(self, body: dict[str, Any]) -> Authenticated:
+        username = str(body.get("username", "")).lower()
+        return Authenticated(UUID(body["user_id"]), username in self._operators)
+
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._access_token()}"}
+
+    async def check_password(
+        self, username: str, password: str, source_ip: str
+    ) -> Authenticated | LoginRefused:
+        response = await self._client.post(
+            "/internal/password-login",
+            json={"username": username, "password": password, "source_ip": source_ip},
+            headers=self._auth(),
+        )
+        if response.status_code == 200:
+            return self._user(response.json())
+        if response.status_code in (401, 403, 429):
+            detail = response.json().get("detail", {}) if response.content else {}
+            code = detail.get("code") if isinstance(detail, dict) else None
+            retry = response.headers.get("Retry-After")
+            return LoginRefused(
+                code
+                or {401: "invalid_credentials", 403: "local_login_disabled"}.get(
+                    response.status_code, "throttled"
+                ),
+                response.status_code,
+                int(retry) if retry and retry.isdigit() else None,
+            )
+        response.raise_for_status()
+        raise RuntimeError(f"unexpected identity response {response.status_code}")
+
+    async def find_by_eid_subject(self, subject: str) -> Authenticated | None:
+        response = await self._client.post(
+            "/internal/eid-login", json={"eid_subject": subject}, headers=self._auth()
+        )
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        return self._user(response.json())
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

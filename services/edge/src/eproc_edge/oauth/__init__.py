@@ -1,0 +1,63 @@
+"""The OpenID Provider: authlib's server core behind a thin Starlette integration.
+
+authlib's grants, PKCE, client authentication, token endpoint, revocation,
+introspection, RP-initiated logout and id_token rules are synchronous. The
+integration keeps I/O out of them: a route first loads what the request needs
+(the code, the refresh token, the session, the user's claims) into an
+:class:`Exchange`, then runs authlib, whose hooks read the exchange and queue
+their writes on it; the route finally runs the queued writes in its unit of
+work. The exchange travels in a context variable because some authlib hooks
+(``query_token``) receive no request.
+"""
+
+from eproc_edge.oauth.grants import (
+    AuthorizationCodeGrant,
+    ClientCredentialsGrant,
+    EdgeOpenIDCode,
+    EndSession,
+    Introspection,
+    RefreshTokenGrant,
+    Revocation,
+    S256Required,
+    user_claims,
+)
+from eproc_edge.oauth.models import (
+    AUTH_METHODS,
+    SCOPES,
+    AccessRecord,
+    Client,
+    CodeRecord,
+    EdgeRequest,
+    Exchange,
+    Principal,
+    RefreshRecord,
+    current_exchange,
+    run,
+    token_hash,
+)
+from eproc_edge.oauth.server import EdgeAuthorizationServer
+
+__all__ = [
+    "AUTH_METHODS",
+    "SCOPES",
+    "AccessRecord",
+    "AuthorizationCodeGrant",
+    "Client",
+    "ClientCredentialsGrant",
+    "CodeRecord",
+    "EdgeAuthorizationServer",
+    "EdgeOpenIDCode",
+    "EdgeRequest",
+    "EndSession",
+    "Exchange",
+    "Introspection",
+    "Principal",
+    "RefreshRecord",
+    "RefreshTokenGrant",
+    "Revocation",
+    "S256Required",
+    "current_exchange",
+    "run",
+    "token_hash",
+    "user_claims",
+]

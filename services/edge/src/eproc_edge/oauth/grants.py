@@ -1,0 +1,246 @@
+"""authlib's grants and endpoints, bound to the exchange: PKCE S256 for everyone,
+the code, refresh (rotation) and client-credentials grants, OIDC id_token rules,
+RFC 7009 revocation, RFC 7662 introspection and RP-initiated logout."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from authlib.oauth2.rfc6749 import (
+    InvalidRequestError,
+    OAuth2Request,
+    grants,
+)
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+from authlib.oidc.core import UserInfo
+from authlib.oidc.core.grants import OpenIDCode
+from authlib.oidc.rpinitiated import EndSessionEndpoint, EndSessionRequest
+
+from eproc_edge import repository
+from eproc_edge.keys import ALGORITHM
+from eproc_edge.oauth.models import (
+    AUTH_METHODS,
+    AccessRecord,
+    Client,
+    CodeRecord,
+    Principal,
+    RefreshRecord,
+    aware,
+    current_exchange,
+    token_hash,
+)
+from eproc_edge.settings import Settings
+
+if TYPE_CHECKING:
+    from eproc_edge.oauth.server import EdgeAuthorizationServer
+
+
+class S256Required(CodeChallenge):  # type: ignore[misc]
+    """PKCE for every client, S256 only."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+
+    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
+        data = grant.request.payload.data
+        if not data.get("code_challenge"):
+            raise InvalidRequestError("PKCE is required: missing 'code_challenge'.")
+        if data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("PKCE 'code_challenge_method' must be S256.")
+        super().validate_code_challenge(grant, redirect_uri)
+
+
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
+
+    def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
+        principal: Principal = request.user
+        data = request.payload.data
+        settings: Settings = self.server.settings
+        values = {
+            "code_hash": token_hash(code),
+            "client_id": request.client.client_id,
+            "user_id": principal.user_id,
+            "session_id": principal.session_id,
+            "redirect_uri": data["redirect_uri"],
+            "scope": request.scope,
+            "nonce": data.get("nonce"),
+            "code_challenge": data["code_challenge"],
+            "code_challenge_method": data["code_challenge_method"],
+            "acr": principal.acr,
+            "auth_time": datetime.fromtimestamp(principal.auth_time, UTC),
+            "expires_at": datetime.fromtimestamp(
+                time.time() + settings.authorization_code_lifetime, UTC
+            ),
+        }
+
+        current_exchange().writes.append(lambda s: repository.insert_code(s, values))
+
+    def query_authorization_code(self, code: str, client: Client) -> CodeRecord | None:
+        record = current_exchange().code
+        if record is None or record.row.client_id != client.client_id:
+            return None
+        if aware(record.row.expires_at) <= datetime.now(UTC):
+            return None
+        return record
+
+    def delete_authorization_code(self, authorization_code: CodeRecord) -> None:
+        # Kept, marked used, so that a replay is recognised and what the code
+        # produced (the refresh token family, if any) can be revoked.
+
+        exchange = current_exchange()
+        code_hash = authorization_code.row.code_hash
+        exchange.writes.append(
+            lambda s: repository.mark_code_used(s, code_hash, exchange.family_id)
+        )
+
+    def authenticate_user(self, authorization_code: CodeRecord) -> Principal | None:
+        return current_exchange().principal
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str) -> RefreshRecord | None:
+        record = current_exchange().refresh
+        if record is None or record.is_expired() or record.is_revoked():
+            return None
+        return record
+
+    def authenticate_user(self, refresh_token: RefreshRecord) -> Principal | None:
+        return current_exchange().principal
+
+    def revoke_old_credential(self, refresh_token: RefreshRecord) -> None:
+        # Rotation: the presented token is used up; presenting it again is reuse.
+
+        token_hash = refresh_token.row.token_hash
+        now = datetime.now(UTC)
+        current_exchange().writes.append(lambda s: repository.mark_refresh_used(s, token_hash, now))
+
+
+class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+
+class EdgeOpenIDCode(OpenIDCode):  # type: ignore[misc]
+    """OIDC id_token rules for the code flow, signed with the current ES256 key."""
+
+    def __init__(self, server: EdgeAuthorizationServer) -> None:
+        super().__init__(require_nonce=False)
+        self.server = server
+
+    def exists_nonce(self, nonce: str, request: OAuth2Request) -> bool:
+        return current_exchange().nonce_seen
+
+    def get_client_algorithm(self, client: Client) -> str:
+        return ALGORITHM
+
+    def resolve_client_private_key(self, client: Client) -> Any:
+        return self.server.keyring.material.signing
+
+    def get_encode_header(self, client: Client) -> dict[str, str]:
+        return {"alg": ALGORITHM, "kid": str(self.server.keyring.material.signing.kid)}
+
+    def get_client_claims(self, client: Client) -> dict[str, Any]:
+        settings = self.server.settings
+        return {
+            "iss": settings.issuer,
+            "aud": [client.client_id],
+            "exp": int(time.time()) + settings.id_token_lifetime,
+        }
+
+    def get_authorization_code_claims(self, authorization_code: CodeRecord) -> dict[str, Any]:
+        claims: dict[str, Any] = super().get_authorization_code_claims(authorization_code)
+        claims["sid"] = authorization_code.row.session_id
+        return claims
+
+    def generate_user_info(self, user: Principal, scope: str) -> UserInfo:
+        return UserInfo(user_claims(user, scope))
+
+
+def user_claims(user: Principal, scope: str) -> dict[str, Any]:
+    """The claims of ``user`` that ``scope`` releases (id_token and userinfo)."""
+    scopes = set(scope.split())
+    claims = {"sub": str(user.user_id)}
+    profile = ("name", "preferred_username", "given_name", "family_name", "locale")
+    for name, value in user.claims.items():
+        if name in profile and "profile" not in scopes:
+            continue
+        if name == "email" and "email" not in scopes:
+            continue
+        if value is not None:
+            claims[name] = value
+    return claims
+
+
+class Revocation(RevocationEndpoint):  # type: ignore[misc]
+    """RFC 7009. Revoking a refresh token revokes its whole family; access tokens
+    are short-lived JWTs and are left to expire."""
+
+    CLIENT_AUTH_METHODS = AUTH_METHODS
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
+        return current_exchange().token
+
+    def revoke_token(self, token: Any, request: OAuth2Request) -> None:
+        if isinstance(token, RefreshRecord):
+            from eproc_edge import repository
+
+            family = token.row.family_id
+            current_exchange().writes.append(lambda s: repository.revoke_family(s, family))
+
+
+class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
+    """RFC 7662: any confidential client may introspect access tokens (it is a
+    resource server); a refresh token only by the client it was issued to."""
+
+    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
+        return current_exchange().token
+
+    def check_permission(self, token: Any, client: Client, request: OAuth2Request) -> bool:
+        if isinstance(token, RefreshRecord):
+            return token.check_client(client)
+        return True
+
+    def introspect_token(self, token: Any) -> dict[str, Any]:
+        if isinstance(token, AccessRecord):
+            return {"active": True, "token_type": "access_token", **token.claims}
+        row = token.row
+        return {
+            "active": True,
+            "token_type": "refresh_token",
+            "client_id": row.client_id,
+            "sub": str(row.user_id),
+            "scope": row.scope,
+            "sid": row.session_id,
+            "exp": int(aware(row.expires_at).timestamp()),
+            "iat": int(aware(row.issued_at).timestamp()),
+            "iss": self.server.settings.issuer,
+        }
+
+
+class EndSession(EndSessionEndpoint):  # type: ignore[misc]
+    """RP-initiated logout: ends the browser's SSO session (or the hint's)."""
+
+    def get_server_jwks(self) -> Any:
+        return self.server.keyring.material.published
+
+    def resolve_client_from_id_token_claims(self, id_token_claims: dict[str, Any]) -> Any:
+        # Our id_tokens carry ``aud`` as a one-element list.
+        aud = id_token_claims.get("aud")
+        if isinstance(aud, list) and len(aud) == 1:
+            aud = aud[0]
+        return self.server.query_client(aud) if isinstance(aud, str) else None
+
+    def end_session(self, end_session_request: EndSessionRequest) -> None:
+        exchange = current_exchange()
+        session_id = exchange.session_id
+        if session_id is None and end_session_request.id_token_claims:
+            session_id = end_session_request.id_token_claims.get("sid")
+        exchange.ended_session = session_id

@@ -1,0 +1,249 @@
+"""What authlib's synchronous core works with, and the per-request exchange that
+carries preloaded rows to it and queued writes back (see eproc_edge.oauth)."""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import hmac
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from authlib.oauth2.rfc6749 import (
+    ClientMixin,
+    OAuth2Payload,
+    OAuth2Request,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from eproc_edge.settings import ClientConfig
+
+SCOPES = ["openid", "profile", "email", "offline_access"]
+AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+Write = Callable[[AsyncSession], Awaitable[None]]
+
+
+def token_hash(value: str) -> str:
+    """What is stored for a secret handed out (code, refresh token, session cookie)."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+# --- models authlib works with -------------------------------------------------
+
+
+class Client(ClientMixin):  # type: ignore[misc]
+    """A registered relying party (from configuration)."""
+
+    def __init__(self, config: ClientConfig) -> None:
+        self.config = config
+        self.client_id = config.client_id
+        self.application = config.application
+        self.client_metadata = {"post_logout_redirect_uris": config.post_logout_redirect_uris}
+
+    @property
+    def confidential(self) -> bool:
+        return self.config.client_secret is not None
+
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def get_default_redirect_uri(self) -> str | None:
+        return None  # every request names its redirect_uri, matched exactly
+
+    def get_allowed_scope(self, scope: str | None) -> str:
+        allowed = self.config.scope.split()
+        if not scope:
+            return " ".join(s for s in allowed if s != "offline_access")
+        return " ".join(s for s in scope.split() if s in allowed)
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return redirect_uri in self.config.redirect_uris
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        expected = self.config.client_secret
+        return expected is not None and hmac.compare_digest(expected, client_secret)
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        if self.confidential:
+            return method in ("client_secret_basic", "client_secret_post")
+        return method == "none"
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type == "code"
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        if grant_type == "client_credentials" and not self.confidential:
+            return False
+        return grant_type in self.config.grant_types
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The user a token is for, with the claims computed for the requesting client."""
+
+    user_id: UUID
+    session_id: str
+    acr: str
+    auth_time: int
+    claims: dict[str, Any]
+
+
+@dataclass
+class CodeRecord:
+    """A stored authorization code (authlib's AuthorizationCodeMixin)."""
+
+    row: Any
+
+    @property
+    def code_challenge(self) -> str:
+        return str(self.row.code_challenge)
+
+    @property
+    def code_challenge_method(self) -> str:
+        return str(self.row.code_challenge_method)
+
+    def get_redirect_uri(self) -> str:
+        return str(self.row.redirect_uri)
+
+    def get_scope(self) -> str:
+        return str(self.row.scope)
+
+    def get_nonce(self) -> str | None:
+        return self.row.nonce  # type: ignore[no-any-return]
+
+    def get_auth_time(self) -> int:
+        return int(aware(self.row.auth_time).timestamp())
+
+    def get_acr(self) -> str:
+        return str(self.row.acr)
+
+    def get_amr(self) -> list[str] | None:
+        return None
+
+
+@dataclass
+class RefreshRecord:
+    """A stored refresh token (authlib's TokenMixin)."""
+
+    row: Any
+    revoked: bool = False
+
+    def check_client(self, client: Client) -> bool:
+        return bool(self.row.client_id == client.client_id)
+
+    def get_scope(self) -> str:
+        return str(self.row.scope)
+
+    def get_expires_in(self) -> int:
+        return max(0, int(aware(self.row.expires_at).timestamp() - time.time()))
+
+    def is_expired(self) -> bool:
+        return aware(self.row.expires_at) <= datetime.now(UTC)
+
+    def is_revoked(self) -> bool:
+        return self.revoked or self.row.revoked_at is not None or self.row.used_at is not None
+
+
+@dataclass
+class AccessRecord:
+    """A verified access token (a JWT: nothing stored)."""
+
+    claims: dict[str, Any]
+    session_active: bool = True
+
+    def check_client(self, client: Client) -> bool:
+        return bool(self.claims.get("client_id") == client.client_id)
+
+    def get_scope(self) -> str:
+        return str(self.claims.get("scope", ""))
+
+    def is_expired(self) -> bool:
+        return int(self.claims.get("exp", 0)) <= time.time()
+
+    def is_revoked(self) -> bool:
+        return not self.session_active
+
+
+@dataclass
+class Exchange:
+    """What one request preloaded for authlib, and the writes authlib queued."""
+
+    principal: Principal | None = None
+    code: CodeRecord | None = None
+    refresh: RefreshRecord | None = None
+    token: RefreshRecord | AccessRecord | None = None
+    nonce_seen: bool = False
+    session_id: str | None = None  # the browser's SSO session, for logout
+    writes: list[Write] = field(default_factory=list)
+    ended_session: str | None = None
+    family_id: str | None = None  # the refresh token family the request started or continued
+
+    async def apply(self, session: AsyncSession) -> None:
+        for write in self.writes:
+            await write(session)
+        self.writes.clear()
+
+
+_exchange: contextvars.ContextVar[Exchange] = contextvars.ContextVar("edge_exchange")
+
+
+def current_exchange() -> Exchange:
+    return _exchange.get()
+
+
+# --- the Starlette side ---------------------------------------------------------
+
+
+class _Payload(OAuth2Payload):  # type: ignore[misc]
+    def __init__(self, items: Iterable[tuple[str, str]]) -> None:
+        self._datalist: defaultdict[str, list[str]] = defaultdict(list)
+        for key, value in items:
+            self._datalist[key].append(value)
+        self._data = {k: v[0] for k, v in self._datalist.items()}
+
+    @property
+    def data(self) -> dict[str, str]:
+        return self._data
+
+    @property
+    def datalist(self) -> defaultdict[str, list[str]]:
+        return self._datalist
+
+
+class EdgeRequest(OAuth2Request):  # type: ignore[misc]
+    """An OAuth2Request built from a Starlette request whose body was already read."""
+
+    def __init__(
+        self, method: str, uri: str, headers: dict[str, str], items: Iterable[tuple[str, str]]
+    ) -> None:
+        super().__init__(method, uri, headers=headers)
+        self.payload = _Payload(items)
+
+    @property
+    def args(self) -> dict[str, str]:
+        return self.payload.data
+
+    @property
+    def form(self) -> dict[str, str]:
+        return self.payload.data
+
+
+def run(exchange: Exchange, call: Callable[[], Response | None]) -> Response | None:
+    """Run an authlib call with ``exchange`` as the current exchange."""
+    token = _exchange.set(exchange)
+    try:
+        return call()
+    finally:
+        _exchange.reset(token)
+
+
+def aware(value: datetime) -> datetime:
+    """A timestamp read back from the database, as UTC (SQLite drops the zone)."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

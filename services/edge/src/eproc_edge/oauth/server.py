@@ -1,0 +1,178 @@
+"""authlib's AuthorizationServer wired to the edge: clients from configuration,
+token generation (ES256 JWT access tokens) and the Starlette responses."""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from authlib.oauth2 import AuthorizationServer
+from authlib.oauth2.rfc6749 import (
+    OAuth2Request,
+)
+from authlib.oauth2.rfc6750 import BearerTokenGenerator
+from joserfc import jwt
+from joserfc.errors import JoseError
+from starlette.responses import JSONResponse, Response
+
+from eproc_edge import repository
+from eproc_edge.keys import ALGORITHM, KeyRing
+from eproc_edge.oauth.grants import (
+    AuthorizationCodeGrant,
+    ClientCredentialsGrant,
+    EdgeOpenIDCode,
+    EndSession,
+    Introspection,
+    RefreshTokenGrant,
+    Revocation,
+    S256Required,
+)
+from eproc_edge.oauth.models import (
+    SCOPES,
+    Client,
+    Principal,
+    current_exchange,
+    token_hash,
+)
+from eproc_edge.settings import Settings
+
+
+class EdgeAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
+    """authlib's AuthorizationServer, wired to the edge's settings, keys and clients."""
+
+    def __init__(self, settings: Settings, keyring: KeyRing) -> None:
+        super().__init__(scopes_supported=SCOPES)
+        self.settings = settings
+        self.keyring = keyring
+        self.clients = {c.client_id: Client(c) for c in settings.clients}
+        self.register_token_generator(
+            "default",
+            BearerTokenGenerator(self._access_token, self._refresh_token, self._expires_in),
+        )
+        self.register_grant(AuthorizationCodeGrant, [S256Required(), EdgeOpenIDCode(self)])
+        self.register_grant(RefreshTokenGrant)
+        self.register_grant(ClientCredentialsGrant)
+        self.register_endpoint(Revocation)
+        self.register_endpoint(Introspection)
+        self.register_endpoint(EndSession)
+
+    # -- authlib hooks
+    def query_client(self, client_id: str) -> Client | None:
+        return self.clients.get(client_id)
+
+    def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
+        value = token.get("refresh_token")
+        if not value:
+            return
+
+        exchange = current_exchange()
+        principal: Principal = request.user
+        now = datetime.now(UTC)
+        if request.refresh_token is not None:
+            family = request.refresh_token.row.family_id
+        else:
+            family = uuid.uuid4().hex
+        exchange.family_id = family
+        values = {
+            "token_hash": token_hash(value),
+            "family_id": family,
+            "client_id": request.client.client_id,
+            "user_id": principal.user_id,
+            "session_id": principal.session_id,
+            "scope": token.get("scope", ""),
+            "issued_at": now,
+            "expires_at": datetime.fromtimestamp(
+                now.timestamp() + self.settings.refresh_token_lifetime, UTC
+            ),
+        }
+        exchange.writes.append(lambda s: repository.insert_refresh(s, values))
+
+    def create_oauth2_request(self, request: Any) -> OAuth2Request:
+        if isinstance(request, OAuth2Request):
+            return request
+        raise TypeError("build an EdgeRequest first")
+
+    def create_json_request(self, request: Any) -> Any:
+        raise NotImplementedError
+
+    def handle_response(self, status: int, body: Any, headers: list[tuple[str, str]]) -> Response:
+        headers_dict = dict(headers)
+        if isinstance(body, dict):
+            headers_dict.pop("Content-Type", None)
+            return JSONResponse(body, status_code=status, headers=headers_dict)
+        return Response(body or b"", status_code=status, headers=headers_dict)
+
+    def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    # -- token generation
+    def _expires_in(self, client: Client, grant_type: str) -> int:
+        return self.settings.access_token_lifetime
+
+    def _refresh_token(self, **_: Any) -> str:
+        return secrets.token_urlsafe(48)
+
+    def _access_token(
+        self, client: Client, grant_type: str, user: Principal | None, scope: str
+    ) -> str:
+        return self.sign_access_token(client, user, scope)
+
+    def sign_access_token(
+        self, client: Client, user: Principal | None, scope: str, *, lifetime: int | None = None
+    ) -> str:
+        """An ES256 access token shaped for ``eproc_runtime.auth.TokenVerifier``."""
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": self.settings.issuer,
+            "aud": [self.settings.token_audience, client.client_id],
+            "iat": now,
+            "exp": now + (lifetime or self.settings.access_token_lifetime),
+            "jti": uuid.uuid4().hex,
+            "client_id": client.client_id,
+            "scope": scope,
+        }
+        if user is None:
+            claims.update(sub=client.client_id, token_use="client")  # noqa: S106 - not a secret
+        else:
+            claims.update(
+                {k: v for k, v in user.claims.items() if v is not None},
+                sub=str(user.user_id),
+                sid=user.session_id,
+                token_use="user",  # noqa: S106 - not a secret
+            )
+        key = self.keyring.material.signing
+        return jwt.encode({"alg": ALGORITHM, "kid": str(key.kid), "typ": "at+jwt"}, claims, key)
+
+    def self_access_token(self) -> str:
+        """A client-credentials token of the edge itself, for its calls to identity."""
+        now = int(time.time())
+        claims = {
+            "iss": self.settings.issuer,
+            "aud": [self.settings.token_audience],
+            "iat": now,
+            "exp": now + 60,
+            "jti": uuid.uuid4().hex,
+            "sub": self.settings.self_client_id,
+            "client_id": self.settings.self_client_id,
+            "token_use": "client",
+            "scope": "identity:login",
+        }
+        key = self.keyring.material.signing
+        return jwt.encode({"alg": ALGORITHM, "kid": str(key.kid), "typ": "at+jwt"}, claims, key)
+
+    def verify_access_token(self, token: str) -> dict[str, Any] | None:
+        """The claims of one of our own valid access tokens, else None."""
+        try:
+            decoded = jwt.decode(token, self.keyring.material.published, algorithms=[ALGORITHM])
+            jwt.JWTClaimsRegistry(
+                iss={"essential": True, "value": self.settings.issuer},
+                aud={"essential": True, "value": self.settings.token_audience},
+                exp={"essential": True},
+                sub={"essential": True},
+            ).validate(decoded.claims)
+        except (ValueError, JoseError):
+            return None
+        return dict(decoded.claims)

@@ -1,0 +1,206 @@
+"""Every query of the edge's own OpenID Provider state."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from eproc_edge.models import (
+    authorization_code,
+    refresh_token,
+    session_client,
+    sso_session,
+    upstream_login,
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- codes and refresh tokens
+
+
+async def insert_code(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(authorization_code.insert().values(**values))
+
+
+async def code_for_update(session: AsyncSession, code_hash: str) -> Any | None:
+    return (
+        await session.execute(
+            select(authorization_code)
+            .where(authorization_code.c.code_hash == code_hash)
+            .with_for_update()
+        )
+    ).first()
+
+
+async def mark_code_used(session: AsyncSession, code_hash: str, family_id: str | None) -> None:
+    await session.execute(
+        update(authorization_code)
+        .where(authorization_code.c.code_hash == code_hash)
+        .values(used_at=_now(), family_id=family_id)
+    )
+
+
+async def nonce_seen(session: AsyncSession, client_id: str, nonce: str) -> bool:
+    return bool(
+        await session.scalar(
+            select(
+                exists().where(
+                    authorization_code.c.client_id == client_id,
+                    authorization_code.c.nonce == nonce,
+                )
+            )
+        )
+    )
+
+
+async def insert_refresh(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(refresh_token.insert().values(**values))
+
+
+async def refresh_for_update(session: AsyncSession, token_hash: str) -> Any | None:
+    return (
+        await session.execute(
+            select(refresh_token).where(refresh_token.c.token_hash == token_hash).with_for_update()
+        )
+    ).first()
+
+
+async def mark_refresh_used(session: AsyncSession, token_hash: str, when: datetime) -> None:
+    await session.execute(
+        update(refresh_token).where(refresh_token.c.token_hash == token_hash).values(used_at=when)
+    )
+
+
+async def revoke_family(session: AsyncSession, family_id: str) -> None:
+    await session.execute(
+        update(refresh_token)
+        .where(refresh_token.c.family_id == family_id, refresh_token.c.revoked_at.is_(None))
+        .values(revoked_at=_now())
+    )
+
+
+async def revoke_session_tokens(session: AsyncSession, session_id: str) -> None:
+    await session.execute(
+        update(refresh_token)
+        .where(refresh_token.c.session_id == session_id, refresh_token.c.revoked_at.is_(None))
+        .values(revoked_at=_now())
+    )
+
+
+# --- SSO sessions
+
+
+async def insert_session(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(sso_session.insert().values(**values))
+
+
+async def live_session_by_cookie(session: AsyncSession, cookie_hash: str) -> Any | None:
+    return (
+        await session.execute(
+            select(sso_session).where(
+                sso_session.c.cookie_hash == cookie_hash,
+                sso_session.c.ended_at.is_(None),
+                sso_session.c.expires_at > _now(),
+            )
+        )
+    ).first()
+
+
+async def session_by_id(session: AsyncSession, session_id: str) -> Any | None:
+    return (
+        await session.execute(select(sso_session).where(sso_session.c.id == session_id))
+    ).first()
+
+
+async def end_session(session: AsyncSession, session_id: str) -> list[str]:
+    """End the session; return the clients it had signed in to."""
+    await session.execute(
+        update(sso_session)
+        .where(sso_session.c.id == session_id, sso_session.c.ended_at.is_(None))
+        .values(ended_at=_now())
+    )
+    await revoke_session_tokens(session, session_id)
+    rows = await session.execute(
+        select(session_client.c.client_id).where(session_client.c.session_id == session_id)
+    )
+    return [r.client_id for r in rows]
+
+
+async def set_session_organisation(
+    session: AsyncSession, session_id: str, organisation_id: UUID | None
+) -> None:
+    await session.execute(
+        update(sso_session)
+        .where(sso_session.c.id == session_id)
+        .values(active_organisation_id=organisation_id)
+    )
+
+
+async def client_organisation(
+    session: AsyncSession, session_id: str, client_id: str
+) -> tuple[bool, UUID | None]:
+    """(whether the client has a row in this session, its active organisation)."""
+    row = (
+        await session.execute(
+            select(session_client.c.active_organisation_id).where(
+                session_client.c.session_id == session_id,
+                session_client.c.client_id == client_id,
+            )
+        )
+    ).first()
+    return (row is not None, row.active_organisation_id if row is not None else None)
+
+
+async def set_client_organisation(
+    session: AsyncSession, session_id: str, client_id: str, organisation_id: UUID | None
+) -> None:
+    found, _ = await client_organisation(session, session_id, client_id)
+    if found:
+        await session.execute(
+            update(session_client)
+            .where(
+                session_client.c.session_id == session_id,
+                session_client.c.client_id == client_id,
+            )
+            .values(active_organisation_id=organisation_id)
+        )
+    else:
+        await session.execute(
+            session_client.insert().values(
+                session_id=session_id, client_id=client_id, active_organisation_id=organisation_id
+            )
+        )
+
+
+# --- upstream (eID) logins
+
+
+async def insert_upstream_login(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(upstream_login.insert().values(**values))
+
+
+async def take_upstream_login(
+    session: AsyncSession, state: str, *, max_age: timedelta = timedelta(minutes=10)
+) -> Any | None:
+    """The pending eID login of ``state``, once, if it is recent; old ones are dropped."""
+    row = (
+        await session.execute(
+            select(upstream_login).where(upstream_login.c.state == state).with_for_update()
+        )
+    ).first()
+    await session.execute(
+        upstream_login.delete().where(
+            (upstream_login.c.state == state) | (upstream_login.c.created_at < _now() - max_age)
+        )
+    )
+    if row is None:
+        return None
+    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+    return row if created >= _now() - max_age else None

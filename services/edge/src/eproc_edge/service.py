@@ -1,0 +1,259 @@
+"""Use cases of the edge: sessions, the active organisation, application switching
+(R-SSO-2, R-SSO-3), the top bar, and the claims a client's token carries (R-SSO-4)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from eproc_contracts.events import SessionEnded, SessionStarted
+from eproc_edge import repository
+from eproc_edge.claims import ClaimsCache, UserSnapshot
+from eproc_edge.identity_port import Authenticated
+from eproc_edge.models import messaging_tables
+from eproc_edge.oauth import Client, Principal, token_hash
+from eproc_edge.settings import Settings
+from eproc_runtime.outbox import Outbox
+
+outbox = Outbox(messaging_tables, producer="edge")
+
+
+class EdgeError(Exception):
+    """A refused command: ``code`` is stable, ``status`` the HTTP status."""
+
+    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+
+    def detail(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.field:
+            body["field"] = self.field
+        return body
+
+
+# --- sessions
+
+
+async def start_session(
+    db: AsyncSession, settings: Settings, user: Authenticated, *, acr: str
+) -> tuple[str, str]:
+    """A new SSO session for ``user``; returns (session id, cookie value)."""
+    cookie = secrets.token_urlsafe(32)
+    session_id = secrets.token_urlsafe(24)
+    now = datetime.now(UTC)
+    await repository.insert_session(
+        db,
+        {
+            "id": session_id,
+            "cookie_hash": token_hash(cookie),
+            "user_id": user.user_id,
+            "acr": acr,
+            "platform_operator": user.platform_operator,
+            "active_organisation_id": None,
+            "auth_time": now,
+            "expires_at": now + timedelta(seconds=settings.session_lifetime),
+        },
+    )
+    await outbox.add(db, SessionStarted(session_id=session_id, user_id=user.user_id, acr=acr))
+    return session_id, cookie
+
+
+def is_live(session_row: Any) -> bool:
+    """Not ended, not expired."""
+    expires = session_row.expires_at
+    if expires.tzinfo is None:
+        expires = expires.replace(tzinfo=UTC)
+    return session_row.ended_at is None and expires > datetime.now(UTC)
+
+
+async def session_from_cookie(db: AsyncSession, cookie: str | None) -> Any | None:
+    if not cookie:
+        return None
+    return await repository.live_session_by_cookie(db, token_hash(cookie))
+
+
+async def end_session(db: AsyncSession, session_id: str) -> tuple[UUID | None, list[str]]:
+    """End the session and every refresh token issued in it; returns its user
+    and the clients that signed in through it."""
+    row = await repository.session_by_id(db, session_id)
+    if row is None or row.ended_at is not None:
+        return None, []
+    clients = await repository.end_session(db, session_id)
+    await outbox.add(db, SessionEnded(session_id=session_id, user_id=row.user_id))
+    return row.user_id, clients
+
+
+# --- claims
+
+
+async def client_organisation(
+    db: AsyncSession, session_row: Any, client: Client, snapshot: UserSnapshot
+) -> tuple[UUID | None, bool]:
+    """The active organisation of ``client`` in this session, and whether the
+    client is new to the session (then it starts at the session's organisation,
+    else the default one: R-SSO-2)."""
+    found, organisation = await repository.client_organisation(db, session_row.id, client.client_id)
+    preferred = organisation if found else session_row.active_organisation_id
+    return snapshot.starting_organisation(preferred), not found
+
+
+def claims_for(
+    snapshot: UserSnapshot,
+    client: Client,
+    organisation_id: UUID | None,
+    *,
+    platform_operator: bool,
+    acr: str,
+) -> dict[str, Any]:
+    """What a token for ``client`` says about the user: only the active
+    organisation, and only the roles for the client's application there."""
+    return {
+        "name": snapshot.name,
+        "preferred_username": snapshot.username or None,
+        "given_name": snapshot.given_name,
+        "family_name": snapshot.family_name,
+        "email": snapshot.email,
+        "locale": snapshot.language,
+        "org_id": str(organisation_id) if organisation_id else None,
+        "org_name": snapshot.organisation_name(organisation_id),
+        "roles": snapshot.roles_in(organisation_id, client.application),
+        "default_org_id": (
+            str(snapshot.default_organisation_id) if snapshot.default_organisation_id else None
+        ),
+        "platform_operator": platform_operator,
+        # R-LOGIN-4: a user without any organisation is offered the first-login
+        # choice by the portal.
+        "organisation_choice_required": not snapshot.memberships,
+        "acr": acr,
+    }
+
+
+async def principal_for(
+    db: AsyncSession, cache: ClaimsCache, session_row: Any, client: Client
+) -> tuple[Principal, bool]:
+    """The principal for a token of ``client`` in this session; the flag says the
+    client's organisation must still be recorded for the session."""
+    snapshot = await cache.get(db, session_row.user_id)
+    organisation, new = await client_organisation(db, session_row, client, snapshot)
+    claims = claims_for(
+        snapshot,
+        client,
+        organisation,
+        platform_operator=session_row.platform_operator,
+        acr=session_row.acr,
+    )
+    auth_time = session_row.auth_time
+    if auth_time.tzinfo is None:
+        auth_time = auth_time.replace(tzinfo=UTC)
+    principal = Principal(
+        user_id=session_row.user_id,
+        session_id=session_row.id,
+        acr=session_row.acr,
+        auth_time=int(auth_time.timestamp()),
+        claims=claims,
+    )
+    return principal, new
+
+
+# --- active organisation and application switching
+
+
+async def change_organisation(
+    db: AsyncSession,
+    cache: ClaimsCache,
+    *,
+    session_id: str,
+    client: Client,
+    user_id: UUID,
+    organisation_id: UUID,
+) -> UserSnapshot:
+    """Change organisation (Organisatie wijzigen) in one application (R-SSO-2)."""
+    session_row = await repository.session_by_id(db, session_id)
+    if session_row is None or not is_live(session_row) or session_row.user_id != user_id:
+        raise EdgeError(401, "session_ended", "The session has ended; log in again.")
+    snapshot = await cache.get(db, user_id)
+    if not snapshot.is_member(organisation_id):
+        raise EdgeError(
+            403,
+            "not_a_member",
+            "You are not a member of this organisation.",
+            field="organisation_id",
+        )
+    await repository.set_client_organisation(db, session_id, client.client_id, organisation_id)
+    await repository.set_session_organisation(db, session_id, organisation_id)
+    return snapshot
+
+
+Outcome = Literal["same_organisation", "default_organisation", "anonymous"]
+
+
+@dataclass(frozen=True)
+class Switch:
+    outcome: Outcome
+    organisation_id: UUID | None
+    location: str
+
+
+async def switch_application(
+    db: AsyncSession,
+    cache: ClaimsCache,
+    session_row: Any | None,
+    *,
+    source: Client | None,
+    target: Client,
+) -> Switch:
+    """Move to ``target`` (R-SSO-3):
+
+    1. a role in the target application in the active organisation -> same organisation;
+    2. else a role there in the default organisation -> the default becomes active;
+    3. else the target application's anonymous home page.
+    """
+    if session_row is None:
+        return Switch("anonymous", None, target.config.home_url)
+    snapshot = await cache.get(db, session_row.user_id)
+    if source is not None:
+        found, active = await repository.client_organisation(db, session_row.id, source.client_id)
+        if not found:
+            active = session_row.active_organisation_id
+    else:
+        active = session_row.active_organisation_id
+    active = snapshot.starting_organisation(active)
+    if active is not None and snapshot.roles_in(active, target.application):
+        await repository.set_client_organisation(db, session_row.id, target.client_id, active)
+        return Switch("same_organisation", active, target.config.login_url)
+    default = snapshot.default_organisation_id
+    if snapshot.is_member(default) and snapshot.roles_in(default, target.application):
+        await repository.set_client_organisation(db, session_row.id, target.client_id, default)
+        await repository.set_session_organisation(db, session_row.id, default)
+        return Switch("default_organisation", default, target.config.login_url)
+    return Switch("anonymous", None, target.config.home_url)
+
+
+def top_bar(
+    snapshot: UserSnapshot, clients: dict[str, Client], issuer: str, source: Client
+) -> list[dict[str, str]]:
+    """Applications where the user holds a role in at least one organisation (R-SSO-3)."""
+    held = snapshot.applications()
+    entries = []
+    for client in clients.values():
+        if client.application in held:
+            entries.append(
+                {
+                    "application": client.application,
+                    "client_id": client.client_id,
+                    "name": client.config.name,
+                    "switch_url": (
+                        f"{issuer}/switch?from={source.client_id}&to={client.client_id}"
+                    ),
+                }
+            )
+    return entries

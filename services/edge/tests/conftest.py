@@ -1,0 +1,364 @@
+"""Fixtures of the edge's tests: a real edge (uvicorn, PostgreSQL, Kafka) with a fake
+identity port (the true boundary), and a browser-like login helper."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import re
+import secrets
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
+from uuid import UUID
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+from joserfc import jwt
+from joserfc.jwk import ECKey, KeySet
+
+from eproc_contracts import events as ev
+from eproc_contracts.common import Address, Language, LocalisedName, RoleGrant
+from eproc_contracts.envelope import Envelope, Payload
+from eproc_edge.api import Edge
+from eproc_edge.consumers import make_handlers
+from eproc_edge.identity_port import Authenticated, LoginRefused
+from eproc_edge.main import create_app
+from eproc_edge.settings import ClientConfig, Settings
+from eproc_runtime.db import unit_of_work
+from eproc_runtime.migrations import upgrade_async
+from eproc_runtime.testing import infra
+from eproc_runtime.testing.plugin import CreateDatabase
+
+APPS = ["portal", "e-notification", "e-tendering", "e-awarding", "e-catalogue"]
+APPLICATION_OF = {"portal": "user-management"}
+
+
+@dataclass
+class FakeIdentity:
+    """Identity's login checks: users with passwords, local login allowed per user."""
+
+    users: dict[str, tuple[str, UUID]] = field(default_factory=dict)
+    eid_subjects: dict[str, UUID] = field(default_factory=dict)
+    seen_ips: list[str] = field(default_factory=list)
+
+    async def check_password(
+        self, username: str, password: str, source_ip: str
+    ) -> Authenticated | LoginRefused:
+        self.seen_ips.append(source_ip)
+        known = self.users.get(username)
+        if known is None or known[0] != password:
+            return LoginRefused("invalid_credentials", 401)
+        return Authenticated(known[1])
+
+    async def find_by_eid_subject(self, subject: str) -> Authenticated | None:
+        user_id = self.eid_subjects.get(subject)
+        return Authenticated(user_id) if user_id else None
+
+
+def tiny_upstream_op(issuer: str) -> FastAPI:
+    """The external eID service's stand-in: an OpenID Provider that authenticates
+    whoever ``app.state.subject`` names, with PKCE and an ES256 id_token."""
+    key = ECKey.generate_key("P-256", parameters={"alg": "ES256"}, auto_kid=True)
+    pending: dict[str, dict[str, str]] = {}
+    app = FastAPI()
+    app.state.subject = "nobody"
+    app.state.forge_nonce = False  # answer with someone else's nonce (a replayed token)
+
+    @app.get("/.well-known/openid-configuration")
+    async def metadata() -> dict[str, str]:
+        return {
+            "issuer": issuer,
+            "authorization_endpoint": f"{issuer}/authorize",
+            "token_endpoint": f"{issuer}/token",
+            "jwks_uri": f"{issuer}/jwks",
+        }
+
+    @app.get("/jwks")
+    async def jwks() -> dict[str, Any]:
+        return dict(KeySet([key]).as_dict(private=False))
+
+    @app.get("/authorize")
+    async def authorize(request: Request) -> RedirectResponse:
+        q = request.query_params
+        code = secrets.token_urlsafe(16)
+        pending[code] = {
+            "nonce": q["nonce"],
+            "challenge": q["code_challenge"],
+            "client_id": q["client_id"],
+            "sub": app.state.subject,
+        }
+        return RedirectResponse(f"{q['redirect_uri']}?code={code}&state={q['state']}", 302)
+
+    @app.post("/token")
+    async def token(request: Request) -> dict[str, Any]:
+        form = await request.form()
+        grant = pending.pop(str(form["code"]))
+        digest = hashlib.sha256(str(form["code_verifier"]).encode()).digest()
+        assert base64.urlsafe_b64encode(digest).rstrip(b"=").decode() == grant["challenge"]
+        now = int(time.time())
+        claims = {
+            "iss": issuer,
+            "aud": grant["client_id"],
+            "sub": grant["sub"],
+            "nonce": "someone-else" if app.state.forge_nonce else grant["nonce"],
+            "iat": now,
+            "exp": now + 60,
+        }
+        id_token = jwt.encode({"alg": "ES256", "kid": key.kid}, claims, key)
+        return {"access_token": "opaque", "token_type": "Bearer", "id_token": id_token}
+
+    return app
+
+
+async def serve(app: FastAPI, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.05)
+    return server, task
+
+
+def client_config(client_id: str) -> ClientConfig:
+    base = f"http://rp.test/{client_id}"
+    return ClientConfig(
+        client_id=client_id,
+        client_secret=f"secret-{client_id}",
+        name=client_id,
+        application=APPLICATION_OF.get(client_id, client_id),
+        redirect_uris=[f"{base}/callback"],
+        post_logout_redirect_uris=[f"{base}/"],
+        home_url=f"{base}/",
+        login_url=f"{base}/login",
+    )
+
+
+@dataclass
+class EdgeServer:
+    base_url: str
+    app: FastAPI
+    identity: FakeIdentity
+    settings: Settings
+    upstream: FastAPI
+    logout_tokens: list[str]
+
+    @property
+    def edge(self) -> Edge:
+        return self.app.state.edge  # type: ignore[no-any-return]
+
+    async def publish_locally(self, *payloads: Payload) -> None:
+        """Apply events through the edge's own handlers (as its consumer would)."""
+        handlers = make_handlers()
+        for payload in payloads:
+            envelope = Envelope.wrap(payload, producer="test")
+            async with unit_of_work(self.app.state.service.sessions) as session:
+                await handlers[payload.EVENT_TYPE](session, envelope)
+
+    async def create_user(
+        self,
+        memberships: dict[UUID, list[tuple[str, str]]] | None = None,
+        *,
+        default: UUID | None = None,
+    ) -> tuple[UUID, str, str]:
+        """A registered user with memberships; returns (id, username, password)."""
+        user_id = uuid.uuid4()
+        username = f"user{user_id.hex[:8]}"
+        password = secrets.token_urlsafe(12)
+        self.identity.users[username] = (password, user_id)
+        events: list[Payload] = [
+            ev.UserRegistered(
+                user_id=user_id,
+                username=username,
+                given_name="Ann",
+                family_name="Peeters",
+                email=f"{username}@example.be",
+                language=Language.NL,
+                phone="+32 2 123 45 67",
+            )
+        ]
+        for org, roles in (memberships or {}).items():
+            events.append(
+                ev.MembershipGranted(
+                    user_id=user_id,
+                    organisation_id=org,
+                    roles=[RoleGrant(application=a, role=r) for a, r in roles],
+                )
+            )
+        if memberships:
+            events.append(
+                ev.DefaultOrganisationChanged(
+                    user_id=user_id, organisation_id=default or next(iter(memberships))
+                )
+            )
+        await self.publish_locally(*events)
+        return user_id, username, password
+
+    async def create_organisation(self, name: str) -> UUID:
+        org = uuid.uuid4()
+        await self.publish_locally(
+            ev.OrganisationRegistered(
+                organisation_id=org,
+                parent_id=None,
+                names=LocalisedName(nl=name),
+                enterprise_number="0" + str(secrets.randbelow(10**9)).zfill(9),
+                address=Address(street="Wetstraat", postcode="1000", municipality="Brussel"),
+            )
+        )
+        return org
+
+
+@pytest.fixture(scope="module")
+async def edge_server(
+    create_database: CreateDatabase, kafka_bootstrap: str
+) -> AsyncIterator[EdgeServer]:
+    url = await create_database("edge")
+    await upgrade_async("eproc_edge", url)
+    port = infra.free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    upstream_port = infra.free_port()
+    upstream_url = f"http://127.0.0.1:{upstream_port}"
+    upstream = tiny_upstream_op(upstream_url)
+    upstream_server, upstream_task = await serve(upstream, upstream_port)
+    # An application's back end that receives back-channel logout tokens.
+    logout_tokens: list[str] = []
+    receiver = FastAPI()
+
+    @receiver.post("/backchannel-logout")
+    async def backchannel_logout(request: Request) -> dict[str, str]:
+        logout_tokens.append(str((await request.form())["logout_token"]))
+        return {}
+
+    receiver_port = infra.free_port()
+    receiver_server, receiver_task = await serve(receiver, receiver_port)
+    clients = [client_config(c) for c in APPS]
+    # A client without refresh tokens: its codes must be single-use all the same.
+    no_refresh = client_config("e-notification")
+    no_refresh.client_id = "no-refresh"
+    no_refresh.client_secret = "secret-no-refresh"
+    no_refresh.redirect_uris = ["http://rp.test/no-refresh/callback"]
+    no_refresh.grant_types = ["authorization_code"]
+    clients.append(no_refresh)
+    clients[
+        APPS.index("e-catalogue")
+    ].backchannel_logout_uri = f"http://127.0.0.1:{receiver_port}/backchannel-logout"
+    settings = Settings(
+        database_url=url,
+        kafka_bootstrap=kafka_bootstrap,
+        topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
+        token_issuer=base_url,
+        session_cookie_secure=False,
+        clients=clients,
+        consumer_retry_backoff=0.05,
+        log_json=False,
+        log_level="WARNING",
+        upstream_issuer=upstream_url,
+        upstream_client_id="edge-test",
+    )
+    identity = FakeIdentity()
+    app = create_app(settings, identity=identity)
+    server, task = await serve(app, port)
+    yield EdgeServer(base_url, app, identity, settings, upstream, logout_tokens)
+    for running in (server, upstream_server, receiver_server):
+        running.should_exit = True
+    for waiting in (task, upstream_task, receiver_task):
+        await waiting
+
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+@dataclass
+class Browser:
+    """A browser with a cookie jar that logs in through the local-login form."""
+
+    server: EdgeServer
+    http: httpx.AsyncClient
+
+    async def login_form(
+        self, username: str, password: str, return_to: str = "/authorize?x=1"
+    ) -> httpx.Response:
+        """Open the login page, then submit its form."""
+        page = await self.http.get(f"{self.server.base_url}/login")
+        csrf = re.search(r"name='csrf' value='([^']+)'", page.text)
+        assert csrf is not None
+        return await self.http.post(
+            f"{self.server.base_url}/login/local",
+            data={
+                "username": username,
+                "password": password,
+                "return_to": return_to,
+                "csrf": csrf.group(1),
+            },
+        )
+
+    async def login(self, username: str, password: str) -> None:
+        response = await self.login_form(username, password)
+        assert response.status_code == 303, response.text
+
+    async def authorize(self, client_id: str, **extra: str) -> dict[str, Any]:
+        """Run the authorization request; return the callback's query parameters
+        plus the verifier, or the edge's error response."""
+        verifier, challenge = pkce_pair()
+        params = {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": f"http://rp.test/{client_id}/callback",
+            "scope": "openid profile email offline_access",
+            "state": secrets.token_urlsafe(8),
+            "nonce": secrets.token_urlsafe(8),
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            **extra,
+        }
+        params = {k: v for k, v in params.items() if v != ""}
+        response = await self.http.get(f"{self.server.base_url}/authorize?{urlencode(params)}")
+        location = response.headers.get("location", "")
+        result: dict[str, Any] = {"status": response.status_code, "location": location}
+        if response.status_code == 302 and location.startswith("http://rp.test/"):
+            result.update({k: v[0] for k, v in parse_qs(urlsplit(location).query).items()})
+        elif response.status_code >= 400:
+            result["body"] = response.json()
+        result["verifier"] = verifier
+        result["redirect_uri"] = params.get("redirect_uri")
+        return result
+
+    async def tokens(self, client_id: str) -> dict[str, Any]:
+        """Log-in-free authorization (the session exists) and the code exchange."""
+        result = await self.authorize(client_id)
+        assert "code" in result, result
+        response = await self.http.post(
+            f"{self.server.base_url}/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": result["code"],
+                "redirect_uri": result["redirect_uri"],
+                "code_verifier": result["verifier"],
+            },
+            auth=(client_id, f"secret-{client_id}"),
+        )
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+
+@pytest.fixture
+async def browser(edge_server: EdgeServer) -> AsyncIterator[Browser]:
+    async with httpx.AsyncClient(follow_redirects=False, timeout=10) as http:
+        yield Browser(edge_server, http)
+
+
+def resolve(base: str, location: str) -> str:
+    return urljoin(base + "/", location)
