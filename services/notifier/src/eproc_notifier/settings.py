@@ -1,8 +1,66 @@
 """Settings of the notifier service (environment prefix ``EPROC_``)."""
 
+from pydantic import Field, SecretStr
+
+from eproc_contracts.common import Language
 from eproc_runtime.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
     service_name: str = "notifier"
     database_url: str = "sqlite+aiosqlite:///data/notifier.db"
+
+    # --- who gets what ---------------------------------------------------
+    superuser_application: str = Field(
+        default="user-management",
+        description="application of the role that makes a member a Superuser (R-ROLE-2)",
+    )
+    superuser_role: str = "superuser"
+    operator_emails: list[str] = Field(
+        default_factory=list,
+        description="platform operators: orphaned requests and top-level registrations",
+    )
+    operator_language: Language = Language.EN
+    default_language: Language = Field(
+        default=Language.NL, description="language of a recipient whose profile has none"
+    )
+    portal_url: str = "http://localhost:8000/"
+
+    # --- the mail itself --------------------------------------------------
+    mail_from: str = "e-Procurement <no-reply@eproc.localhost>"
+    message_id_domain: str = Field(
+        default="notifier.eproc.localhost", description="right-hand side of every Message-ID"
+    )
+
+    # --- the SMTP server ----------------------------------------------------
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_use_tls: bool = Field(default=False, description="implicit TLS (port 465)")
+    smtp_starttls: bool | None = Field(
+        default=None, description="True: require STARTTLS; False: never; None: when offered"
+    )
+    smtp_validate_certs: bool = True
+    smtp_timeout: float = 30.0
+
+    # --- delivery -----------------------------------------------------------
+    instance_name: str = Field(
+        default="", description="recorded on every mail this instance sends (default: host:pid)"
+    )
+    sender_batch_size: int = 20
+    sender_idle_interval: float = 0.2
+    sender_lease_seconds: float = Field(
+        default=120.0,
+        description=(
+            "how long a claimed mail stays reserved for its sender; must exceed smtp_timeout. "
+            "A sender killed mid-batch leaves its unsent mails to the others after this delay."
+        ),
+    )
+    retry_base_delay: float = 30.0
+    retry_max_delay: float = 3600.0
+    max_attempts: int = Field(
+        default=25, description="temporary (4xx) failures before a mail is given up"
+    )
+    server_backoff_base: float = 1.0
+    server_backoff_max: float = 60.0

@@ -1,0 +1,158 @@
+"""Renders a mail in its recipient's language from the Jinja2 templates.
+
+Each ``templates/<language>/<kind>.j2`` defines two blocks: ``subject`` and
+``body`` (plain-text paragraphs separated by blank lines). The text part is the
+body in a frame (greeting, link, footer); the HTML part puts the same
+paragraphs, escaped, in ``templates/_layout.html.j2``. A kind missing in a
+language falls back to English. Templates get language-neutral facts from the
+event (``context``, stored with the mail) plus words localised here.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Any
+
+from jinja2 import BaseLoader, Environment, PackageLoader, StrictUndefined
+
+from eproc_notifier.wording import (
+    FALLBACK_LANGUAGE,
+    FRAME,
+    REFUSAL_REASON,
+    REQUEST_KIND,
+    word,
+)
+
+# Message-IDs are uuid5(namespace, "<event id>/<recipient>"): the same event
+# mailed to the same person always carries the same id, whoever renders it.
+MESSAGE_ID_NAMESPACE = uuid.UUID("6f1c1e0a-5d0b-4c58-9a53-0d7c2b1f6e11")
+
+
+def message_id(event_id: uuid.UUID, recipient_key: str, domain: str) -> str:
+    """The Message-ID of the mail about ``event_id`` to ``recipient_key`` (user id or address)."""
+    return f"<{uuid.uuid5(MESSAGE_ID_NAMESPACE, f'{event_id}/{recipient_key}')}@{domain}>"
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    language: str
+    subject: str
+    text: str
+    html: str
+
+
+def localised_name(names: dict[str, str | None] | None, language: str) -> str | None:
+    """An organisation's name in ``language``, else in any language it has."""
+    if not names:
+        return None
+    for candidate in (language, FALLBACK_LANGUAGE, "nl", "fr", "de"):
+        if names.get(candidate):
+            return names[candidate]
+    return None
+
+
+class MailRenderer:
+    def __init__(self, loader: BaseLoader | None = None) -> None:
+        loader = loader or PackageLoader("eproc_notifier", "templates")
+        # The plain-text part must not be HTML-escaped; the HTML part is built
+        # from its output by the autoescaping environment below.
+        self._text = Environment(
+            loader=loader,
+            autoescape=False,  # noqa: S701 - text/plain; the HTML part escapes its output
+            trim_blocks=True,
+            lstrip_blocks=True,
+            undefined=StrictUndefined,
+        )
+        self._html = Environment(loader=loader, autoescape=True, undefined=StrictUndefined)
+
+    def render(
+        self,
+        kind: str,
+        language: str,
+        context: dict[str, Any],
+        *,
+        recipient_name: str | None,
+        portal_url: str,
+    ) -> RenderedMail:
+        """Subject, text and HTML of mail ``kind`` in ``language`` (English if missing)."""
+        template = self._text.select_template([f"{language}/{kind}.j2", f"en/{kind}.j2"])
+        used = (template.name or "").split("/", 1)[0] or FALLBACK_LANGUAGE
+        variables = {**context, **self._localised(used, context), "portal_url": portal_url}
+        block_context = template.new_context(variables)
+        subject = " ".join("".join(template.blocks["subject"](block_context)).split())
+        body = "".join(template.blocks["body"](block_context)).strip()
+        paragraphs = [
+            [line.strip() for line in chunk.splitlines() if line.strip()]
+            for chunk in re.split(r"\n\s*\n", body)
+            if chunk.strip()
+        ]
+        greeting = (
+            word(FRAME, used, "greeting").format(name=recipient_name)
+            if recipient_name
+            else word(FRAME, used, "greeting_anonymous")
+        )
+        open_portal = word(FRAME, used, "open_portal")
+        footer = word(FRAME, used, "footer")
+        text = "\n\n".join(
+            [
+                greeting,
+                *("\n".join(lines) for lines in paragraphs),
+                f"{open_portal}: {portal_url}",
+                f"-- \n{footer}",
+            ]
+        )
+        html = self._html.get_template("_layout.html.j2").render(
+            language=used,
+            subject=subject,
+            greeting=greeting,
+            paragraphs=paragraphs,
+            portal_url=portal_url,
+            open_portal=open_portal,
+            footer=footer,
+        )
+        return RenderedMail(language=used, subject=subject, text=text + "\n", html=html)
+
+    @staticmethod
+    def _localised(language: str, context: dict[str, Any]) -> dict[str, Any]:
+        organisation = localised_name(context.get("organisation_names"), language)
+        proposed = localised_name(context.get("proposed_organisation_names"), language)
+        reason = context.get("refusal_reason")
+        return {
+            "kind_label": word(REQUEST_KIND, language, context.get("request_kind", "")),
+            "organisation_name": organisation or word(FRAME, language, "unknown_organisation"),
+            "proposed_organisation_name": proposed,
+            "requester": context.get("requester_name") or word(FRAME, language, "someone"),
+            "refusal_text": word(REFUSAL_REASON, language, reason) if reason else None,
+        }
+
+
+def build_message(
+    *,
+    sender: str,
+    to: str,
+    message_id: str,
+    language: str,
+    subject: str,
+    text: str,
+    html: str,
+    date: datetime | None = None,
+) -> EmailMessage:
+    """The MIME message: text and HTML alternatives, with our Message-ID."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = message_id
+    message["Date"] = format_datetime(date or datetime.now(UTC))
+    # RFC 3834: tells auto-responders not to answer.
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    # After the content: set_content() drops every Content-* header set before.
+    message["Content-Language"] = language
+    return message

@@ -1,0 +1,196 @@
+"""Every query of the notifier: the projections and the mail outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Row, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from eproc_notifier.models import MailState, mail, organisation, recipient, superuser
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    """An INSERT that knows ON CONFLICT on both databases we run on."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+class ProjectionRepository:
+    """Recipients, Superusers and organisation names, as the events told us."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def save_recipient(
+        self, user_id: UUID, *, email: str, language: str, given_name: str, family_name: str
+    ) -> None:
+        values = {
+            "email": email,
+            "language": language,
+            "given_name": given_name,
+            "family_name": family_name,
+            "updated_at": func.now(),
+        }
+        stmt = _insert(self.session, recipient).values(user_id=user_id, **values)
+        await self.session.execute(
+            stmt.on_conflict_do_update(index_elements=[recipient.c.user_id], set_=values)
+        )
+
+    async def lock_user(self, user_id: UUID) -> None:
+        """Hold a per-user lock until the transaction ends (PostgreSQL; SQLite
+        serialises writers anyway)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            key = int.from_bytes(user_id.bytes[:8], "big", signed=True)
+            await self.session.execute(select(func.pg_advisory_xact_lock(key)))
+
+    async def recipient(self, user_id: UUID) -> Row[Any] | None:
+        return (
+            await self.session.execute(select(recipient).where(recipient.c.user_id == user_id))
+        ).one_or_none()
+
+    async def set_superuser(self, organisation_id: UUID, user_id: UUID, holds: bool) -> None:
+        if holds:
+            stmt = _insert(self.session, superuser).values(
+                organisation_id=organisation_id, user_id=user_id
+            )
+            await self.session.execute(stmt.on_conflict_do_nothing())
+        else:
+            await self.session.execute(
+                delete(superuser).where(
+                    superuser.c.organisation_id == organisation_id,
+                    superuser.c.user_id == user_id,
+                )
+            )
+
+    async def superusers(self, organisation_id: UUID) -> list[UUID]:
+        rows = await self.session.execute(
+            select(superuser.c.user_id)
+            .where(superuser.c.organisation_id == organisation_id)
+            .order_by(superuser.c.user_id)
+        )
+        return list(rows.scalars())
+
+    async def save_organisation(self, organisation_id: UUID, names: dict[str, str | None]) -> None:
+        stmt = _insert(self.session, organisation).values(
+            organisation_id=organisation_id, names=names
+        )
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[organisation.c.organisation_id], set_={"names": names}
+            )
+        )
+
+    async def organisation_names(self, organisation_id: UUID) -> dict[str, str | None] | None:
+        names = (
+            await self.session.execute(
+                select(organisation.c.names).where(
+                    organisation.c.organisation_id == organisation_id
+                )
+            )
+        ).scalar_one_or_none()
+        return dict(names) if names is not None else None
+
+
+class MailRepository:
+    """The mail outbox: rows written by the consumers, delivered by the sender."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, **values: Any) -> None:
+        await self.session.execute(mail.insert().values(**values))
+
+    async def awaiting(self, user_id: UUID) -> Sequence[Row[Any]]:
+        return (
+            await self.session.execute(
+                select(mail)
+                .where(
+                    mail.c.recipient_user_id == user_id,
+                    mail.c.state == MailState.AWAITING_RECIPIENT,
+                )
+                .order_by(mail.c.id)
+                .with_for_update()
+            )
+        ).all()
+
+    async def update(self, mail_id: int, **values: Any) -> None:
+        await self.session.execute(update(mail).where(mail.c.id == mail_id).values(**values))
+
+    async def any_due(self, now: datetime) -> bool:
+        found = await self.session.execute(
+            select(mail.c.id)
+            .where(mail.c.state == MailState.PENDING, mail.c.next_attempt_at <= now)
+            .limit(1)
+        )
+        return found.first() is not None
+
+    async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[Row[Any]]:
+        """Reserve up to ``limit`` due mails for this sender until ``lease_until``.
+
+        ``SKIP LOCKED`` lets several senders claim at once without waiting on
+        each other; the lease (a later ``next_attempt_at``) keeps the rows ours
+        after this transaction commits, while we talk to the SMTP server.
+        """
+        rows = (
+            await self.session.execute(
+                select(mail)
+                .where(mail.c.state == MailState.PENDING, mail.c.next_attempt_at <= now)
+                .order_by(mail.c.next_attempt_at, mail.c.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        if rows:
+            await self.session.execute(
+                update(mail)
+                .where(mail.c.id.in_([r.id for r in rows]))
+                .values(next_attempt_at=lease_until)
+            )
+        return list(rows)
+
+    async def mark_sent(self, mail_id: int, *, now: datetime, sender: str) -> None:
+        await self.session.execute(
+            update(mail)
+            .where(mail.c.id == mail_id, mail.c.state == MailState.PENDING)
+            .values(
+                state=MailState.SENT,
+                sent_at=now,
+                sent_by=sender,
+                attempts=mail.c.attempts + 1,
+                last_error=None,
+            )
+        )
+
+    async def mark_failed(self, mail_id: int, *, error: str) -> None:
+        await self.session.execute(
+            update(mail)
+            .where(mail.c.id == mail_id, mail.c.state == MailState.PENDING)
+            .values(state=MailState.FAILED, attempts=mail.c.attempts + 1, last_error=error)
+        )
+
+    async def postpone(self, mail_id: int, *, until: datetime, error: str) -> None:
+        await self.session.execute(
+            update(mail)
+            .where(mail.c.id == mail_id, mail.c.state == MailState.PENDING)
+            .values(next_attempt_at=until, attempts=mail.c.attempts + 1, last_error=error)
+        )
+
+    async def release(self, mail_ids: Iterable[int], *, now: datetime) -> None:
+        """Give claimed mails back at once (the server went away; not their fault)."""
+        ids = list(mail_ids)
+        if ids:
+            await self.session.execute(
+                update(mail)
+                .where(mail.c.id.in_(ids), mail.c.state == MailState.PENDING)
+                .values(next_attempt_at=now)
+            )
+
+    async def count_by_state(self) -> dict[str, int]:
+        rows = await self.session.execute(select(mail.c.state, func.count()).group_by(mail.c.state))
+        return {state: count for state, count in rows.tuples()}
