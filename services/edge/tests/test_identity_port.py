@@ -9,7 +9,13 @@ import httpx
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
-from eproc_edge.identity_port import Authenticated, HttpIdentityPort, LoginRefused
+from eproc_edge.identity_port import (
+    EID_SUBJECT_PATH,
+    LOCAL_LOGIN_PATH,
+    Authenticated,
+    HttpIdentityPort,
+    LoginRefused,
+)
 from eproc_runtime.auth import TokenVerifier
 
 from .conftest import EdgeServer
@@ -37,7 +43,7 @@ def fake_identity(verifier: TokenVerifier) -> FastAPI:
             "language": "nl",
         }
 
-    @app.post("/internal/password-login")
+    @app.post(LOCAL_LOGIN_PATH)
     async def password_login(request: Request) -> Any:
         await require_edge(request)
         body = await request.json()
@@ -54,11 +60,10 @@ def fake_identity(verifier: TokenVerifier) -> FastAPI:
             return JSONResponse({"detail": {"code": "invalid_credentials"}}, status_code=401)
         return user(body["username"])
 
-    @app.post("/internal/eid-login")
-    async def eid_login(request: Request) -> Any:
+    @app.get(EID_SUBJECT_PATH)
+    async def eid_login(eid_subject: str, request: Request) -> Any:
         await require_edge(request)
-        body = await request.json()
-        if body["eid_subject"] != "known-subject":
+        if eid_subject != "known-subject":
             return JSONResponse({"detail": {"code": "unknown_eid_subject"}}, status_code=404)
         return user("ann")
 

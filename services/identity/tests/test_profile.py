@@ -42,6 +42,13 @@ async def test_i_edit_my_profile_but_never_my_username_or_names(identity: Runnin
     assert after["given_name"] == profile["given_name"]
     assert after["job_title"] == "Dossier manager"
 
+    # Optional fields are cleared with null (the portal's "empty the field").
+    cleared = await identity.client.patch(
+        "/users/me", json={"mobile": None, "job_title": None}, headers=me
+    )
+    assert cleared.status_code == 200, cleared.text
+    assert cleared.json()["job_title"] is None and cleared.json()["mobile"] is None
+
 
 async def test_required_fields_cannot_be_cleared_and_bad_formats_change_nothing(
     identity: Running,

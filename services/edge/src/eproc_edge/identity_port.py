@@ -4,12 +4,12 @@ Identity's contract (``services/identity``, paths relative to ``identity_url``),
 called with a client-credentials access token of the edge itself (client id
 ``edge``; identity accepts only that client):
 
-- ``POST /internal/password-login`` with ``{"username", "password", "source_ip"}``:
+- ``POST /internal/local-login`` with ``{"username", "password", "source_ip"}``:
   ``200 {"user_id", "username", ...}`` when the password is right *and* local
   login is allowed for that user (R-LOGIN-2); ``401 invalid_credentials``;
   ``403 local_login_disabled``; ``429 too_many_attempts`` with ``Retry-After``
   (R-LOGIN-3: identity throttles per account and per source, hence the source IP).
-- ``POST /internal/eid-login`` with ``{"eid_subject"}`` (the keyed hash the eID
+- ``GET /internal/users/by-eid-subject/{eid_subject}`` (the keyed hash the eID
   gateway puts in ``sub``): ``200`` the user, ``404`` no account for that card.
 
 Who is a platform operator is the edge's configuration
@@ -21,9 +21,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import quote
 from uuid import UUID
 
 import httpx
+
+# Identity's routes this port calls; tests/test_service_contracts.py checks
+# that identity serves them.
+LOCAL_LOGIN_PATH = "/internal/local-login"
+EID_SUBJECT_PATH = "/internal/users/by-eid-subject/{eid_subject}"
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,7 @@ class HttpIdentityPort:
         self, username: str, password: str, source_ip: str
     ) -> Authenticated | LoginRefused:
         response = await self._client.post(
-            "/internal/password-login",
+            LOCAL_LOGIN_PATH,
             json={"username": username, "password": password, "source_ip": source_ip},
             headers=self._auth(),
         )
@@ -100,8 +106,8 @@ class HttpIdentityPort:
         raise RuntimeError(f"unexpected identity response {response.status_code}")
 
     async def find_by_eid_subject(self, subject: str) -> Authenticated | None:
-        response = await self._client.post(
-            "/internal/eid-login", json={"eid_subject": subject}, headers=self._auth()
+        response = await self._client.get(
+            EID_SUBJECT_PATH.format(eid_subject=quote(subject, safe="")), headers=self._auth()
         )
         if response.status_code == 404:
             return None

@@ -1,0 +1,30 @@
+"""Where one service calls another over HTTP, the callee serves what the caller
+calls (the callers' own tests use stand-ins that could drift)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eproc_edge.identity_port import EID_SUBJECT_PATH, LOCAL_LOGIN_PATH
+from eproc_identity.main import create_app as create_identity
+
+
+def _operations(app: Any) -> set[tuple[str, str]]:
+    return {
+        (method.upper(), path) for path, item in app.openapi()["paths"].items() for method in item
+    }
+
+
+def test_identity_serves_the_routes_the_edge_calls_at_login() -> None:
+    served = _operations(create_identity())
+    assert ("POST", LOCAL_LOGIN_PATH) in served
+    assert ("GET", EID_SUBJECT_PATH) in served
+
+
+def test_organisations_serves_the_leave_check_the_requests_service_calls() -> None:
+    from eproc_organisations.main import create_app as create_organisations
+    from eproc_requests.settings import Settings as RequestsSettings
+
+    template = RequestsSettings().leave_guard_url
+    path = "/organisations/" + template.split("/organisations/organisations/", 1)[1]
+    assert ("GET", path) in _operations(create_organisations())
