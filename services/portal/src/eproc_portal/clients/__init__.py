@@ -1,0 +1,1 @@
+"""One client module per service the portal calls, so API changes stay local."""

@@ -1,0 +1,59 @@
+"""The identity service: registration, profiles (see eproc_identity.api)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eproc_portal.clients.base import ServiceClient
+
+PROFILE_FIELDS = ("email", "language", "phone", "mobile", "job_title")
+"""What a user may edit in their profile (R-PROF-1)."""
+
+
+class IdentityClient(ServiceClient):
+    async def register(self, form: dict[str, Any]) -> dict[str, Any]:
+        """POST /registrations: the eID ID token plus the profile form (R-REG-1..3)."""
+        result: dict[str, Any] = await self.call("POST", "/registrations", None, json=form)
+        return result
+
+    async def my_profile(self, token: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self.call("GET", "/users/me", token)
+        return result
+
+    async def read_profile(self, token: str, user_id: UUID) -> dict[str, Any]:
+        """A member's profile, for a Superuser of one of their organisations."""
+        result: dict[str, Any] = await self.call("GET", f"/users/{user_id}", token)
+        return result
+
+    async def update_my_profile(self, token: str, change: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = await self.call("PATCH", "/users/me", token, json=change)
+        return result
+
+    async def contacts(self, token: str, query: str | None = None) -> dict[str, Any]:
+        """My address book, optionally searched (R-PROF-2)."""
+        params = {"q": query} if query else None
+        result: dict[str, Any] = await self.call("GET", "/users/me/contacts", token, params=params)
+        return result
+
+    async def add_contact(self, token: str, contact: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = await self.call("POST", "/users/me/contacts", token, json=contact)
+        return result
+
+    async def delete_contact(self, token: str, contact_id: UUID) -> None:
+        await self.call("DELETE", f"/users/me/contacts/{contact_id}", token)
+
+    async def local_login_policy(self, token: str) -> dict[str, Any]:
+        """Whether local login is on for everyone (R-LOGIN-2), for platform operators."""
+        result: dict[str, Any] = await self.call("GET", "/local-login/policy", token)
+        return result
+
+    async def switch_local_login(self, token: str, enabled: bool, reason: str | None) -> Any:
+        body = {"enabled": enabled, "reason": reason}
+        return await self.call("PUT", "/local-login/policy", token, json=body)
+
+    async def switch_user_local_login(
+        self, token: str, user_id: UUID, enabled: bool, reason: str | None
+    ) -> Any:
+        body = {"enabled": enabled, "reason": reason}
+        return await self.call("PUT", f"/users/{user_id}/local-login", token, json=body)

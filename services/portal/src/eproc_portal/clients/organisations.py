@@ -1,0 +1,96 @@
+"""The organisations service: directory, memberships, role catalogue
+(see eproc_organisations.api)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eproc_portal.clients.base import ServiceClient
+
+
+class OrganisationsClient(ServiceClient):
+    async def roles(self) -> dict[str, Any]:
+        """The role catalogue with names and descriptions in nl/fr/de/en (R-ROLE-3)."""
+        result: dict[str, Any] = await self.call("GET", "/roles", None)
+        return result
+
+    async def roots(self, token: str, lang: str, *, offset: int = 0, limit: int = 50) -> Any:
+        params = {"lang": lang, "offset": offset, "limit": limit}
+        return await self.call("GET", "/organisations/roots", token, params=params)
+
+    async def children(
+        self, token: str, organisation_id: UUID, lang: str, *, offset: int = 0, limit: int = 50
+    ) -> Any:
+        params = {"lang": lang, "offset": offset, "limit": limit}
+        return await self.call(
+            "GET", f"/organisations/{organisation_id}/children", token, params=params
+        )
+
+    async def organisation(self, token: str, organisation_id: UUID, lang: str) -> Any:
+        return await self.call(
+            "GET", f"/organisations/{organisation_id}", token, params={"lang": lang}
+        )
+
+    async def path(self, token: str, organisation_id: UUID, lang: str) -> Any:
+        """The ancestors from the root down to the organisation ("show in tree")."""
+        return await self.call(
+            "GET", f"/organisations/{organisation_id}/path", token, params={"lang": lang}
+        )
+
+    async def search(self, token: str, query: str, lang: str, *, limit: int = 20) -> Any:
+        params = {"q": query, "lang": lang, "limit": limit}
+        return await self.call("GET", "/organisations/search", token, params=params)
+
+    async def my_organisations(self, token: str, lang: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = await self.call(
+            "GET", "/me/organisations", token, params={"lang": lang}
+        )
+        return result
+
+    async def set_default_organisation(self, token: str, organisation_id: UUID) -> None:
+        await self.call(
+            "PUT",
+            "/me/default-organisation",
+            token,
+            json={"organisation_id": str(organisation_id)},
+        )
+
+    async def members(self, token: str, organisation_id: UUID) -> list[dict[str, Any]]:
+        """The organisation's members with their roles, for its Superusers (R-SU-1)."""
+        result: list[dict[str, Any]] = await self.call(
+            "GET", f"/organisations/{organisation_id}/members", token
+        )
+        return result
+
+    async def add_member(
+        self, token: str, organisation_id: UUID, username: str, roles: list[dict[str, str]]
+    ) -> Any:
+        body = {"username": username, "roles": roles}
+        return await self.call(
+            "POST", f"/organisations/{organisation_id}/members", token, json=body
+        )
+
+    async def change_member_roles(
+        self, token: str, organisation_id: UUID, user_id: UUID, roles: list[dict[str, str]]
+    ) -> Any:
+        return await self.call(
+            "PUT",
+            f"/organisations/{organisation_id}/members/{user_id}/roles",
+            token,
+            json={"roles": roles},
+        )
+
+    async def remove_member(self, token: str, organisation_id: UUID, user_id: UUID) -> None:
+        await self.call("DELETE", f"/organisations/{organisation_id}/members/{user_id}", token)
+
+    async def edit_organisation(
+        self, token: str, organisation_id: UUID, names: dict[str, str], address: dict[str, str]
+    ) -> Any:
+        """The organisation's data; never its enterprise number (R-ORG-4)."""
+        return await self.call(
+            "PATCH",
+            f"/organisations/{organisation_id}",
+            token,
+            json={"names": names, "address": address},
+        )

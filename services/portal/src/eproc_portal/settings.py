@@ -1,0 +1,67 @@
+"""Settings of the portal (environment prefix ``EPROC_``).
+
+The portal owns nothing durable: it is an OIDC client of the edge and calls the
+services' APIs with the user's access token. Under the single origin of the real
+stack the services live at ``/api/<service>``; each base URL is configurable.
+"""
+
+from pydantic import Field, SecretStr
+
+from eproc_runtime.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    service_name: str = "portal"
+    public_url: str = Field(
+        default="http://localhost:8000", description="The portal's own URL, as browsers see it"
+    )
+
+    # --- the edge (OIDC provider) -------------------------------------------------
+    oidc_issuer: str = "http://localhost:8000/sso"
+    oidc_discovery_url: str | None = Field(
+        default=None, description="Defaults to <issuer>/.well-known/openid-configuration"
+    )
+    oidc_client_id: str = "portal"
+    oidc_client_secret: SecretStr = SecretStr("dev-secret-portal")
+    oidc_redirect_uri: str = "http://localhost:8000/auth/callback"
+    oidc_scope: str = "openid profile email offline_access"
+
+    # --- the eID gateway (registration's eID step, an OpenID Provider too) --------
+    eid_issuer: str = "http://localhost:8000/eid"
+    eid_discovery_url: str | None = None
+    eid_client_id: str = "portal"
+    eid_client_secret: SecretStr = SecretStr("dev-secret-portal-eid")
+    eid_redirect_uri: str = "http://localhost:8000/register/eid-callback"
+
+    # --- the services' APIs -------------------------------------------------------
+    identity_url: str = "http://localhost:8000/api/identity"
+    organisations_url: str = "http://localhost:8000/api/organisations"
+    requests_url: str = "http://localhost:8000/api/requests"
+    api_timeout: float = 10.0
+
+    # --- the browser session --------------------------------------------------------
+    session_cookie_name: str = "eproc_portal"
+    session_lifetime: int = 8 * 3600
+    cookie_secure: bool | None = Field(
+        default=None, description="None: Secure when the portal's public URL is https"
+    )
+    language_cookie_name: str = "eproc_lang"
+    default_language: str = "nl"
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.public_url.startswith("https://")
+
+    @property
+    def discovery_url(self) -> str:
+        return self.oidc_discovery_url or (
+            self.oidc_issuer.rstrip("/") + "/.well-known/openid-configuration"
+        )
+
+    @property
+    def eid_discovery(self) -> str:
+        return self.eid_discovery_url or (
+            self.eid_issuer.rstrip("/") + "/.well-known/openid-configuration"
+        )

@@ -1,0 +1,31 @@
+"""The portal's screens, one module per screen (or group of screens)."""
+
+from eproc_portal.views import (
+    address_book,
+    join,
+    my_organisations,
+    my_requests,
+    operator,
+    organisation_registration,
+    organisation_switch,
+    profile,
+    registration,
+    start,
+    superuser,
+    superuser_members,
+)
+
+ROUTERS = (
+    start.router,
+    registration.router,
+    profile.router,
+    join.router,
+    my_requests.router,
+    my_organisations.router,
+    organisation_switch.router,
+    organisation_registration.router,
+    superuser.router,
+    address_book.router,
+    superuser_members.router,
+    operator.router,
+)

@@ -1,0 +1,211 @@
+"""My organisations (R-MEM-1, R-MEM-2): memberships with their roles, the
+default organisation's green tick and the grey ticks that make another one the
+default; edit roles (a role-change request, R-REQ-6) and leave (a leave request,
+R-REQ-7, refused up front when R-REQ-8 forbids it) for one or several."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from eproc_portal import i18n
+from eproc_portal.auth import AccessToken
+from eproc_portal.catalogue import applications, role_label
+from eproc_portal.clients.base import ApiError
+from eproc_portal.i18n import N_
+from eproc_portal.messages import general_message
+from eproc_portal.views.superuser import remember_superuser
+from eproc_portal.web import flash, redirect, render, services_of, take_flashes
+
+router = APIRouter()
+
+REFUSALS = {
+    "last_superuser": N_("You are the last Superuser of this organisation."),
+    "last_role_holder": N_("You are the last holder of a role this organisation must keep."),
+    "linked_dossiers": N_("You are linked to dossiers of this organisation."),
+    "not_a_member": N_("You are not a member of this organisation."),
+    "request_in_progress": N_("A request for this organisation is already in progress."),
+    "no_change": N_("You already hold exactly these roles here."),
+}
+
+
+def _uuids(values: list[Any]) -> list[UUID]:
+    ids = []
+    for value in values:
+        try:
+            ids.append(UUID(str(value)))
+        except ValueError:
+            continue
+    return ids
+
+
+async def _page(
+    request: Request,
+    token: str,
+    errors: dict[str, str] | None = None,
+    row_errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    services = services_of(request)
+    lang = i18n.current_language.get()
+    memberships, catalogue = await asyncio.gather(
+        services.organisations.my_organisations(token, lang), services.organisations.roles()
+    )
+    for membership in memberships:
+        membership["role_labels"] = [role_label(catalogue, r, lang) for r in membership["roles"]]
+    remember_superuser(request, memberships)
+    return render(
+        request,
+        "my_organisations.html",
+        {
+            "memberships": memberships,
+            "errors": errors or {},
+            "row_errors": row_errors or {},
+            "flashes": take_flashes(request),
+        },
+        status=status,
+    )
+
+
+@router.get("/my-organisations")
+async def my_organisations(request: Request, token: AccessToken) -> Response:
+    return await _page(request, token)
+
+
+@router.post("/my-organisations/default")
+async def set_default(request: Request, token: AccessToken) -> Response:
+    """A grey tick clicked: that organisation becomes the default one."""
+    form = await request.form()
+    ids = _uuids([form.get("organisation_id", "")])
+    if not ids:
+        return await _page(
+            request, token, {"default": i18n.gettext("Choose one of the options.")}, status=422
+        )
+    try:
+        await services_of(request).organisations.set_default_organisation(token, ids[0])
+    except ApiError as error:
+        if error.status >= 500 or error.status == 401:
+            raise
+        return await _page(request, token, {"default": general_message(error)}, status=422)
+    flash(request, i18n.gettext("Your default organisation has been changed."))
+    return redirect("/my-organisations")
+
+
+@router.post("/my-organisations/action")
+async def membership_action(request: Request, token: AccessToken) -> Response:
+    """Edit roles or leave, for the ticked organisations."""
+    form = await request.form()
+    action = str(form.get("action", ""))
+    ids = _uuids(form.getlist("organisation_ids"))
+    if not ids:
+        message = i18n.gettext("Tick at least one organisation in the list.")
+        return await _page(request, token, {"memberships": message}, status=422)
+    if action == "edit_roles":
+        return redirect("/my-organisations/roles?" + urlencode([("id", str(i)) for i in ids]))
+    if action != "leave":
+        message = i18n.gettext("Choose one of the options.")
+        return await _page(request, token, {"memberships": message}, status=422)
+    try:
+        await services_of(request).requests.request_leaves(token, ids)
+    except ApiError as error:
+        if error.status >= 500 or error.status == 401:
+            raise
+        rows = {
+            str(r.get("organisation_id")): i18n.gettext(REFUSALS.get(str(r.get("reason")), ""))
+            for r in error.extra.get("refusals") or []
+            if r.get("reason") in REFUSALS
+        }
+        message = (
+            i18n.gettext("Nothing was submitted. Please correct the marked organisation.")
+            if rows
+            else general_message(error)
+        )
+        return await _page(request, token, {"memberships": message}, rows, status=422)
+    flash(
+        request,
+        i18n.gettext("Your leave requests have been submitted. You leave once they are approved."),
+    )
+    return redirect("/my-requests")
+
+
+async def _roles_page(
+    request: Request, token: str, ids: list[UUID], error: str | None = None, status: int = 200
+) -> Response:
+    services = services_of(request)
+    lang = i18n.current_language.get()
+    memberships, catalogue = await asyncio.gather(
+        services.organisations.my_organisations(token, lang), services.organisations.roles()
+    )
+    wanted = {str(i) for i in ids}
+    chosen_memberships = [m for m in memberships if m["organisation"]["id"] in wanted]
+    chosen: set[str] | None = None
+    for membership in chosen_memberships:
+        roles = {f"{r['application']}:{r['role']}" for r in membership["roles"]}
+        chosen = roles if chosen is None else chosen & roles
+    return render(
+        request,
+        "join_roles.html",
+        {
+            "entries": [{"organisation_id": m["organisation"]["id"]} for m in chosen_memberships],
+            "names": {
+                m["organisation"]["id"]: m["organisation"]["name"] for m in chosen_memberships
+            },
+            "applications": applications(catalogue, lang),
+            "chosen": chosen or set(),
+            "error": error,
+            "form_action": "/my-organisations/roles",
+            "cancel_url": "/my-organisations",
+            "intro": i18n.gettext(
+                "Your new roles take effect once a Superuser approves them. They apply to:"
+            ),
+        },
+        status=status,
+    )
+
+
+@router.get("/my-organisations/roles")
+async def edit_roles_form(
+    request: Request, token: AccessToken, id: Annotated[list[str] | None, Query()] = None
+) -> Response:
+    ids = _uuids(id or [])
+    if not ids:
+        return redirect("/my-organisations")
+    return await _roles_page(request, token, ids)
+
+
+@router.post("/my-organisations/roles")
+async def request_role_changes(request: Request, token: AccessToken) -> Response:
+    form = await request.form()
+    ids = _uuids(form.getlist("organisation_ids"))
+    if not ids:
+        return redirect("/my-organisations")
+    roles = []
+    for value in form.getlist("roles"):
+        application, _, role = str(value).partition(":")
+        if application and role:
+            roles.append({"application": application, "role": role})
+    if not roles:
+        return await _roles_page(
+            request, token, ids, i18n.gettext("Choose at least one role."), status=422
+        )
+    try:
+        await services_of(request).requests.request_role_changes(token, ids, roles)
+    except ApiError as error:
+        if error.status >= 500 or error.status == 401:
+            raise
+        message = (
+            i18n.gettext(REFUSALS[error.code]) if error.code in REFUSALS else general_message(error)
+        )
+        return await _roles_page(request, token, ids, message, status=422)
+    flash(
+        request,
+        i18n.gettext(
+            "Your role change requests have been submitted. They take effect once approved."
+        ),
+    )
+    return redirect("/my-requests")

@@ -1,0 +1,106 @@
+"""The application top bar (R-SSO-3) and "Change organisation" (R-SSO-2), both
+kept by the edge's SSO session; the portal caches the top bar in its session."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+from uuid import UUID
+
+import structlog
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from eproc_portal import i18n
+from eproc_portal.auth import AccessToken
+from eproc_portal.clients.base import ApiError
+from eproc_portal.messages import general_message
+from eproc_portal.web import flash, redirect, render, services_of, take_flashes
+
+router = APIRouter()
+log = structlog.get_logger()
+
+TOPBAR_TTL = 60
+"""Seconds the cached top bar is trusted; an approval shows up within a minute."""
+
+
+async def load_topbar(request: Request, token: str, *, force: bool = False) -> None:
+    """Cache the edge's top bar and active organisation in the session."""
+    edge = services_of(request).edge
+    cached = request.session.get("topbar")
+    if edge is None or (
+        not force and isinstance(cached, dict) and cached.get("at", 0) + TOPBAR_TTL > time.time()
+    ):
+        return
+    try:
+        bar = await edge.topbar(token)
+    except ApiError as error:
+        # The top bar is a convenience: the page itself still works without it.
+        log.warning("topbar_unavailable", code=error.code, status=error.status)
+        return
+    request.session["topbar"] = {
+        "at": int(time.time()),
+        "applications": [
+            {"name": a.get("name", ""), "url": a.get("switch_url", ""), "id": a.get("client_id")}
+            for a in bar.get("applications", [])
+        ],
+    }
+    active = bar.get("active_organisation") or {}
+    if active.get("id"):
+        request.session["active_organisation"] = {"id": active["id"], "name": active.get("name")}
+    else:
+        request.session.pop("active_organisation", None)
+
+
+def _page(
+    request: Request, memberships: list[dict[str, Any]], error: str | None, status: int = 200
+) -> Response:
+    active = (request.session.get("active_organisation") or {}).get("id")
+    return render(
+        request,
+        "change_organisation.html",
+        {
+            "memberships": memberships,
+            "active_id": active,
+            "error": error,
+            "flashes": take_flashes(request),
+        },
+        status=status,
+    )
+
+
+@router.get("/change-organisation")
+async def change_organisation_form(request: Request, token: AccessToken) -> Response:
+    await load_topbar(request, token)
+    memberships = await services_of(request).organisations.my_organisations(
+        token, i18n.current_language.get()
+    )
+    return _page(request, memberships, None)
+
+
+@router.post("/change-organisation")
+async def change_organisation(
+    request: Request, token: AccessToken, organisation_id: Annotated[str, Form()] = ""
+) -> Response:
+    services = services_of(request)
+    memberships = await services.organisations.my_organisations(token, i18n.current_language.get())
+    try:
+        chosen = UUID(organisation_id)
+    except ValueError:
+        return _page(request, memberships, i18n.gettext("Choose one of the options."), 422)
+    if services.edge is None:
+        raise ApiError(503, "service_unavailable")
+    try:
+        result = await services.edge.change_organisation(token, chosen)
+    except ApiError as error:
+        if error.status >= 500 or error.status == 401:
+            raise
+        return _page(request, memberships, general_message(error), 422)
+    request.session["active_organisation"] = {"id": str(chosen), "name": result.get("name")}
+    # The next call refreshes the token, which then carries the new organisation (R-SSO-4).
+    tokens = dict(request.session.get("tokens") or {})
+    tokens["expires_at"] = 0
+    request.session["tokens"] = tokens
+    request.session.pop("topbar", None)
+    flash(request, i18n.gettext("You now work for %(name)s.", name=result.get("name") or ""))
+    return redirect("/home")

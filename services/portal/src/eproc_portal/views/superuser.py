@@ -1,0 +1,147 @@
+"""The Superuser's request inbox and decision (R-REQ-4, R-REQ-11, R-SU-1):
+requests of an organisation where the user is Superuser, each with a page to
+approve it or reject it with a reason."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import Response
+
+from eproc_portal import i18n
+from eproc_portal.auth import AccessToken
+from eproc_portal.clients.base import ApiError
+from eproc_portal.i18n import N_
+from eproc_portal.messages import general_message
+from eproc_portal.views.my_requests import decorate
+from eproc_portal.web import flash, redirect, render, services_of, take_flashes
+
+router = APIRouter()
+
+SUPERUSER = {"application": "user-management", "role": "superuser"}
+_REASON_MAX = 2000
+
+DECISION_ERRORS = {
+    "already_decided": N_("This request was already decided (or withdrawn) by someone else."),
+    "not_a_superuser": N_("Only a Superuser of the organisation can decide this request."),
+}
+
+
+def remember_superuser(request: Request, memberships: list[dict[str, Any]]) -> None:
+    """Whether the menu offers the inbox: the user is Superuser somewhere."""
+    request.session["superuser"] = any(SUPERUSER in m["roles"] for m in memberships)
+
+
+async def superuser_organisations(request: Request, token: str) -> list[dict[str, Any]]:
+    """The organisations where the user holds the Superuser role."""
+    memberships = await services_of(request).organisations.my_organisations(
+        token, i18n.current_language.get()
+    )
+    return [m["organisation"] for m in memberships if SUPERUSER in m["roles"]]
+
+
+@router.get("/superuser/requests")
+async def inbox(
+    request: Request,
+    token: AccessToken,
+    organisation: Annotated[UUID | None, Query()] = None,
+) -> Response:
+    organisations = await superuser_organisations(request, token)
+    if not organisations:
+        return render(
+            request,
+            "error.html",
+            {"message": i18n.gettext("You are not a Superuser of any organisation.")},
+            status=403,
+        )
+    active = (request.session.get("active_organisation") or {}).get("id")
+    ids = [o["id"] for o in organisations]
+    chosen = (
+        str(organisation)
+        if organisation and str(organisation) in ids
+        else active
+        if active in ids
+        else ids[0]
+    )
+    page = await services_of(request).requests.inbox(token, UUID(chosen))
+    items = await decorate(services_of(request), token, page["items"], i18n.current_language.get())
+    return render(
+        request,
+        "superuser_inbox.html",
+        {
+            "organisations": organisations,
+            "chosen": chosen,
+            "items": items,
+            "flashes": take_flashes(request),
+        },
+    )
+
+
+async def _detail(
+    request: Request, token: str, request_id: UUID, error: str | None = None, status: int = 200
+) -> Response:
+    services = services_of(request)
+    item = await services.requests.request_detail(token, request_id)
+    [item] = await decorate(services, token, [item], i18n.current_language.get())
+    requester = None
+    try:
+        requester = await services.identity.read_profile(token, UUID(item["requester_id"]))
+    except ApiError as problem:
+        # Identity shows a profile only to Superusers of the person's organisations,
+        # which a first join request does not yet make them: the page goes without.
+        if problem.status >= 500 or problem.status == 401:
+            raise
+    return render(
+        request,
+        "superuser_decide.html",
+        {
+            "item": item,
+            "requester": requester,
+            "error": error,
+            "flashes": take_flashes(request),
+        },
+        status=status,
+    )
+
+
+@router.get("/superuser/requests/{request_id}")
+async def decision_page(request: Request, token: AccessToken, request_id: UUID) -> Response:
+    return await _detail(request, token, request_id)
+
+
+@router.post("/superuser/requests/{request_id}")
+async def decide(
+    request: Request,
+    token: AccessToken,
+    request_id: UUID,
+    decision: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    requests = services_of(request).requests
+    reason = reason.strip()
+    if decision not in {"approve", "reject"}:
+        message = i18n.gettext("Choose one of the options.")
+        return await _detail(request, token, request_id, message, status=422)
+    if len(reason) > _REASON_MAX:
+        message = i18n.gettext("This value is too long.")
+        return await _detail(request, token, request_id, message, status=422)
+    try:
+        if decision == "approve":
+            result = await requests.approve(token, request_id)
+            flash(request, i18n.gettext("The request has been approved."))
+        else:
+            result = await requests.reject(token, request_id, reason)
+            flash(request, i18n.gettext("The request has been rejected."))
+    except ApiError as error:
+        if error.status >= 500 or error.status == 401:
+            raise
+        message = (
+            i18n.gettext(DECISION_ERRORS[error.code])
+            if error.code in DECISION_ERRORS
+            else general_message(error)
+        )
+        return await _detail(request, token, request_id, message, status=409)
+    organisation = result.get("organisation_id") if isinstance(result, dict) else None
+    return redirect(f"/superuser/requests?organisation={organisation}" if organisation else "/")

@@ -1,0 +1,341 @@
+"""The portal in Debian's Chromium, driven by Playwright, served by a real
+uvicorn process; axe-core checks every page (no serious or critical violation)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, async_playwright
+
+from eproc_runtime.migrations import upgrade_async
+from eproc_runtime.testing.plugin import CreateDatabase
+
+HERE = Path(__file__).parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+AXE = resources.files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's Chromium, installed by the project's script when missing."""
+    subprocess.run(["bash", str(HERE.parent / "scripts" / "ensure-chromium.sh")], check=True)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+async def portal_url(
+    create_database: CreateDatabase, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    databases = {}
+    for package, variable in (
+        ("eproc_identity", "PORTAL_TEST_IDENTITY_DB"),
+        ("eproc_organisations", "PORTAL_TEST_ORGANISATIONS_DB"),
+        ("eproc_requests", "PORTAL_TEST_REQUESTS_DB"),
+    ):
+        url = await create_database(f"browser_{package.split('_')[1][:6]}")
+        await upgrade_async(package, url)
+        databases[variable] = url
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    bus = tmp_path_factory.mktemp("browser-bus") / "bus.db"
+    env = {
+        **os.environ,
+        **databases,
+        "PORTAL_TEST_BUS_URL": f"sqlite+aiosqlite:///{bus}",
+        "PORTAL_TEST_URL": url,
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "browser_app:create",
+            "--factory",
+            "--app-dir",
+            str(HERE),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        async with httpx.AsyncClient() as client:
+            while True:
+                try:
+                    if (await client.get(f"{url}/healthz")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert process.poll() is None, "the portal process stopped"
+                assert time.monotonic() < deadline, "the portal did not start"
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+async def browser(chromium: str) -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()
+
+
+async def new_page(browser: Browser, locale: str) -> Page:
+    context = await browser.new_context(
+        locale=locale, extra_http_headers={"Accept-Language": locale}
+    )
+    context.set_default_timeout(10_000)
+    return await context.new_page()
+
+
+SCREENSHOTS = os.environ.get("PORTAL_SCREENSHOTS")
+"""When set (``make screenshots``), every checked page is also saved as a PNG there."""
+
+
+async def assert_accessible(page: Page, name: str | None = None) -> None:
+    """axe-core on the page as it is: no serious or critical violation."""
+    if SCREENSHOTS and name:
+        language = await page.get_attribute("html", "lang")
+        folder = Path(SCREENSHOTS) / str(language)
+        folder.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    await page.evaluate(AXE)
+    result: dict[str, Any] = await page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    bad = [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v.get("impact") in {"serious", "critical"}
+    ]
+    assert bad == [], f"{page.url}: {bad}"
+
+
+async def test_start_page_in_dutch_and_french_then_switch_language(
+    browser: Browser, portal_url: str
+) -> None:
+    dutch = await new_page(browser, "nl-BE")
+    await dutch.goto(portal_url + "/")
+    assert await dutch.get_attribute("html", "lang") == "nl"
+    await dutch.get_by_role("link", name="Registreren als Openbare Aankoper").wait_for()
+    await dutch.get_by_role("link", name="Aanmelden").wait_for()
+    await assert_accessible(dutch, "start")
+
+    french = await new_page(browser, "fr-BE")
+    await french.goto(portal_url + "/")
+    assert await french.get_attribute("html", "lang") == "fr"
+    await french.get_by_role("link", name="S'enregistrer comme acheteur public").wait_for()
+    await assert_accessible(french, "start")
+
+    await french.get_by_role("button", name="Deutsch").click()
+    await french.wait_for_load_state()
+    assert await french.get_attribute("html", "lang") == "de"
+    await french.get_by_role("link", name="Anmelden").wait_for()
+    await french.get_by_role("button", name="English").click()
+    await french.get_by_role("link", name="Register as public buyer").wait_for()
+    assert await french.get_attribute("html", "lang") == "en"
+    await french.context.close()
+    await dutch.context.close()
+
+
+async def test_registration_form_shows_field_level_errors(
+    browser: Browser, portal_url: str
+) -> None:
+    page = await new_page(browser, "fr-BE")
+    await page.goto(portal_url + "/register")
+    await page.get_by_role("button", name="Continuer").wait_for()
+    await assert_accessible(page, "register-1-eid")
+    # The eID step's callback (the card read), then the form.
+    await page.goto(
+        portal_url + "/_test/eid?given_name=Anne&family_name=Lambert&next=/register/form"
+    )
+    assert await page.get_by_label("Prénoms").input_value() == "Anne"
+    assert await page.get_by_label("Prénoms").get_attribute("readonly") is not None
+    await assert_accessible(page, "register-2-form")
+    await page.get_by_label("E-mail").fill("")
+    await page.get_by_label("Téléphone").fill("12")
+    await page.get_by_label("Nom d'utilisateur").fill("anne.lambert")
+    await page.get_by_label("Mot de passe").fill("lambert-anne-password")
+    await page.get_by_role("button", name="Enregistrer").click()
+    await page.wait_for_load_state()
+    email_error = page.locator("#email-error")
+    assert await email_error.inner_text() == "Ce champ est obligatoire."
+    # The message is tied to its field for screen readers.
+    assert "email-error" in (
+        await page.get_by_label("E-mail").get_attribute("aria-describedby") or ""
+    )
+    await assert_accessible(page, "register-3-form-errors")
+    # Fix the email; the server now refuses the phone's format, in French.
+    await page.get_by_label("E-mail").fill("anne.lambert@example.be")
+    await page.get_by_label("Mot de passe").fill("lambert-anne-password")
+    await page.get_by_role("button", name="Enregistrer").click()
+    await page.wait_for_load_state()
+    assert "belge ou international" in await page.locator("#phone-error").inner_text()
+    assert await page.locator("#email-error").count() == 0
+    # Then the password policy: not the name read from the card.
+    await page.get_by_label("Téléphone").fill("+32 2 511 11 11")
+    await page.get_by_label("Mot de passe").fill("lambert-anne-password")
+    await page.get_by_role("button", name="Enregistrer").click()
+    await page.wait_for_load_state()
+    assert await page.locator("#password-error").inner_text() == (
+        "Le mot de passe ne peut pas contenir votre nom."
+    )
+    assert await page.locator("#phone-error").count() == 0
+    # Corrected: the account is created.
+    await page.get_by_label("Téléphone").fill("+32 2 511 11 11")
+    await page.get_by_label("Mot de passe").fill("a long enough pass phrase")
+    await page.get_by_role("button", name="Enregistrer").click()
+    await page.get_by_text("Votre compte a été créé").wait_for()
+    await page.context.close()
+
+
+async def test_registration_in_dutch(browser: Browser, portal_url: str) -> None:
+    page = await new_page(browser, "nl-BE")
+    await page.goto(portal_url + "/register")
+    await page.get_by_role("button", name="Verdergaan").wait_for()
+    await assert_accessible(page, "register-1-eid")
+    await page.goto(
+        portal_url + "/_test/eid?given_name=Jan&family_name=Peeters&next=/register/form"
+    )
+    await page.get_by_text("Velden met een sterretje (*) zijn verplicht.").wait_for()
+    await assert_accessible(page, "register-2-form")
+    await page.get_by_role("button", name="Opslaan").click()
+    await page.wait_for_load_state()
+    assert await page.locator("#email-error").inner_text() == "Dit veld is verplicht."
+    assert await page.locator("#username-error").inner_text() == "Dit veld is verplicht."
+    assert await page.locator("#mobile-error").count() == 0
+    await assert_accessible(page, "register-3-form-errors")
+    await page.context.close()
+
+
+@pytest.mark.parametrize("locale", ["nl-BE", "fr-BE"])
+async def test_operator_pages(browser: Browser, portal_url: str, locale: str) -> None:
+    page = await new_page(browser, locale)
+    await page.goto(portal_url + "/_test/login?operator=1&next=/operator/local-login")
+    await page.locator("input#reason").wait_for()
+    await assert_accessible(page, "operator-local-login")
+    await page.locator("form[action='/operator/local-login'] button[type=submit]").click()
+    await page.locator("#reason-error").wait_for()
+    await assert_accessible(page, "operator-local-login-errors")
+    for path in ("/operator/orphaned-requests", "/operator/audit"):
+        await page.goto(portal_url + path)
+        await page.locator("h1").wait_for()
+        await assert_accessible(page, path.strip("/").replace("/", "-"))
+    await page.context.close()
+
+
+@pytest.mark.parametrize("locale", ["nl-BE", "fr-BE"])
+async def test_superuser_decides_a_request(browser: Browser, portal_url: str, locale: str) -> None:
+    page = await new_page(browser, locale)
+    await page.goto(portal_url + "/_test/login?organisations=1&pending=1&next=/my-organisations")
+    await page.locator(".tick-default").wait_for()
+    # The requests service learns who is Superuser from the bus: the inbox fills shortly.
+    for _ in range(50):
+        await page.goto(portal_url + "/superuser/requests")
+        if await page.locator("a[href^='/superuser/requests/']").count():
+            break
+        await page.wait_for_timeout(100)
+    await assert_accessible(page, "superuser-inbox")
+    await page.locator("a[href^='/superuser/requests/']").first.click()
+    await page.locator("textarea#reason").wait_for()
+    await assert_accessible(page, "superuser-decide")
+    await page.locator("textarea#reason").fill("Onbekende medewerker / Collaborateur inconnu")
+    await page.locator("button[value=reject]").click()
+    await page.locator(".notice").wait_for()
+    assert await page.locator("a[href^='/superuser/requests/']").count() == 0
+    await assert_accessible(page, "superuser-inbox-after-decision")
+    await page.goto(portal_url + "/superuser/members")
+    await page.locator("#add-member").wait_for()
+    await assert_accessible(page, "superuser-members")
+    await page.locator("form[action='/superuser/members/add'] button[type=submit]").click()
+    await page.locator("#username-error").wait_for()
+    await assert_accessible(page, "superuser-members-errors")
+    await page.goto(portal_url + "/superuser/organisation")
+    await page.locator("input#street").wait_for()
+    await assert_accessible(page, "superuser-organisation")
+    await page.context.close()
+
+
+@pytest.mark.parametrize("locale", ["nl-BE", "fr-BE"])
+async def test_every_screen_of_a_logged_in_user_is_accessible(
+    browser: Browser, portal_url: str, locale: str
+) -> None:
+    page = await new_page(browser, locale)
+    await page.goto(portal_url + "/_test/login?next=/welcome")
+    await page.locator("input[name=choice][value=join]").wait_for()
+    await assert_accessible(page, "first-login-choice")
+    for path in (
+        "/profile",
+        "/join",
+        "/my-requests",
+        "/my-organisations",
+        "/organisations/register",
+        "/change-organisation",
+        "/address-book",
+    ):
+        await page.goto(portal_url + path)
+        await page.locator("h1").wait_for()
+        await assert_accessible(page, path.strip("/").replace("/", "-"))
+    # With organisations: the tree, the basket, the role editor, the requests.
+    await page.goto(portal_url + "/_test/login?organisations=2&extra=1&next=/my-organisations")
+    await page.locator(".tick-default").wait_for()
+    await assert_accessible(page, "my-organisations")
+    # An error path of a form, checked too: the organisation registration without data.
+    await page.goto(portal_url + "/organisations/register")
+    await page.locator("form[action='/organisations/register'] button[type=submit]").click()
+    await page.locator("#enterprise_number-error").wait_for()
+    await assert_accessible(page, "register-organisation-errors")
+    await page.goto(portal_url + "/change-organisation")
+    await page.locator("input[name=organisation_id]").first.wait_for()
+    await assert_accessible(page, "change-organisation")
+    await page.goto(portal_url + "/join")
+    to_join = page.locator(".tree .node").filter(has_text="Provinc").locator("input").first
+    await to_join.check()
+    await page.locator("form[action='/join/select'] button[type=submit]").click()
+    await page.locator("#basket input[type=checkbox]").first.check()
+    await page.locator("button[value=edit_roles]").click()
+    await page.locator(".role-description").first.wait_for()
+    await assert_accessible(page, "join-edit-roles")
+    await page.locator("input[name=roles]").first.check()
+    await page.locator("form[action='/join/roles'] button[type=submit]").click()
+    await page.locator("#basket").wait_for()
+    await assert_accessible(page, "join-basket")
+    await page.locator("#basket input[type=checkbox]").first.check()
+    await page.locator("button[value=submit]").click()
+    await page.locator("#in-progress").wait_for()
+    await assert_accessible(page, "my-requests")
+    await page.locator("a[href^='/my-requests/']").first.click()
+    await page.locator("h1").wait_for()
+    await assert_accessible(page, "request-detail")
+    await page.context.close()

@@ -1,0 +1,322 @@
+"""A Superuser decides join requests in the portal: approve one, reject another
+with a reason; the requester sees both under "finished" (R-REQ-4, R-REQ-5)."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import uuid
+from uuid import UUID
+
+from .conftest import CSRF, Portal
+from .test_join import wait_until_requests_knows
+from .test_registration import error_of
+
+
+async def join(portal: Portal, user: dict[str, str], organisation_ids: list[str]) -> None:
+    token = portal.stack.issuer.user_token(UUID(user["id"]))
+    requests = portal.stack.services().requests
+    ids = [UUID(i) for i in organisation_ids]
+    await requests.add_to_basket(token, ids)
+    await requests.set_basket_roles(
+        token, ids, [{"application": "e-notification", "role": "editor"}]
+    )
+    await requests.submit_basket(token, ids)
+
+
+async def test_superuser_approves_one_and_rejects_the_other_with_a_reason(
+    portal: Portal,
+) -> None:
+    stack = portal.stack
+    superuser = await stack.register(given_name="Sara", family_name="Jacobs")
+    requester = await stack.register(given_name="Tom", family_name="Wouters")
+    suffix = uuid.uuid4().hex[:5]
+    city = await stack.organisation(f"Stad Lier {suffix}", superuser=UUID(superuser["id"]))
+    cpas = await stack.organisation(f"OCMW Lier {suffix}", superuser=UUID(superuser["id"]))
+    await wait_until_requests_knows(portal, superuser["id"], 2)
+    await join(portal, requester, [city["id"], cpas["id"]])
+
+    async with portal.client("nl") as boss, portal.client("fr") as asker:
+        portal.login(boss, superuser)
+        portal.login(asker, requester, language="fr")
+        # The inbox is in the menu of a Superuser only.
+        boss_home = html.unescape((await boss.get("/home")).text)
+        assert 'href="/superuser/requests"' in boss_home
+        assert 'href="/superuser/requests"' not in (await asker.get("/profile")).text
+        refused = await asker.get("/superuser/requests")
+        assert refused.status_code == 403
+
+        inbox = html.unescape(
+            (await boss.get(f"/superuser/requests?organisation={city['id']}")).text
+        )
+        assert "Te beslissen aanvragen" in inbox
+        [city_request] = re.findall(r'href="/superuser/requests/([0-9a-f-]+)"', inbox)
+        other = html.unescape(
+            (await boss.get(f"/superuser/requests?organisation={cpas['id']}")).text
+        )
+        [cpas_request] = re.findall(r'href="/superuser/requests/([0-9a-f-]+)"', other)
+
+        page = html.unescape((await boss.get(f"/superuser/requests/{city_request}")).text)
+        assert "Goedkeuren" in page and "Afkeuren" in page
+        assert "e-Notification" in page
+        nothing = await boss.post(f"/superuser/requests/{city_request}", data={"csrf_token": CSRF})
+        assert nothing.status_code == 422
+        approved = await boss.post(
+            f"/superuser/requests/{city_request}",
+            data={"csrf_token": CSRF, "decision": "approve"},
+        )
+        assert approved.status_code == 303
+        rejected = await boss.post(
+            f"/superuser/requests/{cpas_request}",
+            data={
+                "csrf_token": CSRF,
+                "decision": "reject",
+                "reason": "Geen medewerker van het OCMW",
+            },
+        )
+        assert rejected.status_code == 303
+        # Deciding again: told it was already decided, nothing changes (R-REQ-11).
+        again = await boss.post(
+            f"/superuser/requests/{cpas_request}",
+            data={"csrf_token": CSRF, "decision": "approve"},
+        )
+        assert again.status_code == 409
+        assert "Over deze aanvraag werd al beslist" in html.unescape(again.text)
+
+        # The requester sees both under "finished" once the approval has been applied.
+        for _ in range(100):
+            mine = html.unescape((await asker.get("/my-requests")).text)
+            finished = mine.split('id="finished"')[1]
+            if f"Stad Lier {suffix}" in finished and f"OCMW Lier {suffix}" in finished:
+                break
+            await asyncio.sleep(0.05)
+        assert f"Stad Lier {suffix}" in finished and f"OCMW Lier {suffix}" in finished
+        assert "Refusée" in finished
+        view = re.search(rf'href="(/my-requests/{cpas_request})"', finished)
+        assert view is not None
+        detail = html.unescape((await asker.get(view.group(1))).text)
+    assert "Geen medewerker van het OCMW" in detail
+
+
+async def wait_until_organisations_knows(portal: Portal, username: str) -> None:
+    """The organisations service learns users from the bus (identity.user.v1)."""
+    from sqlalchemy import text
+
+    for _ in range(200):
+        async with portal.stack.organisations.state.service.sessions() as session:
+            found = await session.execute(
+                text("SELECT count(*) FROM known_user WHERE username = :u"), {"u": username}
+            )
+            if int(found.scalar_one()):
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the organisations service never saw the user")
+
+
+async def test_superuser_adds_edits_and_removes_members(portal: Portal) -> None:
+    stack = portal.stack
+    boss = await stack.register(given_name="Sara", family_name="Peeters")
+    member = await stack.register(given_name="Karel", family_name="Janssens")
+    suffix = uuid.uuid4().hex[:5]
+    city = await stack.organisation(f"Stad Mechelen {suffix}", superuser=UUID(boss["id"]))
+    await wait_until_organisations_knows(portal, member["username"])
+    async with portal.client("nl") as client:
+        portal.login(client, boss)
+        page = html.unescape(
+            (await client.get(f"/superuser/members?organisation={city['id']}")).text
+        )
+        assert "<h1>Leden</h1>" in page and "Sara Peeters" in page
+        # Error paths: nothing typed; an unknown username. Nothing changes.
+        blank = await client.post(
+            "/superuser/members/add", data={"csrf_token": CSRF, "organisation_id": city["id"]}
+        )
+        assert blank.status_code == 422
+        assert error_of(blank.text, "username") == "Dit veld is verplicht."
+        assert "Kies minstens één rol." in html.unescape(blank.text)
+        unknown = await client.post(
+            "/superuser/members/add",
+            data={
+                "csrf_token": CSRF,
+                "organisation_id": city["id"],
+                "username": "nobody.here",
+                "roles": ["e-notification:editor"],
+            },
+        )
+        assert unknown.status_code == 422
+        assert error_of(unknown.text, "username") == (
+            "Geen enkele gebruiker heeft deze gebruikersnaam."
+        )
+        added = await client.post(
+            "/superuser/members/add",
+            data={
+                "csrf_token": CSRF,
+                "organisation_id": city["id"],
+                "username": member["username"],
+                "roles": ["e-notification:editor"],
+            },
+        )
+        assert added.status_code == 303, html.unescape(added.text)[-600:]
+        listing = html.unescape((await client.get(added.headers["location"])).text)
+        assert "Karel Janssens" in listing and "e-Notification: Redacteur" in listing
+        # The last Superuser cannot be removed (R-REQ-8): a message on that row.
+        refused = await client.post(
+            "/superuser/members/action",
+            data={
+                "csrf_token": CSRF,
+                "organisation_id": city["id"],
+                "action": "remove",
+                "user_ids": [boss["id"]],
+            },
+        )
+        assert refused.status_code == 409
+        assert f'aria-describedby="member-{boss["id"]}-error"' in refused.text
+        assert "Dit lid is de laatste Superuser van de organisatie." in html.unescape(refused.text)
+        # Edit the new member's roles, then remove them.
+        edit = await client.post(
+            "/superuser/members/action",
+            data={
+                "csrf_token": CSRF,
+                "organisation_id": city["id"],
+                "action": "edit_roles",
+                "user_ids": [member["id"]],
+            },
+        )
+        assert edit.status_code == 303
+        form = html.unescape((await client.get(edit.headers["location"])).text)
+        assert 'value="e-notification:editor"' in form
+        saved = await client.post(
+            "/superuser/members/roles",
+            data={
+                "csrf_token": CSRF,
+                "organisation_id": city["id"],
+                "user_ids": [member["id"]],
+                "roles": ["e-notification:publisher"],
+            },
+        )
+        assert saved.status_code == 303
+        after = html.unescape((await client.get(saved.headers["location"])).text)
+        assert "e-Notification: Uitgever" in after
+        removed = await client.post(
+            "/superuser/members/action",
+            data={
+                "csrf_token": CSRF,
+                "organisation_id": city["id"],
+                "action": "remove",
+                "user_ids": [member["id"]],
+            },
+        )
+        assert removed.status_code == 303
+        final = html.unescape((await client.get(removed.headers["location"])).text)
+    assert "Karel Janssens" not in final
+
+
+async def test_superuser_edits_the_organisation_data(portal: Portal) -> None:
+    stack = portal.stack
+    boss = await stack.register()
+    suffix = uuid.uuid4().hex[:5]
+    city = await stack.organisation(f"Stad Aalst {suffix}", superuser=UUID(boss["id"]))
+    async with portal.client("fr") as client:
+        portal.login(client, boss)
+        page = html.unescape(
+            (await client.get(f"/superuser/organisation?organisation={city['id']}")).text
+        )
+        assert f'value="Stad Aalst {suffix}"' in page
+        assert city["enterprise_number_display"] in page
+        bad = await client.post(
+            "/superuser/organisation",
+            data={
+                "csrf_token": CSRF,
+                "organisation_id": city["id"],
+                "name_nl": "",
+                "street": "Grote Markt",
+                "postcode": "",
+                "municipality": "Aalst",
+            },
+        )
+        assert bad.status_code == 422
+        assert error_of(bad.text, "name_nl") == (
+            "Donnez le nom de l'organisation dans au moins une langue."
+        )
+        assert error_of(bad.text, "postcode") == "Ce champ est obligatoire."
+        unchanged = await stack.services().organisations.organisation(
+            stack.issuer.user_token(UUID(boss["id"])), UUID(city["id"]), "nl"
+        )
+        assert unchanged["name"] == f"Stad Aalst {suffix}"
+        good = await client.post(
+            "/superuser/organisation",
+            data={
+                "csrf_token": CSRF,
+                "organisation_id": city["id"],
+                "name_nl": f"Stad Aalst {suffix}",
+                "name_fr": f"Ville d'Alost {suffix}",
+                "street": "Grote Markt",
+                "number": "3",
+                "postcode": "9300",
+                "municipality": "Aalst",
+            },
+        )
+        assert good.status_code == 303, html.unescape(good.text)[-500:]
+        after = await stack.services().organisations.organisation(
+            stack.issuer.user_token(UUID(boss["id"])), UUID(city["id"]), "fr"
+        )
+    assert after["name"] == f"Ville d'Alost {suffix}"
+    assert after["address"]["postcode"] == "9300"
+
+
+async def test_operator_switches_local_login_and_sees_orphans_and_audit(portal: Portal) -> None:
+    stack = portal.stack
+    operator = await stack.register(given_name="Hilde", family_name="Helpdesk")
+    buyer = await stack.register()
+    orphan = await stack.organisation(f"Vereniging zonder Superuser {uuid.uuid4().hex[:5]}")
+    await join(portal, buyer, [orphan["id"]])
+    token = stack.issuer.user_token(UUID(operator["id"]), operator=True)
+    async with portal.client("en") as client:
+        portal.seed(
+            client,
+            {
+                "user": {"id": operator["id"], "name": "Hilde Helpdesk", "language": None},
+                "tokens": {"access_token": token, "expires_at": 2**31},
+            },
+        )
+        first = await client.get("/operator/local-login")
+        page = html.unescape(first.text)
+        assert first.status_code == 200, page[page.find("<main") :][:400]
+        assert 'href="/operator/audit"' in page
+        assert re.search(r"For everyone:</strong>\s*off", page)
+        # Error paths: no choice, no reason, a bad user id. Nothing changes.
+        bad = await client.post(
+            "/operator/local-login",
+            data={"csrf_token": CSRF, "scope": "user", "user_id": "nobody"},
+        )
+        assert bad.status_code == 422
+        assert error_of(bad.text, "reason") == "This field is required."
+        assert error_of(bad.text, "user_id").startswith("Enter a user id, for example")
+        assert re.search(r"For everyone:</strong>\s*off", html.unescape(bad.text))
+        switched = await client.post(
+            "/operator/local-login",
+            data={
+                "csrf_token": CSRF,
+                "scope": "user",
+                "user_id": buyer["id"],
+                "enabled": "on",
+                "reason": "No eID card",
+            },
+        )
+        assert switched.status_code == 303
+        profile = await stack.services().identity.my_profile(
+            stack.issuer.user_token(UUID(buyer["id"]))
+        )
+        assert profile["local_login_enabled"] is True
+        orphans = html.unescape((await client.get("/operator/orphaned-requests")).text)
+        assert orphan["name"] in orphans
+        audit = await client.get("/operator/audit")
+        assert audit.status_code == 200
+        wrong = await client.get("/operator/audit?organisation_id=xyz")
+        assert wrong.status_code == 422
+        assert error_of(wrong.text, "organisation_id").startswith("Enter an organisation id")
+    async with portal.client("nl") as client:
+        portal.login(client, buyer)
+        refused = await client.get("/operator/local-login")
+    assert refused.status_code == 403
+    assert "Enkel de operatoren van het platform" in html.unescape(refused.text)
