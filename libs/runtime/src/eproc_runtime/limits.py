@@ -3,7 +3,7 @@
 * A request body larger than ``max_body_bytes`` is refused with **413**
   (``body_too_large``), whether it announces its length or streams it.
 * A NUL character (``\\0``, ``%00``, ``\\u0000``) in the path, the query or a
-  JSON body is refused with **422** (``invalid_character``): PostgreSQL cannot
+  JSON body is refused with **400** (``invalid_character``): PostgreSQL cannot
   store it in text, so it would otherwise end as a 500 deep in a query.
 """
 
@@ -31,7 +31,7 @@ class RequestLimits:
         raw_path = scope.get("raw_path") or scope.get("path", "").encode()
         query = scope.get("query_string", b"")
         if _has_nul(raw_path) or _has_nul(query) or "\x00" in scope.get("path", ""):
-            await _answer(send, 422, "invalid_character", "The request contains a NUL character.")
+            await _answer(send, 400, "invalid_character", "The request contains a NUL character.")
             return
         headers = dict(scope.get("headers", []))
         announced = headers.get(b"content-length")
@@ -57,7 +57,7 @@ class RequestLimits:
         body = b"".join(chunks)
         content_type = headers.get(b"content-type", b"")
         if body and (b"\\u0000" in body or b"\x00" in body) and b"json" in content_type:
-            await _answer(send, 422, "invalid_character", "The request contains a NUL character.")
+            await _answer(send, 400, "invalid_character", "The request contains a NUL character.")
             return
         await self.app(scope, _replay([{"type": "http.request", "body": body}], receive), send)
 

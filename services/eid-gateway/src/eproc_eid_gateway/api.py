@@ -190,6 +190,7 @@ async def authorize(request: Request, gateway: GatewayDep, db: DbSession) -> Res
             ),
             "Cache-Control": "no-store",
             "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff",
         },
     )
 

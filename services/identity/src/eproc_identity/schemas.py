@@ -72,10 +72,12 @@ Phone = Annotated[
     Field(min_length=1, max_length=40, examples=["+32 2 511 11 11"]),
     AfterValidator(normalise_phone),
 ]
+# The length constraint sits on the ``str`` member of the union: on the union
+# itself pydantic applies it to ``None`` too and raises a TypeError (a 500).
 OptionalPhone = Annotated[
-    str | None,
+    Annotated[str, Field(max_length=40)] | None,
     BeforeValidator(_blank_to_none),
-    Field(max_length=40, examples=["0470 12 34 56"]),
+    Field(examples=["0470 12 34 56"]),
     AfterValidator(lambda v: None if v is None else normalise_phone(v)),
 ]
 Email = Annotated[
@@ -85,9 +87,9 @@ Email = Annotated[
     AfterValidator(normalise_email),
 ]
 OptionalEmail = Annotated[
-    str | None,
+    Annotated[str, Field(max_length=320)] | None,
     BeforeValidator(_blank_to_none),
-    Field(max_length=320, examples=["an.janssens@example.be"]),
+    Field(examples=["an.janssens@example.be"]),
     AfterValidator(lambda v: None if v is None else normalise_email(v)),
 ]
 Username = Annotated[
@@ -97,7 +99,9 @@ Username = Annotated[
     AfterValidator(check_username),
 ]
 JobTitle = Annotated[
-    str | None, BeforeValidator(_blank_to_none), Field(max_length=200, examples=["Buyer"])
+    Annotated[str, Field(max_length=200)] | None,
+    BeforeValidator(_blank_to_none),
+    Field(examples=["Buyer"]),
 ]
 
 
@@ -196,12 +200,14 @@ class ContactIn(_Strict):
     """A personal contact of the address book (R-PROF-2)."""
 
     name: Annotated[str, BeforeValidator(_strip), Field(min_length=1, max_length=200)]
-    organisation: Annotated[str | None, BeforeValidator(_blank_to_none), Field(max_length=200)] = (
-        None
-    )
+    organisation: Annotated[
+        Annotated[str, Field(max_length=200)] | None, BeforeValidator(_blank_to_none)
+    ] = None
     email: OptionalEmail = None
     phone: OptionalPhone = None
-    note: Annotated[str | None, BeforeValidator(_blank_to_none), Field(max_length=4000)] = None
+    note: Annotated[
+        Annotated[str, Field(max_length=4000)] | None, BeforeValidator(_blank_to_none)
+    ] = None
 
     model_config = ConfigDict(
         extra="forbid",
@@ -220,13 +226,17 @@ class ContactIn(_Strict):
 
 
 class ContactPatch(_Strict):
-    name: Annotated[str | None, BeforeValidator(_strip), Field(min_length=1, max_length=200)] = None
-    organisation: Annotated[str | None, BeforeValidator(_blank_to_none), Field(max_length=200)] = (
-        None
-    )
+    name: Annotated[
+        Annotated[str, Field(min_length=1, max_length=200)] | None, BeforeValidator(_strip)
+    ] = None
+    organisation: Annotated[
+        Annotated[str, Field(max_length=200)] | None, BeforeValidator(_blank_to_none)
+    ] = None
     email: OptionalEmail = None
     phone: OptionalPhone = None
-    note: Annotated[str | None, BeforeValidator(_blank_to_none), Field(max_length=4000)] = None
+    note: Annotated[
+        Annotated[str, Field(max_length=4000)] | None, BeforeValidator(_blank_to_none)
+    ] = None
 
 
 class ContactOut(BaseModel):

@@ -19,7 +19,8 @@ from eproc_organisations.service.common import Actor
 from eproc_runtime.app import DbSession
 from eproc_runtime.auth import CurrentCaller
 
-router = APIRouter()
+# Business errors answer 422 as {"detail": {"code", …}} too, not only FastAPI's list.
+router = APIRouter(responses={422: {"model": schemas.ErrorResponse}})
 
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 Limit = Annotated[int, Query(ge=1, le=200)]

@@ -15,6 +15,7 @@ from eproc_requests.schemas import (
     AuditRecordOut,
     BasketOut,
     EditRolesIn,
+    ErrorResponse,
     LeavesIn,
     MyRequestsOut,
     OrganisationsIn,
@@ -55,12 +56,14 @@ def _leave_guard(request: Request) -> LeaveGuard:
 
 Context = Annotated[RequestsContext, Depends(_context)]
 Guard = Annotated[LeaveGuard, Depends(_leave_guard)]
-PageNumber = Annotated[int, Query(ge=1)]
+# Bounded: an unbounded page number overflowed the OFFSET (int64) into a 500.
+PageNumber = Annotated[int, Query(ge=1, le=1_000_000)]
 PageSize = Annotated[int, Query(ge=1, le=200)]
 Kinds = Annotated[list[RequestKind] | None, Query(alias="kind")]
 Statuses = Annotated[list[Status] | None, Query(alias="status")]
 
-router = APIRouter()
+# Business errors answer 422 as {"detail": {"code", …}} too, not only FastAPI's list.
+router = APIRouter(responses={422: {"model": ErrorResponse}})
 
 
 async def _one(session: Any, caller: Any, request_id: UUID) -> RequestOut:

@@ -1,0 +1,526 @@
+"""A small world of organisations, users and actors for the adversarial suite.
+
+Every landed service runs as its real ASGI app on its own real PostgreSQL
+database. The world is built through the services' public APIs (registration,
+the operator's bootstrap, a Superuser adding a member) and their consumer
+handlers: the membership events the organisations service wrote to its outbox
+are fed, as they are, to the identity and requests services' handlers — the
+same path the bus takes, without the bus.
+
+Organisations: ``parent`` → ``org`` → ``child``, and an unrelated ``other``.
+Actors (the columns of the matrix):
+
+    anonymous          no token
+    buyer              member of ``org`` (role buyer), no Superuser
+    other_buyer        member of ``other`` only
+    superuser          Superuser of ``org``
+    other_superuser    Superuser of ``other``
+    parent_superuser   Superuser of ``parent`` (not of ``org``)
+    child_superuser    Superuser of ``child`` (not of ``org``)
+    operator           platform operator (token claim), member of nothing
+    application        a platform application (client credentials)
+    edge               the SSO edge (client credentials; identity's internal API)
+
+To add a service: write its ``start_*`` function and add one line to
+``SERVICES``; the matrix then fails until the new routes have expectations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+from uuid import UUID
+
+import httpx
+from fastapi import FastAPI
+from joserfc import jwt
+from joserfc.jwk import ECKey, KeySet
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from eproc_contracts.common import RoleGrant
+from eproc_contracts.envelope import Envelope, Payload
+from eproc_contracts.events import UserRegistered
+from eproc_contracts.topics import decode
+from eproc_runtime.app import ServiceState
+from eproc_runtime.db import create_engine, create_session_factory, unit_of_work
+from eproc_runtime.migrations import upgrade_async
+from eproc_runtime.testing.plugin import CreateDatabase
+from eproc_runtime.testing.tokens import TestIssuer
+
+ACTORS = (
+    "anonymous",
+    "buyer",
+    "other_buyer",
+    "superuser",
+    "other_superuser",
+    "parent_superuser",
+    "child_superuser",
+    "operator",
+    "application",
+    "edge",
+)
+USER_ACTORS = (
+    "buyer",
+    "other_buyer",
+    "superuser",
+    "other_superuser",
+    "parent_superuser",
+    "child_superuser",
+)
+
+BUYER = RoleGrant(application="user-management", role="buyer")
+SUPERUSER = RoleGrant(application="user-management", role="superuser")
+ADDRESS = {"street": "Wetstraat", "number": "16", "postcode": "1000", "municipality": "Brussel"}
+EID_ISSUER = "https://eid.adversarial.invalid"
+EID_AUDIENCE = "eproc-portal"
+APPLICATION_CLIENT = "e-tendering"
+EDGE_CLIENT = "edge"
+
+
+def enterprise_number() -> str:
+    """A fresh enterprise number with valid mod-97 check digits."""
+    body = 10_000_000 + uuid.uuid4().int % 9_000_000
+    return f"{body:08d}{97 - body % 97:02d}"
+
+
+_card_counter = iter(range(1, 10**6))
+
+
+def national_number() -> str:
+    """A fresh, valid national number (born 1985)."""
+    n = next(_card_counter) + (uuid.uuid4().int % 900) * 1000
+    body = f"85{1 + n % 12:02d}{1 + n // 12 % 28:02d}{n % 997:03d}"
+    return body + f"{97 - int(body) % 97:02d}"
+
+
+class EidTokens:
+    """Signs ID tokens as the eID gateway does, for registrations."""
+
+    def __init__(self) -> None:
+        self.key = ECKey.generate_key("P-256", parameters={"alg": "ES256"}, auto_kid=True)
+        self.keys = KeySet([self.key])
+
+    def public_keys(self) -> KeySet:
+        return KeySet.import_key_set(self.keys.as_dict(private=False))
+
+    def id_token(self, number: str, given_name: str = "Jan", family_name: str = "Peeters") -> str:
+        now = int(time.time())
+        subject = hmac.new(b"gateway key", number.encode(), hashlib.sha256).hexdigest()
+        claims = {
+            "iss": EID_ISSUER,
+            "aud": EID_AUDIENCE,
+            "sub": subject,
+            "given_name": given_name,
+            "family_name": family_name,
+            "acr": "urn:be:fedict:iam:fas:Level500",
+            "iat": now - 1,
+            "exp": now + 300,
+            "nonce": uuid.uuid4().hex,
+        }
+        return jwt.encode({"alg": "ES256", "kid": self.key.kid}, claims, self.key)
+
+
+@dataclass
+class Service:
+    """One running service: its app, a client, and its database."""
+
+    name: str
+    app: FastAPI
+    client: httpx.AsyncClient
+    database_url: str
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+
+@dataclass
+class World:
+    issuer: TestIssuer
+    eid: EidTokens
+    services: dict[str, Service] = field(default_factory=dict)
+    users: dict[str, UUID] = field(default_factory=dict)
+    usernames: dict[str, str] = field(default_factory=dict)
+    organisations: dict[str, UUID] = field(default_factory=dict)
+    operator_id: UUID = field(default_factory=uuid.uuid4)
+    events_fed: int = 0
+
+    def headers(self, actor: str) -> dict[str, str]:
+        """The Authorization header of an actor (none for ``anonymous``)."""
+        if actor == "anonymous":
+            return {}
+        if actor == "application":
+            token = self.issuer.client_token(APPLICATION_CLIENT, scope="memberships dossiers")
+        elif actor == "edge":
+            token = self.issuer.client_token(EDGE_CLIENT)
+        elif actor == "operator":
+            token = self.issuer.user_token(self.operator_id, operator=True)
+        else:
+            # The token even claims the active organisation and Superuser role:
+            # services must decide from their own data, not from these claims.
+            token = self.issuer.user_token(
+                self.users[actor],
+                organisation=self.organisations["org"],
+                roles=["user-management:superuser"],
+            )
+        return {"Authorization": f"Bearer {token}"}
+
+    def user_headers(self, user_id: UUID) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.issuer.user_token(user_id)}"}
+
+    @property
+    def operator_headers(self) -> dict[str, str]:
+        return self.headers("operator")
+
+    # --- building blocks used by the matrix's preparations ------------------------
+
+    async def register_user(self, given_name: str = "Jan") -> tuple[UUID, str]:
+        """Register a fresh user in identity and tell organisations (its event)."""
+        username = f"u{uuid.uuid4().hex[:12]}"
+        response = await self.services["identity"].client.post(
+            "/registrations", json=self.registration_form(username, given_name=given_name)
+        )
+        assert response.status_code == 201, response.text
+        profile = response.json()
+        user_id = UUID(profile["id"])
+        await self.feed(
+            "organisations",
+            UserRegistered(
+                user_id=user_id,
+                username=username,
+                given_name=profile["given_name"],
+                family_name=profile["family_name"],
+                email=profile["email"],
+                language=profile["language"],
+                phone=profile["phone"],
+            ),
+        )
+        return user_id, username
+
+    def registration_form(
+        self, username: str | None = None, given_name: str = "Jan"
+    ) -> dict[str, Any]:
+        username = username or f"u{uuid.uuid4().hex[:12]}"
+        return {
+            "id_token": self.eid.id_token(national_number(), given_name=given_name),
+            "email": f"{username}@example.be",
+            "language": "nl",
+            "phone": "02 511 11 11",
+            "username": username,
+            "password": f"a long pass phrase {uuid.uuid4().hex[:8]}",
+        }
+
+    async def feed(self, service: str, payload: Payload, producer: str = "identity") -> None:
+        """Deliver one event to a service's own consumer handler, as its consumer would."""
+        await self.deliver(service, Envelope.wrap(payload, producer=producer))
+
+    async def deliver(self, service: str, envelope: Envelope[Any]) -> None:
+        handlers = HANDLERS[service]()
+        handler = handlers.get(envelope.type)
+        if handler is None:
+            return
+        async with unit_of_work(self.services[service].sessions) as session:
+            await handler(session, envelope)
+        self.events_fed += 1
+
+    async def relay_memberships(self) -> None:
+        """Feed every membership event the organisations service has written (since
+        the last call) to the consumers of identity and requests."""
+        organisations = self.services["organisations"]
+        outbox = _outbox("organisations")
+        async with organisations.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(outbox.c.id, outbox.c.payload)
+                    .where(outbox.c.id > self._relayed)
+                    .order_by(outbox.c.id)
+                )
+            ).all()
+        for row_id, payload in rows:
+            envelope = decode(payload)
+            for consumer in ("identity", "requests"):
+                await self.deliver(consumer, envelope)
+            self._relayed = row_id
+
+    _relayed: int = 0
+
+    async def create_organisation(self, superuser: UUID | None, parent: UUID | None) -> UUID:
+        response = await self.services["organisations"].client.post(
+            "/operator/organisations",
+            json={
+                "names": {"nl": f"Adversarial {uuid.uuid4().hex[:8]}"},
+                "enterprise_number": enterprise_number(),
+                "address": ADDRESS,
+                "parent_id": str(parent) if parent else None,
+                "superuser_id": str(superuser) if superuser else None,
+            },
+            headers=self.operator_headers,
+        )
+        assert response.status_code == 201, response.text
+        return UUID(response.json()["id"])
+
+    async def add_member(
+        self, organisation: str, user_id: UUID, roles: list[RoleGrant] | None = None
+    ) -> None:
+        """The organisation's Superuser adds ``user_id`` (through the public API)."""
+        response = await self.services["organisations"].client.post(
+            f"/organisations/{self.organisations[organisation]}/members",
+            json={
+                "user_id": str(user_id),
+                "roles": [r.model_dump() for r in roles or [BUYER]],
+            },
+            headers=self.headers(SUPERUSER_OF[organisation]),
+        )
+        assert response.status_code == 201, response.text
+        await self.relay_memberships()
+
+    async def new_member(self, organisation: str = "org") -> UUID:
+        user_id, _ = await self.register_user()
+        await self.add_member(organisation, user_id)
+        return user_id
+
+    async def submitted_request(self, requester: UUID, organisation: str = "org") -> UUID:
+        """A join request of ``requester``, submitted through the basket."""
+        api = self.services["requests"].client
+        headers = self.user_headers(requester)
+        body = {"organisation_ids": [str(self.organisations[organisation])]}
+        assert (await api.post("/basket/entries", json=body, headers=headers)).status_code == 200
+        roles = {**body, "roles": [BUYER.model_dump()]}
+        assert (await api.put("/basket/roles", json=roles, headers=headers)).status_code == 200
+        response = await api.post("/basket/submit", json=body, headers=headers)
+        assert response.status_code == 201, response.text
+        return UUID(response.json()[0]["id"])
+
+    async def basket_ready(self, user_id: UUID, organisation: str = "org") -> None:
+        api = self.services["requests"].client
+        headers = self.user_headers(user_id)
+        body = {"organisation_ids": [str(self.organisations[organisation])]}
+        assert (await api.post("/basket/entries", json=body, headers=headers)).status_code == 200
+        roles = {**body, "roles": [BUYER.model_dump()]}
+        assert (await api.put("/basket/roles", json=roles, headers=headers)).status_code == 200
+
+    async def contact_of(self, user_id: UUID) -> UUID:
+        response = await self.services["identity"].client.post(
+            "/users/me/contacts", json={"name": "Piet"}, headers=self.user_headers(user_id)
+        )
+        assert response.status_code == 201, response.text
+        return UUID(response.json()["id"])
+
+    def user_of(self, actor: str) -> UUID | None:
+        if actor == "operator":
+            return self.operator_id
+        return self.users.get(actor)
+
+
+SUPERUSER_OF = {
+    "org": "superuser",
+    "other": "other_superuser",
+    "parent": "parent_superuser",
+    "child": "child_superuser",
+}
+
+
+def _outbox(service: str) -> Any:
+    module = __import__(f"eproc_{service.replace('-', '_')}.models", fromlist=["messaging_tables"])
+    return module.messaging_tables.outbox
+
+
+def _handlers(module: str) -> Callable[[], dict[str, Any]]:
+    def load() -> dict[str, Any]:
+        return dict(__import__(module, fromlist=["HANDLERS"]).HANDLERS)
+
+    return load
+
+
+HANDLERS: dict[str, Callable[[], dict[str, Any]]] = {
+    "identity": _handlers("eproc_identity.consumers"),
+    "organisations": _handlers("eproc_organisations.consumers"),
+    "requests": _handlers("eproc_requests.consumers"),
+}
+
+
+# --- starting the services ----------------------------------------------------------------
+
+
+async def start_identity(world: World, url: str, stack: AsyncExitStack) -> FastAPI:
+    from eproc_identity.eid_token import EidTokenVerifier
+    from eproc_identity.main import create_app
+    from eproc_identity.settings import Settings
+
+    settings = Settings(
+        database_url=url,
+        eid_issuer=EID_ISSUER,
+        edge_client_ids=[EDGE_CLIENT],
+        argon2_time_cost=1,
+        argon2_memory_cost=1024,
+        argon2_parallelism=1,
+    )
+    verifier = EidTokenVerifier(
+        issuer=EID_ISSUER, audience=EID_AUDIENCE, keys=world.eid.public_keys()
+    )
+    app = create_app(settings, token_verifier=world.issuer.verifier(), eid_token_verifier=verifier)
+    app.state.settings_for_tests = settings
+    return app
+
+
+async def start_organisations(world: World, url: str, stack: AsyncExitStack) -> FastAPI:
+    from eproc_organisations.main import create_app
+    from eproc_organisations.settings import Settings
+
+    settings = Settings(database_url=url)
+    app = create_app(settings, token_verifier=world.issuer.verifier())
+    app.state.settings_for_tests = settings
+    return app
+
+
+async def start_requests(world: World, url: str, stack: AsyncExitStack) -> FastAPI:
+    from eproc_requests.main import create_app
+    from eproc_requests.settings import Settings
+
+    settings = Settings(
+        database_url=url,
+        reminder_job_enabled=False,
+        leave_guard_url=(
+            "http://organisations/organisations/{organisation_id}/members/{user_id}/leave-check"
+        ),
+    )
+    app = create_app(settings, token_verifier=world.issuer.verifier())
+    app.state.settings_for_tests = settings
+    # The up-front leave guard asks the real organisations app (over ASGI).
+    app.state.leave_guard_client = await stack.enter_async_context(
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=world.services["organisations"].app),
+            base_url="http://organisations",
+        )
+    )
+    return app
+
+
+async def start_eid_gateway(world: World, url: str, stack: AsyncExitStack) -> FastAPI:
+    from eproc_eid_gateway.main import create_app
+    from eproc_eid_gateway.settings import ClientConfig, Settings
+
+    app = create_app(
+        Settings(
+            database_url=url,
+            issuer="http://eid-gateway",
+            clients=[
+                ClientConfig(
+                    client_id="edge",
+                    client_secret="edge-secret",
+                    redirect_uris=["http://edge/callback"],
+                )
+            ],
+        )
+    )
+    # Its own lifespan: the gateway keeps only challenges, codes and its key.
+    await stack.enter_async_context(app.router.lifespan_context(app))
+    return app
+
+
+StartService = Callable[[World, str, AsyncExitStack], Awaitable[FastAPI]]
+
+# service name → (Python package with its migrations, starter). One line per service.
+SERVICES: dict[str, tuple[str, StartService]] = {
+    "identity": ("eproc_identity", start_identity),
+    "organisations": ("eproc_organisations", start_organisations),
+    "requests": ("eproc_requests", start_requests),
+    "eid-gateway": ("eproc_eid_gateway", start_eid_gateway),
+}
+
+
+@asynccontextmanager
+async def running_world(create_database: CreateDatabase) -> AsyncIterator[World]:
+    """Start every landed service on its own fresh database and build the world."""
+    world = World(issuer=TestIssuer(), eid=EidTokens())
+    async with AsyncExitStack() as stack:
+        for name, (package, start) in SERVICES.items():
+            url = await create_database(f"adv_{name.replace('-', '_')}")
+            await upgrade_async(package, url)
+            engine = create_engine(url)
+            stack.push_async_callback(engine.dispose)
+            sessions = create_session_factory(engine)
+            app = await start(world, url, stack)
+            if hasattr(app.state, "settings_for_tests"):
+                # The state the runtime's lifespan would set, minus the relay and the
+                # consumer: the world feeds events to the handlers itself (no bus).
+                state = ServiceState(
+                    app.state.settings_for_tests,
+                    engine,
+                    sessions,
+                    SimpleNamespace(relay=None),  # type: ignore[arg-type]
+                )
+                app.state.service = state
+            client = await stack.enter_async_context(
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}")
+            )
+            world.services[name] = Service(name, app, client, url, engine, sessions)
+        await _build(world)
+        yield world
+
+
+async def _build(world: World) -> None:
+    for actor in USER_ACTORS:
+        world.users[actor], world.usernames[actor] = await world.register_user(
+            given_name=actor.replace("_", " ").title().replace(" ", "")
+        )
+    parent = await world.create_organisation(world.users["parent_superuser"], None)
+    org = await world.create_organisation(world.users["superuser"], parent)
+    child = await world.create_organisation(world.users["child_superuser"], org)
+    other = await world.create_organisation(world.users["other_superuser"], None)
+    world.organisations.update(parent=parent, org=org, child=child, other=other)
+    await world.relay_memberships()
+    await world.add_member("org", world.users["buyer"])
+    await world.add_member("other", world.users["other_buyer"])
+
+
+# --- snapshots: a rejected request changes nothing ---------------------------------------
+
+# Tables whose rows a rejected request may legitimately touch: identity's login
+# throttle counts failures by design (R-LOGIN-3).
+SNAPSHOT_IGNORED = {"login_throttle", "alembic_version"}
+
+
+async def snapshot(service: Service) -> dict[str, list[str]]:
+    """Every row of every table of the service, as sorted JSON text."""
+    async with service.engine.connect() as conn:
+        tables = (
+            (
+                await conn.execute(
+                    text(
+                        "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                        " ORDER BY tablename"
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        result: dict[str, list[str]] = {}
+        for table in tables:
+            if table in SNAPSHOT_IGNORED:
+                continue
+            query = f'SELECT row_to_json(t)::text FROM "{table}" t'  # noqa: S608 - from pg_tables
+            rows = (await conn.execute(text(query))).scalars()
+            result[table] = sorted(rows)
+    return result
+
+
+def diff(before: dict[str, list[str]], after: dict[str, list[str]]) -> dict[str, Any]:
+    changed: dict[str, Any] = {}
+    for table in sorted(set(before) | set(after)):
+        old, new = set(before.get(table, [])), set(after.get(table, []))
+        if old != new:
+            changed[table] = {"added": sorted(new - old)[:3], "removed": sorted(old - new)[:3]}
+    return changed
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, default=str, indent=1)
