@@ -1,13 +1,11 @@
 """A platform application (e-Notification, e-Tendering, e-Awarding or e-Catalogue)
-as a relying party of the edge: authorization code + PKCE with authlib's client,
-"You are logged in as", the active organisation and roles from its token, the top
-bar from the edge, "Change organisation", an anonymous home page, a consumer of
-membership events (who holds its roles) and dossier-link reporting.
+built on ``eproc-platform-sdk``: login with any OIDC client (authlib here), the
+caller from the SDK's verifier, the top bar and "change organisation" from the
+SDK's edge client, membership events through the SDK's consumer, and dossier
+links through the SDK's outbox and relay.
 
 Run: ``EPROC_APP_CLIENT_ID=e-tendering EPROC_APP_CLIENT_SECRET=... eproc-platform-app``.
 """
-
-from __future__ import annotations
 
 import html
 import secrets
@@ -16,20 +14,26 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
+from uuid import UUID
 
-import httpx
 from authlib.integrations.httpx_client import AsyncOAuth2Client
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from eproc_platform_app import members
-from eproc_runtime.auth import InvalidToken, TokenVerifier
-from eproc_runtime.db import create_engine, create_session_factory, unit_of_work
-from eproc_runtime.messaging import Messaging
-from eproc_runtime.outbox import Outbox
-from eproc_runtime.settings import ServiceSettings
+from eproc_platform_sdk import (
+    Caller,
+    DossierLinkReporter,
+    EdgeClient,
+    EventConsumer,
+    ExpiredToken,
+    OutboxRelay,
+    TokenVerifier,
+)
+from eproc_platform_sdk.fastapi import CallerDependency
 
 COOKIE = "platform_app_session"
 
@@ -43,24 +47,14 @@ class AppSettings(BaseSettings):
     base_url: str = "http://localhost:8102"
     edge_url: str = "http://localhost:8000/sso"
     port: int = 8102
-    # Its own small database and the bus (membership events in, dossier links out).
+    # Its own small database and Kafka (membership events in, dossier links out).
     database_url: str = "sqlite+aiosqlite:///data/platform-app.db"
-    bus: Literal["kafka", "inprocess"] = "kafka"
     kafka_bootstrap: str = "localhost:9092"
+    # "inprocess": the hub's embedded mode (no Kafka; needs eproc-runtime).
+    bus: Literal["kafka", "inprocess"] = "kafka"
     bus_database_url: str = "sqlite+aiosqlite:///data/bus.db"
     topic_prefix: str = ""
     consumer_group: str | None = Field(default=None, description="Defaults to the client id")
-
-    def service_settings(self) -> ServiceSettings:
-        """The runtime's settings for this application's relay and consumer."""
-        return ServiceSettings(
-            service_name=self.consumer_group or self.client_id,
-            database_url=self.database_url,
-            bus=self.bus,
-            kafka_bootstrap=self.kafka_bootstrap,
-            bus_database_url=self.bus_database_url,
-            topic_prefix=self.topic_prefix,
-        )
 
 
 @dataclass
@@ -76,10 +70,11 @@ class Login:
 def create_app(settings: AppSettings | None = None) -> FastAPI:
     settings = settings or AppSettings()
     prefix = urlsplit(settings.base_url).path.rstrip("/")
-    edge = settings.edge_url.rstrip("/")
-    application = settings.client_id
-    outbox = Outbox(members.messaging_tables, producer=application)
-    verifier = TokenVerifier(issuer=edge, audience="eproc", jwks_url=f"{edge}/jwks")
+    edge = EdgeClient(settings.edge_url, settings.client_id)
+    links = edge.links
+    verifier = TokenVerifier(issuer=settings.edge_url, client_id=settings.client_id)
+    current_caller = CallerDependency(verifier)
+    reporter = DossierLinkReporter(settings.client_id, members.outbox)
     logins: dict[str, Login] = {}
     router = APIRouter(prefix=prefix)
 
@@ -95,6 +90,18 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
 
     def current(request: Request) -> Login | None:
         return logins.get(request.cookies.get(COOKIE, ""))
+
+    async def refresh(login: Login) -> None:
+        async with rp(login.token) as client:
+            login.token = dict(await client.refresh_token(links.token_url))
+
+    async def caller_of(login: Login) -> Caller:
+        """The verified caller of the browser's token, refreshing it once it expired."""
+        try:
+            return await verifier.verify(login.token["access_token"])
+        except ExpiredToken:
+            await refresh(login)
+            return await verifier.verify(login.token["access_token"])
 
     def page(body: str, top_bar: str = "") -> HTMLResponse:
         return HTMLResponse(
@@ -117,7 +124,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         )
         async with rp() as client:
             url, _ = client.create_authorization_url(
-                f"{edge}/authorize",
+                links.authorize_url,
                 state=login.state,
                 nonce=login.nonce,
                 code_verifier=login.verifier,
@@ -138,7 +145,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         async with rp() as client:
             login.token = dict(
                 await client.fetch_token(
-                    f"{edge}/token",
+                    links.token_url,
                     authorization_response=str(request.url),
                     code_verifier=login.verifier,
                 )
@@ -150,41 +157,30 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         login = current(request)
         if login is None or not login.token:
             return RedirectResponse(f"{settings.base_url}/", status_code=303)
-        try:
-            caller = await verifier.verify(login.token["access_token"])
-        except InvalidToken:
-            async with rp(login.token) as client:
-                login.token = dict(await client.refresh_token(f"{edge}/token"))
-            caller = await verifier.verify(login.token["access_token"])
-        async with httpx.AsyncClient() as http:
-            bar = (
-                await http.get(
-                    f"{edge}/session/topbar",
-                    headers={"Authorization": f"Bearer {login.token['access_token']}"},
-                )
-            ).json()
-        claims = caller.claims
+        caller = await caller_of(login)
+        bar = await edge.top_bar(login.token["access_token"])
         colleagues: list[tuple[Any, list[str]]] = []
-        if caller.active_organisation is not None:
+        if caller.organisation is not None:
             async with request.app.state.sessions() as session:
-                colleagues = await members.members_of(session, caller.active_organisation)
+                colleagues = await members.members_of(session, caller.organisation.id)
         members_html = "".join(
             f"<li>{user_id}: {html.escape(', '.join(roles))}</li>" for user_id, roles in colleagues
         )
-        links = " | ".join(
-            f"<a href='{html.escape(a['switch_url'])}'>{html.escape(a['name'])}</a>"
-            for a in bar["applications"]
+        switch = " | ".join(
+            f"<a href='{html.escape(a.switch_url)}'>{html.escape(a.name)}</a>"
+            for a in bar.applications
         )
         options = "".join(
-            f"<option value='{o['id']}'>{html.escape(o['name'] or o['id'])}</option>"
-            for o in bar["organisations"]
+            f"<option value='{o.id}'>{html.escape(o.name or str(o.id))}</option>"
+            for o in bar.organisations
         )
+        organisation = caller.organisation.name if caller.organisation else None
         body = (
             "<p id='logged-in-as'>Je bent aangemeld als / You are logged in as "
-            f"<b>{html.escape(str(claims.get('name')))}</b>"
-            f" ({html.escape(str(claims.get('preferred_username')))})</p>"
-            f"<p id='organisation'>{html.escape(str(claims.get('org_name')))}</p>"
-            f"<p id='roles'>{html.escape(', '.join(caller.roles))}</p>"
+            f"<b>{html.escape(str(caller.name))}</b>"
+            f" ({html.escape(str(caller.username))})</p>"
+            f"<p id='organisation'>{html.escape(str(organisation))}</p>"
+            f"<p id='roles'>{html.escape(', '.join(sorted(caller.roles)))}</p>"
             f"<form method='post' action='{settings.base_url}/organisation'>"
             f"<select name='organisation_id'>{options}</select>"
             "<button>Organisatie wijzigen / Change organisation</button></form>"
@@ -193,7 +189,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
             "<input name='dossier_id'><button>Link me to this dossier</button></form>"
             f"<a href='{settings.base_url}/logout'>Afmelden / Log out</a>"
         )
-        return page(body, links)
+        return page(body, switch)
 
     @router.post("/organisation")
     async def change_organisation(
@@ -202,23 +198,18 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         login = current(request)
         if login is None or not login.token:
             return RedirectResponse(f"{settings.base_url}/", status_code=303)
-        async with httpx.AsyncClient() as http:
-            await http.post(
-                f"{edge}/session/organisation",
-                json={"organisation_id": organisation_id},
-                headers={"Authorization": f"Bearer {login.token['access_token']}"},
-            )
-        async with rp(login.token) as client:  # the next token carries the new organisation
-            login.token = dict(await client.refresh_token(f"{edge}/token"))
+        await edge.change_organisation(login.token["access_token"], UUID(organisation_id))
+        await refresh(login)  # the next token carries the new organisation
         return RedirectResponse(f"{settings.base_url}/app", status_code=303)
 
     @router.get("/logout")
     async def logout(request: Request) -> Response:
         login = logins.pop(request.cookies.get(COOKIE, ""), None)
-        hint = login.token.get("id_token", "") if login else ""
         response = RedirectResponse(
-            f"{edge}/logout?client_id={settings.client_id}&id_token_hint={hint}"
-            f"&post_logout_redirect_uri={settings.base_url}/",
+            links.logout_url(
+                id_token_hint=login.token.get("id_token") if login else None,
+                post_logout_redirect_uri=f"{settings.base_url}/",
+            ),
             status_code=302,
         )
         response.delete_cookie(COOKIE, path=prefix or "/")
@@ -231,41 +222,83 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         login = current(request)
         if login is None or not login.token:
             return RedirectResponse(f"{settings.base_url}/", status_code=303)
-        caller = await verifier.verify(login.token["access_token"])
-        if caller.user_id is None or caller.active_organisation is None:
+        caller = await caller_of(login)
+        if caller.user_id is None or caller.organisation is None:
             return RedirectResponse(f"{settings.base_url}/app", status_code=303)
-        messaging: Messaging = request.app.state.messaging
-        async with unit_of_work(request.app.state.sessions) as session:
+        async with request.app.state.sessions.begin() as session:
             await members.link_dossier(
                 session,
-                outbox,
-                application=application,
+                reporter,
                 dossier_id=dossier_id,
                 user_id=caller.user_id,
-                organisation_id=caller.active_organisation,
+                organisation_id=caller.organisation.id,
             )
-        if messaging.relay is not None:
-            messaging.relay.nudge()
+        request.app.state.relay.nudge()
         return RedirectResponse(f"{settings.base_url}/app", status_code=303)
+
+    @router.get("/api/me")
+    async def api_me(caller: Annotated[Caller, Depends(current_caller)]) -> dict[str, Any]:
+        """The JSON API's view of the caller (bearer token; the SDK's dependency)."""
+        return {
+            "user_id": str(caller.user_id),
+            "name": caller.name,
+            "organisation": (
+                {"id": str(caller.organisation.id), "name": caller.organisation.name}
+                if caller.organisation
+                else None
+            ),
+            "roles": sorted(caller.roles),
+        }
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url)
+        engine = create_async_engine(settings.database_url)
         async with engine.begin() as conn:  # an example: no migration history
             await conn.run_sync(members.metadata.create_all)
-        sessions = create_session_factory(engine)
-        messaging = Messaging(
-            settings.service_settings(),
-            sessions,
-            members.messaging_tables,
-            handlers=members.make_handlers(application),
-        )
-        await messaging.start()
-        app.state.sessions, app.state.messaging = sessions, messaging
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        handlers = members.make_handlers(settings.client_id)
+        group = settings.consumer_group or settings.client_id
+        consumer: Any
+        if settings.bus == "inprocess":
+            from eproc_platform_app import embedded
+
+            consumer = await embedded.start_inprocess(
+                engine,
+                sessions,
+                handlers,
+                group=group,
+                bus_database_url=settings.bus_database_url,
+                topic_prefix=settings.topic_prefix,
+            )
+            relay = OutboxRelay(
+                sessions=sessions,
+                outbox=members.outbox,
+                publish=embedded.publisher_of(consumer),
+                topic_prefix=settings.topic_prefix,
+            )
+        else:  # the short path: Kafka, the SDK's consumer and relay
+            consumer = EventConsumer(
+                handlers,
+                sessions=sessions,
+                processed=members.processed,
+                bootstrap_servers=settings.kafka_bootstrap,
+                group_id=group,
+                topic_prefix=settings.topic_prefix,
+            )
+            relay = OutboxRelay(
+                sessions=sessions,
+                outbox=members.outbox,
+                bootstrap_servers=settings.kafka_bootstrap,
+                topic_prefix=settings.topic_prefix,
+            )
+            await consumer.start()
+        await relay.start()
+        app.state.sessions, app.state.consumer, app.state.relay = sessions, consumer, relay
         try:
             yield
         finally:
-            await messaging.stop()
+            await relay.stop()
+            await consumer.stop()
             await engine.dispose()
 
     app = FastAPI(title=settings.name, lifespan=lifespan)

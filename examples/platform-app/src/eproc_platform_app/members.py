@@ -1,25 +1,27 @@
-"""What a platform application keeps from the user-management events: who holds
-which of *its* roles in which organisation (a consumer of ``org.membership.v1``),
-and the dossier links it reports (``platform.dossier-link.v1``, through an
-outbox, so the organisations service can refuse a leave while a user is
-linked to dossiers: R-REQ-8)."""
+"""What the application keeps from user management, with the SDK: who holds which of
+*its* roles where (membership events, exactly once), and its dossier links
+(reported through the outbox, R-REQ-8)."""
 
 from __future__ import annotations
 
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import JSON, Column, String, Table, Uuid, select
+from sqlalchemy import JSON, Column, MetaData, String, Table, Uuid, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts import events as ev
 from eproc_contracts.envelope import Envelope
-from eproc_runtime.consumer import Handler
-from eproc_runtime.db import new_metadata
-from eproc_runtime.outbox import Outbox, add_messaging_tables
+from eproc_platform_sdk import (
+    DossierLinkReporter,
+    EventHandlers,
+    outbox_table,
+    processed_events_table,
+)
 
-metadata = new_metadata()
-messaging_tables = add_messaging_tables(metadata)
+metadata = MetaData()
+processed = processed_events_table(metadata)
+outbox = outbox_table(metadata)
 member = Table(
     "member",
     metadata,
@@ -35,29 +37,35 @@ dossier_link = Table(
     Column("organisation_id", Uuid, nullable=False),
 )
 
+Membership = ev.MembershipGranted | ev.MembershipRolesChanged | ev.MembershipRevoked
 
-def make_handlers(application: str) -> dict[str, Handler]:
+
+def make_handlers(application: str) -> EventHandlers:
     """Membership handlers keeping ``member`` for one application."""
+    handlers = EventHandlers()
 
-    async def membership_changed(session: AsyncSession, envelope: Envelope[Any]) -> None:
-        data = envelope.data
-        where = (member.c.user_id == data.user_id, member.c.organisation_id == data.organisation_id)
+    async def membership_changed(
+        session: AsyncSession, event: Membership, envelope: Envelope[Any]
+    ) -> None:
+        where = (
+            member.c.user_id == event.user_id,
+            member.c.organisation_id == event.organisation_id,
+        )
         await session.execute(member.delete().where(*where))
-        if isinstance(data, ev.MembershipRevoked):
+        if isinstance(event, ev.MembershipRevoked):
             return
-        roles = sorted(r.role for r in data.roles if r.application == application)
+        roles = sorted(r.role for r in event.roles if r.application == application)
         if roles:
             await session.execute(
                 member.insert().values(
-                    user_id=data.user_id, organisation_id=data.organisation_id, roles=roles
+                    user_id=event.user_id, organisation_id=event.organisation_id, roles=roles
                 )
             )
 
-    return {
-        ev.MembershipGranted.EVENT_TYPE: membership_changed,
-        ev.MembershipRolesChanged.EVENT_TYPE: membership_changed,
-        ev.MembershipRevoked.EVENT_TYPE: membership_changed,
-    }
+    handlers.add(ev.MembershipGranted, membership_changed)
+    handlers.add(ev.MembershipRolesChanged, membership_changed)
+    handlers.add(ev.MembershipRevoked, membership_changed)
+    return handlers
 
 
 async def members_of(session: AsyncSession, organisation_id: UUID) -> list[tuple[UUID, list[str]]]:
@@ -71,14 +79,13 @@ async def members_of(session: AsyncSession, organisation_id: UUID) -> list[tuple
 
 async def link_dossier(
     session: AsyncSession,
-    outbox: Outbox,
+    reporter: DossierLinkReporter,
     *,
-    application: str,
     dossier_id: str,
     user_id: UUID,
     organisation_id: UUID,
 ) -> None:
-    """Link the user to one of the application's dossiers and report it."""
+    """Link the user to one of the application's dossiers and report it (same transaction)."""
     exists = await session.scalar(
         select(dossier_link.c.dossier_id).where(
             dossier_link.c.dossier_id == dossier_id, dossier_link.c.user_id == user_id
@@ -91,19 +98,13 @@ async def link_dossier(
             dossier_id=dossier_id, user_id=user_id, organisation_id=organisation_id
         )
     )
-    await outbox.add(
-        session,
-        ev.DossierLinked(
-            application=application,
-            dossier_id=dossier_id,
-            organisation_id=organisation_id,
-            user_id=user_id,
-        ),
+    await reporter.linked(
+        session, dossier_id=dossier_id, organisation_id=organisation_id, user_id=user_id
     )
 
 
 async def unlink_dossier(
-    session: AsyncSession, outbox: Outbox, *, application: str, dossier_id: str, user_id: UUID
+    session: AsyncSession, reporter: DossierLinkReporter, *, dossier_id: str, user_id: UUID
 ) -> None:
     row = (
         await session.execute(
@@ -119,12 +120,6 @@ async def unlink_dossier(
             dossier_link.c.dossier_id == dossier_id, dossier_link.c.user_id == user_id
         )
     )
-    await outbox.add(
-        session,
-        ev.DossierUnlinked(
-            application=application,
-            dossier_id=dossier_id,
-            organisation_id=row.organisation_id,
-            user_id=user_id,
-        ),
+    await reporter.unlinked(
+        session, dossier_id=dossier_id, organisation_id=row.organisation_id, user_id=user_id
     )

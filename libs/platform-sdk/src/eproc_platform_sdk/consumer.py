@@ -1,0 +1,228 @@
+"""A typed consumer of the user-management events (``org.membership.v1`` and others).
+
+Register handlers by event class; each gets a SQLAlchemy session whose
+transaction also records the event id (see :mod:`eproc_platform_sdk.idempotency`),
+the typed payload and its envelope:
+
+.. code-block:: python
+
+    handlers = EventHandlers()
+
+    @handlers.on(MembershipGranted)
+    async def granted(
+        session: AsyncSession, event: MembershipGranted, envelope: Envelope[Any]
+    ) -> None:
+        ...
+
+    consumer = EventConsumer(
+        handlers, sessions=sessions, processed=processed,
+        bootstrap_servers="kafka:9092", group_id="e-tendering",
+    )
+    await consumer.start()   # ... await consumer.stop()
+
+Delivery rules:
+
+- per record: one transaction (processed-id insert first, then the handler);
+  the Kafka offset is committed only *after* that transaction committed — a
+  crash in between redelivers the event, and the processed-events table makes
+  the redelivery a no-op;
+- a handler that raises is retried (exponential backoff up to ``max_backoff``)
+  and the partition waits: events of one user stay in order;
+- event types this version of the contracts does not know, and types without a
+  handler, are skipped (producers may add event types: that is not breaking);
+- a record that is not a valid envelope is logged and skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaError
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from eproc_contracts.envelope import Envelope, Payload
+from eproc_contracts.topics import MalformedEvent, UnknownEventType, decode, topic_of
+from eproc_platform_sdk.idempotency import first_time
+
+log = logging.getLogger(__name__)
+
+P = TypeVar("P", bound=Payload)
+Handler = Callable[[AsyncSession, P, Envelope[Any]], Awaitable[None]]
+_AnyHandler = Callable[[AsyncSession, Any, Envelope[Any]], Awaitable[None]]
+
+
+class EventHandlers:
+    """A registry of handlers by event class (one handler per event type)."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, _AnyHandler] = {}
+        self._events: dict[str, type[Payload]] = {}
+
+    def on(self, event: type[P]) -> Callable[[Handler[P]], Handler[P]]:
+        """Decorator: handle events of class ``event`` (e.g. ``MembershipGranted``)."""
+
+        def register(handler: Handler[P]) -> Handler[P]:
+            self.add(event, handler)
+            return handler
+
+        return register
+
+    def add(self, event: type[P], handler: Handler[P]) -> None:
+        """Register ``handler`` for ``event`` (the non-decorator form)."""
+        if event.EVENT_TYPE in self._handlers:
+            raise ValueError(f"a handler for {event.EVENT_TYPE} is already registered")
+        self._handlers[event.EVENT_TYPE] = handler
+        self._events[event.EVENT_TYPE] = event
+
+    def topics(self) -> list[str]:
+        """The topics (without prefix) carrying the registered events."""
+        return sorted({topic_of(event).name for event in self._events.values()})
+
+    def handler_for(self, event_type: str) -> _AnyHandler | None:
+        return self._handlers.get(event_type)
+
+    async def dispatch(self, session: AsyncSession, envelope: Envelope[Any]) -> bool:
+        """Run the handler of ``envelope``'s type; ``False`` when there is none."""
+        handler = self._handlers.get(envelope.type)
+        if handler is None:
+            return False
+        await handler(session, envelope.data, envelope)
+        return True
+
+
+async def handle_once(
+    handlers: EventHandlers,
+    sessions: async_sessionmaker[AsyncSession],
+    processed: Table,
+    consumer: str,
+    envelope: Envelope[Any],
+) -> bool:
+    """Apply ``envelope`` in one transaction unless it was processed before.
+
+    Returns whether the handler ran. Usable without Kafka (replays, tests, other buses).
+    """
+    if handlers.handler_for(envelope.type) is None:
+        return False
+    async with sessions() as session, session.begin():
+        if not await first_time(session, processed, consumer, envelope.event_id):
+            return False
+        await handlers.dispatch(session, envelope)
+    return True
+
+
+class EventConsumer:
+    """Consumes the handlers' topics from Kafka with manual, after-commit offsets."""
+
+    def __init__(
+        self,
+        handlers: EventHandlers,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        processed: Table,
+        bootstrap_servers: str,
+        group_id: str,
+        topic_prefix: str = "",
+        retry_backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        max_records: int = 100,
+    ) -> None:
+        self.handlers = handlers
+        self.sessions = sessions
+        self.processed = processed
+        self.group_id = group_id
+        self.topics = [topic_prefix + name for name in handlers.topics()]
+        self._bootstrap = bootstrap_servers
+        self._retry_backoff = retry_backoff
+        self._max_backoff = max_backoff
+        self._max_records = max_records
+        self._kafka: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self.handled = 0
+        """Events whose handler ran (not counting duplicates and skips)."""
+        self.failures = 0
+        """Handler attempts that raised."""
+
+    async def start(self) -> None:
+        """Join the consumer group and consume in a background task."""
+        if not self.topics:
+            raise ValueError("no handler is registered")
+        self._kafka = AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=self._bootstrap,
+            group_id=self.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )
+        await self._kafka.start()
+        self._stopping.clear()
+        self._task = asyncio.create_task(self._run(), name=f"eproc-consumer-{self.group_id}")
+
+    async def stop(self) -> None:
+        """Stop after the record in hand (uncommitted work is redelivered later)."""
+        self._stopping.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+        if self._kafka is not None:
+            await self._kafka.stop()
+            self._kafka = None
+
+    async def __aenter__(self) -> EventConsumer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def _run(self) -> None:
+        assert self._kafka is not None
+        kafka = self._kafka
+        while not self._stopping.is_set():
+            try:
+                batch = await kafka.getmany(timeout_ms=200, max_records=self._max_records)
+            except KafkaError:
+                log.exception("polling %s failed; retrying", self.topics)
+                await asyncio.sleep(self._retry_backoff)
+                continue
+            for partition, records in batch.items():
+                for record in records:
+                    if not await self._process(record.value):
+                        return  # stopping while a handler kept failing: not committed
+                    # The app's transaction committed: only now move the offset.
+                    try:
+                        await kafka.commit({partition: record.offset + 1})
+                    except KafkaError:
+                        # E.g. a rebalance took the partition: its next owner redelivers
+                        # from the last commit, and the processed-events table skips it.
+                        log.warning("offset commit failed for %s", partition, exc_info=True)
+
+    async def _process(self, raw: bytes | None) -> bool:
+        try:
+            envelope = decode(raw or b"")
+        except UnknownEventType:
+            return True  # a newer producer's event type: not ours to know
+        except MalformedEvent as exc:
+            log.error("skipping a malformed event on %s: %s", self.topics, exc)
+            return True
+        backoff = self._retry_backoff
+        while True:
+            try:
+                if await handle_once(
+                    self.handlers, self.sessions, self.processed, self.group_id, envelope
+                ):
+                    self.handled += 1
+                return True
+            except Exception:
+                self.failures += 1
+                log.exception("handler for %s failed; retrying", envelope.type)
+                try:
+                    await asyncio.wait_for(self._stopping.wait(), backoff)
+                    return False
+                except TimeoutError:
+                    backoff = min(backoff * 2, self._max_backoff)
