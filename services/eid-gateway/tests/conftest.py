@@ -120,7 +120,7 @@ def slot(pcscd: str) -> Iterator[Slot]:
 
 GATEWAY_ORIGIN = "http://localhost:8000"
 ISSUER = f"{GATEWAY_ORIGIN}/eid"
-AGENT_URL = "http://127.0.0.1:35964"
+AGENT_URL = "http://127.0.0.1:35970"
 EDGE_REDIRECT = f"{GATEWAY_ORIGIN}/sso/login/eid/callback"
 EDGE_SECRET = "edge-secret-for-tests"
 SUBJECT_KEY = base64.urlsafe_b64encode(b"k" * 32).rstrip(b"=").decode()

@@ -237,7 +237,7 @@ async def test_the_agent_answers_only_the_gateway_page_on_loopback(eid: EidLogin
         "/authenticate", json={"challenge": "AAAA", "pin": "1234"}, headers={"Origin": ""}
     )
     assert no_origin.status_code == 403
-    rebound = await eid.agent.get("/status", headers={"Host": "attacker.example:35964"})
+    rebound = await eid.agent.get("/status", headers={"Host": "attacker.example:35970"})
     assert (rebound.status_code, rebound.json()["detail"]["code"]) == (403, "not_local")
     preflight = await eid.agent.options(
         "/authenticate",
@@ -262,7 +262,7 @@ async def test_the_agent_without_its_reader(pcscd: str) -> None:
     )
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 1)),
-        base_url="http://127.0.0.1:35964",
+        base_url="http://127.0.0.1:35970",
         headers={"Origin": "http://localhost:8000"},
     ) as agent:
         status = (await agent.get("/status")).json()

@@ -39,7 +39,7 @@ class AgentSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="EPROC_EID_AGENT_", extra="ignore")
 
     host: str = "127.0.0.1"
-    port: int = 35964
+    port: int = 35970
     gateway_origin: str = Field(
         default="http://localhost:8000",
         description="the only web origin allowed to call the agent (the gateway's page)",

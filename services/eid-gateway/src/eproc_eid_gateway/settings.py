@@ -51,7 +51,7 @@ class Settings(ServiceSettings):
         ]
     )
     agent_url: str = Field(
-        default="http://127.0.0.1:35964",
+        default="http://127.0.0.1:35970",
         description="where the login page reaches the card agent beside the user's reader",
     )
     acr: str = EID_ACR
