@@ -5,15 +5,28 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST_ARGS ?=
 
-.PHONY: run test setup infra lint typecheck format asyncapi clean-local screenshots
+.PHONY: run run-stack deploy-check test setup infra lint typecheck format asyncapi clean-local screenshots bench
 
 setup:
 	@bash deploy/local/system-deps.sh
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@$(UV) sync --all-packages --locked --quiet
 
+# Embedded mode: one process, SQLite under ./data, the in-process bus, an SMTP
+# sink (/mail), the virtual eID card when PC/SC can run here (else local login only).
 run: setup
+	@bash deploy/local/pcscd.sh start >/dev/null 2>&1 || echo "PC/SC (pcscd + vpcd) could not start: eID login needs it; local login works without."
 	@$(UV) run --no-sync eproc run
+
+# The real stack without Docker: PostgreSQL, Kafka, each service its own process
+# under a supervisor, one origin on http://127.0.0.1:8080.
+run-stack: setup
+	@$(UV) run --no-sync eproc stack up
+
+# Render and check docker-compose.yml and the Kubernetes manifests.
+deploy-check: setup
+	@kubectl kustomize deploy/k8s/base >/dev/null
+	@$(UV) run --no-sync pytest -q cli/tests/test_deploy.py
 
 infra:
 	@bash deploy/local/postgres.sh start >/dev/null
@@ -37,6 +50,11 @@ test: setup lint typecheck infra
 # A PNG of every portal screen in nl and fr (the portal's browser tests, saving each page).
 screenshots: setup infra
 	@PORTAL_SCREENSHOTS=$(CURDIR)/docs/screenshots $(UV) run --no-sync pytest -q services/portal/tests/test_browser.py
+
+# Benchmarks side by side with Keycloak (fetched into ~/.cache/eproc): writes
+# docs/benchmarks.md. Not part of `make test`; about 15 minutes.
+bench: setup infra
+	@$(UV) run --no-sync python bench/run.py
 
 format: setup
 	@$(UV) run --no-sync ruff format .

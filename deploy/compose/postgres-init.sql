@@ -7,3 +7,5 @@ CREATE DATABASE edge;
 \connect organisations
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE EXTENSION IF NOT EXISTS unaccent;
+\connect postgres
+CREATE DATABASE eid_gateway;

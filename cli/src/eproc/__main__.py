@@ -1,26 +1,141 @@
-"""``eproc``: run the platform, and (later) the operators' commands."""
+"""``eproc``: run the platform (embedded or as a local stack) and the operators' commands."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
 
-import uvicorn
+from eproc import operator
 
-from eproc.embedded import create_embedded_app
+
+def _run(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from eproc.card import start_virtual_card
+    from eproc.embedded import EmbeddedOptions, create_embedded_app
+
+    base_url = args.public_url or f"http://{args.host}:{args.port}"
+    options = EmbeddedOptions(
+        data_dir=args.data_dir.resolve(),
+        base_url=base_url,
+        smtp_port=args.smtp_port,
+        demo_organisations=args.demo_organisations,
+        platform_apps=not args.no_apps,
+    )
+    app = create_embedded_app(options.data_dir, options=options)
+    card = None if args.no_card else start_virtual_card(options, person=args.person)
+    print(banner(options, card_status=card.status if card else "disabled (--no-card)"), flush=True)
+    try:
+        # uvicorn handles Ctrl-C/SIGTERM: stops accepting, finishes requests, ends the lifespan.
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    finally:
+        if card is not None:
+            card.stop()
+
+
+def banner(options: object, *, card_status: str) -> str:
+    """The URLs, demo persons and their PINs, printed at start."""
+    from eproc.demo import DEMO_PASSWORD, DEMO_SUPERUSERS
+    from eproc.embedded import PLATFORM_APPS, EmbeddedOptions
+    from eproc_eid_gateway.pki import DEMO_PERSONS
+
+    assert isinstance(options, EmbeddedOptions)
+    base = options.base_url.rstrip("/")
+    lines = [
+        "",
+        "e-Procurement user management — embedded mode (for trying and developing)",
+        f"  data folder      {options.data_dir}",
+        f"  portal           {base}/",
+        f"  developer page   {base}/dev",
+        f"  SSO (edge)       {base}/sso/.well-known/openid-configuration",
+        f"  login            {base}/sso/login",
+        f"  eID gateway      {base}/eid/.well-known/openid-configuration",
+        *[
+            f"  API {s:<13}{base}/api/{s}/docs"
+            for s in ("identity", "organisations", "requests", "notifier")
+        ],
+        *[f"  {n:<17}{base}/apps/{c}/" for c, n in PLATFORM_APPS.items()],
+        f"  received mails   {base}/mail   (SMTP 127.0.0.1:{options.status.get('smtp_port')})",
+        f"  virtual eID card {card_status}",
+        "  demo persons (eID card, PIN 1234):",
+        *[
+            f"    {key:<8} {p.given_names} {p.surname}"
+            for key, (p, _applet) in DEMO_PERSONS.items()
+        ],
+        "  demo Superusers (local login at /sso/login, or their eID card):",
+        *[
+            f"    {key:<8} password {DEMO_PASSWORD}  Superuser of '{names[1]}'"
+            for key, names in DEMO_SUPERUSERS.items()
+        ],
+        f"    (ids and organisations: {base}/demo.json)",
+        "  Ctrl-C stops; the data folder keeps everything for the next start.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _stack(args: argparse.Namespace) -> None:
+    from eproc.stack import StackConfig, run_stack
+
+    config = StackConfig(
+        data_dir=args.data_dir.resolve(),
+        port=args.port,
+        database_admin_url=args.database_url,
+        kafka_bootstrap=args.kafka_bootstrap,
+        topic_prefix=args.topic_prefix,
+        trace_file=args.trace_file,
+        demo_organisations=args.demo_organisations,
+    )
+    run_stack(config, start_infrastructure=not args.no_infra)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="eproc", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
+
     run = commands.add_parser("run", help="run every service in one process (embedded mode)")
-    run.add_argument("--data-dir", type=Path, default=Path("data"))
+    run.add_argument("--data-dir", type=Path, default=Path(os.environ.get("EPROC_DATA", "data")))
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--public-url", help="the origin browsers use (default http://HOST:PORT)")
+    run.add_argument("--smtp-port", type=int, default=2525)
+    run.add_argument("--demo-organisations", type=int, default=400)
+    run.add_argument("--no-apps", action="store_true", help="without the platform applications")
+    run.add_argument("--no-card", action="store_true", help="without the virtual eID card")
+    run.add_argument("--person", default="alice", help="demo person whose card is inserted")
+    run.add_argument("--log-level", default="info")
+    run.set_defaults(func=_run)
+
+    stack = commands.add_parser("stack", help="the real stack on this machine (no Docker)")
+    stack_commands = stack.add_subparsers(dest="stack_command", required=True)
+    up = stack_commands.add_parser("up", help="PostgreSQL, Kafka, every service, one origin")
+    up.add_argument("--data-dir", type=Path, default=Path(".local/stack"))
+    up.add_argument("--port", type=int, default=8080)
+    up.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "EPROC_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+        ),
+        help="an administrator's URL of the PostgreSQL server (databases are created)",
+    )
+    up.add_argument(
+        "--kafka-bootstrap", default=os.environ.get("EPROC_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+    )
+    up.add_argument("--topic-prefix", default="")
+    up.add_argument("--trace-file", type=Path, default=None)
+    up.add_argument("--demo-organisations", type=int, default=400)
+    up.add_argument("--no-infra", action="store_true", help="PostgreSQL and Kafka already run")
+    up.set_defaults(func=_stack)
+
+    operator.add_commands(commands)
     args = parser.parse_args(argv)
-    if args.command == "run":
-        print(f"e-Procurement user management: http://{args.host}:{args.port}/", flush=True)
-        uvicorn.run(create_embedded_app(args.data_dir), host=args.host, port=args.port)
+    try:
+        args.func(args)
+    except operator.OperatorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from exc
 
 
 if __name__ == "__main__":

@@ -16,13 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from eproc_runtime.auth import TokenVerifier
 from eproc_runtime.consumer import Handler
-from eproc_runtime.limits import RequestLimits
 from eproc_runtime.db import create_engine, create_session_factory
+from eproc_runtime.limits import RequestLimits
 from eproc_runtime.logging import configure_logging
 from eproc_runtime.messaging import Messaging
 from eproc_runtime.migrations import upgrade_async
 from eproc_runtime.outbox import MessagingTables
 from eproc_runtime.settings import ServiceSettings
+from eproc_runtime.tracing import TracingMiddleware, configure_tracing
 
 
 @dataclass
@@ -56,6 +57,7 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.service_name, level=settings.log_level, json=settings.log_json)
+        configure_tracing(settings.service_name)
         if migrate_on_start:
             await upgrade_async(package, settings.database_url)
         engine = create_engine(settings.database_url)
@@ -73,8 +75,10 @@ def create_service_app(
             await engine.dispose()
 
     app = FastAPI(title=title or settings.service_name, lifespan=lifespan)
-    # Oversized bodies (413) and NUL characters (422) never reach a route.
+    # Oversized bodies (413) and NUL characters (400) never reach a route.
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_request_body_bytes)
+    # Outermost: one server span per request, continuing the caller's traceparent.
+    app.add_middleware(TracingMiddleware, service=settings.service_name)
     # Tests replace it with a verifier of their own test issuer.
     app.state.token_verifier = token_verifier or TokenVerifier(
         issuer=settings.token_issuer, audience=settings.token_audience, jwks_url=settings.jwks_url

@@ -26,6 +26,7 @@ from eproc_contracts.topics import TOPICS, MalformedEvent, UnknownEventType, dec
 from eproc_runtime.bus.base import Delivered, Publisher, Record, Subscription
 from eproc_runtime.metrics import CONSUMED
 from eproc_runtime.outbox import MessagingTables
+from eproc_runtime.tracing import consumer_span
 
 log = structlog.get_logger(__name__)
 
@@ -169,6 +170,10 @@ class EventConsumer:
                 await asyncio.sleep(delay)
 
     async def _apply(self, handler: Handler, envelope: Envelope[Any]) -> None:
+        with consumer_span(self.group, envelope.type, str(envelope.event_id), envelope.traceparent):
+            await self._apply_in_transaction(handler, envelope)
+
+    async def _apply_in_transaction(self, handler: Handler, envelope: Envelope[Any]) -> None:
         async with self._sessions() as session, session.begin():
             # The marker goes first: a duplicate fails here, before any effect,
             # and a concurrent duplicate waits on the key until the first commits.

@@ -11,6 +11,8 @@ from typing import Any
 
 import structlog
 
+from eproc_runtime.tracing import add_trace_ids
+
 _ELEVEN_DIGITS = re.compile(
     r"(?<!\d)(\d{2})[.\s-]?(\d{2})[.\s-]?(\d{2})[.\s-]?(\d{3})[.\s-]?(\d{2})(?!\d)"
 )
@@ -48,6 +50,7 @@ def configure_logging(service: str, *, level: str = "INFO", json: bool = True) -
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            add_trace_ids,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts.envelope import Envelope, Payload
 from eproc_contracts.topics import encode, topic_of
+from eproc_runtime.tracing import current_traceparent
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,12 @@ class Outbox:
         correlation_id: UUID | None = None,
         traceparent: str | None = None,
     ) -> Envelope[Any]:
-        """Record ``payload`` as an event; it is published only if the transaction commits."""
+        """Record ``payload`` as an event; it is published only if the transaction commits.
+
+        Without an explicit ``traceparent`` the current span's is recorded (the
+        request's, or the consumer's when a handler reacts to an event).
+        """
+        traceparent = traceparent or current_traceparent()
         envelope = Envelope.wrap(
             payload,
             producer=self.producer,

@@ -1,0 +1,118 @@
+"""The virtual eID card of the embedded mode: a demo person's card "inserted"
+in pcscd's virtual reader (vpcd), and the card agent the login page calls.
+
+Both are child processes (``eid-card insert``, ``eid-agent``); without PC/SC
+(no pcscd with vpcd on this machine) the embedded mode runs without them and
+says so.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from eproc.embedded import EmbeddedOptions
+from eproc_eid_gateway.agent import AgentSettings
+
+VPCD_PORT = 35963
+
+AGENT_PORT = AgentSettings().port
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when ``eproc run`` dies, even by SIGKILL.
+
+    Otherwise a killed launcher leaves the card in the vpcd reader and the
+    next card (or test) cannot be inserted.
+    """
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def pcsc_available() -> bool:
+    """Whether pcscd with the vpcd driver listens on this machine (``deploy/local/pcscd.sh``)."""
+    script = Path(__file__).resolve().parents[3] / "deploy" / "local" / "pcscd.sh"
+    if script.exists():
+        result = subprocess.run(  # noqa: S603 - the repository's own script
+            ["bash", str(script), "status"],  # noqa: S607 - bash from PATH
+            capture_output=True,
+            check=False,
+        )
+        return result.returncode == 0
+    return False
+
+
+def _agent_port_free(port: int = AGENT_PORT) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+@dataclass
+class VirtualCard:
+    """The running card and agent processes, and a line for the banner."""
+
+    status: str
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _script(name: str) -> str:
+    found = shutil.which(name, path=str(Path(sys.executable).parent))
+    return found or name
+
+
+def start_virtual_card(options: EmbeddedOptions, *, person: str) -> VirtualCard:
+    """Insert ``person``'s demo card and start the card agent, when PC/SC is available."""
+    if not pcsc_available():
+        return VirtualCard(
+            "not available: PC/SC (pcscd + vpcd) is not running on this machine — "
+            "run `bash deploy/local/pcscd.sh start` and restart for eID login; "
+            "local login keeps working for users who have a password"
+        )
+    eid_home = Path(options.status.get("eid_home", options.data_dir / "eid"))
+    logs = options.data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    processes = [
+        subprocess.Popen(  # noqa: S603 - our own console script
+            [_script("eid-card"), "--dir", str(eid_home), "insert", "--person", person],
+            stdout=(logs / "eid-card.log").open("ab"),
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
+        )
+    ]
+    if _agent_port_free():
+        env = {**os.environ, "EPROC_EID_AGENT_GATEWAY_ORIGIN": options.base_url.rstrip("/")}
+        processes.append(
+            subprocess.Popen(  # noqa: S603 - our own console script
+                [_script("eid-agent")],
+                env=env,
+                stdout=(logs / "eid-agent.log").open("ab"),
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent,
+            )
+        )
+        agent = f"card agent on 127.0.0.1:{AGENT_PORT}"
+    else:
+        agent = f"card agent already running on 127.0.0.1:{AGENT_PORT}"
+    return VirtualCard(f"card of '{person}' in the vpcd reader, {agent}", processes)

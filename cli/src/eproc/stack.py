@@ -1,0 +1,523 @@
+"""The real stack on one machine, without Docker (``eproc stack up``, ``make run-stack``).
+
+PostgreSQL and Kafka (``deploy/local/postgres.sh`` and ``kafka.sh``), one
+database per service, the demo organisations, a local SMTP sink, and every
+service as its own uvicorn process under a small asyncio supervisor that
+restarts a process that dies. One reverse proxy gives the single origin:
+``/sso`` edge, ``/eid`` eID gateway, ``/api/<service>``, ``/apps/<client>``,
+``/mail`` the received mails, and ``/_stack`` the supervisor's status (process
+ids, ports, restarts) — what the tests use to kill a service mid-journey.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import structlog
+import uvicorn
+from starlette.applications import Starlette
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from eproc.demo import DEMO_DATASET_SIZE, load_demo_organisations
+from eproc.embedded import PLATFORM_APPS, edge_clients, eid_clients
+from eproc.mailsink import MailSink, free_port
+
+log = structlog.get_logger("eproc.stack")
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+# Service -> (module of its app factory, public prefix; None: /api/<service>).
+SERVICE_APPS: dict[str, tuple[str, str | None]] = {
+    "identity": ("eproc_identity.main:create_app", None),
+    "organisations": ("eproc_organisations.main:create_app", None),
+    "requests": ("eproc_requests.main:create_app", None),
+    "notifier": ("eproc_notifier.main:create_app", None),
+    "edge": ("eproc_edge.main:create_app", "/sso"),
+    "eid-gateway": ("eproc_eid_gateway.main:create_app", "/eid"),
+    "portal": ("eproc_portal.main:create_app", ""),
+}
+MIGRATED = {
+    "identity": "eproc_identity",
+    "organisations": "eproc_organisations",
+    "requests": "eproc_requests",
+    "notifier": "eproc_notifier",
+    "edge": "eproc_edge",
+    "eid-gateway": "eproc_eid_gateway",
+}
+# The portal owns no database (tokens and sessions only).
+STATELESS = {"portal"}
+
+
+@dataclass
+class StackConfig:
+    """Where and how the local stack runs."""
+
+    data_dir: Path
+    port: int = 8080
+    database_admin_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    topic_prefix: str = ""
+    group_prefix: str = ""  # consumer groups: tests share the broker with other suites
+    database_prefix: str = "eproc_"
+    trace_file: Path | None = None
+    demo_organisations: int = DEMO_DATASET_SIZE
+    platform_apps: bool = True
+    services: tuple[str, ...] = tuple(SERVICE_APPS)
+    # Tests verify tokens of their own issuer (API-level journeys without a browser login).
+    token_issuer: str | None = None
+    jwks_url: str | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def database_url(config: StackConfig, service: str) -> str:
+    """The asyncpg URL of ``service``'s own database."""
+    admin = config.database_admin_url.replace("postgresql://", "postgresql+asyncpg://", 1)
+    root, _, _ = admin.rpartition("/")
+    return f"{root}/{config.database_prefix}{service.replace('-', '_')}"
+
+
+async def prepare_databases(config: StackConfig) -> None:
+    """Create each service's database if missing, migrate it, load the demo organisations."""
+    import asyncpg
+
+    from eproc_runtime.migrations import upgrade_async
+
+    admin = await asyncpg.connect(config.database_admin_url)
+    try:
+        existing = {r["datname"] for r in await admin.fetch("SELECT datname FROM pg_database")}
+        for service in set(config.services) - STATELESS:
+            name = f"{config.database_prefix}{service.replace('-', '_')}"
+            if name not in existing:
+                await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    # One after the other: Alembic's migration context is process-global.
+    for service in [s for s in config.services if s not in STATELESS]:
+        await upgrade_async(MIGRATED[service], database_url(config, service))
+    if "organisations" in config.services:
+        await load_demo_organisations(
+            database_url(config, "organisations"), config.demo_organisations
+        )
+
+
+@dataclass
+class Child:
+    """One supervised process."""
+
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    port: int
+    prefix: str
+    strip_prefix: bool = True
+    process: asyncio.subprocess.Process | None = None
+    restarts: int = 0
+    started_at: float = 0.0
+
+
+class Supervisor:
+    """Starts the children, restarts any that exits unexpectedly (with a short
+    back-off), and stops them all with SIGTERM (then SIGKILL) at the end."""
+
+    def __init__(self, children: list[Child], log_dir: Path) -> None:
+        self.children = {c.name: c for c in children}
+        self.log_dir = log_dir
+        self._stopping = False
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def _spawn(self, child: Child) -> None:
+        out = (self.log_dir / f"{child.name}.log").open("ab")
+        child.process = await asyncio.create_subprocess_exec(
+            *child.command, env=child.env, stdout=out, stderr=subprocess.STDOUT
+        )
+        out.close()
+        child.started_at = time.time()
+
+    async def _watch(self, child: Child) -> None:
+        delay = 0.5
+        while not self._stopping:
+            assert child.process is not None
+            code = await child.process.wait()
+            if self._stopping:
+                return
+            log.warning("service exited; restarting", service=child.name, code=code)
+            healthy_for = time.time() - child.started_at
+            delay = 0.5 if healthy_for > 30 else min(delay * 2, 10.0)
+            await asyncio.sleep(delay)
+            child.restarts += 1
+            await self._spawn(child)
+
+    async def start(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        for child in self.children.values():
+            await self._spawn(child)
+        self._tasks = [asyncio.create_task(self._watch(c)) for c in self.children.values()]
+
+    async def wait_ready(self, timeout: float = 120.0) -> None:
+        """Until every child answers its health check."""
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient(timeout=2) as client:
+            for child in self.children.values():
+                path = "/healthz"
+                url = f"http://127.0.0.1:{child.port}{'' if child.strip_prefix else child.prefix}"
+                while True:
+                    with contextlib.suppress(httpx.HTTPError):
+                        if (await client.get(url + path)).status_code < 500:
+                            break
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"{child.name} did not start; see {self.log_dir}")
+                    await asyncio.sleep(0.2)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        running = [c.process for c in self.children.values() if c.process is not None]
+        for process in running:
+            if process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    process.send_signal(signal.SIGTERM)
+        for process in running:
+            try:
+                await asyncio.wait_for(process.wait(), timeout=15)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                await process.wait()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def status(self) -> dict[str, Any]:
+        return {
+            name: {
+                "pid": c.process.pid if c.process else None,
+                "running": bool(c.process and c.process.returncode is None),
+                "port": c.port,
+                "prefix": c.prefix,
+                "restarts": c.restarts,
+            }
+            for name, c in self.children.items()
+        }
+
+
+_HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailers",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+}
+
+
+def create_proxy(supervisor: Supervisor, sink: MailSink | None) -> Starlette:
+    """The single origin: a small streaming reverse proxy in front of the children."""
+    client = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0), follow_redirects=False)
+    routes = sorted(supervisor.children.values(), key=lambda c: len(c.prefix), reverse=True)
+
+    async def forward(request: Request) -> Response:
+        path = request.url.path
+        for child in routes:
+            if path == child.prefix or path.startswith(child.prefix + "/"):
+                break
+        else:
+            return JSONResponse({"detail": {"code": "not_found"}}, status_code=404)
+        upstream_path = path[len(child.prefix) :] if child.strip_prefix else path
+        url = httpx.URL(f"http://127.0.0.1:{child.port}{upstream_path or '/'}")
+        if request.url.query:
+            url = url.copy_with(query=request.url.query.encode())
+        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP]
+        peer = request.client.host if request.client else ""
+        headers += [
+            ("x-forwarded-for", peer),
+            ("x-forwarded-proto", request.url.scheme),
+            ("x-forwarded-host", request.headers.get("host", "")),
+            ("x-forwarded-prefix", child.prefix),
+        ]
+        upstream = client.build_request(
+            request.method, url, headers=headers, content=request.stream()
+        )
+        try:
+            response = await client.send(upstream, stream=True)
+        except httpx.TransportError:
+            return JSONResponse(
+                {"detail": {"code": "service_unavailable", "message": f"{child.name} is down"}},
+                status_code=503,
+                headers={"Retry-After": "1"},
+            )
+        return StreamingResponse(
+            response.aiter_raw(),
+            status_code=response.status_code,
+            headers={
+                k: v for k, v in response.headers.multi_items() if k.lower() not in _HOP_BY_HOP
+            },
+            background=BackgroundTask(response.aclose),
+        )
+
+    async def status(_: Request) -> JSONResponse:
+        return JSONResponse(supervisor.status())
+
+    async def mail(_: Request) -> HTMLResponse:
+        return HTMLResponse(sink.page() if sink else "<p>No SMTP sink.</p>")
+
+    async def index(_: Request) -> HTMLResponse:
+        links = "".join(
+            f"<li><a href='{c.prefix}/'>{c.name}</a> (port {c.port})</li>" for c in routes
+        )
+        return HTMLResponse(
+            "<!doctype html><meta charset=utf-8><title>e-Procurement (local stack)</title>"
+            f"<h1>e-Procurement user management — local stack</h1><ul>{links}</ul>"
+            "<p><a href='/mail'>Received mails</a> · <a href='/_stack'>processes</a></p>"
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await client.aclose()
+
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
+    return Starlette(
+        routes=[
+            *([] if any(c.prefix == "" for c in routes) else [Route("/", index)]),
+            Route("/_stack/", index),
+            Route("/_stack", status),
+            Route("/mail", mail),
+            Route("/{path:path}", forward, methods=methods),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def build_children(config: StackConfig, smtp_port: int) -> list[Child]:
+    """The command line and environment of every service process."""
+    base = config.base_url
+    ports = {name: free_port() for name in SERVICE_APPS}
+    eid_home = config.data_dir / "eid"
+    from eproc_eid_gateway.pki import DevPki
+
+    DevPki.load_or_create(eid_home / "pki")
+    common = {
+        **os.environ,
+        "EPROC_BUS": "kafka",
+        "EPROC_KAFKA_BOOTSTRAP": config.kafka_bootstrap,
+        "EPROC_TOPIC_PREFIX": config.topic_prefix,
+        "EPROC_LOG_JSON": "true",
+        "EPROC_TOKEN_ISSUER": config.token_issuer or f"{base}/sso",
+        # Services fetch the edge's keys directly, not through the proxy.
+        "EPROC_JWKS_URL": config.jwks_url or f"http://127.0.0.1:{ports['edge']}/jwks",
+        "EPROC_RELAY_IDLE_INTERVAL": "0.05",
+        **config.extra_env,
+    }
+    if config.trace_file is not None:
+        common["EPROC_TRACE_EXPORTER"] = f"file:{config.trace_file}"
+    specific: dict[str, dict[str, str]] = {
+        "identity": {
+            "EPROC_EID_ISSUER": f"{base}/eid",
+            "EPROC_EID_JWKS_URL": f"http://127.0.0.1:{ports['eid-gateway']}/jwks",
+        },
+        "requests": {
+            "EPROC_LEAVE_GUARD_URL": f"http://127.0.0.1:{ports['organisations']}"
+            "/organisations/{organisation_id}/members/{user_id}/leave-check"
+        },
+        "notifier": {
+            "EPROC_SMTP_HOST": "127.0.0.1",
+            "EPROC_SMTP_PORT": str(smtp_port),
+            "EPROC_SMTP_STARTTLS": "false",
+            "EPROC_PORTAL_URL": f"{base}/",
+        },
+        "edge": {
+            "EPROC_IDENTITY_URL": f"http://127.0.0.1:{ports['identity']}",
+            "EPROC_UPSTREAM_ISSUER": f"{base}/eid",
+            "EPROC_PORTAL_URL": f"{base}/",
+            "EPROC_FIRST_LOGIN_URL": f"{base}/welcome",
+            "EPROC_REGISTRATION_URL": f"{base}/register",
+            "EPROC_TRUST_FORWARDED_FOR": "true",
+            "EPROC_CLIENTS": json.dumps([c.model_dump() for c in edge_clients(base)]),
+        },
+        "eid-gateway": {
+            "EPROC_ISSUER": f"{base}/eid",
+            "EPROC_TRUST_ANCHORS": json.dumps([str(eid_home / "pki" / "root.crt.pem")]),
+            "EPROC_CLIENTS": json.dumps(eid_clients(base)),
+        },
+        "portal": {
+            "EPROC_PUBLIC_URL": base,
+            "EPROC_OIDC_ISSUER": f"{base}/sso",
+            "EPROC_OIDC_REDIRECT_URI": f"{base}/auth/callback",
+            "EPROC_EID_ISSUER": f"{base}/eid",
+            "EPROC_EID_REDIRECT_URI": f"{base}/register/eid-callback",
+            "EPROC_IDENTITY_URL": f"http://127.0.0.1:{ports['identity']}",
+            "EPROC_ORGANISATIONS_URL": f"http://127.0.0.1:{ports['organisations']}",
+            "EPROC_REQUESTS_URL": f"http://127.0.0.1:{ports['requests']}",
+        },
+    }
+    children = []
+    for name, (factory, prefix) in SERVICE_APPS.items():
+        if name not in config.services:
+            continue
+        env = {
+            **common,
+            "EPROC_SERVICE_NAME": config.group_prefix + name,
+            **({} if name in STATELESS else {"EPROC_DATABASE_URL": database_url(config, name)}),
+            **specific.get(name, {}),
+        }
+        children.append(
+            Child(
+                name=name,
+                command=[
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    factory,
+                    "--factory",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(ports[name]),
+                    "--no-access-log",
+                    "--timeout-graceful-shutdown",
+                    "10",
+                ],
+                env=env,
+                port=ports[name],
+                prefix=f"/api/{name}" if prefix is None else prefix,
+            )
+        )
+    if config.platform_apps:
+        for client_id, app_name in PLATFORM_APPS.items():
+            port = free_port()
+            children.append(
+                Child(
+                    name=client_id,
+                    command=[
+                        sys.executable,
+                        "-c",
+                        "from eproc_platform_app.main import main; main()",
+                    ],
+                    env={
+                        **common,
+                        "EPROC_APP_CLIENT_ID": client_id,
+                        "EPROC_APP_CLIENT_SECRET": f"dev-secret-{client_id}",
+                        "EPROC_APP_NAME": app_name,
+                        "EPROC_APP_BASE_URL": f"{base}/apps/{client_id}",
+                        "EPROC_APP_EDGE_URL": f"{base}/sso",
+                        "EPROC_APP_PORT": str(port),
+                        "EPROC_APP_DATABASE_URL": "sqlite+aiosqlite:///"
+                        + str(config.data_dir / f"{client_id}.db"),
+                        "EPROC_APP_BUS": "kafka",
+                        "EPROC_APP_KAFKA_BOOTSTRAP": config.kafka_bootstrap,
+                        "EPROC_APP_TOPIC_PREFIX": config.topic_prefix,
+                        "EPROC_APP_CONSUMER_GROUP": config.group_prefix + client_id,
+                    },
+                    port=port,
+                    prefix=f"/apps/{client_id}",
+                    strip_prefix=False,
+                )
+            )
+    return children
+
+
+def start_local_infrastructure(config: StackConfig) -> None:
+    """PostgreSQL and Kafka through the repository's scripts (installed on first use)."""
+    for script in ("postgres.sh", "kafka.sh"):
+        result = subprocess.run(  # noqa: S603 - the repository's own scripts
+            ["bash", str(REPO_ROOT / "deploy" / "local" / script), "start"],  # noqa: S607
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        last = [line for line in result.stdout.splitlines() if line.strip()][-1].strip()
+        if script == "postgres.sh":
+            config.database_admin_url = last
+        else:
+            config.kafka_bootstrap = last
+
+
+async def serve_stack(config: StackConfig, ready: asyncio.Event | None = None) -> None:
+    """Run the stack until cancelled or SIGINT/SIGTERM."""
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    await prepare_databases(config)
+    sink = MailSink(config.data_dir / "mail")
+    sink.start()
+    supervisor = Supervisor(build_children(config, sink.port), config.data_dir / "logs")
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_proxy(supervisor, sink),
+            host="127.0.0.1",
+            port=config.port,
+            log_level="warning",
+            lifespan="on",
+        )
+    )
+    try:
+        await supervisor.start()
+        await supervisor.wait_ready()
+        print(stack_banner(config, supervisor, sink), flush=True)
+        if ready is not None:
+            ready.set()
+        serving = asyncio.create_task(server.serve())
+        try:
+            await asyncio.shield(serving)
+        except asyncio.CancelledError:
+            # Cancelled (a test, or the caller): let the proxy finish like on Ctrl-C.
+            server.should_exit = True
+            await serving
+            raise
+    finally:
+        await supervisor.stop()
+        sink.stop()
+
+
+def stack_banner(config: StackConfig, supervisor: Supervisor, sink: MailSink) -> str:
+    base = config.base_url
+    rows = [
+        f"  {n:<15} {base}{c['prefix']}  (pid {c['pid']})" for n, c in supervisor.status().items()
+    ]
+    return "\n".join(
+        [
+            "",
+            "e-Procurement user management — local stack (PostgreSQL, Kafka, one process each)",
+            f"  PostgreSQL      {config.database_admin_url.rsplit('@', 1)[-1]}",
+            f"  Kafka           {config.kafka_bootstrap}",
+            *rows,
+            f"  received mails  {base}/mail   (SMTP 127.0.0.1:{sink.port})",
+            f"  processes       {base}/_stack   logs in {supervisor.log_dir}",
+            "  Ctrl-C stops every process.",
+            "",
+        ]
+    )
+
+
+def run_stack(config: StackConfig, *, start_infrastructure: bool = True) -> None:
+    """``eproc stack up``."""
+    from eproc_runtime.logging import configure_logging
+
+    configure_logging("stack", json=False)
+    for noisy in ("httpx", "mail.log"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if start_infrastructure:
+        start_local_infrastructure(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve_stack(config))

@@ -1,0 +1,132 @@
+"""The deployment descriptions: docker-compose.yml and the Kubernetes manifests
+(rendered with ``kubectl kustomize``), checked for what the platform needs:
+every service, one image, health checks, start order, probes, autoscaling of
+requests and notifier, disruption budgets, configuration through env and secrets."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from eproc.stack import SERVICE_APPS, STATELESS
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = set(SERVICE_APPS)
+
+
+def _compose() -> dict[str, Any]:
+    return dict(yaml.safe_load((ROOT / "docker-compose.yml").read_text()))
+
+
+def test_compose_runs_every_service_from_one_image_after_healthy_infrastructure() -> None:
+    services = _compose()["services"]
+    assert set(services) >= SERVICES
+    assert {"postgres", "kafka", "mailpit", "gateway"} <= set(services)
+    for name in SERVICES:
+        service = services[name]
+        assert service["image"] == "eproc:dev" and service["build"] == "."
+        assert "healthcheck" in service and service["healthcheck"]["test"]
+        env = service["environment"]
+        assert env["EPROC_SERVICE_NAME"] == name
+        if name in STATELESS:
+            continue
+        assert service["depends_on"]["postgres"] == {"condition": "service_healthy"}
+        assert "eproc_runtime.migrate" in " ".join(service["command"])
+        assert env["EPROC_DATABASE_URL"].startswith("postgresql+asyncpg://")
+        if name != "eid-gateway":  # the gateway publishes no events
+            assert service["depends_on"]["kafka"] == {"condition": "service_healthy"}
+    for infra in ("postgres", "kafka"):
+        assert services[infra]["healthcheck"]["test"]
+    gateway = services["gateway"]["depends_on"]
+    assert {n: gateway[n]["condition"] for n in SERVICES} == dict.fromkeys(
+        SERVICES, "service_healthy"
+    )
+
+
+def test_compose_gateway_routes_each_prefix_and_each_database_exists() -> None:
+    nginx = (ROOT / "deploy" / "compose" / "nginx.conf").read_text()
+    init = (ROOT / "deploy" / "compose" / "postgres-init.sql").read_text()
+    services = _compose()["services"]
+    for name, (_, prefix) in SERVICE_APPS.items():
+        location = f"/api/{name}" if prefix is None else prefix
+        assert f"location {location}/ {{ proxy_pass http://{name}:8000/; }}" in nginx
+        if name in STATELESS:
+            continue
+        database = services[name]["environment"]["EPROC_DATABASE_URL"].rsplit("/", 1)[1]
+        assert f"CREATE DATABASE {database};" in init
+
+
+def _rendered() -> list[dict[str, Any]]:
+    kubectl = shutil.which("kubectl")
+    command = (
+        [kubectl, "kustomize", str(ROOT / "deploy" / "k8s" / "base")]
+        if kubectl
+        else ["kustomize", "build", str(ROOT / "deploy" / "k8s" / "base")]
+    )
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return [d for d in yaml.safe_load_all(out) if d]
+
+
+def test_kustomize_renders_deployments_services_probes_and_budgets() -> None:
+    docs = _rendered()
+    by_kind: dict[str, dict[str, dict[str, Any]]] = {}
+    for doc in docs:
+        assert doc["metadata"].get("namespace", "eproc") == "eproc"
+        by_kind.setdefault(doc["kind"], {})[doc["metadata"]["name"]] = doc
+    assert set(by_kind["Deployment"]) == SERVICES
+    assert set(by_kind["Service"]) == SERVICES
+    assert set(by_kind["PodDisruptionBudget"]) == SERVICES
+    (config_name,) = by_kind["ConfigMap"]
+    (secret_name,) = by_kind["Secret"]
+    secret_keys = set(by_kind["Secret"][secret_name]["data"])
+    for name, deployment in by_kind["Deployment"].items():
+        labels = deployment["spec"]["selector"]["matchLabels"]
+        pod = deployment["spec"]["template"]
+        assert labels.items() <= pod["metadata"]["labels"].items()
+        assert by_kind["Service"][name]["spec"]["selector"] == labels
+        assert by_kind["PodDisruptionBudget"][name]["spec"]["selector"]["matchLabels"] == labels
+        (container,) = pod["spec"]["containers"]
+        assert container["image"].endswith("eproc:dev")
+        assert SERVICE_APPS[name][0] in container["command"]
+        for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+            assert container[probe]["httpGet"]["port"] == "http"
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+        # Configuration: env from the ConfigMap (name-hashed by kustomize) and secrets.
+        assert container["envFrom"] == [{"configMapRef": {"name": config_name}}]
+        refs = [
+            e["valueFrom"]["secretKeyRef"]
+            for c in [*pod["spec"].get("initContainers", []), container]
+            for e in c["env"]
+            if "valueFrom" in e
+        ]
+        assert all(r["name"] == secret_name and r["key"] in secret_keys for r in refs)
+        if name in STATELESS:
+            continue
+        assert refs
+        (migrate,) = pod["spec"]["initContainers"]
+        assert migrate["command"][:3] == ["python", "-m", "eproc_runtime.migrate"]
+
+
+def test_requests_and_notifier_scale_on_their_own() -> None:
+    docs = _rendered()
+    hpas = {d["metadata"]["name"]: d for d in docs if d["kind"] == "HorizontalPodAutoscaler"}
+    assert set(hpas) == {"requests", "notifier"}
+    for name, hpa in hpas.items():
+        assert hpa["apiVersion"] == "autoscaling/v2"
+        assert hpa["spec"]["scaleTargetRef"] == {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "name": name,
+        }
+        assert 1 <= hpa["spec"]["minReplicas"] < hpa["spec"]["maxReplicas"]
+    backends = {
+        p["backend"]["service"]["name"]
+        for ingress in (d for d in docs if d["kind"] == "Ingress")
+        for r in ingress["spec"]["rules"]
+        for p in r["http"]["paths"]
+    }
+    assert backends == SERVICES

@@ -1,0 +1,71 @@
+"""The operators' commands that work without a running platform: the generated
+organisations, and the dead-letter topics on a real Kafka broker."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from eproc.__main__ import main
+from eproc.operator import read_dead_letters, replay_dead_letters
+from eproc_runtime.bus.kafka import ensure_topics
+
+
+def test_orgs_generate_writes_the_dataset_with_stable_ids(tmp_path: Path) -> None:
+    out = tmp_path / "orgs.jsonl"
+    main(["orgs", "generate", "--size", "30", "--seed", "1", "--out", str(out)])
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 30
+    main(["orgs", "generate", "--size", "30", "--seed", "1", "--out", str(tmp_path / "b")])
+    assert out.read_text() == (tmp_path / "b").read_text()
+    keys = {r["key"] for r in rows}
+    assert all(r["parent_key"] is None or r["parent_key"] in keys for r in rows)
+
+
+def test_http_commands_need_an_operator_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EPROC_TOKEN", raising=False)
+    with pytest.raises(SystemExit):
+        main(["orphans", "--url", "http://127.0.0.1:9"])
+
+
+async def test_dead_letters_are_shown_and_replayed_to_their_topic(
+    kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    original = f"{topic_prefix}org.membership.v1"
+    dlt = f"{topic_prefix}dlt.organisations"
+    await ensure_topics(kafka_bootstrap, [original, dlt])
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            dlt,
+            b'{"type": "membership.granted"}',
+            key=b"user-1",
+            headers=[
+                ("event-type", b"membership.granted"),
+                ("dlt-original-topic", original.encode()),
+                ("dlt-error", b"ValueError: boom"),
+            ],
+        )
+    finally:
+        await producer.stop()
+
+    (letter,) = await read_dead_letters(kafka_bootstrap, "organisations", prefix=topic_prefix)
+    assert letter["headers"]["dlt-error"] == "ValueError: boom"
+    assert letter["key"] == "user-1"
+
+    assert await replay_dead_letters(kafka_bootstrap, "organisations", prefix=topic_prefix) == 1
+    consumer = AIOKafkaConsumer(
+        original, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        message = await consumer.getone()
+    finally:
+        await consumer.stop()
+    assert message.value == b'{"type": "membership.granted"}'
+    headers = dict(message.headers)
+    assert headers["event-type"] == b"membership.granted" and "dlt-error" not in headers

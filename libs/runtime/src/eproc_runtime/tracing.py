@@ -1,0 +1,209 @@
+"""OpenTelemetry tracing: one trace follows a user action over HTTP and Kafka.
+
+- :class:`TracingMiddleware` opens a server span per HTTP request, continuing
+  the caller's W3C ``traceparent`` header (the FastAPI layer of every service).
+- The outbox records the current span's ``traceparent`` in each event's
+  envelope (and the relay copies it into the Kafka headers).
+- The consumer runs each handler inside a span whose parent is the envelope's
+  ``traceparent``, so events written by a handler carry the same trace on.
+- :func:`add_trace_ids` puts ``trace_id``/``span_id`` on every structlog line.
+
+Exporting is configured by ``EPROC_TRACE_EXPORTER``: ``none`` (default: spans
+are still created, so ids propagate and reach the logs), ``console`` (JSON
+lines on stderr) or ``file:<path>`` (JSON lines appended to a file; the tests
+and the local stack use it). An OTLP exporter can be added the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator, MutableMapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import (
+    SimpleSpanProcessor,
+    SpanExporter,
+    SpanExportResult,
+)
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_propagator = TraceContextTextMapPropagator()
+_configured = False
+_lock = threading.Lock()
+
+TRACER_NAME = "eproc"
+
+
+class JsonLinesExporter(SpanExporter):
+    """Writes each finished span as one JSON line (to a file, or to stderr)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self._path = path
+        self._lock = threading.Lock()
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        lines = [json.dumps(span_record(s)) for s in spans]
+        with self._lock:
+            if self._path is None:
+                import sys
+
+                for line in lines:
+                    print(line, file=sys.stderr, flush=True)
+            else:
+                with self._path.open("a", encoding="utf-8") as out:
+                    out.write("".join(line + "\n" for line in lines))
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        return None
+
+
+def span_record(span: ReadableSpan) -> dict[str, Any]:
+    """A span as a flat dict (what the JSON-lines exporter writes)."""
+    ctx = span.get_span_context()
+    assert ctx is not None
+    return {
+        "name": span.name,
+        "service": (span.resource.attributes.get("service.name") if span.resource else None),
+        "trace_id": format(ctx.trace_id, "032x"),
+        "span_id": format(ctx.span_id, "016x"),
+        "parent_span_id": format(span.parent.span_id, "016x") if span.parent else None,
+        "kind": span.kind.name,
+        "start": span.start_time,
+        "end": span.end_time,
+        "attributes": dict(span.attributes or {}),
+        "status": span.status.status_code.name,
+    }
+
+
+def configure_tracing(service: str, exporter: str | None = None) -> None:
+    """Install the process's tracer provider once (the first service to start names it).
+
+    ``exporter`` defaults to ``EPROC_TRACE_EXPORTER``.
+    """
+    global _configured
+    with _lock:
+        if _configured:
+            return
+        _configured = True
+    choice = exporter if exporter is not None else os.environ.get("EPROC_TRACE_EXPORTER", "none")
+    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    if choice == "console":
+        provider.add_span_processor(SimpleSpanProcessor(JsonLinesExporter()))
+    elif choice.startswith("file:"):
+        path = Path(choice.removeprefix("file:"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        provider.add_span_processor(SimpleSpanProcessor(JsonLinesExporter(path)))
+    trace.set_tracer_provider(provider)
+
+
+def tracer() -> trace.Tracer:
+    return trace.get_tracer(TRACER_NAME)
+
+
+def current_traceparent() -> str | None:
+    """The W3C ``traceparent`` of the current span, or None outside any span."""
+    carrier: dict[str, str] = {}
+    _propagator.inject(carrier)
+    return carrier.get("traceparent")
+
+
+def inject_headers(headers: MutableMapping[str, str]) -> MutableMapping[str, str]:
+    """Add the current trace context to outgoing HTTP headers (and return them)."""
+    _propagator.inject(headers)
+    return headers
+
+
+def context_from_traceparent(traceparent: str | None) -> otel_context.Context | None:
+    """The remote parent a ``traceparent`` names (None when absent or malformed)."""
+    if not traceparent:
+        return None
+    ctx = _propagator.extract({"traceparent": traceparent})
+    if not trace.get_current_span(ctx).get_span_context().is_valid:
+        return None
+    return ctx
+
+
+@contextmanager
+def consumer_span(
+    group: str, event_type: str, event_id: str, traceparent: str | None
+) -> Iterator[Span]:
+    """The span around one handler run, child of the event's producer span."""
+    with tracer().start_as_current_span(
+        f"consume {event_type}",
+        context=context_from_traceparent(traceparent),
+        kind=SpanKind.CONSUMER,
+        attributes={
+            "messaging.system": "kafka",
+            "messaging.consumer.group.name": group,
+            "messaging.message.id": event_id,
+            "eproc.event_type": event_type,
+        },
+    ) as span:
+        yield span
+
+
+def add_trace_ids(
+    _: Any, __: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: the current trace and span ids on every line."""
+    ctx = trace.get_current_span().get_span_context()
+    if ctx.is_valid:
+        event_dict.setdefault("trace_id", format(ctx.trace_id, "032x"))
+        event_dict.setdefault("span_id", format(ctx.span_id, "016x"))
+    return event_dict
+
+
+class TracingMiddleware:
+    """A server span per HTTP request, continuing the caller's ``traceparent``."""
+
+    def __init__(self, app: ASGIApp, *, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path", "") in ("/healthz", "/readyz", "/metrics"):
+            await self.app(scope, receive, send)
+            return
+        carrier = {
+            k.decode("latin-1"): v.decode("latin-1")
+            for k, v in scope.get("headers", [])
+            if k in (b"traceparent", b"tracestate")
+        }
+        # No traceparent: a new trace starts here.
+        parent = _propagator.extract(carrier) if carrier else None
+        route = scope.get("root_path", "") + scope.get("path", "")
+        status_code = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status_code
+            if message["type"] == "http.response.start":
+                status_code = int(message["status"])
+            await send(message)
+
+        with tracer().start_as_current_span(
+            f"{scope.get('method', 'GET')} {route}",
+            context=parent,
+            kind=SpanKind.SERVER,
+            attributes={
+                "http.request.method": scope.get("method", ""),
+                "url.path": route,
+                "eproc.service": self.service,
+            },
+        ) as span:
+            try:
+                await self.app(scope, receive, send_wrapper)
+            finally:
+                span.set_attribute("http.response.status_code", status_code)
+                if status_code >= 500:
+                    span.set_status(Status(StatusCode.ERROR))
