@@ -57,19 +57,23 @@ REDIRECT = "http://rp.bench/callback"
 
 
 class StandInIdentity:
-    def __init__(self, user_id: uuid.UUID) -> None:
+    """Identity's login check stood in: every login is ``user_id``'s, or, without
+    one, the user whose id is the username."""
+
+    def __init__(self, user_id: uuid.UUID | None) -> None:
         self.user_id = user_id
 
     async def check_password(
         self, username: str, password: str, source_ip: str
     ) -> Authenticated | LoginRefused:
-        return Authenticated(self.user_id)
+        return Authenticated(self.user_id or uuid.UUID(username))
 
     async def find_by_eid_subject(self, subject: str) -> Authenticated | None:
         return None
 
 
 async def _database() -> str:
+    """A fresh PostgreSQL database for the edge (asyncpg URL)."""
     admin = infra.postgres_url()
     name = f"bench_edge_{uuid.uuid4().hex[:8]}"
     conn = await asyncpg.connect(admin)
@@ -78,12 +82,13 @@ async def _database() -> str:
     return infra.async_url(admin).rsplit("/", 1)[0] + f"/{name}"
 
 
-async def _login(http: httpx.AsyncClient, base: str) -> dict[str, Any]:
+async def _login(http: httpx.AsyncClient, base: str, username: str = "u") -> dict[str, Any]:
+    """Local login through the form, then code + PKCE: the first tokens."""
     page = await http.get(f"{base}/login")
     csrf = page.text.split("name='csrf' value='", 1)[1].split("'", 1)[0]
     await http.post(
         f"{base}/login/local",
-        data={"username": "u", "password": "p", "return_to": "/authorize?", "csrf": csrf},
+        data={"username": username, "password": "p", "return_to": "/authorize?", "csrf": csrf},
     )
     verifier = secrets.token_urlsafe(48)
     challenge = (
@@ -113,13 +118,9 @@ async def _login(http: httpx.AsyncClient, base: str) -> dict[str, Any]:
     return dict(response.json())
 
 
-async def run(changes: int, requests: int) -> dict[str, Any]:
-    url = await _database()
-    await upgrade_async("eproc_edge", url)
-    port = infra.free_port()
-    base = f"http://127.0.0.1:{port}"
-    prefix = f"b{uuid.uuid4().hex[:8]}."
-    settings = Settings(
+def edge_settings(url: str, base: str, prefix: str) -> Settings:
+    """The edge as the benchmarks run it: one application client, quiet logs."""
+    return Settings(
         database_url=url,
         kafka_bootstrap=infra.kafka_bootstrap(),
         topic_prefix=prefix,
@@ -138,6 +139,15 @@ async def run(changes: int, requests: int) -> dict[str, Any]:
             )
         ],
     )
+
+
+async def run(changes: int, requests: int) -> dict[str, Any]:
+    url = await _database()
+    await upgrade_async("eproc_edge", url)
+    port = infra.free_port()
+    base = f"http://127.0.0.1:{port}"
+    prefix = f"b{uuid.uuid4().hex[:8]}."
+    settings = edge_settings(url, base, prefix)
     user_id = uuid.uuid4()
     app = create_app(settings, identity=StandInIdentity(user_id))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

@@ -1,0 +1,264 @@
+"""Every benchmark, one after the other, then the summary against the goals.
+
+    make bench        (= uv run python bench/run.py)
+
+Each step is its own process with a time limit and rewrites its own section of
+docs/benchmarks.md; this script then writes the "summary" section (goals, the
+measured figures, ratios to Keycloak, what limits us) at the top. Keycloak is
+fetched into ~/.cache/eproc/keycloak by bench/keycloak.py (never committed);
+``wrk`` is installed with apt-get when missing. Bounded: about 15 minutes.
+"""
+
+# ruff: noqa: S603, RUF001 - a driver starting the processes it measures; the tables use the multiplication sign
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import DOC, machine, write_section
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / ".results"
+
+STEPS: list[tuple[str, list[str], int]] = [
+    ("organisation search", ["organisations_search.py", "--queries", "300"], 240),
+    ("eID login", ["eid_login.py", "--seconds", "10"], 120),
+    (
+        "token endpoint vs Keycloak",
+        ["token_endpoint.py", "--seconds", "10", "--warmup", "10", "--rounds", "2"],
+        480,
+    ),
+    ("approval to token", ["approval_to_token.py", "--approvals", "1000"], 420),
+    ("footprint", ["footprint.py"], 360),
+]
+
+
+def _ensure_wrk() -> None:
+    if shutil.which("wrk"):
+        return
+    command = ["apt-get", "install", "-y", "-q", "wrk"]
+    if os.geteuid() != 0:
+        command = ["sudo", *command]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+
+
+def _load(name: str) -> dict[str, Any]:
+    path = RESULTS / f"{name}.json"
+    return dict(json.loads(path.read_text())) if path.exists() else {}
+
+
+def _search_p95_100k() -> float | None:
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
+    match = re.search(r"\| PostgreSQL \| 100,000 \|[^|]*\|[^|]*\|[^|]*\| ([\d.]+) \|", text)
+    return float(match.group(1)) if match else None
+
+
+def summary(durations: dict[str, float], failures: list[str]) -> str:
+    """The goals table from the steps' results."""
+    tokens = _load("token_endpoint")
+    approval = _load("approval_to_token")
+    footprint = _load("footprint")
+    eid = _load("eid_login")
+
+    def best(server: str, mode: str) -> dict[str, Any] | None:
+        runs = tokens.get("results", {}).get(server, {}).get(mode)
+        return max(runs, key=lambda r: (r["failed"] == 0, r["per_second"])) if runs else None
+
+    rows = []
+    for mode, label in (
+        ("refresh", "refresh_token grants/s"),
+        ("client", "client_credentials grants/s"),
+    ):
+        edge, kc = best("edge", mode), best("keycloak", mode)
+        if edge and kc:
+            ratio = edge["per_second"] / kc["per_second"]
+            rows.append(
+                f"| {label}, same core | ≥ 3× Keycloak | edge {edge['per_second']:.0f} vs "
+                f"Keycloak {kc['per_second']:.0f} = **{ratio:.2f}×** | "
+                + ("met" if ratio >= 3 else "missed")
+                + " |"
+            )
+    edge, kc = best("edge", "introspect"), best("keycloak", "introspect")
+    if edge and kc:
+        rows.append(
+            f"| introspection/s, same core | (no goal) | edge {edge['per_second']:.0f} vs "
+            f"Keycloak {kc['per_second']:.0f} = {edge['per_second'] / kc['per_second']:.2f}× | |"
+        )
+    if approval:
+        rows.append(
+            f"| approval → next token p99 | ≤ 200 ms | p99 {approval['p99']:.0f} ms "
+            f"(p50 {approval['p50']:.0f}) over {approval['n']} | "
+            + ("met" if approval["p99"] <= 200 else "missed")
+            + " |"
+        )
+    p95 = _search_p95_100k()
+    if p95 is not None:
+        rows.append(
+            f"| organisation search p95 at 100k | ≤ 20 ms | {p95:.1f} ms | "
+            + ("met" if p95 <= 20 else "missed")
+            + " |"
+        )
+    if footprint:
+        total = footprint["total_idle"]
+        kc_idle = tokens.get("footprint", {}).get("keycloak", {}).get("idle")
+        ratio = f" (Keycloak alone {kc_idle:.0f} MB)" if kc_idle else ""
+        rows.append(
+            f"| all services RSS idle | ≤ 600 MB | {total:.0f} MB{ratio} | "
+            + ("met" if total <= 600 else "missed")
+            + " |"
+        )
+        embedded, kc_dev = footprint["embedded"], footprint["keycloak_dev"]
+        compiled = footprint.get("compiled") or embedded
+        versus = (
+            f"; Keycloak `start-dev` {kc_dev[0]:.1f} s first, {kc_dev[2]:.1f} s again"
+            if kc_dev
+            else ""
+        )
+        rows.append(
+            f"| embedded cold start to first page | ≤ 5 s | {compiled[0]:.1f} s fresh data, "
+            f"{compiled[2]:.1f} s again with byte-code compiled (as the image); "
+            f"{embedded[0]:.1f} s / {embedded[2]:.1f} s compiling every module at start"
+            f"{versus} | " + ("met" if compiled[0] <= 5 else "missed") + " |"
+        )
+    if eid:
+        cards = {"alice": "applet 1.8, ECDSA P-384", "bob": "applet 1.7, RSA-2048"}
+        rows.append(
+            "| eID login verification, logins/s per core | (no goal) | "
+            + ", ".join(f"{v:.0f} ({cards.get(k, k)} card)" for k, v in eid.items())
+            + " | |"
+        )
+    return "\n".join(
+        [
+            "## Summary against the goals",
+            "",
+            f"`make bench` — {machine()}, {os.cpu_count()} cores shared with other engineers' "
+            "test suites (load average often 4–12 during these runs): every figure is noisy; "
+            "the side-by-side runs alternate the two servers back to back to keep the "
+            "comparison fair. Wall time of the steps in the last full run: "
+            + ", ".join(f"{k} {v:.0f} s" for k, v in durations.items())
+            + (f". Failed steps: {', '.join(failures)}." if failures else "."),
+            "",
+            "| measure | goal | measured | |",
+            "|---|---|---|---|",
+            *rows,
+            "",
+            NOTES,
+        ]
+    )
+
+
+NOTES = """### What limits us, what would move it
+
+Profiled with `py-spy record` (`uvx py-spy record --pid <edge> -f raw`) on the edge process
+under the same wrk load, one core:
+
+- *client_credentials*: the grant itself (authlib + the ES256 signature with joserfc) is
+  ≈ 12–18 % of the edge's CPU, the signature alone ≈ 8 %. The rest is what every request
+  crosses: uvicorn's pure-Python h11 parser (httptools and uvloop are not installed),
+  FastAPI's dependency resolution and form parsing (≈ 13 %), the OpenTelemetry span and
+  FastAPI's telemetry middleware (≈ 9 %), the request-limits middleware, the unit of work.
+  Keycloak's Netty/Vert.x stack and a JIT-compiled grant spend far less per request.
+- *refresh_token*: database-bound. Several statements per grant (session, the refresh token
+  `FOR UPDATE`, the principal's projection version, then the rotation's writes) through
+  the SQLAlchemy ORM (statement compilation/caching and ORM bookkeeping ≈ 10 %, the
+  greenlet bridge), asyncpg and socket writes ≈ 15 %, and a commit per grant on a
+  PostgreSQL that is itself busy. Keycloak serves the refresh from its session cache
+  (its persistent-session writes are batched), so its refresh mostly stays in memory.
+- *introspection*: verifying the ES256 JWT and the session lookup per call, behind the same
+  framework stack as above.
+- What would move it, by expected effect: serve `/token` and `/introspect` as plain
+  Starlette routes outside the FastAPI dependency system and the per-request tracing
+  middleware (sample the spans); run uvicorn with httptools + uvloop (the
+  `uvicorn[standard]` extra); do the refresh rotation in one `UPDATE … RETURNING` with
+  SQLAlchemy Core and keep sessions' hot fields in the process cache; one uvicorn worker
+  per core. Even with all of these we do not expect 3× Keycloak on one equal core from a
+  Python edge; parity per core, and scale-out with workers, is the realistic target.
+- *approval → token*: three asynchronous hops (requests'
+  outbox relay → Kafka → organisations' consumer and outbox relay → Kafka → the edge's
+  consumer), each relay polling its outbox (`relay_idle_interval` 50 ms) and each Kafka
+  consumer fetching with its own wait; the buyer's back-to-back refreshes run on the same
+  event loop as the relays and consumers and compete with them; the tail follows Kafka
+  group rebalances and the machine's load. A relay woken by the committing transaction
+  (LISTEN/NOTIFY or an in-process signal) instead of polling, and a shorter consumer fetch
+  wait, would move p99.
+- *memory*: every service is its own Python process importing the same stack (FastAPI,
+  pydantic, SQLAlchemy, asyncpg, aiokafka, cryptography, authlib, OpenTelemetry): ≈ 100–120 MB
+  each, mostly imported code, so seven processes add up past 600 MB while the embedded mode
+  (all of them in one process) stays under 200 MB. Running the light services together
+  (identity, requests, notifier in one process, as the embedded mode does), importing
+  OpenTelemetry exporters only when configured, and `python -X importtime` pruning would
+  move it; Keycloak alone is one JVM of ≈ 500 MB.
+- *embedded cold start*: profiled with `py-spy record -- python -m eproc run`: the time to
+  the first page is mostly importing Python modules (every service, SQLAlchemy, FastAPI,
+  the platform applications, the organisation dataset loader). This machine sets
+  `PYTHONDONTWRITEBYTECODE=1`, so each start also compiles every module from source
+  (≈ a quarter of the samples); the Docker image compiles byte-code at install
+  (`UV_COMPILE_BYTECODE=1`), hence the second figure. Migrating the fresh SQLite files
+  and building the apps take well under 1 s. Lazy imports (the dataset loader, Alembic
+  only when a migration is pending, the platform applications after the first page) would
+  move the rest; a less loaded machine too.
+"""
+
+
+def main() -> None:
+    """Run every step, bounded, then the summary."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", nargs="*", help="run only these step numbers (1-based)")
+    parser.add_argument(
+        "--summary-only", action="store_true", help="rewrite the summary from bench/.results"
+    )
+    args = parser.parse_args()
+    _ensure_wrk()
+    durations: dict[str, float] = {}
+    failures: list[str] = []
+    for number, (name, command, limit) in enumerate(STEPS, 1):
+        if args.summary_only or (args.only and str(number) not in args.only):
+            continue
+        print(f"== {name}", flush=True)
+        started = time.monotonic()
+        try:
+            subprocess.run(
+                [sys.executable, str(HERE / command[0]), *command[1:]], check=True, timeout=limit
+            )
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+            print(f"!! {name}: {error}", flush=True)
+            failures.append(name)
+        durations[name] = time.monotonic() - started
+    RESULTS.mkdir(exist_ok=True)
+    if args.summary_only:
+        saved = _load("run")
+        durations, failures = saved.get("durations", {}), saved.get("failures", [])
+    else:
+        (RESULTS / "run.json").write_text(
+            json.dumps({"durations": durations, "failures": failures})
+        )
+    write_section("summary", summary(durations, failures))
+    _move_summary_to_top()
+    print(DOC.read_text(encoding="utf-8"))
+
+
+def _move_summary_to_top() -> None:
+    # Sections are appended when new; the summary belongs right after the header.
+    text = DOC.read_text(encoding="utf-8")
+    match = re.search(r"<!-- summary:start -->.*?<!-- summary:end -->\n?", text, re.DOTALL)
+    first = text.find("<!-- ")
+    if match and first != match.start():
+        block = match.group(0)
+        text = text.replace(block, "")
+        first = text.find("<!-- ")
+        text = text[:first] + block.rstrip("\n") + "\n\n" + text[first:]
+        DOC.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
