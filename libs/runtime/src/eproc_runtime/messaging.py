@@ -99,6 +99,7 @@ class Messaging:
                 topic_prefix=settings.topic_prefix,
                 max_attempts=settings.consumer_max_attempts,
                 retry_backoff=settings.consumer_retry_backoff,
+                after_commit=self.relay.nudge if self.relay is not None else None,
             )
         self._tasks: list[asyncio.Task[None]] = []
 
