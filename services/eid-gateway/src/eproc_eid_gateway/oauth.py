@@ -14,8 +14,7 @@ import contextvars
 import hashlib
 import hmac
 import time
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,20 +22,19 @@ from typing import Any
 from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import (
     ClientMixin,
-    InvalidRequestError,
-    OAuth2Payload,
     OAuth2Request,
     grants,
 )
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
-from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
+
+from eproc_runtime.oauth import PreparedRequest, S256Required, StarletteServerHooks
 
 from .models import authorization_code
 from .settings import ClientConfig, Settings
@@ -167,56 +165,7 @@ def current_exchange() -> Exchange:
     return _exchange.get()
 
 
-class _Payload(OAuth2Payload):  # type: ignore[misc]
-    def __init__(self, items: Iterable[tuple[str, str]]) -> None:
-        self._datalist: defaultdict[str, list[str]] = defaultdict(list)
-        for key, value in items:
-            self._datalist[key].append(value)
-        self._data = {k: v[0] for k, v in self._datalist.items()}
-
-    @property
-    def data(self) -> dict[str, str]:
-        return self._data
-
-    @property
-    def datalist(self) -> defaultdict[str, list[str]]:
-        return self._datalist
-
-
-class GatewayRequest(OAuth2Request):  # type: ignore[misc]
-    """An OAuth2Request built from parameters already read from a Starlette request."""
-
-    def __init__(
-        self, method: str, uri: str, headers: Mapping[str, str], items: Iterable[tuple[str, str]]
-    ) -> None:
-        super().__init__(method, uri, headers=headers)
-        self.payload = _Payload(items)
-
-    @property
-    def args(self) -> dict[str, str]:
-        return self.payload.data
-
-    @property
-    def form(self) -> dict[str, str]:
-        return self.payload.data
-
-
-class S256Required(CodeChallenge):  # type: ignore[misc]
-    """PKCE on every request, S256 only (as the federal service requires)."""
-
-    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
-    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
-
-    def __init__(self) -> None:
-        super().__init__(required=True)
-
-    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
-        data = grant.request.payload.data
-        if not data.get("code_challenge"):
-            raise InvalidRequestError("PKCE is required: missing 'code_challenge'.")
-        if data.get("code_challenge_method") != "S256":
-            raise InvalidRequestError("PKCE 'code_challenge_method' must be S256.")
-        super().validate_code_challenge(grant, redirect_uri)
+GatewayRequest = PreparedRequest
 
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
@@ -310,7 +259,7 @@ def user_claims(user: Principal, scope: str) -> dict[str, Any]:
     return claims
 
 
-class GatewayAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
+class GatewayAuthorizationServer(StarletteServerHooks, AuthorizationServer):  # type: ignore[misc]
     """authlib's AuthorizationServer wired to the gateway's settings, key and clients."""
 
     def __init__(self, settings: Settings) -> None:
@@ -342,24 +291,6 @@ class GatewayAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
         pass  # access tokens are self-contained JWTs; no refresh tokens
-
-    def create_oauth2_request(self, request: Any) -> OAuth2Request:
-        if isinstance(request, OAuth2Request):
-            return request
-        raise TypeError("build a GatewayRequest first")
-
-    def create_json_request(self, request: Any) -> Any:
-        raise NotImplementedError
-
-    def handle_response(self, status: int, body: Any, headers: list[tuple[str, str]]) -> Response:
-        headers_dict = dict(headers)
-        if isinstance(body, dict):
-            headers_dict.pop("Content-Type", None)
-            return JSONResponse(body, status_code=status, headers=headers_dict)
-        return Response(body or b"", status_code=status, headers=headers_dict)
-
-    def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
-        pass
 
     # -- access tokens (for userinfo)
     def _expires_in(self, client: Client, grant_type: str) -> int:

@@ -18,7 +18,6 @@ from eproc_edge.oauth.grants import (
     Introspection,
     RefreshTokenGrant,
     Revocation,
-    S256Required,
     user_claims,
 )
 from eproc_edge.oauth.models import (
@@ -36,6 +35,7 @@ from eproc_edge.oauth.models import (
     token_hash,
 )
 from eproc_edge.oauth.server import EdgeAuthorizationServer
+from eproc_runtime.oauth import S256Required
 
 __all__ = [
     "AUTH_METHODS",

@@ -9,12 +9,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from authlib.oauth2.rfc6749 import (
-    InvalidRequestError,
     OAuth2Request,
     grants,
 )
 from authlib.oauth2.rfc7009 import RevocationEndpoint
-from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode
@@ -37,20 +35,6 @@ from eproc_edge.settings import Settings
 
 if TYPE_CHECKING:
     from eproc_edge.oauth.server import EdgeAuthorizationServer
-
-
-class S256Required(CodeChallenge):  # type: ignore[misc]
-    """PKCE for every client, S256 only."""
-
-    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
-
-    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
-        data = grant.request.payload.data
-        if not data.get("code_challenge"):
-            raise InvalidRequestError("PKCE is required: missing 'code_challenge'.")
-        if data.get("code_challenge_method") != "S256":
-            raise InvalidRequestError("PKCE 'code_challenge_method' must be S256.")
-        super().validate_code_challenge(grant, redirect_uri)
 
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]

@@ -7,8 +7,7 @@ import contextvars
 import hashlib
 import hmac
 import time
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -16,13 +15,12 @@ from uuid import UUID
 
 from authlib.oauth2.rfc6749 import (
     ClientMixin,
-    OAuth2Payload,
-    OAuth2Request,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from eproc_edge.settings import ClientConfig
+from eproc_runtime.oauth import PreparedRequest
 
 SCOPES = ["openid", "profile", "email", "offline_access"]
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
@@ -198,41 +196,9 @@ def current_exchange() -> Exchange:
     return _exchange.get()
 
 
-# --- the Starlette side ---------------------------------------------------------
+# --- the Starlette side: eproc_runtime.oauth.PreparedRequest is EdgeRequest ---
 
-
-class _Payload(OAuth2Payload):  # type: ignore[misc]
-    def __init__(self, items: Iterable[tuple[str, str]]) -> None:
-        self._datalist: defaultdict[str, list[str]] = defaultdict(list)
-        for key, value in items:
-            self._datalist[key].append(value)
-        self._data = {k: v[0] for k, v in self._datalist.items()}
-
-    @property
-    def data(self) -> dict[str, str]:
-        return self._data
-
-    @property
-    def datalist(self) -> defaultdict[str, list[str]]:
-        return self._datalist
-
-
-class EdgeRequest(OAuth2Request):  # type: ignore[misc]
-    """An OAuth2Request built from a Starlette request whose body was already read."""
-
-    def __init__(
-        self, method: str, uri: str, headers: dict[str, str], items: Iterable[tuple[str, str]]
-    ) -> None:
-        super().__init__(method, uri, headers=headers)
-        self.payload = _Payload(items)
-
-    @property
-    def args(self) -> dict[str, str]:
-        return self.payload.data
-
-    @property
-    def form(self) -> dict[str, str]:
-        return self.payload.data
+EdgeRequest = PreparedRequest
 
 
 def run(exchange: Exchange, call: Callable[[], Response | None]) -> Response | None:

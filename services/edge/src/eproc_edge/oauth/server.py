@@ -16,7 +16,6 @@ from authlib.oauth2.rfc6749 import (
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from joserfc import jwt
 from joserfc.errors import JoseError
-from starlette.responses import JSONResponse, Response
 
 from eproc_edge import repository
 from eproc_edge.keys import ALGORITHM, KeyRing
@@ -28,7 +27,6 @@ from eproc_edge.oauth.grants import (
     Introspection,
     RefreshTokenGrant,
     Revocation,
-    S256Required,
 )
 from eproc_edge.oauth.models import (
     SCOPES,
@@ -38,9 +36,10 @@ from eproc_edge.oauth.models import (
     token_hash,
 )
 from eproc_edge.settings import Settings
+from eproc_runtime.oauth import S256Required, StarletteServerHooks
 
 
-class EdgeAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
+class EdgeAuthorizationServer(StarletteServerHooks, AuthorizationServer):  # type: ignore[misc]
     """authlib's AuthorizationServer, wired to the edge's settings, keys and clients."""
 
     def __init__(self, settings: Settings, keyring: KeyRing) -> None:
@@ -89,24 +88,6 @@ class EdgeAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             ),
         }
         exchange.writes.append(lambda s: repository.insert_refresh(s, values))
-
-    def create_oauth2_request(self, request: Any) -> OAuth2Request:
-        if isinstance(request, OAuth2Request):
-            return request
-        raise TypeError("build an EdgeRequest first")
-
-    def create_json_request(self, request: Any) -> Any:
-        raise NotImplementedError
-
-    def handle_response(self, status: int, body: Any, headers: list[tuple[str, str]]) -> Response:
-        headers_dict = dict(headers)
-        if isinstance(body, dict):
-            headers_dict.pop("Content-Type", None)
-            return JSONResponse(body, status_code=status, headers=headers_dict)
-        return Response(body or b"", status_code=status, headers=headers_dict)
-
-    def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
-        pass
 
     # -- token generation
     def _expires_in(self, client: Client, grant_type: str) -> int:
