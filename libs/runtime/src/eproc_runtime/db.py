@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import MetaData, event
@@ -75,3 +76,12 @@ def is_sqlite(session_or_engine: AsyncSession | AsyncEngine) -> bool:
     if isinstance(session_or_engine, AsyncEngine):
         return session_or_engine.dialect.name == "sqlite"
     return session_or_engine.get_bind().dialect.name == "sqlite"
+
+
+def utc(value: datetime) -> datetime:
+    """A timestamp read back from the database, as an aware UTC value.
+
+    PostgreSQL gives ``timestamptz`` back with its zone; SQLite (the embedded
+    mode) drops it, and every timestamp is written in UTC.
+    """
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

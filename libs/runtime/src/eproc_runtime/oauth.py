@@ -19,6 +19,8 @@ from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Payload, OAuth2Req
 from authlib.oauth2.rfc7636 import CodeChallenge
 from starlette.responses import JSONResponse, Response
 
+from eproc_runtime.db import utc
+
 
 class FormPayload(OAuth2Payload):  # type: ignore[misc]
     """Query or form parameters already read from the request."""
@@ -94,3 +96,43 @@ class StarletteServerHooks:
 
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
         pass
+
+
+class StoredCode:
+    """A stored authorization-code row, as authlib's ``AuthorizationCodeMixin``.
+
+    The row needs ``redirect_uri``, ``scope``, ``nonce``, ``code_challenge``,
+    ``code_challenge_method``, ``acr`` and ``auth_time``; ``AMR`` is what the
+    provider states about how the user authenticated.
+    """
+
+    AMR: list[str] | None = None
+
+    def __init__(self, row: Any) -> None:
+        self.row = row
+
+    @property
+    def code_challenge(self) -> str:
+        return str(self.row.code_challenge)
+
+    @property
+    def code_challenge_method(self) -> str:
+        return str(self.row.code_challenge_method)
+
+    def get_redirect_uri(self) -> str:
+        return str(self.row.redirect_uri)
+
+    def get_scope(self) -> str:
+        return str(self.row.scope)
+
+    def get_nonce(self) -> str | None:
+        return None if self.row.nonce is None else str(self.row.nonce)
+
+    def get_auth_time(self) -> int:
+        return int(utc(self.row.auth_time).timestamp())
+
+    def get_acr(self) -> str:
+        return str(self.row.acr)
+
+    def get_amr(self) -> list[str] | None:
+        return self.AMR

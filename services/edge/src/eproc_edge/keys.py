@@ -20,6 +20,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_edge.models import signing_key
+from eproc_runtime.db import utc
 
 ALGORITHM = "ES256"
 _RELOAD_INTERVAL = 30.0
@@ -59,7 +60,7 @@ class KeyRing:
             now = datetime.now(UTC)
             rows = await self._published_rows(session, now)
             active = [r for r in rows if r.retired_at is None]
-            if not active or _aware(active[-1].created_at) + self._rotation <= now:
+            if not active or utc(active[-1].created_at) + self._rotation <= now:
                 await self._create(session, now)
                 rows = await self._published_rows(session, now)
                 active = [r for r in rows if r.retired_at is None]
@@ -105,8 +106,3 @@ class KeyRing:
             )
         )
         await session.flush()
-
-
-def _aware(value: datetime) -> datetime:
-    # SQLite hands timestamps back without a zone; they were written in UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -18,6 +18,7 @@ from eproc_edge.identity_port import Authenticated
 from eproc_edge.models import messaging_tables
 from eproc_edge.oauth import Client, Principal, token_hash
 from eproc_edge.settings import Settings
+from eproc_runtime.db import utc
 from eproc_runtime.outbox import Outbox
 
 outbox = Outbox(messaging_tables, producer="edge")
@@ -69,10 +70,7 @@ async def start_session(
 
 def is_live(session_row: Any) -> bool:
     """Not ended, not expired."""
-    expires = session_row.expires_at
-    if expires.tzinfo is None:
-        expires = expires.replace(tzinfo=UTC)
-    return session_row.ended_at is None and expires > datetime.now(UTC)
+    return session_row.ended_at is None and utc(session_row.expires_at) > datetime.now(UTC)
 
 
 async def session_from_cookie(db: AsyncSession, cookie: str | None) -> Any | None:
@@ -151,9 +149,7 @@ async def principal_for(
         platform_operator=session_row.platform_operator,
         acr=session_row.acr,
     )
-    auth_time = session_row.auth_time
-    if auth_time.tzinfo is None:
-        auth_time = auth_time.replace(tzinfo=UTC)
+    auth_time = utc(session_row.auth_time)
     principal = Principal(
         user_id=session_row.user_id,
         session_id=session_row.id,

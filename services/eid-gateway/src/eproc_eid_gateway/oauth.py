@@ -34,7 +34,8 @@ from joserfc.jwk import ECKey
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from eproc_runtime.oauth import PreparedRequest, S256Required, StarletteServerHooks
+from eproc_runtime.db import utc
+from eproc_runtime.oauth import PreparedRequest, S256Required, StarletteServerHooks, StoredCode
 
 from .models import authorization_code
 from .settings import ClientConfig, Settings
@@ -49,11 +50,6 @@ Write = Callable[[AsyncSession], Awaitable[None]]
 def secret_hash(value: str) -> str:
     """What is stored for a code handed out: never the code itself."""
     return hashlib.sha256(value.encode()).hexdigest()
-
-
-def _aware(value: datetime) -> datetime:
-    # SQLite hands timestamps back without a zone; they were written in UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class Client(ClientMixin):  # type: ignore[misc]
@@ -103,37 +99,10 @@ class Principal:
     auth_time: int
 
 
-@dataclass
-class CodeRecord:
+class CodeRecord(StoredCode):
     """A stored authorization code, as authlib's AuthorizationCodeMixin."""
 
-    row: Any
-
-    @property
-    def code_challenge(self) -> str:
-        return str(self.row.code_challenge)
-
-    @property
-    def code_challenge_method(self) -> str:
-        return str(self.row.code_challenge_method)
-
-    def get_redirect_uri(self) -> str:
-        return str(self.row.redirect_uri)
-
-    def get_scope(self) -> str:
-        return str(self.row.scope)
-
-    def get_nonce(self) -> str | None:
-        return self.row.nonce  # type: ignore[no-any-return]
-
-    def get_auth_time(self) -> int:
-        return int(_aware(self.row.auth_time).timestamp())
-
-    def get_acr(self) -> str:
-        return str(self.row.acr)
-
-    def get_amr(self) -> list[str] | None:
-        return ["eid"]
+    AMR = ["eid"]
 
     def principal(self) -> Principal:
         return Principal(
@@ -202,7 +171,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
         record = current_exchange().code
         if record is None or record.row.client_id != client.client_id:
             return None
-        if _aware(record.row.expires_at) <= datetime.now(UTC):
+        if utc(record.row.expires_at) <= datetime.now(UTC):
             return None
         return record
 

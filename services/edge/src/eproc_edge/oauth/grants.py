@@ -27,11 +27,11 @@ from eproc_edge.oauth.models import (
     CodeRecord,
     Principal,
     RefreshRecord,
-    aware,
     current_exchange,
     token_hash,
 )
 from eproc_edge.settings import Settings
+from eproc_runtime.db import utc
 
 if TYPE_CHECKING:
     from eproc_edge.oauth.server import EdgeAuthorizationServer
@@ -67,7 +67,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
         record = current_exchange().code
         if record is None or record.row.client_id != client.client_id:
             return None
-        if aware(record.row.expires_at) <= datetime.now(UTC):
+        if utc(record.row.expires_at) <= datetime.now(UTC):
             return None
         return record
 
@@ -203,8 +203,8 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
             "sub": str(row.user_id),
             "scope": row.scope,
             "sid": row.session_id,
-            "exp": int(aware(row.expires_at).timestamp()),
-            "iat": int(aware(row.issued_at).timestamp()),
+            "exp": int(utc(row.expires_at).timestamp()),
+            "iat": int(utc(row.issued_at).timestamp()),
             "iss": self.server.settings.issuer,
         }
 

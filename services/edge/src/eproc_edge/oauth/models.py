@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from eproc_edge.settings import ClientConfig
-from eproc_runtime.oauth import PreparedRequest
+from eproc_runtime.db import utc
+from eproc_runtime.oauth import PreparedRequest, StoredCode
 
 SCOPES = ["openid", "profile", "email", "offline_access"]
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
@@ -93,37 +94,8 @@ class Principal:
     claims: dict[str, Any]
 
 
-@dataclass
-class CodeRecord:
+class CodeRecord(StoredCode):
     """A stored authorization code (authlib's AuthorizationCodeMixin)."""
-
-    row: Any
-
-    @property
-    def code_challenge(self) -> str:
-        return str(self.row.code_challenge)
-
-    @property
-    def code_challenge_method(self) -> str:
-        return str(self.row.code_challenge_method)
-
-    def get_redirect_uri(self) -> str:
-        return str(self.row.redirect_uri)
-
-    def get_scope(self) -> str:
-        return str(self.row.scope)
-
-    def get_nonce(self) -> str | None:
-        return self.row.nonce  # type: ignore[no-any-return]
-
-    def get_auth_time(self) -> int:
-        return int(aware(self.row.auth_time).timestamp())
-
-    def get_acr(self) -> str:
-        return str(self.row.acr)
-
-    def get_amr(self) -> list[str] | None:
-        return None
 
 
 @dataclass
@@ -140,10 +112,10 @@ class RefreshRecord:
         return str(self.row.scope)
 
     def get_expires_in(self) -> int:
-        return max(0, int(aware(self.row.expires_at).timestamp() - time.time()))
+        return max(0, int(utc(self.row.expires_at).timestamp() - time.time()))
 
     def is_expired(self) -> bool:
-        return aware(self.row.expires_at) <= datetime.now(UTC)
+        return utc(self.row.expires_at) <= datetime.now(UTC)
 
     def is_revoked(self) -> bool:
         return self.revoked or self.row.revoked_at is not None or self.row.used_at is not None
@@ -208,8 +180,3 @@ def run(exchange: Exchange, call: Callable[[], Response | None]) -> Response | N
         return call()
     finally:
         _exchange.reset(token)
-
-
-def aware(value: datetime) -> datetime:
-    """A timestamp read back from the database, as UTC (SQLite drops the zone)."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
@@ -18,6 +18,7 @@ from eproc_identity.repository import Audit, LoginPolicy, LoginThrottle, Users
 from eproc_identity.schemas import PasswordLoginIn
 from eproc_identity.service.common import Identity, audit, logger, not_found, utcnow
 from eproc_runtime.auth import Caller
+from eproc_runtime.db import utc
 
 
 def require_operator(caller: Caller) -> UUID:
@@ -185,9 +186,7 @@ async def _record_failure(
 
 
 def _seconds_until(moment: datetime, now: datetime) -> int:
-    if moment.tzinfo is None:  # SQLite gives back naive UTC timestamps
-        moment = moment.replace(tzinfo=UTC)
-    return max(1, math.ceil((moment - now).total_seconds()))
+    return max(1, math.ceil((utc(moment) - now).total_seconds()))
 
 
 async def user_for_eid_login(
