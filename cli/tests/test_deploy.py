@@ -130,3 +130,76 @@ def test_requests_and_notifier_scale_on_their_own() -> None:
         for p in r["http"]["paths"]
     }
     assert backends == SERVICES
+
+
+# --- the locked-down event bus (SASL/SCRAM + ACLs) -------------------------------------
+
+APPLICATIONS = {"e-notification", "e-tendering", "e-awarding", "e-catalogue"}
+
+
+def _bus_services() -> set[str]:
+    from eproc_runtime.bus.acl import registry_services
+
+    return set(registry_services())
+
+
+def test_compose_kafka_enforces_sasl_and_acls_and_each_service_has_its_own_principal() -> None:
+    from eproc.operator import password_variable
+
+    services = _compose()["services"]
+    kafka = services["kafka"]
+    script = (ROOT / "deploy" / "compose" / "kafka-start.sh").read_text()
+    assert "./deploy/compose/kafka-start.sh:/kafka-start.sh:ro" in kafka["volumes"]
+    assert "/kafka-start.sh" in " ".join(kafka["command"])
+    for line in (
+        "listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,CLIENT:SASL_PLAINTEXT",
+        "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "allow.everyone.if.no.acl.found=false",
+        "super.users=User:$KAFKA_ADMIN_USER",
+        "--add-scram",
+    ):
+        assert line in script
+    assert "PLAINTEXT://" not in script
+    assert "--command-config" in kafka["healthcheck"]["test"][1]
+
+    provision = services["kafka-provision"]
+    assert provision["command"][:3] == ["eproc", "kafka", "provision"]
+    assert set(provision["command"][-1].split(",")) == APPLICATIONS
+    assert provision["depends_on"] == {"kafka": {"condition": "service_healthy"}}
+    env = provision["environment"]
+    assert env["EPROC_KAFKA_USERNAME"] == "admin"
+    assert env["EPROC_KAFKA_PASSWORD"] == kafka["environment"]["KAFKA_ADMIN_PASSWORD"]
+    for name in _bus_services():
+        service = services[name]
+        assert service["depends_on"]["kafka-provision"] == {
+            "condition": "service_completed_successfully"
+        }
+        assert service["environment"]["EPROC_KAFKA_USERNAME"] == name
+        # The service logs in with the password the provisioner set for it.
+        assert service["environment"]["EPROC_KAFKA_PASSWORD"] == env[password_variable(name)]
+    passwords = [env[password_variable(r)] for r in _bus_services() | APPLICATIONS]
+    assert len(set(passwords)) == len(passwords)
+
+
+def test_kustomize_provisions_kafka_principals_from_secrets() -> None:
+    from eproc.operator import password_variable
+
+    docs = _rendered()
+    (secret,) = [d for d in docs if d["kind"] == "Secret"]
+    keys = set(secret["data"])
+    (job,) = [d for d in docs if d["kind"] == "Job"]
+    assert job["metadata"]["name"] == "kafka-provision"
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    assert container["command"][:3] == ["eproc", "kafka", "provision"]
+    job_env = {e["name"]: e.get("valueFrom", {}).get("secretKeyRef") for e in container["env"]}
+    assert job_env["EPROC_KAFKA_PASSWORD"]["key"] == "kafka-admin-password"
+    for role in _bus_services() | APPLICATIONS:
+        ref = job_env[password_variable(role)]
+        assert ref["name"] == secret["metadata"]["name"] and ref["key"] in keys
+    deployments = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Deployment"}
+    for name in _bus_services():
+        (app,) = deployments[name]["spec"]["template"]["spec"]["containers"]
+        env = {e["name"]: e for e in app["env"]}
+        assert env["EPROC_KAFKA_USERNAME"]["value"] == name
+        ref = env["EPROC_KAFKA_PASSWORD"]["valueFrom"]["secretKeyRef"]
+        assert ref == job_env[password_variable(name)]

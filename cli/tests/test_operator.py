@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from eproc.__main__ import main
 from eproc.operator import read_dead_letters, replay_dead_letters
-from eproc_runtime.bus.kafka import ensure_topics
+from eproc_runtime.bus.kafka import ensure_topics, kafka_connection
 
 
 def test_orgs_generate_writes_the_dataset_with_stable_ids(tmp_path: Path) -> None:
@@ -37,7 +37,7 @@ async def test_dead_letters_are_shown_and_replayed_to_their_topic(
     original = f"{topic_prefix}org.membership.v1"
     dlt = f"{topic_prefix}dlt.organisations"
     await ensure_topics(kafka_bootstrap, [original, dlt])
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    producer = AIOKafkaProducer(**kafka_connection(kafka_bootstrap).aiokafka_options())
     await producer.start()
     try:
         await producer.send_and_wait(
@@ -59,7 +59,9 @@ async def test_dead_letters_are_shown_and_replayed_to_their_topic(
 
     assert await replay_dead_letters(kafka_bootstrap, "organisations", prefix=topic_prefix) == 1
     consumer = AIOKafkaConsumer(
-        original, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest"
+        original,
+        **kafka_connection(kafka_bootstrap).aiokafka_options(),
+        auto_offset_reset="earliest",
     )
     await consumer.start()
     try:

@@ -13,15 +13,27 @@
 #   deploy/local/kafka.sh wipe     stop and delete the data
 #   deploy/local/kafka.sh status   exit 0 when the broker runs and listens
 #   deploy/local/kafka.sh address  print the bootstrap address (also: url)
+#   deploy/local/kafka.sh admin-env  print the super user's credentials as
+#                                  EPROC_KAFKA_USERNAME=... / EPROC_KAFKA_PASSWORD=...
 #   deploy/local/kafka.sh tool CLASS ARGS...   run a Kafka tool, e.g.
 #       deploy/local/kafka.sh tool org.apache.kafka.tools.TopicCommand --list \
 #           --bootstrap-server 127.0.0.1:59092
 #
 #   addr=$(deploy/local/kafka.sh start | tail -1)    # -> 127.0.0.1:59092
 #
+# Security: the only client listener is SASL_PLAINTEXT with SCRAM-SHA-512, the
+# StandardAuthorizer refuses what no ACL allows, and the one super user
+# (EPROC_KAFKA_ADMIN_USER, default "admin") gets a random password the first
+# time, kept in $EPROC_LOCAL_DIR/kafka/admin.env (mode 600; tests and
+# `eproc stack up` read it). Its SCRAM credential is written at storage format
+# time, so a state dir formatted without it (an older PLAINTEXT broker) or for
+# another admin password is reformatted automatically (its data is test data).
+# Service and application principals and their ACLs: `eproc kafka provision`.
+#
 # Environment: EPROC_LOCAL_DIR (state, default <repo>/.local), EPROC_CACHE_DIR
 # (jar cache, default ~/.cache/eproc), EPROC_KAFKA_PORT (default 59092; the
-# controller uses the next port), EPROC_KAFKA_HEAP_OPTS, EPROC_KAFKA_JVM_OPTS,
+# controller uses the next port), EPROC_KAFKA_ADMIN_USER, EPROC_KAFKA_ADMIN_PASSWORD
+# (used when admin.env does not exist yet), EPROC_KAFKA_HEAP_OPTS, EPROC_KAFKA_JVM_OPTS,
 # EPROC_KAFKA_START_TIMEOUT, EPROC_KAFKA_STOP_TIMEOUT (seconds).
 set -euo pipefail
 
@@ -38,6 +50,9 @@ LOGDIR="$KDIR/logs"
 LOGFILE="$LOGDIR/server.log"
 PIDFILE="$KDIR/kafka.pid"
 CONFIG="$KDIR/server.properties"
+ADMIN_ENV="$KDIR/admin.env"
+# Bumped whenever the listeners' security changes in a way that needs a reformat.
+SECURITY="sasl-scram-sha-512/1"
 LOCK="$STATE/kafka.lock"
 
 PORT="${EPROC_KAFKA_PORT:-59092}"
@@ -218,10 +233,37 @@ broker_ready() {
     grep -qF "$READY_LINE" "$LOGFILE" 2>/dev/null && port_listens "$PORT"
 }
 
+# The super user's credentials: created once (random password), then kept.
+ensure_admin() {
+    mkdir -p "$KDIR"
+    if [ ! -s "$ADMIN_ENV" ]; then
+        local user="${EPROC_KAFKA_ADMIN_USER:-admin}" password="${EPROC_KAFKA_ADMIN_PASSWORD:-}"
+        [ -n "$password" ] || password=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+        (
+            umask 077
+            printf 'EPROC_KAFKA_USERNAME=%s\nEPROC_KAFKA_PASSWORD=%s\n' "$user" "$password" \
+                >"$ADMIN_ENV.tmp"
+        )
+        mv "$ADMIN_ENV.tmp" "$ADMIN_ENV"
+        log "created the Kafka super user '$user' (credentials in $ADMIN_ENV)"
+    fi
+    ADMIN_USER=$(sed -n 's/^EPROC_KAFKA_USERNAME=//p' "$ADMIN_ENV")
+    ADMIN_PASSWORD=$(sed -n 's/^EPROC_KAFKA_PASSWORD=//p' "$ADMIN_ENV")
+    [[ "$ADMIN_USER" =~ ^[A-Za-z0-9_.-]+$ ]] || die "bad EPROC_KAFKA_USERNAME in $ADMIN_ENV"
+    # The password goes into a JAAS line and a --add-scram argument: no quotes,
+    # no separators.
+    [[ "$ADMIN_PASSWORD" =~ ^[A-Za-z0-9_.-]{8,}$ ]] ||
+        die "EPROC_KAFKA_PASSWORD in $ADMIN_ENV must be 8+ characters of [A-Za-z0-9_.-]"
+}
+
 write_config() {
     mkdir -p "$KDIR" "$DATA" "$LOGDIR"
-    sed -e "s|@PORT@|$PORT|g" -e "s|@CONTROLLER_PORT@|$CONTROLLER_PORT|g" \
-        -e "s|@DATA_DIR@|$DATA|g" "$TEMPLATE" >"$CONFIG.tmp"
+    (
+        umask 077
+        sed -e "s|@PORT@|$PORT|g" -e "s|@CONTROLLER_PORT@|$CONTROLLER_PORT|g" \
+            -e "s|@DATA_DIR@|$DATA|g" -e "s|@ADMIN_USER@|$ADMIN_USER|g" \
+            -e "s|@ADMIN_PASSWORD@|$ADMIN_PASSWORD|g" "$TEMPLATE" >"$CONFIG.tmp"
+    )
     mv "$CONFIG.tmp" "$CONFIG"
 }
 
@@ -232,10 +274,12 @@ storage_tool() {
 }
 
 # Formats the log dir once. The controller's address is written into the
-# metadata log at format time, so data formatted for another port or Kafka
-# version is discarded (it is test data).
+# metadata log at format time, and so is the super user's SCRAM credential:
+# data formatted for another port, Kafka version, security setup or admin
+# password is discarded (it is test data).
 format_storage() {
-    local want="kafka=$VERSION controller=$HOST:$CONTROLLER_PORT"
+    local want
+    want="kafka=$VERSION controller=$HOST:$CONTROLLER_PORT security=$SECURITY admin=$(cksum <"$ADMIN_ENV" | cut -d' ' -f1)"
     if [ -f "$DATA/meta.properties" ] && [ "$(cat "$KDIR/formatted" 2>/dev/null || true)" = "$want" ]; then
         return 0
     fi
@@ -248,7 +292,9 @@ format_storage() {
     t0=$(now)
     id=$(storage_tool random-uuid 2>>"$LOGDIR/format.log" | tail -1)
     [ -n "$id" ] || die "StorageTool random-uuid failed (see $LOGDIR/format.log)"
-    if ! storage_tool format --standalone -t "$id" -c "$CONFIG" >>"$LOGDIR/format.log" 2>&1; then
+    if ! storage_tool format --standalone -t "$id" -c "$CONFIG" \
+        --add-scram "SCRAM-SHA-512=[name=$ADMIN_USER,password=$ADMIN_PASSWORD]" \
+        >>"$LOGDIR/format.log" 2>&1; then
         cat "$LOGDIR/format.log" >&2
         die "StorageTool format failed"
     fi
@@ -288,8 +334,13 @@ wait_ready() {
 start_locked() {
     local t0 pid
     t0=$(now)
+    if pid=$(broker_pid) && grep -q "^listeners=PLAINTEXT://$HOST:$PORT," "$CONFIG" 2>/dev/null; then
+        log "our broker runs the old PLAINTEXT setup (pid $pid): stopping it to reformat with SASL/SCRAM"
+        stop_locked
+    fi
+    ensure_admin
     if pid=$(broker_pid); then
-        if ! grep -q "^listeners=PLAINTEXT://$HOST:$PORT," "$CONFIG" 2>/dev/null; then
+        if ! grep -q "^listeners=CLIENT://$HOST:$PORT," "$CONFIG" 2>/dev/null; then
             die "our broker already runs with another port ($(grep '^listeners=' "$CONFIG")); run '$0 stop' first"
         fi
         if ! broker_ready; then
@@ -416,12 +467,17 @@ wipe)
     ;;
 status) status ;;
 address | url) echo "$ADDRESS" ;;
+admin-env)
+    take_lock
+    ensure_admin
+    cat "$ADMIN_ENV"
+    ;;
 tool)
     shift
     run_tool "$@"
     ;;
 *)
-    echo "usage: $0 start|stop|kill|restart|wipe|status|address|url|tool CLASS [ARGS...]" >&2
+    echo "usage: $0 start|stop|kill|restart|wipe|status|address|url|admin-env|tool CLASS [ARGS...]" >&2
     exit 2
     ;;
 esac

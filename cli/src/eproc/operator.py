@@ -5,7 +5,9 @@ HTTP commands call the services' operator APIs through the single origin
 (``--url``, default ``$EPROC_URL`` or http://127.0.0.1:8000) with a platform
 operator's access token (``--token`` or ``$EPROC_TOKEN``): the services
 authorise the call, the CLI holds no privilege of its own. The dead-letter
-commands talk to Kafka directly (``--kafka-bootstrap``).
+and ``kafka`` commands talk to Kafka directly (``--kafka-bootstrap``) with the
+credentials in ``EPROC_KAFKA_USERNAME`` / ``EPROC_KAFKA_PASSWORD`` (the super
+user for ``kafka provision``).
 """
 
 from __future__ import annotations
@@ -145,11 +147,15 @@ async def read_dead_letters(
     """Every message of the group's dead-letter topic, oldest first."""
     from aiokafka import AIOKafkaConsumer
 
+    from eproc_runtime.bus.kafka import kafka_connection
     from eproc_runtime.consumer import dead_letter_topic
 
     topic = dead_letter_topic(group, prefix)
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest"
+        topic,
+        **kafka_connection(bootstrap).aiokafka_options(),
+        group_id=None,
+        auto_offset_reset="earliest",
     )
     await consumer.start()
     out: list[dict[str, Any]] = []
@@ -185,10 +191,12 @@ async def replay_dead_letters(
     replay of a message that was handled meanwhile changes nothing)."""
     from aiokafka import AIOKafkaProducer
 
+    from eproc_runtime.bus.kafka import kafka_connection
+
     letters = await read_dead_letters(bootstrap, group, prefix=prefix)
     if offsets is not None:
         letters = [m for m in letters if m["offset"] in set(offsets)]
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(**kafka_connection(bootstrap).aiokafka_options(), acks="all")
     await producer.start()
     try:
         for letter in letters:
@@ -217,6 +225,95 @@ def _dlt_replay(args: argparse.Namespace) -> None:
         )
     )
     print(f"replayed {count} message(s) to their original topics")
+
+
+# --- the event bus: principals and ACLs ---------------------------------------------
+
+
+def password_variable(role: str) -> str:
+    """The environment variable ``kafka provision`` reads a principal's password from."""
+    return "EPROC_KAFKA_PASSWORD_" + role.upper().replace("-", "_").replace(".", "_")
+
+
+def bus_model(
+    *,
+    topic_prefix: str = "",
+    group_prefix: str = "",
+    services: Sequence[str] | None = None,
+    applications: Sequence[str] | None = None,
+) -> Any:
+    """The ACL model of the whole platform: every service of the topic registry
+    and every platform application (default: the demo applications)."""
+    from eproc_runtime.bus.acl import access_model
+
+    if applications is None:
+        applications = ("e-notification", "e-tendering", "e-awarding", "e-catalogue")
+    return access_model(
+        services=services,
+        applications=applications,
+        topic_prefix=topic_prefix,
+        group_prefix=group_prefix,
+    )
+
+
+def provision_bus(
+    bootstrap: str,
+    model: Any,
+    passwords: dict[str, str] | None = None,
+    *,
+    prune: bool = True,
+) -> Any:
+    """Create the model's topics, SCRAM users and ACLs with the super user's
+    credentials from the environment. ``passwords`` by principal name; by
+    default each from :func:`password_variable` of its role (a principal
+    without one keeps its password: ACLs only)."""
+    from eproc_runtime.bus.kafka import kafka_connection
+    from eproc_runtime.bus.provision import provision
+
+    if passwords is None:
+        passwords = {
+            p.name: os.environ[password_variable(p.role)]
+            for p in model.principals
+            if os.environ.get(password_variable(p.role))
+        }
+    return provision(kafka_connection(bootstrap), model, passwords, prune=prune)
+
+
+def _split(value: str | None) -> list[str] | None:
+    return None if value is None else [v for v in value.split(",") if v]
+
+
+def _kafka_model(args: argparse.Namespace) -> Any:
+    return bus_model(
+        topic_prefix=args.topic_prefix,
+        group_prefix=args.group_prefix,
+        services=_split(args.services),
+        applications=_split(args.applications),
+    )
+
+
+def _kafka_provision(args: argparse.Namespace) -> None:
+    model = _kafka_model(args)
+    result = provision_bus(args.kafka_bootstrap, model, prune=not args.keep_other_acls)
+    without = sorted({p.name for p in model.principals} - set(result.users_set))
+    print(
+        f"topics created: {len(result.topics_created)}; passwords set: "
+        f"{', '.join(result.users_set) or 'none'}; ACLs added: {result.acls_created}, "
+        f"removed: {result.acls_removed}"
+    )
+    if without:
+        print(
+            "kept their current password (no EPROC_KAFKA_PASSWORD_<NAME> given): "
+            + ", ".join(without)
+        )
+
+
+def _kafka_acls(args: argparse.Namespace) -> None:
+    model = _kafka_model(args)
+    print("| principal | resource | name | operations |")
+    print("|---|---|---|---|")
+    for principal, resource, name, operations in model.table():
+        print(f"| `{principal}` | {resource} | `{name}` | {operations} |")
 
 
 # --- wiring ------------------------------------------------------------------------
@@ -284,4 +381,35 @@ def add_commands(commands: Any) -> None:
         sub.add_argument("--prefix", default=os.environ.get("EPROC_TOPIC_PREFIX", ""))
         if name == "replay":
             sub.add_argument("--offset", type=int, action="append", help="only these offsets")
+        sub.set_defaults(func=func)
+
+    kafka = commands.add_parser("kafka", help="the event bus: SCRAM principals, ACLs, topics")
+    kafka_commands = kafka.add_subparsers(dest="kafka_command", required=True)
+    for name, func, text in (
+        (
+            "provision",
+            _kafka_provision,
+            "create the topics, the principals (passwords from EPROC_KAFKA_PASSWORD_<NAME>) "
+            "and their ACLs, as the super user (EPROC_KAFKA_USERNAME/PASSWORD); idempotent",
+        ),
+        ("acls", _kafka_acls, "print the ACL table of the model (Markdown)"),
+    ):
+        sub = kafka_commands.add_parser(name, help=text)
+        sub.add_argument(
+            "--kafka-bootstrap", default=os.environ.get("EPROC_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+        )
+        sub.add_argument("--topic-prefix", default=os.environ.get("EPROC_TOPIC_PREFIX", ""))
+        sub.add_argument("--group-prefix", default="", help="prefix of principals and groups")
+        sub.add_argument("--services", default=None, help="comma-separated; default: all")
+        sub.add_argument(
+            "--applications",
+            default=None,
+            help="platform applications' client ids, comma-separated; default: the demo ones",
+        )
+        if name == "provision":
+            sub.add_argument(
+                "--keep-other-acls",
+                action="store_true",
+                help="do not remove the principals' ACLs that the model does not grant",
+            )
         sub.set_defaults(func=func)

@@ -37,6 +37,7 @@ from starlette.routing import Route
 from eproc.demo import DEMO_DATASET_SIZE, load_demo_organisations
 from eproc.embedded import PLATFORM_APPS, edge_clients, eid_clients
 from eproc.mailsink import MailSink, free_port
+from eproc.stack_bus import kafka_env, provision_stack
 
 log = structlog.get_logger("eproc.stack")
 
@@ -83,6 +84,11 @@ class StackConfig:
     token_issuer: str | None = None
     jwks_url: str | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
+    # One service's own variables, applied last (tests: identity trusting a test eID issuer).
+    service_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    # An external SMTP server (tests: a real aiosmtpd they stop and start) instead
+    # of the in-process sink; then ``/mail`` shows nothing.
+    smtp_port: int | None = None
 
     @property
     def base_url(self) -> str:
@@ -164,6 +170,8 @@ class Supervisor:
             healthy_for = time.time() - child.started_at
             delay = 0.5 if healthy_for > 30 else min(delay * 2, 10.0)
             await asyncio.sleep(delay)
+            if self._stopping:  # stopped during the back-off: no orphan process
+                return
             child.restarts += 1
             await self._spawn(child)
 
@@ -190,6 +198,10 @@ class Supervisor:
 
     async def stop(self) -> None:
         self._stopping = True
+        # The watchers first: none may start a process after the list below is taken.
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         running = [c.process for c in self.children.values() if c.process is not None]
         for process in running:
             if process.returncode is None:
@@ -202,9 +214,6 @@ class Supervisor:
                 with contextlib.suppress(ProcessLookupError):
                     process.kill()
                 await process.wait()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def status(self) -> dict[str, Any]:
         return {
@@ -380,8 +389,10 @@ def build_children(config: StackConfig, smtp_port: int) -> list[Child]:
         env = {
             **common,
             "EPROC_SERVICE_NAME": config.group_prefix + name,
+            **kafka_env(config.kafka_bootstrap, config.group_prefix + name),
             **({} if name in STATELESS else {"EPROC_DATABASE_URL": database_url(config, name)}),
             **specific.get(name, {}),
+            **config.service_env.get(name, {}),
         }
         children.append(
             Child(
@@ -430,6 +441,11 @@ def build_children(config: StackConfig, smtp_port: int) -> list[Child]:
                         "EPROC_APP_KAFKA_BOOTSTRAP": config.kafka_bootstrap,
                         "EPROC_APP_TOPIC_PREFIX": config.topic_prefix,
                         "EPROC_APP_CONSUMER_GROUP": config.group_prefix + client_id,
+                        **kafka_env(
+                            config.kafka_bootstrap,
+                            config.group_prefix + client_id,
+                            prefix="EPROC_APP_",
+                        ),
                     },
                     port=port,
                     prefix=f"/apps/{client_id}",
@@ -459,9 +475,13 @@ async def serve_stack(config: StackConfig, ready: asyncio.Event | None = None) -
     """Run the stack until cancelled or SIGINT/SIGTERM."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
     await prepare_databases(config)
-    sink = MailSink(config.data_dir / "mail")
-    sink.start()
-    supervisor = Supervisor(build_children(config, sink.port), config.data_dir / "logs")
+    await asyncio.to_thread(provision_stack, config)  # Kafka principals and ACLs
+    sink = MailSink(config.data_dir / "mail") if config.smtp_port is None else None
+    if sink is not None:
+        sink.start()
+    smtp_port = sink.port if sink is not None else config.smtp_port
+    assert smtp_port is not None
+    supervisor = Supervisor(build_children(config, smtp_port), config.data_dir / "logs")
     server = uvicorn.Server(
         uvicorn.Config(
             create_proxy(supervisor, sink),
@@ -487,10 +507,11 @@ async def serve_stack(config: StackConfig, ready: asyncio.Event | None = None) -
             raise
     finally:
         await supervisor.stop()
-        sink.stop()
+        if sink is not None:
+            sink.stop()
 
 
-def stack_banner(config: StackConfig, supervisor: Supervisor, sink: MailSink) -> str:
+def stack_banner(config: StackConfig, supervisor: Supervisor, sink: MailSink | None) -> str:
     base = config.base_url
     rows = [
         f"  {n:<15} {base}{c['prefix']}  (pid {c['pid']})" for n, c in supervisor.status().items()
@@ -502,7 +523,8 @@ def stack_banner(config: StackConfig, supervisor: Supervisor, sink: MailSink) ->
             f"  PostgreSQL      {config.database_admin_url.rsplit('@', 1)[-1]}",
             f"  Kafka           {config.kafka_bootstrap}",
             *rows,
-            f"  received mails  {base}/mail   (SMTP 127.0.0.1:{sink.port})",
+            f"  received mails  {base}/mail   "
+            f"(SMTP 127.0.0.1:{sink.port if sink else config.smtp_port})",
             f"  processes       {base}/_stack   logs in {supervisor.log_dir}",
             "  Ctrl-C stops every process.",
             "",

@@ -18,6 +18,7 @@ from eproc_contracts.common import RoleGrant
 from eproc_contracts.envelope import Envelope
 from eproc_contracts.topics import decode, encode
 from eproc_platform_app.main import AppSettings, create_app
+from eproc_runtime.bus.kafka import kafka_connection
 
 from .conftest import EdgeServer
 
@@ -38,14 +39,16 @@ async def test_the_example_app_on_the_sdk(edge_server: EdgeServer, tmp_path: Pat
             edge_url=edge_server.base_url,
             database_url=f"sqlite+aiosqlite:///{tmp_path}/app.db",
             kafka_bootstrap=settings.kafka_bootstrap,
+            kafka_username=settings.kafka_username,
+            kafka_password=settings.kafka_password,
             topic_prefix=prefix,
             consumer_group=f"e-tendering-{uuid.uuid4().hex[:8]}",
         )
     )
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+    producer = AIOKafkaProducer(**kafka_connection(settings.kafka_bootstrap).aiokafka_options())
     reader = AIOKafkaConsumer(
         prefix + "platform.dossier-link.v1",
-        bootstrap_servers=settings.kafka_bootstrap,
+        **kafka_connection(settings.kafka_bootstrap).aiokafka_options(),
         group_id=f"reader-{uuid.uuid4().hex}",
         auto_offset_reset="earliest",
     )

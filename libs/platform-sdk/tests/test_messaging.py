@@ -25,6 +25,7 @@ from eproc_platform_sdk import (
     outbox_table,
     processed_events_table,
 )
+from eproc_runtime.bus.kafka import kafka_connection
 from eproc_runtime.testing.plugin import CreateDatabase
 
 metadata = MetaData()
@@ -103,7 +104,7 @@ async def test_membership_events_are_applied_once_in_order_with_retries(
     )
     unknown = json.dumps({"type": "membership.something-new", "data": {}}).encode()
     topic = topic_prefix + "org.membership.v1"
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    producer = AIOKafkaProducer(**kafka_connection(kafka_bootstrap).aiokafka_options())
     await producer.start()
     try:
         for value in (encode(grant), encode(grant), unknown):  # a redelivery, a newer type
@@ -114,6 +115,7 @@ async def test_membership_events_are_applied_once_in_order_with_retries(
             sessions=sessions,
             processed=processed,
             bootstrap_servers=kafka_bootstrap,
+            kafka_options=kafka_connection(kafka_bootstrap).aiokafka_options(),
             group_id=group,
             topic_prefix=topic_prefix,
             retry_backoff=0.05,
@@ -143,6 +145,7 @@ async def test_membership_events_are_applied_once_in_order_with_retries(
             sessions=sessions,
             processed=processed,
             bootstrap_servers=kafka_bootstrap,
+            kafka_options=kafka_connection(kafka_bootstrap).aiokafka_options(),
             group_id=group,
             topic_prefix=topic_prefix,
         )
@@ -181,7 +184,7 @@ async def test_dossier_links_leave_through_the_outbox_only_when_committed(
         await reporter.unlinked(session, dossier_id="T-1", organisation_id=org, user_id=user)
     reader = AIOKafkaConsumer(
         topic_prefix + "platform.dossier-link.v1",
-        bootstrap_servers=kafka_bootstrap,
+        **kafka_connection(kafka_bootstrap).aiokafka_options(),
         group_id=f"reader-{uuid.uuid4().hex}",
         auto_offset_reset="earliest",
     )
@@ -189,6 +192,7 @@ async def test_dossier_links_leave_through_the_outbox_only_when_committed(
         sessions=sessions,
         outbox=outbox,
         bootstrap_servers=kafka_bootstrap,
+        kafka_options=kafka_connection(kafka_bootstrap).aiokafka_options(),
         topic_prefix=topic_prefix,
         poll_interval=0.1,
     )

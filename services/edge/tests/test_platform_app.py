@@ -37,6 +37,8 @@ async def test_platform_app_end_to_end(edge_server: EdgeServer, tmp_path: Path) 
             edge_url=edge_server.base_url,
             database_url=f"sqlite+aiosqlite:///{tmp_path}/app.db",
             kafka_bootstrap=settings.kafka_bootstrap,
+            kafka_username=settings.kafka_username,
+            kafka_password=settings.kafka_password,
             topic_prefix=settings.topic_prefix,
             consumer_group=f"e-tendering-{uuid.uuid4().hex[:8]}",
         )

@@ -43,7 +43,7 @@ async def _read_topic(running: Running, count: int, timeout: float = 30) -> list
     """Every message of the identity topic, from the start, once ``count`` are there."""
     consumer = AIOKafkaConsumer(
         running.settings.topic_prefix + USER.name,
-        bootstrap_servers=running.settings.kafka_bootstrap,
+        **running.settings.kafka_connection().aiokafka_options(),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         group_id=None,

@@ -21,7 +21,7 @@ from eproc_organisations.main import create_app
 from eproc_organisations.models import dossier_link
 from eproc_organisations.settings import Settings
 from eproc_runtime.bus.base import Record
-from eproc_runtime.bus.kafka import KafkaPublisher
+from eproc_runtime.bus.kafka import KafkaPublisher, kafka_connection
 from eproc_runtime.db import create_engine, create_session_factory
 from eproc_runtime.migrations import upgrade_async
 from eproc_runtime.testing.plugin import CreateDatabase
@@ -98,7 +98,7 @@ async def test_an_approved_join_over_kafka_grants_the_membership(
     app = create_app(settings, token_verifier=issuer.verifier())
     membership_events = AIOKafkaConsumer(
         topic_prefix + "org.membership.v1",
-        bootstrap_servers=kafka_bootstrap,
+        **kafka_connection(kafka_bootstrap).aiokafka_options(),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         group_id=f"observer-{uuid4().hex[:8]}",

@@ -19,7 +19,7 @@ from uuid import UUID
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
@@ -32,6 +32,7 @@ from eproc_platform_sdk import (
     ExpiredToken,
     OutboxRelay,
     TokenVerifier,
+    sasl_options,
 )
 from eproc_platform_sdk.fastapi import CallerDependency
 
@@ -50,6 +51,11 @@ class AppSettings(BaseSettings):
     # Its own small database and Kafka (membership events in, dossier links out).
     database_url: str = "sqlite+aiosqlite:///data/platform-app.db"
     kafka_bootstrap: str = "localhost:9092"
+    # The application's own Kafka principal (SASL/SCRAM; `eproc kafka provision`):
+    # it may read the membership topic and write dossier-link reports, nothing else.
+    kafka_username: str | None = None
+    kafka_password: SecretStr | None = None
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
     # "inprocess": the hub's embedded mode (no Kafka; needs eproc-runtime).
     bus: Literal["kafka", "inprocess"] = "kafka"
     bus_database_url: str = "sqlite+aiosqlite:///data/bus.db"
@@ -277,6 +283,15 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
                 topic_prefix=settings.topic_prefix,
             )
         else:  # the short path: Kafka, the SDK's consumer and relay
+            kafka_options = (
+                sasl_options(
+                    settings.kafka_username,
+                    settings.kafka_password.get_secret_value() if settings.kafka_password else "",
+                    mechanism=settings.kafka_sasl_mechanism,
+                )
+                if settings.kafka_username
+                else {}
+            )
             consumer = EventConsumer(
                 handlers,
                 sessions=sessions,
@@ -284,12 +299,14 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
                 bootstrap_servers=settings.kafka_bootstrap,
                 group_id=group,
                 topic_prefix=settings.topic_prefix,
+                kafka_options=kafka_options,
             )
             relay = OutboxRelay(
                 sessions=sessions,
                 outbox=members.outbox,
                 bootstrap_servers=settings.kafka_bootstrap,
                 topic_prefix=settings.topic_prefix,
+                kafka_options=kafka_options,
             )
             await consumer.start()
         await relay.start()

@@ -31,7 +31,7 @@ USER = Topic(
     description="Registered users and their profile changes.",
     key="user_id",
     producer="identity",
-    consumers=("notifier", "edge"),
+    consumers=("notifier", "edge", "organisations"),
     events=(ev.UserRegistered, ev.UserProfileChanged),
 )
 ORGANISATION = Topic(
@@ -39,7 +39,7 @@ ORGANISATION = Topic(
     description="The organisation directory: registrations and edits.",
     key="organisation_id",
     producer="organisations",
-    consumers=("edge", "requests"),
+    consumers=("edge", "requests", "notifier"),
     events=(ev.OrganisationRegistered, ev.OrganisationUpdated),
 )
 MEMBERSHIP = Topic(
@@ -50,7 +50,7 @@ MEMBERSHIP = Topic(
     ),
     key="user_id",
     producer="organisations",
-    consumers=("requests", "notifier", "edge", "platform applications"),
+    consumers=("requests", "notifier", "edge", "identity", "platform applications"),
     events=(
         ev.MembershipGranted,
         ev.MembershipRolesChanged,

@@ -7,7 +7,8 @@
   "change organisation" and logout;
 - :class:`EventHandlers` / :class:`EventConsumer` and :func:`first_time`: react
   to membership events exactly once in the application's database;
-- :class:`DossierLinkReporter` / :class:`OutboxRelay`: report dossier links.
+- :class:`DossierLinkReporter` / :class:`OutboxRelay`: report dossier links;
+- :func:`sasl_options`: the application's own Kafka credentials (SASL/SCRAM).
 """
 
 from eproc_platform_sdk.consumer import EventConsumer, EventHandlers, handle_once
@@ -33,6 +34,7 @@ from eproc_platform_sdk.errors import (
     WrongIssuer,
 )
 from eproc_platform_sdk.idempotency import first_time, processed_events_table
+from eproc_platform_sdk.kafka import sasl_options
 from eproc_platform_sdk.outbox import (
     DossierLinkReporter,
     Outbox,
@@ -80,4 +82,5 @@ __all__ = [
     "handle_once",
     "outbox_table",
     "processed_events_table",
+    "sasl_options",
 ]

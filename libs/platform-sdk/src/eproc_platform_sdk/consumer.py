@@ -17,6 +17,7 @@ the typed payload and its envelope:
     consumer = EventConsumer(
         handlers, sessions=sessions, processed=processed,
         bootstrap_servers="kafka:9092", group_id="e-tendering",
+        kafka_options=sasl_options("e-tendering", password),  # the app's own principal
     )
     await consumer.start()   # ... await consumer.stop()
 
@@ -37,7 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer
@@ -130,8 +131,12 @@ class EventConsumer:
         retry_backoff: float = 0.5,
         max_backoff: float = 30.0,
         max_records: int = 100,
+        kafka_options: Mapping[str, Any] | None = None,
     ) -> None:
+        """``kafka_options``: further aiokafka client options, e.g. the SASL
+        credentials of the application's principal (:func:`sasl_options`)."""
         self.handlers = handlers
+        self._kafka_options = dict(kafka_options or {})
         self.sessions = sessions
         self.processed = processed
         self.group_id = group_id
@@ -152,13 +157,14 @@ class EventConsumer:
         """Join the consumer group and consume in a background task."""
         if not self.topics:
             raise ValueError("no handler is registered")
-        self._kafka = AIOKafkaConsumer(
-            *self.topics,
-            bootstrap_servers=self._bootstrap,
-            group_id=self.group_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-        )
+        options: dict[str, Any] = {
+            "bootstrap_servers": self._bootstrap,
+            "group_id": self.group_id,
+            "enable_auto_commit": False,
+            "auto_offset_reset": "earliest",
+            **self._kafka_options,
+        }
+        self._kafka = AIOKafkaConsumer(*self.topics, **options)
         await self._kafka.start()
         self._stopping.clear()
         self._task = asyncio.create_task(self._run(), name=f"eproc-consumer-{self.group_id}")

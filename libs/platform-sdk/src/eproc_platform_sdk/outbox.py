@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -165,8 +165,12 @@ class OutboxRelay:
         topic_prefix: str = "",
         poll_interval: float = 1.0,
         batch_size: int = 100,
+        kafka_options: Mapping[str, Any] | None = None,
     ) -> None:
+        """``kafka_options``: further aiokafka producer options, e.g. the SASL
+        credentials of the application's principal (:func:`sasl_options`)."""
         self.sessions = sessions
+        self._kafka_options = dict(kafka_options or {})
         self.table = outbox
         self.topic_prefix = topic_prefix
         if (bootstrap_servers is None) == (publish is None):
@@ -186,7 +190,12 @@ class OutboxRelay:
         """Connect the producer and relay in a background task."""
         if self._bootstrap is not None:
             self._producer = AIOKafkaProducer(
-                bootstrap_servers=self._bootstrap, enable_idempotence=True, acks="all"
+                **{
+                    "bootstrap_servers": self._bootstrap,
+                    "enable_idempotence": True,
+                    "acks": "all",
+                    **self._kafka_options,
+                }
             )
             await self._producer.start()
         self._stopping.clear()

@@ -3,10 +3,19 @@ import os
 from sqlalchemy import Column, MetaData, String, Table, Uuid
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from eproc_platform_sdk import Caller, DossierLinkReporter, OutboxRelay, outbox_table
+from eproc_platform_sdk import (
+    Caller,
+    DossierLinkReporter,
+    OutboxRelay,
+    outbox_table,
+    sasl_options,
+)
 
 CLIENT_ID = os.environ.get("EPROC_CLIENT_ID", "e-auction")
 KAFKA = os.environ.get("EPROC_KAFKA_BOOTSTRAP", "kafka:9092")
+# Your application's own principal on the bus (SASL/SCRAM; the hub's operators give it).
+KAFKA_USER = os.environ.get("EPROC_KAFKA_USERNAME", CLIENT_ID)
+KAFKA_PASSWORD = os.environ.get("EPROC_KAFKA_PASSWORD", "")
 TOPIC_PREFIX = os.environ.get("EPROC_TOPIC_PREFIX", "")
 
 metadata = MetaData()
@@ -45,5 +54,9 @@ async def add_participant(
 def dossier_link_relay(sessions: async_sessionmaker[AsyncSession]) -> OutboxRelay:
     """Start it with your app (``await relay.start()``), stop it at shutdown."""
     return OutboxRelay(
-        sessions=sessions, outbox=outbox, bootstrap_servers=KAFKA, topic_prefix=TOPIC_PREFIX
+        sessions=sessions,
+        outbox=outbox,
+        bootstrap_servers=KAFKA,
+        topic_prefix=TOPIC_PREFIX,
+        kafka_options=sasl_options(KAFKA_USER, KAFKA_PASSWORD),
     )

@@ -6,10 +6,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from eproc_contracts.envelope import Envelope
 from eproc_contracts.events import MembershipGranted, MembershipRevoked, MembershipRolesChanged
-from eproc_platform_sdk import EventConsumer, EventHandlers, processed_events_table
+from eproc_platform_sdk import EventConsumer, EventHandlers, processed_events_table, sasl_options
 
 CLIENT_ID = os.environ.get("EPROC_CLIENT_ID", "e-auction")
 KAFKA = os.environ.get("EPROC_KAFKA_BOOTSTRAP", "kafka:9092")
+# Your application's own principal on the bus (SASL/SCRAM; the hub's operators give it).
+KAFKA_USER = os.environ.get("EPROC_KAFKA_USERNAME", CLIENT_ID)
+KAFKA_PASSWORD = os.environ.get("EPROC_KAFKA_PASSWORD", "")
 TOPIC_PREFIX = os.environ.get("EPROC_TOPIC_PREFIX", "")
 
 metadata = MetaData()
@@ -58,6 +61,7 @@ def membership_consumer(sessions: async_sessionmaker[AsyncSession]) -> EventCons
         sessions=sessions,
         processed=processed,
         bootstrap_servers=KAFKA,
+        kafka_options=sasl_options(KAFKA_USER, KAFKA_PASSWORD),
         group_id=CLIENT_ID,  # one group per application: its instances share the work
         topic_prefix=TOPIC_PREFIX,
     )

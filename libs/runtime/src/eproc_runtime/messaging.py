@@ -46,16 +46,18 @@ class Bus:
     def publisher(self) -> Publisher:
         if self.settings.bus == "inprocess":
             return log_broker(self.settings.bus_database_url).publisher()
-        return KafkaPublisher(self.settings.kafka_bootstrap, client_id=self.settings.service_name)
+        return KafkaPublisher(
+            self.settings.kafka_connection(), client_id=self.settings.service_name
+        )
 
     def subscription(self, group: str, topics: Iterable[str]) -> Subscription:
         if self.settings.bus == "inprocess":
             return log_broker(self.settings.bus_database_url).subscription(group, topics)
-        return KafkaSubscription(self.settings.kafka_bootstrap, group, topics)
+        return KafkaSubscription(self.settings.kafka_connection(), group, topics)
 
     async def ensure_topics(self, topics: Iterable[str]) -> None:
         if self.settings.bus == "kafka":
-            await ensure_topics(self.settings.kafka_bootstrap, topics)
+            await ensure_topics(self.settings.kafka_connection(), topics)
 
 
 class Messaging:

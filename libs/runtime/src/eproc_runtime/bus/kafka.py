@@ -4,25 +4,120 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import CommitFailedError, IllegalStateError, TopicAlreadyExistsError
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from eproc_runtime.bus.base import Delivered, Record
 
 log = structlog.get_logger(__name__)
+
+SecurityProtocol = Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL"]
+SaslMechanism = Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"]
+
+
+@dataclass(frozen=True)
+class KafkaConnection:
+    """Where the broker is and who we are to it.
+
+    With a ``username`` the protocol defaults to ``SASL_PLAINTEXT`` with
+    SCRAM-SHA-512 (the broker of ``deploy/local/kafka.sh``, compose and k8s);
+    without one, ``PLAINTEXT``. The password never appears in ``repr`` or logs.
+    """
+
+    bootstrap: str
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    mechanism: SaslMechanism = "SCRAM-SHA-512"
+    protocol: SecurityProtocol | None = None
+
+    @property
+    def security_protocol(self) -> SecurityProtocol:
+        if self.protocol is not None:
+            return self.protocol
+        return "SASL_PLAINTEXT" if self.username else "PLAINTEXT"
+
+    def aiokafka_options(self) -> dict[str, Any]:
+        """Keyword arguments for any aiokafka client (producer, consumer, admin)."""
+        protocol = self.security_protocol
+        options: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap,
+            "security_protocol": protocol,
+        }
+        if protocol.startswith("SASL"):
+            options.update(
+                sasl_mechanism=self.mechanism,
+                sasl_plain_username=self.username or "",
+                sasl_plain_password=self.password or "",
+            )
+        if protocol.endswith("SSL"):
+            options["ssl_context"] = ssl.create_default_context()
+        return options
+
+    def librdkafka_config(self) -> dict[str, str]:
+        """The same connection for a librdkafka client (confluent-kafka's admin)."""
+        config = {
+            "bootstrap.servers": self.bootstrap,
+            "security.protocol": self.security_protocol.lower(),
+        }
+        if self.security_protocol.startswith("SASL"):
+            config.update(
+                {
+                    "sasl.mechanism": self.mechanism,
+                    "sasl.username": self.username or "",
+                    "sasl.password": self.password or "",
+                }
+            )
+        return config
+
+    def as_user(self, username: str, password: str) -> KafkaConnection:
+        """The same broker with other credentials."""
+        return KafkaConnection(
+            self.bootstrap, username, password, mechanism=self.mechanism, protocol=self.protocol
+        )
+
+
+class _KafkaEnvironment(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EPROC_KAFKA_", extra="ignore")
+
+    username: str | None = None
+    password: SecretStr | None = None
+    sasl_mechanism: SaslMechanism = "SCRAM-SHA-512"
+    security_protocol: SecurityProtocol | None = None
+
+
+def kafka_connection(bootstrap: str | KafkaConnection) -> KafkaConnection:
+    """A connection as given, or for a bare address the credentials of the
+    environment (``EPROC_KAFKA_USERNAME``, ``EPROC_KAFKA_PASSWORD``,
+    ``EPROC_KAFKA_SASL_MECHANISM``, ``EPROC_KAFKA_SECURITY_PROTOCOL``) — the
+    same variables :class:`eproc_runtime.settings.ServiceSettings` reads."""
+    if isinstance(bootstrap, KafkaConnection):
+        return bootstrap
+    env = _KafkaEnvironment()
+    return KafkaConnection(
+        bootstrap,
+        env.username,
+        env.password.get_secret_value() if env.password else None,
+        mechanism=env.sasl_mechanism,
+        protocol=env.security_protocol,
+    )
 
 
 class KafkaPublisher:
     """An idempotent producer (acks=all): no duplicates from its own retries,
     order kept per partition."""
 
-    def __init__(self, bootstrap: str, *, client_id: str = "eproc") -> None:
+    def __init__(self, bootstrap: str | KafkaConnection, *, client_id: str = "eproc") -> None:
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap,
+            **kafka_connection(bootstrap).aiokafka_options(),
             client_id=client_id,
             enable_idempotence=True,
             acks="all",
@@ -53,11 +148,11 @@ class KafkaPublisher:
 class KafkaSubscription:
     """A consumer-group member with manual offset commits."""
 
-    def __init__(self, bootstrap: str, group: str, topics: Iterable[str]) -> None:
+    def __init__(self, bootstrap: str | KafkaConnection, group: str, topics: Iterable[str]) -> None:
         self._topics = list(topics)
         self._consumer = AIOKafkaConsumer(
             *self._topics,
-            bootstrap_servers=bootstrap,
+            **kafka_connection(bootstrap).aiokafka_options(),
             group_id=group,
             client_id=group,
             enable_auto_commit=False,
@@ -115,9 +210,16 @@ class KafkaSubscription:
         return {(tp.topic, tp.partition) for tp in self._consumer.assignment()}
 
 
-async def ensure_topics(bootstrap: str, names: Iterable[str], partitions: int = 4) -> None:
-    """Create the topics that do not exist yet (idempotent)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def ensure_topics(
+    bootstrap: str | KafkaConnection, names: Iterable[str], partitions: int = 4
+) -> None:
+    """Create the topics that do not exist yet (idempotent).
+
+    Only topics the principal may DESCRIBE are listed, and creating needs
+    CREATE on them: with ACLs a service creates at most its own topics
+    (``eproc kafka provision`` creates all of them beforehand).
+    """
+    admin = AIOKafkaAdminClient(**kafka_connection(bootstrap).aiokafka_options())
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -17,6 +17,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from eproc_runtime.bus.kafka import KafkaConnection
+
 
 class InfrastructureUnavailable(RuntimeError):
     """A real service the tests need could not be provided."""
@@ -82,9 +84,13 @@ def postgres_url() -> str:
     return run_script("postgres.sh", "start")
 
 
-@cache
 def kafka_bootstrap() -> str:
-    """``host:port`` of a real Kafka broker."""
+    """``host:port`` of a real Kafka broker (see :func:`kafka_admin` for its credentials)."""
+    return kafka_admin().bootstrap
+
+
+@cache
+def _kafka_address() -> str:
     if address := os.environ.get("EPROC_TEST_KAFKA_BOOTSTRAP"):
         return address
     if docker_available():
@@ -94,6 +100,42 @@ def kafka_bootstrap() -> str:
         _containers.append(container)
         return str(container.get_bootstrap_server())
     return run_script("kafka.sh", "start")
+
+
+@cache
+def kafka_admin() -> KafkaConnection:
+    """The broker and its super user: ``EPROC_TEST_KAFKA_USERNAME``/``_PASSWORD``
+    with ``EPROC_TEST_KAFKA_BOOTSTRAP``; none for a testcontainers broker
+    (PLAINTEXT); else the credentials ``deploy/local/kafka.sh`` keeps in
+    ``$EPROC_LOCAL_DIR/kafka/admin.env``.
+
+    Also puts them in this process's environment (``EPROC_KAFKA_USERNAME``,
+    ``EPROC_KAFKA_PASSWORD``), so every ``ServiceSettings`` and every runtime
+    Kafka client built from a bare address is the super user by default.
+    """
+    bootstrap = _kafka_address()
+    if os.environ.get("EPROC_TEST_KAFKA_BOOTSTRAP"):
+        admin = KafkaConnection(
+            bootstrap,
+            os.environ.get("EPROC_TEST_KAFKA_USERNAME") or None,
+            os.environ.get("EPROC_TEST_KAFKA_PASSWORD") or None,
+        )
+    elif docker_available():
+        admin = KafkaConnection(bootstrap)
+    else:
+        local = Path(os.environ.get("EPROC_LOCAL_DIR") or repo_root() / ".local")
+        values = dict(
+            line.split("=", 1)
+            for line in (local / "kafka" / "admin.env").read_text().splitlines()
+            if "=" in line
+        )
+        admin = KafkaConnection(
+            bootstrap, values["EPROC_KAFKA_USERNAME"], values["EPROC_KAFKA_PASSWORD"]
+        )
+    if admin.username and admin.password:
+        os.environ["EPROC_KAFKA_USERNAME"] = admin.username
+        os.environ["EPROC_KAFKA_PASSWORD"] = admin.password
+    return admin
 
 
 def kafka_is_local_script() -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import mailbox
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -18,6 +19,8 @@ from typing import Any
 import asyncpg
 import pytest
 
+from eproc_runtime.bus.acl import BusAccessModel, access_model
+from eproc_runtime.bus.kafka import KafkaConnection
 from eproc_runtime.testing import infra
 
 CreateDatabase = Callable[[str], Awaitable[str]]
@@ -56,8 +59,70 @@ async def create_database(postgres_server: str) -> AsyncIterator[CreateDatabase]
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap() -> str:
-    return infra.kafka_bootstrap()
+def kafka_admin() -> KafkaConnection:
+    """The test broker with its super user's credentials, which every test's
+    ``ServiceSettings`` and runtime Kafka clients use by default (set in the
+    environment by :func:`infra.kafka_admin`). Tests that need a service's or
+    an application's own principal use :func:`kafka_principals`."""
+    return infra.kafka_admin()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(kafka_admin: KafkaConnection) -> str:
+    return kafka_admin.bootstrap
+
+
+@pytest.fixture(scope="session")
+def kafka_options(kafka_admin: KafkaConnection) -> dict[str, Any]:
+    """Keyword arguments for an aiokafka client of the admin:
+    ``AIOKafkaProducer(**kafka_options)`` (includes ``bootstrap_servers``)."""
+    return kafka_admin.aiokafka_options()
+
+
+@dataclass
+class ProvisionedBus:
+    """Principals provisioned for one test's prefixes, with their connections."""
+
+    model: BusAccessModel
+    connections: dict[str, KafkaConnection]
+    """By role: the service name or the application's client id."""
+
+    def __getitem__(self, role: str) -> KafkaConnection:
+        return self.connections[role]
+
+
+ProvisionPrincipals = Callable[..., Awaitable[ProvisionedBus]]
+
+
+@pytest.fixture
+def kafka_principals(kafka_admin: KafkaConnection, topic_prefix: str) -> ProvisionPrincipals:
+    """``await kafka_principals(applications=["e-tendering"])``: SCRAM users with
+    random passwords and the ACLs of :func:`eproc_runtime.bus.acl.access_model`
+    for this test's ``topic_prefix`` (group and principal prefix derived from
+    it), its topics created. Returns each principal's connection by role."""
+
+    async def provision(
+        *,
+        services: list[str] | None = None,
+        applications: list[str] = [],  # noqa: B006 - never mutated
+        group_prefix: str | None = None,
+    ) -> ProvisionedBus:
+        from eproc_runtime.bus.provision import provision_async
+
+        model = access_model(
+            services=services,
+            applications=applications,
+            topic_prefix=topic_prefix,
+            group_prefix=group_prefix if group_prefix is not None else topic_prefix,
+        )
+        passwords = {p.name: secrets.token_urlsafe(18) for p in model.principals}
+        await provision_async(kafka_admin, model, passwords)
+        return ProvisionedBus(
+            model,
+            {p.role: kafka_admin.as_user(p.name, passwords[p.name]) for p in model.principals},
+        )
+
+    return provision
 
 
 @pytest.fixture
