@@ -21,15 +21,23 @@ Actors (the columns of the matrix):
     application        a platform application (client credentials)
     edge               the SSO edge (client credentials; identity's internal API)
 
+For the edge, the actors carry the edge's own credentials (:meth:`World.edge_credentials`):
+a user's SSO session cookie and an access token the edge itself signed, the
+application's client secret, the edge's own client token. For the portal, the
+actors are portal sessions (:meth:`World.portal_session`). The notifier has no
+API: it is listed so that a route added to it cannot escape the matrix.
+
 To add a service: write its ``start_*`` function and add one line to
 ``SERVICES``; the matrix then fails until the new routes have expectations.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
+import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -83,7 +91,11 @@ ADDRESS = {"street": "Wetstraat", "number": "16", "postcode": "1000", "municipal
 EID_ISSUER = "https://eid.adversarial.invalid"
 EID_AUDIENCE = "eproc-portal"
 APPLICATION_CLIENT = "e-tendering"
+APPLICATION_SECRET = "e-tendering-secret"
 EDGE_CLIENT = "edge"
+PORTAL_CLIENT = "portal"
+EDGE_URL = "http://edge"
+WIDE_OPEN = "100000/minute"  # rate limits of the world unless a test overrides them
 
 
 def enterprise_number() -> str:
@@ -131,14 +143,22 @@ class EidTokens:
 
 @dataclass
 class Service:
-    """One running service: its app, a client, and its database."""
+    """One running service: its app, a client, and its database (none: the portal)."""
 
     name: str
     app: FastAPI
     client: httpx.AsyncClient
-    database_url: str
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
+    database_url: str | None
+    engine: AsyncEngine | None
+    sessions: async_sessionmaker[AsyncSession] | None
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """How an actor authenticates to one service: headers and cookies."""
+
+    headers: dict[str, str] = field(default_factory=dict)
+    cookies: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -151,6 +171,10 @@ class World:
     organisations: dict[str, UUID] = field(default_factory=dict)
     operator_id: UUID = field(default_factory=uuid.uuid4)
     events_fed: int = 0
+    # Settings overrides per service (e.g. a tiny rate-limit window), read by start_*.
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The portal's session store (shared by every portal app of the world).
+    portal_sessions: Any = None
 
     def headers(self, actor: str) -> dict[str, str]:
         """The Authorization header of an actor (none for ``anonymous``)."""
@@ -172,6 +196,69 @@ class World:
             )
         return {"Authorization": f"Bearer {token}"}
 
+    async def edge_credentials(self, actor: str) -> Credentials:
+        """The actor's credentials at the edge, fresh each call (a logout ends them).
+
+        Users and the operator: a new SSO session (its cookie) and an access token
+        the edge signed for the portal in that session. The application: its client
+        secret (HTTP Basic). The edge: its own client-credentials token.
+        """
+        from eproc_edge import service as edge_service
+        from eproc_edge.identity_port import Authenticated
+
+        edge = self.services["edge"]
+        state = edge.app.state.edge
+        if actor == "anonymous":
+            return Credentials()
+        if actor == "application":
+            basic = base64.b64encode(f"{APPLICATION_CLIENT}:{APPLICATION_SECRET}".encode())
+            return Credentials(headers={"Authorization": f"Basic {basic.decode()}"})
+        if actor == "edge":
+            token = state.server.self_access_token()
+            return Credentials(headers={"Authorization": f"Bearer {token}"})
+        user = Authenticated(self.user_of(actor) or uuid.uuid4(), actor == "operator")
+        assert edge.sessions is not None
+        async with unit_of_work(edge.sessions) as session:
+            _, cookie = await edge_service.start_session(
+                session, state.settings, user, acr="password"
+            )
+        async with unit_of_work(edge.sessions) as session:
+            row = await edge_service.session_from_cookie(session, cookie)
+            client = state.server.query_client(PORTAL_CLIENT)
+            principal, _ = await edge_service.principal_for(session, state.cache, row, client)
+        token = state.server.sign_access_token(client, principal, "openid profile email")
+        return Credentials(
+            headers={"Authorization": f"Bearer {token}"},
+            cookies={state.settings.session_cookie_name: cookie},
+        )
+
+    def portal_session(self, actor: str) -> tuple[str | None, str | None]:
+        """A logged-in portal session of the actor: (cookie value, its CSRF token).
+
+        A browser talks to the portal with a session cookie only: the
+        application and the edge have no portal session (a bearer token means
+        nothing to the portal), like an anonymous visitor.
+        """
+        user_id = self.user_of(actor)
+        if user_id is None or actor in ("anonymous", "application", "edge"):
+            return None, None
+        token = self.issuer.user_token(
+            user_id, organisation=self.organisations["org"], operator=actor == "operator"
+        )
+        csrf = secrets.token_urlsafe(32)
+        session_id = secrets.token_urlsafe(32)
+        self.portal_sessions.save(
+            session_id,
+            {
+                "tokens": {"access_token": token, "expires_at": int(time.time()) + 3600},
+                "user": {"id": str(user_id), "name": actor, "language": "en"},
+                "active_organisation": {"id": str(self.organisations["org"]), "name": "Org"},
+                "csrf": csrf,
+            },
+            3600,
+        )
+        return session_id, csrf
+
     def user_headers(self, user_id: UUID) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.issuer.user_token(user_id)}"}
 
@@ -190,18 +277,17 @@ class World:
         assert response.status_code == 201, response.text
         profile = response.json()
         user_id = UUID(profile["id"])
-        await self.feed(
-            "organisations",
-            UserRegistered(
-                user_id=user_id,
-                username=username,
-                given_name=profile["given_name"],
-                family_name=profile["family_name"],
-                email=profile["email"],
-                language=profile["language"],
-                phone=profile["phone"],
-            ),
+        registered = UserRegistered(
+            user_id=user_id,
+            username=username,
+            given_name=profile["given_name"],
+            family_name=profile["family_name"],
+            email=profile["email"],
+            language=profile["language"],
+            phone=profile["phone"],
         )
+        for consumer in ("organisations", "edge"):
+            await self.feed(consumer, registered)
         return user_id, username
 
     def registration_form(
@@ -222,19 +308,23 @@ class World:
         await self.deliver(service, Envelope.wrap(payload, producer=producer))
 
     async def deliver(self, service: str, envelope: Envelope[Any]) -> None:
+        if service not in self.services:  # not started (yet): the world has no bus
+            return
         handlers = HANDLERS[service]()
         handler = handlers.get(envelope.type)
-        if handler is None:
+        sessions = self.services[service].sessions
+        if handler is None or sessions is None:
             return
-        async with unit_of_work(self.services[service].sessions) as session:
+        async with unit_of_work(sessions) as session:
             await handler(session, envelope)
         self.events_fed += 1
 
     async def relay_memberships(self) -> None:
         """Feed every membership event the organisations service has written (since
-        the last call) to the consumers of identity and requests."""
+        the last call) to the consumers of identity, requests and the edge."""
         organisations = self.services["organisations"]
         outbox = _outbox("organisations")
+        assert organisations.sessions is not None
         async with organisations.sessions() as session:
             rows = (
                 await session.execute(
@@ -245,7 +335,7 @@ class World:
             ).all()
         for row_id, payload in rows:
             envelope = decode(payload)
-            for consumer in ("identity", "requests"):
+            for consumer in ("identity", "requests", "edge"):
                 await self.deliver(consumer, envelope)
             self._relayed = row_id
 
@@ -343,6 +433,7 @@ HANDLERS: dict[str, Callable[[], dict[str, Any]]] = {
     "identity": _handlers("eproc_identity.consumers"),
     "organisations": _handlers("eproc_organisations.consumers"),
     "requests": _handlers("eproc_requests.consumers"),
+    "edge": lambda: dict(__import__("eproc_edge.consumers", fromlist=["x"]).make_handlers()),
 }
 
 
@@ -374,7 +465,12 @@ async def start_organisations(world: World, url: str, stack: AsyncExitStack) -> 
     from eproc_organisations.main import create_app
     from eproc_organisations.settings import Settings
 
-    settings = Settings(database_url=url)
+    # The matrix and the fuzzing act as few users many times: limits wide open here;
+    # tests/test_abuse_limits.py sets tiny ones through ``overrides``.
+    settings = Settings(
+        database_url=url,
+        **{"search_rate_limit": WIDE_OPEN, **world.overrides.get("organisations", {})},
+    )
     app = create_app(settings, token_verifier=world.issuer.verifier())
     app.state.settings_for_tests = settings
     return app
@@ -390,6 +486,7 @@ async def start_requests(world: World, url: str, stack: AsyncExitStack) -> FastA
         leave_guard_url=(
             "http://organisations/organisations/{organisation_id}/members/{user_id}/leave-check"
         ),
+        **{"submission_rate_limit": WIDE_OPEN, **world.overrides.get("requests", {})},
     )
     app = create_app(settings, token_verifier=world.issuer.verifier())
     app.state.settings_for_tests = settings
@@ -415,7 +512,7 @@ async def start_eid_gateway(world: World, url: str, stack: AsyncExitStack) -> Fa
                 ClientConfig(
                     client_id="edge",
                     client_secret="edge-secret",
-                    redirect_uris=["http://edge/callback"],
+                    redirect_uris=["http://edge/callback", f"{EDGE_URL}/login/eid/callback"],
                 )
             ],
         )
@@ -425,23 +522,145 @@ async def start_eid_gateway(world: World, url: str, stack: AsyncExitStack) -> Fa
     return app
 
 
-StartService = Callable[[World, str, AsyncExitStack], Awaitable[FastAPI]]
+async def start_edge(world: World, url: str, stack: AsyncExitStack) -> FastAPI:
+    from eproc_edge.identity_port import HttpIdentityPort
+    from eproc_edge.main import create_app
+    from eproc_edge.settings import ClientConfig, Settings
+    from eproc_edge.upstream import UpstreamProvider
 
-# service name → (Python package with its migrations, starter). One line per service.
-SERVICES: dict[str, tuple[str, StartService]] = {
+    def client(client_id: str, secret: str, application: str) -> ClientConfig:
+        base = f"http://{client_id}.rp"
+        return ClientConfig(
+            client_id=client_id,
+            client_secret=secret,
+            name=client_id,
+            application=application,
+            redirect_uris=[f"{base}/callback"],
+            post_logout_redirect_uris=[f"{base}/"],
+            home_url=f"{base}/",
+            login_url=f"{base}/login",
+        )
+
+    settings = Settings(
+        database_url=url,
+        token_issuer=EDGE_URL,
+        jwks_url=f"{EDGE_URL}/jwks",
+        clients=[
+            client(PORTAL_CLIENT, "portal-secret", "user-management"),
+            client(APPLICATION_CLIENT, APPLICATION_SECRET, APPLICATION_CLIENT),
+        ],
+        identity_url="http://identity",
+        upstream_issuer="http://eid-gateway",
+        upstream_client_id="edge",
+        upstream_client_secret="edge-secret",
+        **world.overrides.get("edge", {}),
+    )
+    # The real identity service behind the edge's login port (over ASGI), called
+    # with a client token identity trusts (the world's issuer signs for the edge).
+    identity = HttpIdentityPort(
+        "http://identity",
+        access_token=lambda: world.issuer.client_token(EDGE_CLIENT),
+        transport=httpx.ASGITransport(app=world.services["identity"].app),
+    )
+    stack.push_async_callback(identity.aclose)
+    app = create_app(settings, identity=identity)
+    app.state.settings_for_tests = settings
+    # The real eID gateway as the upstream provider, over ASGI.
+    app.state.edge.upstream = UpstreamProvider(
+        settings, transport=httpx.ASGITransport(app=world.services["eid-gateway"].app)
+    )
+    # What the edge's lifespan does first: load (or create) its signing keys.
+    engine = create_engine(url)
+    stack.push_async_callback(engine.dispose)
+    async with unit_of_work(create_session_factory(engine)) as session:
+        await app.state.edge.keyring.refresh(session, force=True)
+    return app
+
+
+async def start_notifier(world: World, url: str, stack: AsyncExitStack) -> FastAPI:
+    from eproc_notifier.main import create_app
+    from eproc_notifier.settings import Settings
+
+    # No API of its own; its consumer and mail sender (the lifespan) do not run here.
+    settings = Settings(database_url=url, **world.overrides.get("notifier", {}))
+    app = create_app(settings)
+    app.state.settings_for_tests = settings
+    return app
+
+
+async def start_portal(world: World, url: str | None, stack: AsyncExitStack) -> FastAPI:
+    from eproc_portal.auth import create_oauth
+    from eproc_portal.clients.edge import EdgeClient
+    from eproc_portal.clients.identity import IdentityClient
+    from eproc_portal.clients.organisations import OrganisationsClient
+    from eproc_portal.clients.requests import RequestsClient
+    from eproc_portal.main import create_app
+    from eproc_portal.sessions import MemorySessionStore
+    from eproc_portal.settings import Settings
+    from eproc_portal.web import Services
+
+    async def over_asgi(name: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=world.services[name].app)
+        return await stack.enter_async_context(
+            httpx.AsyncClient(transport=transport, base_url=f"http://{name}")
+        )
+
+    settings = Settings(
+        oidc_issuer=EDGE_URL,
+        oidc_client_id=PORTAL_CLIENT,
+        **world.overrides.get("portal", {}),
+    )
+    services = Services(
+        identity=IdentityClient(await over_asgi("identity")),
+        organisations=OrganisationsClient(await over_asgi("organisations")),
+        requests=RequestsClient(await over_asgi("requests")),
+        edge=EdgeClient(await over_asgi("edge")),
+    )
+    edge_transport = httpx.ASGITransport(app=world.services["edge"].app)
+    if world.portal_sessions is None:
+        world.portal_sessions = MemorySessionStore()
+    return create_app(
+        settings,
+        services=services,
+        session_store=world.portal_sessions,
+        oauth=create_oauth(settings, edge_transport=edge_transport),
+    )
+
+
+StartService = Callable[[World, Any, AsyncExitStack], Awaitable[FastAPI]]
+
+# service name → (Python package with its migrations — None: no database —, starter).
+# One line per service, in start order (the edge and the portal call the ones before).
+SERVICES: dict[str, tuple[str | None, StartService]] = {
     "identity": ("eproc_identity", start_identity),
     "organisations": ("eproc_organisations", start_organisations),
     "requests": ("eproc_requests", start_requests),
     "eid-gateway": ("eproc_eid_gateway", start_eid_gateway),
+    "edge": ("eproc_edge", start_edge),
+    "notifier": ("eproc_notifier", start_notifier),
+    "portal": (None, start_portal),
 }
 
 
 @asynccontextmanager
-async def running_world(create_database: CreateDatabase) -> AsyncIterator[World]:
-    """Start every landed service on its own fresh database and build the world."""
-    world = World(issuer=TestIssuer(), eid=EidTokens())
+async def running_world(
+    create_database: CreateDatabase, overrides: dict[str, dict[str, Any]] | None = None
+) -> AsyncIterator[World]:
+    """Start every landed service on its own fresh database and build the world.
+
+    ``overrides`` are settings per service (``{"requests": {...}}``)."""
+    world = World(issuer=TestIssuer(), eid=EidTokens(), overrides=overrides or {})
     async with AsyncExitStack() as stack:
         for name, (package, start) in SERVICES.items():
+            if package is None:  # no database (the portal owns nothing durable)
+                app = await start(world, None, stack)
+                client = await stack.enter_async_context(
+                    httpx.AsyncClient(
+                        transport=httpx.ASGITransport(app=app), base_url=f"http://{name}"
+                    )
+                )
+                world.services[name] = Service(name, app, client, None, None, None)
+                continue
             url = await create_database(f"adv_{name.replace('-', '_')}")
             await upgrade_async(package, url)
             engine = create_engine(url)
@@ -490,6 +709,8 @@ SNAPSHOT_IGNORED = {"login_throttle", "alembic_version"}
 
 async def snapshot(service: Service) -> dict[str, list[str]]:
     """Every row of every table of the service, as sorted JSON text."""
+    if service.engine is None:
+        return {}
     async with service.engine.connect() as conn:
         tables = (
             (

@@ -10,15 +10,31 @@ actor gets must be the one in ``EXPECTED``; a route without a row fails the test
 Each (route, actor) call gets fresh targets from its preparation (a fresh
 request to decide, a fresh member to remove, …), so one actor's success never
 changes what the next actor sees.
+
+The edge's OAuth endpoints have their own authentication, and the actors bring
+the edge's own credentials (see ``World.edge_credentials``): a user's SSO
+session cookie and an edge-signed access token, the application's client
+secret, the edge's own client token. A bearer token is never client
+authentication (→ 401 ``invalid_client``).
+
+The portal's rows are generated from its routes: every form POST, by every
+actor's portal session, without the session's CSRF token and with another
+session's token, must answer 403 and change nothing in any service.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import secrets
+import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
 
 from eproc_runtime.testing.plugin import CreateDatabase
 
@@ -26,10 +42,15 @@ from .adversarial_support import (
     ACTORS,
     ADDRESS,
     BUYER,
+    PORTAL_CLIENT,
     USER_ACTORS,
+    Credentials,
     World,
+    diff,
+    dumps,
     enterprise_number,
     running_world,
+    snapshot,
 )
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -42,6 +63,7 @@ class Call:
     path: dict[str, Any] = field(default_factory=dict)
     json: Any = None
     data: dict[str, str] | None = None
+    cookies: dict[str, str] = field(default_factory=dict)  # besides the actor's own
 
 
 Prepare = Callable[[World, str], Awaitable[Call]]
@@ -271,6 +293,53 @@ async def _token(world: World, actor: str) -> Call:
     )
 
 
+# --- the edge: OAuth endpoints and the SSO session ---------------------------------------
+
+
+def _s256(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+async def _authorize(world: World, actor: str) -> Call:
+    return Call(
+        data={
+            "response_type": "code",
+            "client_id": PORTAL_CLIENT,
+            "redirect_uri": f"http://{PORTAL_CLIENT}.rp/callback",
+            "scope": "openid profile",
+            "state": "matrix",
+            "nonce": uuid.uuid4().hex,
+            "code_challenge": _s256("v" * 50),
+            "code_challenge_method": "S256",
+        }
+    )
+
+
+async def _client_credentials(world: World, actor: str) -> Call:
+    return Call(data={"grant_type": "client_credentials"})
+
+
+async def _a_token(world: World, actor: str) -> Call:
+    buyer = await world.edge_credentials("buyer")
+    return Call(data={"token": buyer.headers["Authorization"].split()[1]})
+
+
+async def _login_local(world: World, actor: str) -> Call:
+    csrf = secrets.token_urlsafe(16)
+    return Call(
+        data={
+            # An unknown account each time: identity's per-account throttle (its own
+            # test) would otherwise answer 429 after a few calls.
+            "username": f"nobody{uuid.uuid4().hex[:8]}",
+            "password": "not the right password at all",
+            "return_to": "/authorize",
+            "csrf": csrf,
+        },
+        cookies={"eproc_login_csrf": csrf},
+    )
+
+
 # --- the expectations ------------------------------------------------------------------------
 
 EXPECTED: dict[tuple[str, str, str], Row] = {
@@ -394,6 +463,52 @@ EXPECTED: dict[tuple[str, str, str], Row] = {
     ("eid-gateway", "POST", "/userinfo"): Row(
         statuses(401), _static(Call()), "the edge's tokens are not the gateway's access tokens"
     ),
+    # edge: actors bring the edge's own credentials (session cookie + edge token; the
+    # application's client secret; the edge's client token) -------------------------------
+    ("edge", "POST", "/authorize"): Row(
+        statuses(303, anonymous=303, operator=302, **users(302)),
+        _authorize,
+        "the portal's authorization request: a live SSO session → 302 with a code; "
+        "no session → 303 to the login page",
+    ),
+    ("edge", "POST", "/token"): Row(
+        statuses(401, application=200),
+        _client_credentials,
+        "client_credentials: only client authentication counts; a bearer token → 401 "
+        "`invalid_client`",
+    ),
+    ("edge", "POST", "/introspect"): Row(
+        statuses(401, application=200),
+        _a_token,
+        "the buyer's access token; confidential clients only → else 401 `invalid_client`",
+    ),
+    ("edge", "POST", "/revoke"): Row(
+        statuses(401, application=400),
+        _a_token,
+        "the buyer's access token, issued to the portal: another client may not revoke it "
+        "(400 `invalid_grant`); no client authentication → 401 `invalid_client`",
+    ),
+    ("edge", "POST", "/userinfo"): Row(
+        statuses(401, operator=200, **users(200)),
+        _static(Call()),
+        "an edge user access token; a client's token or secret → 401 `invalid_token`",
+    ),
+    ("edge", "POST", "/logout"): Row(
+        statuses(200, anonymous=200),
+        _static(Call()),
+        "without an id_token_hint it only asks the user to confirm (a form with a CSRF pair); "
+        "it ends the browser's own SSO session (its cookie), nobody else's",
+    ),
+    ("edge", "POST", "/login/local"): Row(
+        statuses(401, anonymous=401),
+        _login_local,
+        "a wrong password (with the login form's CSRF pair) → 401 from identity; no token counts",
+    ),
+    ("edge", "POST", "/session/organisation"): Row(
+        statuses(403, anonymous=401, application=401, edge=401, buyer=200, superuser=200),
+        _default_organisation,
+        "org; a user token of the edge; non-members → 403 `not_a_member`",
+    ),
 }
 
 
@@ -412,6 +527,8 @@ def http_routes(app: Any) -> Iterator[tuple[str, frozenset[str]]]:
                 yield context.path, frozenset(context.methods or ())
         elif getattr(route, "methods", None) is not None:
             yield route.path, frozenset(route.methods)
+        elif isinstance(route, Mount) and isinstance(route.app, StaticFiles):
+            yield route.path, frozenset({"GET", "HEAD"})  # StaticFiles answers nothing else
         else:
             raise AssertionError(f"a route the matrix cannot read: {route!r}")
 
@@ -427,9 +544,14 @@ def mutating_routes(world: World) -> list[tuple[str, str, str]]:
 
 def _code(response: Any) -> str:
     try:
-        detail = response.json().get("detail")
-    except (ValueError, AttributeError):
+        body = response.json()
+    except ValueError:
         return ""
+    if not isinstance(body, dict):
+        return ""
+    if isinstance(body.get("error"), str):  # OAuth errors (RFC 6749 §5.2)
+        return str(body["error"])
+    detail = body.get("detail")
     if isinstance(detail, dict):
         return str(detail.get("code", ""))
     if isinstance(detail, str):
@@ -437,11 +559,109 @@ def _code(response: Any) -> str:
     return ""
 
 
+async def _credentials(world: World, service: str, actor: str) -> Credentials:
+    if service == "edge":
+        return await world.edge_credentials(actor)
+    return Credentials(headers=world.headers(actor))
+
+
+def _cookie_header(cookies: dict[str, str]) -> dict[str, str]:
+    return {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())} if cookies else {}
+
+
+# --- the portal: CSRF on every form, generated from its routes ----------------------------
+
+PORTAL_NOTE = (
+    "every actor's portal session, without the CSRF token and with another session's "
+    "token → 403; nothing changes in any service"
+)
+
+
+async def _portal_targets(world: World) -> dict[str, str]:
+    """Real ids for the portal's path parameters (what a form would act on)."""
+    requester, _ = await world.register_user()
+    return {
+        "request_id": str(await world.submitted_request(requester, "org")),
+        "contact_id": str(await world.contact_of(world.users["buyer"])),
+    }
+
+
+def _portal_form(world: World) -> dict[str, str]:
+    """A plausible form: the fields the portal's forms use, with real values."""
+    org = str(world.organisations["org"])
+    return {
+        "organisation_id": org,
+        "organisation_ids": org,
+        "user_id": str(world.users["buyer"]),
+        "roles": "user-management:buyer",
+        "action": "remove",
+        "decision": "approve",
+        "reason": "matrix",
+        "justification": "matrix",
+        "language": "fr",
+        "enabled": "false",
+        "name": "Piet",
+        "job_title": "Matrix",
+        "choice": "join",
+    }
+
+
+async def _portal_rows(world: World, routes: list[tuple[str, str, str]]) -> list[str]:
+    """Every portal form POST by every actor, without a valid CSRF token: 403, no change."""
+    portal = world.services["portal"]
+    targets = await _portal_targets(world)
+    form = _portal_form(world)
+    _, foreign_token = world.portal_session("other_buyer")  # an attacker's own session
+    before = {n: await snapshot(s) for n, s in world.services.items()}
+    mismatches = []
+    for key in routes:
+        _, method, template = key
+        path = template.format(**{k: targets.get(k, str(uuid.uuid4())) for k in targets})
+        for actor in ACTORS:
+            cookie, _ = world.portal_session(actor)
+            cookies = {"eproc_portal": cookie} if cookie else {}
+            for token in (None, foreign_token):
+                data = {**form, **({"csrf_token": token} if token else {})}
+                portal.client.cookies.clear()
+                response = await portal.client.request(
+                    method, path, data=data, headers=_cookie_header(cookies)
+                )
+                if response.status_code != EXPECTED[key].expected[actor]:
+                    mismatches.append(
+                        f"portal {method} {template} as {actor} (token {token is not None}): "
+                        f"{response.status_code} {response.text[:200]}"
+                    )
+    # The control: the same session WITH its own token passes the CSRF check, so
+    # the 403s above are the CSRF refusal and not something else.
+    cookie, own_token = world.portal_session("buyer")
+    portal.client.cookies.clear()
+    control = await portal.client.post(
+        "/language",
+        data={"csrf_token": own_token or "", "language": "fr", "next": "/home"},
+        headers=_cookie_header({"eproc_portal": cookie or ""}),
+    )
+    if control.status_code != 303:
+        mismatches.append(f"portal control POST /language with the token: {control.status_code}")
+    after = {n: await snapshot(s) for n, s in world.services.items()}
+    for name in before:
+        changed = diff(before[name], after[name])
+        if changed:
+            mismatches.append(f"portal forms without CSRF changed {name}: {dumps(changed)}")
+    return mismatches
+
+
+def _add_portal_expectations(routes: list[tuple[str, str, str]]) -> None:
+    for key in routes:
+        if key[0] == "portal":
+            EXPECTED[key] = Row(statuses(403, anonymous=403), _static(Call()), PORTAL_NOTE)
+
+
 async def test_every_mutating_endpoint_against_every_actor(
     create_database: CreateDatabase,
 ) -> None:
     async with running_world(create_database) as world:
         routes = mutating_routes(world)
+        _add_portal_expectations(routes)
         missing = [key for key in routes if key not in EXPECTED]
         assert not missing, f"new endpoint without expectations: {missing}"
         stale = [key for key in EXPECTED if key not in routes]
@@ -453,11 +673,20 @@ async def test_every_mutating_endpoint_against_every_actor(
             service, method, template = key
             row = EXPECTED[key]
             results[key] = {}
+            if service == "portal":
+                continue
             for actor in ACTORS:
                 call = await row.prepare(world, actor)
+                credentials = await _credentials(world, service, actor)
+                headers = {
+                    **credentials.headers,
+                    **_cookie_header({**credentials.cookies, **call.cookies}),
+                }
                 path = template.format(**{k: str(v) for k, v in call.path.items()})
-                response = await world.services[service].client.request(
-                    method, path, json=call.json, data=call.data, headers=world.headers(actor)
+                client = world.services[service].client
+                client.cookies.clear()  # only the actor's own credentials, nothing remembered
+                response = await client.request(
+                    method, path, json=call.json, data=call.data, headers=headers
                 )
                 results[key][actor] = (response.status_code, _code(response))
                 if response.status_code != row.expected[actor]:
@@ -466,6 +695,10 @@ async def test_every_mutating_endpoint_against_every_actor(
                         f"{response.status_code} (expected {row.expected[actor]}) "
                         f"{response.text[:200]}"
                     )
+        portal_routes = [key for key in routes if key[0] == "portal"]
+        mismatches += await _portal_rows(world, portal_routes)
+        for key in portal_routes:
+            results[key] = {actor: (EXPECTED[key].expected[actor], "csrf") for actor in ACTORS}
         _write_document(results)
         assert not mismatches, "\n".join(mismatches)
 
@@ -488,7 +721,13 @@ def _write_document(results: dict[tuple[str, str, str], dict[str, tuple[int, str
         "token also *claims* the organisation as active with a Superuser role: the",
         "services decide from their own data, not from those claims.",
         "",
-        "Not yet covered (still being built): edge, notifier, portal.",
+        "The edge's actors bring the edge's own credentials: users and the operator an",
+        "SSO session cookie and an access token the edge signed; the application its",
+        "client secret (HTTP Basic); the edge its own client token. The portal's actors",
+        "are portal sessions; its rows are generated from its routes and call every form",
+        "without the session's CSRF token and with another session's token (`csrf`: the",
+        "portal's CSRF refusal; nothing changed in any service). The notifier has no",
+        "HTTP API (no mutating route).",
         "",
     ]
     for service in dict.fromkeys(key[0] for key in results):

@@ -14,6 +14,7 @@ from eproc_edge.identity_port import HttpIdentityPort, IdentityPort
 from eproc_edge.keys import KeyRing
 from eproc_edge.models import messaging_tables
 from eproc_edge.oauth import EdgeAuthorizationServer
+from eproc_edge.security import SecurityHeadersMiddleware
 from eproc_edge.settings import Settings
 from eproc_edge.upstream import UpstreamProvider
 from eproc_runtime.app import ServiceState, create_service_app
@@ -71,4 +72,6 @@ def create_app(
         on_start=on_start,
     )
     app.state.edge = edge
+    # Clickjacking, sniffing and referrer leaks of codes; HSTS when served over https.
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.issuer.startswith("https://"))
     return app

@@ -29,8 +29,12 @@ class UpstreamError(Exception):
 
 
 class UpstreamProvider:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        """``transport`` reaches a provider in the same process (tests, embedded mode)."""
         self.settings = settings
+        self._transport = transport
         self._metadata: dict[str, Any] | None = None
         self._keys: KeySet | None = None
         self._loaded_at = 0.0
@@ -46,6 +50,7 @@ class UpstreamProvider:
             scope="openid profile",
             redirect_uri=self.redirect_uri,
             code_challenge_method="S256",
+            transport=self._transport,
         )
 
     async def metadata(self, *, force: bool = False) -> dict[str, Any]:
@@ -53,7 +58,7 @@ class UpstreamProvider:
             url = self.settings.upstream_discovery_url or (
                 self.settings.upstream_issuer.rstrip("/") + "/.well-known/openid-configuration"
             )
-            async with httpx.AsyncClient(timeout=5) as http:
+            async with httpx.AsyncClient(timeout=5, transport=self._transport) as http:
                 self._metadata = (await http.get(url)).raise_for_status().json()
                 jwks = (await http.get(self._metadata["jwks_uri"])).raise_for_status().json()
             self._keys = KeySet.import_key_set(jwks)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from eproc_contracts.common import Language, RoleGrant
@@ -18,6 +18,7 @@ from eproc_organisations.service import directory, memberships
 from eproc_organisations.service.common import Actor
 from eproc_runtime.app import DbSession
 from eproc_runtime.auth import CurrentCaller
+from eproc_runtime.ratelimit import RATE_LIMITED_RESPONSE, rate_limited
 
 # Business errors answer 422 as {"detail": {"code", …}} too, not only FastAPI's list.
 router = APIRouter(responses={422: {"model": schemas.ErrorResponse}})
@@ -68,7 +69,13 @@ async def roots(
     return _page(items, total, offset, limit, lang)
 
 
-@router.get("/organisations/search", response_model=schemas.SearchPage, tags=["directory"])
+@router.get(
+    "/organisations/search",
+    response_model=schemas.SearchPage,
+    tags=["directory"],
+    dependencies=[Depends(rate_limited("search"))],
+    responses=RATE_LIMITED_RESPONSE,
+)
 async def search(
     session: DbSession,
     _caller: CurrentCaller,

@@ -9,6 +9,7 @@ from eproc_organisations.models import messaging_tables
 from eproc_organisations.settings import Settings
 from eproc_runtime.app import create_service_app
 from eproc_runtime.auth import TokenVerifier
+from eproc_runtime.ratelimit import RateLimits
 
 
 def create_app(
@@ -30,4 +31,7 @@ def create_app(
         token_verifier=token_verifier,
     )
     app.add_exception_handler(OrganisationsError, on_business_error)
+    app.state.rate_limits = RateLimits(
+        {"search": settings.search_rate_limit}, storage_uri=settings.rate_limit_storage_uri
+    )
     return app

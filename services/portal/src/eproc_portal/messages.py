@@ -53,6 +53,10 @@ GENERAL_MESSAGES: dict[str, str] = {
     "validation_failed": N_("Some fields are not valid. Please correct them."),
     "forbidden": N_("You are not allowed to do this."),
     "not_found": N_("This item does not exist (any more)."),
+    "rate_limited": N_(
+        "You did this too often in a short time. Nothing was changed. "
+        "Please wait %(seconds)s seconds and try again."
+    ),
 }
 
 _VARIABLES = {
@@ -67,7 +71,15 @@ def field_message(code: str) -> str:
     return gettext(FIELD_MESSAGES.get(code, N_("This value is not valid.")), **_VARIABLES)
 
 
+def retry_after(error: ApiError) -> int:
+    """The seconds a rate-limited caller must wait (at least 1)."""
+    value = error.extra.get("retry_after")
+    return value if isinstance(value, int) and value > 0 else 60
+
+
 def general_message(error: ApiError) -> str:
+    if error.status == 429:  # a service's rate limit (eproc_runtime.ratelimit)
+        return gettext(GENERAL_MESSAGES["rate_limited"], seconds=retry_after(error))
     if error.code in GENERAL_MESSAGES:
         return gettext(GENERAL_MESSAGES[error.code])
     if error.status == 403:

@@ -45,12 +45,18 @@ SECURITY_HEADERS = {
 }
 
 
+HSTS = "max-age=31536000"
+"""One year; sent only when the portal's public URL is https (a browser ignores it
+over plain HTTP, and a development portal on http://localhost must stay usable)."""
+
+
 class SecurityHeadersMiddleware:
     """Adds the security headers to every HTTP answer; ``Cache-Control: no-store``
-    on pages (they carry personal data), not on static assets."""
+    on pages (they carry personal data), not on static assets; HSTS when ``hsts``."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,6 +71,8 @@ class SecurityHeadersMiddleware:
                     headers.setdefault(name, value)
                 if not static:
                     headers.setdefault("Cache-Control", "no-store")
+                if self.hsts:
+                    headers.setdefault("Strict-Transport-Security", HSTS)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -33,6 +33,7 @@ from eproc_requests.service.queries import Page
 from eproc_requests.settings import Settings
 from eproc_runtime.app import DbSession
 from eproc_runtime.auth import CurrentCaller
+from eproc_runtime.ratelimit import RATE_LIMITED_RESPONSE, rate_limited
 
 
 def _context(request: Request) -> RequestsContext:
@@ -64,6 +65,9 @@ Statuses = Annotated[list[Status] | None, Query(alias="status")]
 
 # Business errors answer 422 as {"detail": {"code", …}} too, not only FastAPI's list.
 router = APIRouter(responses={422: {"model": ErrorResponse}})
+
+# Every route that creates requests shares one per-caller budget (settings.submission_rate_limit).
+SUBMISSION_LIMIT = [Depends(rate_limited("submission"))]
 
 
 async def _one(session: Any, caller: Any, request_id: UUID) -> RequestOut:
@@ -117,7 +121,13 @@ async def remove_from_basket(
     return BasketOut.of(await basket_uc.remove_from_basket(session, caller, body.organisation_ids))
 
 
-@router.post("/basket/submit", tags=["basket"], status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/basket/submit",
+    tags=["basket"],
+    status_code=status.HTTP_201_CREATED,
+    dependencies=SUBMISSION_LIMIT,
+    responses=RATE_LIMITED_RESPONSE,
+)
 async def submit_basket(
     session: DbSession, caller: CurrentCaller, context: Context, body: SubmitIn
 ) -> list[RequestOut]:
@@ -131,7 +141,13 @@ async def submit_basket(
 # --- other kinds of request ---------------------------------------------------
 
 
-@router.post("/requests/role-changes", tags=["requests"], status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/requests/role-changes",
+    tags=["requests"],
+    status_code=status.HTTP_201_CREATED,
+    dependencies=SUBMISSION_LIMIT,
+    responses=RATE_LIMITED_RESPONSE,
+)
 async def request_role_changes(
     session: DbSession, caller: CurrentCaller, context: Context, body: RoleChangesIn
 ) -> list[RequestOut]:
@@ -142,7 +158,13 @@ async def request_role_changes(
     return await _many(session, rows)
 
 
-@router.post("/requests/leaves", tags=["requests"], status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/requests/leaves",
+    tags=["requests"],
+    status_code=status.HTTP_201_CREATED,
+    dependencies=SUBMISSION_LIMIT,
+    responses=RATE_LIMITED_RESPONSE,
+)
 async def request_leaves(
     session: DbSession, caller: CurrentCaller, context: Context, guard: Guard, body: LeavesIn
 ) -> list[RequestOut]:
@@ -152,7 +174,13 @@ async def request_leaves(
     return await _many(session, rows)
 
 
-@router.post("/requests/registrations", tags=["requests"], status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/requests/registrations",
+    tags=["requests"],
+    status_code=status.HTTP_201_CREATED,
+    dependencies=SUBMISSION_LIMIT,
+    responses=RATE_LIMITED_RESPONSE,
+)
 async def request_registration(
     session: DbSession, caller: CurrentCaller, context: Context, body: RegistrationIn
 ) -> RequestOut:

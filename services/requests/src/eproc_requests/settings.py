@@ -27,3 +27,10 @@ class Settings(ServiceSettings):
     )
     reminder_batch_size: int = 100
     reminder_job_enabled: bool = True
+    submission_rate_limit: str = Field(
+        default="10/minute;100/day",
+        description=(
+            "requests one caller (user or application) may submit: basket submission, role "
+            "changes, leaves and registrations together; over it: 429 + Retry-After"
+        ),
+    )

@@ -181,8 +181,8 @@ async def _basket_error(request: Request, token: str, error: ApiError) -> Respon
         row = {organisation: i18n.gettext(_ROW_MESSAGES[error.code])}
         message = i18n.gettext("Nothing was submitted. Please correct the marked organisation.")
         return await _page(request, token, errors={"basket": message}, row_errors=row, status=422)
-    if error.status >= 500 or error.status == 401:
-        raise error
+    if error.status >= 500 or error.status in (401, 429):
+        raise error  # the app's handler: a 429 page with Retry-After, nothing submitted
     return await _page(request, token, errors={"basket": general_message(error)}, status=422)
 
 
