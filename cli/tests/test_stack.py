@@ -7,6 +7,7 @@ organisations, and back to requests and the notifier."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -15,6 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -79,6 +81,13 @@ async def stack(
         token_issuer=ISSUER.issuer,
         jwks_url=jwks_url,
     )
+    async with running(config):
+        yield config
+
+
+@asynccontextmanager
+async def running(config: StackConfig) -> AsyncIterator[StackConfig]:
+    """The stack, until the block ends; then its databases are dropped."""
     ready = asyncio.Event()
     task = asyncio.create_task(serve_stack(config, ready))
     done, _ = await asyncio.wait(
@@ -97,7 +106,8 @@ async def stack(
         admin = await asyncpg.connect(postgres_url())
         try:
             for service in config.services:
-                await admin.execute(f'DROP DATABASE IF EXISTS "{label}{service}" WITH (FORCE)')
+                name = config.database_prefix + service.replace("-", "_")
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()
 
@@ -221,3 +231,245 @@ async def test_join_journey_survives_a_killed_service_and_is_traced(stack: Stack
     server = [s for s in spans if s["kind"] == "SERVER"]
     assert server and server[0]["service"].endswith("requests")
     assert "approve" in server[0]["name"]
+
+
+# --- the trace starts in the portal -----------------------------------------------------
+
+PORTAL_STACK = ("identity", "organisations", "requests", "notifier", "edge", "portal")
+SUPERUSER_PASSWORD = "the superuser's long pass phrase"
+
+
+class _Keys(BaseHTTPRequestHandler):
+    """``/jwks``: the test issuer's key beside the edge's own (fetched from the stack),
+    so that services accept both the portal's tokens from the edge and the test's
+    seeding tokens; ``/eid-jwks``: the key the test signs eID ID tokens with."""
+
+    test_keys: dict[str, Any]
+    eid_keys: dict[str, Any]
+    edge_jwks_url: str
+
+    def do_GET(self) -> None:
+        if self.path == "/eid-jwks":
+            keys = self.eid_keys
+        else:
+            keys = {"keys": list(self.test_keys["keys"])}
+            # Before the edge is up: the test's keys only.
+            with contextlib.suppress(httpx.HTTPError):
+                keys["keys"] += httpx.get(self.edge_jwks_url, timeout=5).json()["keys"]
+        body = json.dumps(keys).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        return None
+
+
+@pytest.fixture
+async def portal_stack(
+    tmp_path: Path, kafka_bootstrap: str, topic_prefix: str
+) -> AsyncIterator[tuple[StackConfig, TestIssuer, Any]]:
+    """Identity, organisations, requests, notifier, the edge and the portal, each its
+    own process. The test's issuer signs as the edge does (same ``iss``, its own key)."""
+    from joserfc.jwk import ECKey, KeySet
+
+    port = free_port()
+    issuer = TestIssuer(issuer=f"http://127.0.0.1:{port}/sso")
+    eid_key = ECKey.generate_key("P-256", parameters={"alg": "ES256"}, auto_kid=True)
+    handler = type(
+        "Keys",
+        (_Keys,),
+        {
+            "test_keys": issuer.jwks(),
+            "eid_keys": KeySet([eid_key]).as_dict(private=False),
+            "edge_jwks_url": f"http://127.0.0.1:{port}/sso/jwks",
+        },
+    )
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    keys_url = f"http://127.0.0.1:{server.server_address[1]}"
+    label = f"pstack{uuid.uuid4().hex[:8]}_"
+    config = StackConfig(
+        data_dir=tmp_path,
+        port=port,
+        database_admin_url=postgres_url(),
+        kafka_bootstrap=kafka_bootstrap,
+        topic_prefix=topic_prefix,
+        group_prefix=label,
+        database_prefix=label,
+        trace_file=tmp_path / "spans.jsonl",
+        demo_organisations=0,
+        platform_apps=False,
+        services=PORTAL_STACK,
+        jwks_url=f"{keys_url}/jwks",
+        service_env={"identity": {"EPROC_EID_JWKS_URL": f"{keys_url}/eid-jwks"}},
+    )
+    try:
+        async with running(config):
+            yield config, issuer, eid_key
+    finally:
+        server.shutdown()
+
+
+def _eid_token(key: Any, base: str, given_name: str, family_name: str) -> str:
+    """An ID token as the eID gateway signs it after reading a card."""
+    from joserfc import jwt
+
+    from eproc_eid_gateway.settings import EID_ACR
+
+    now = int(time.time())
+    claims = {
+        "iss": f"{base}/eid",
+        "aud": "portal",
+        "sub": uuid.uuid4().hex,
+        "given_name": given_name,
+        "family_name": family_name,
+        "acr": EID_ACR,
+        "amr": ["eid"],
+        "iat": now - 1,
+        "exp": now + 300,
+    }
+    return jwt.encode({"alg": "ES256", "kid": key.kid}, claims, key)
+
+
+async def test_approval_in_the_portal_is_one_trace_across_the_stack(
+    portal_stack: tuple[StackConfig, TestIssuer, Any],
+) -> None:
+    """A Superuser approves a join request in the portal (Chromium, a real session
+    from the edge's login); the notifier is killed just before and restarted: the
+    trace goes portal → requests → (Kafka) organisations → requests and notifier,
+    and the decision mail arrives once."""
+    from eproc_portal import testing as steps
+
+    stack, issuer, eid_key = portal_stack
+    base = stack.base_url
+    operator = {"Authorization": f"Bearer {issuer.user_token(uuid.uuid4(), operator=True)}"}
+    suffix = uuid.uuid4().hex[:6]
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        users = {}
+        for key, given, family in (("superuser", "Els", "Maes"), ("buyer", "Tom", "Wouters")):
+            registered = await http.post(
+                "/api/identity/registrations",
+                json={
+                    "id_token": _eid_token(eid_key, base, given, family),
+                    "email": f"{given.lower()}.{suffix}@example.be",
+                    "language": "nl",
+                    "phone": "02 511 11 11",
+                    "username": f"{given.lower()}.{suffix}",
+                    "password": SUPERUSER_PASSWORD,
+                },
+            )
+            assert registered.status_code == 201, registered.text
+            users[key] = registered.json()
+        superuser = users["superuser"]
+        allowed = await http.put(
+            f"/api/identity/users/{superuser['id']}/local-login",
+            headers=operator,
+            json={"enabled": True, "reason": "the Superuser logs in with a password"},
+        )
+        assert allowed.status_code == 200, allowed.text
+        name = f"Stad Tracestad {suffix}"
+        created = await http.post(
+            "/api/organisations/operator/organisations",
+            headers=operator,
+            json={
+                "names": {"nl": name, "fr": f"Ville de Tracestad {suffix}"},
+                "enterprise_number": enterprise_number(),
+                "address": {
+                    "street": "Markt",
+                    "number": "1",
+                    "postcode": "9000",
+                    "municipality": "Gent",
+                },
+                "superuser_id": superuser["id"],
+            },
+        )
+        assert created.status_code == 201, created.text
+        org = created.json()["id"]
+        buyer = {"Authorization": f"Bearer {issuer.user_token(uuid.UUID(users['buyer']['id']))}"}
+        for method, path, body in (
+            ("POST", "/api/requests/basket/entries", {"organisation_ids": [org]}),
+            (
+                "PUT",
+                "/api/requests/basket/roles",
+                {
+                    "organisation_ids": [org],
+                    "roles": [{"application": "e-notification", "role": "editor"}],
+                },
+            ),
+            ("POST", "/api/requests/basket/submit", {"organisation_ids": [org]}),
+        ):
+            r = await http.request(method, path, headers=buyer, json=body)
+            assert r.status_code < 300, r.text
+
+        # The Superuser logs in through the portal (the edge's password form) and
+        # opens the request; the notifier dies (SIGKILL) just before the decision.
+        async with steps.chromium() as browser:
+            page = await steps.new_page(browser)
+            await steps.login_with_password(
+                page, base, username=superuser["username"], password=SUPERUSER_PASSWORD
+            )
+            await steps.open_pending_request(page, base, org, attempts=200)
+            notifier_pid = (await http.get("/_stack")).json()["notifier"]["pid"]
+            os.kill(notifier_pid, signal.SIGKILL)
+            await steps.decide_request(page, "approve")
+            await page.context.close()
+
+        async def completed() -> Any:
+            mine = await http.get("/api/requests/requests/mine", headers=buyer)
+            return mine.status_code == 200 and "completed" in mine.text
+
+        await _until(completed, timeout=60)
+
+        async def restarted() -> Any:
+            notifier = (await http.get("/_stack")).json()["notifier"]
+            return notifier["restarts"] >= 1 and notifier["running"]
+
+        await _until(restarted, timeout=30)
+        subject = f"Uw toetredingsaanvraag voor {name} is goedgekeurd"
+
+        async def mailed() -> Any:
+            return subject in (await http.get("/mail")).text
+
+        await _until(mailed, timeout=60)
+        await asyncio.sleep(1)  # none doubled, even a little later
+        assert (await http.get("/mail")).text.count(f"<h2>{subject}</h2>") == 1
+
+    # One trace from the portal's page through requests, Kafka, organisations, back
+    # to requests and to the restarted notifier.
+    def service(span: dict[str, Any]) -> str:
+        return str(span["service"]).removeprefix(stack.group_prefix)
+
+    async def traced() -> Any:
+        assert stack.trace_file is not None
+        if not stack.trace_file.exists():
+            return None
+        spans = [json.loads(line) for line in stack.trace_file.read_text().splitlines()]
+        approvals = [
+            s
+            for s in spans
+            if service(s) == "requests" and s["kind"] == "SERVER" and "approve" in s["name"]
+        ]
+        if not approvals:
+            return None
+        ours = [s for s in spans if s["trace_id"] == approvals[0]["trace_id"]]
+        names = {(service(s), s["name"]) for s in ours}
+        wanted = {
+            ("organisations", "consume request.approved"),
+            ("requests", "consume membership.granted"),
+            ("notifier", "consume membership.granted"),
+        }
+        return ours if wanted <= names else None
+
+    spans = sorted(await _until(traced, timeout=30), key=lambda s: s["start"])
+    print("\n".join(f"{service(s)} {s['kind']} {s['name']}" for s in spans))
+    root = spans[0]
+    assert service(root) == "portal" and root["kind"] == "SERVER", spans
+    assert root["parent_span_id"] is None and root["name"].startswith("POST /superuser/"), root
+    # The portal's call carried its span's traceparent: requests' server span is its child.
+    approve = next(s for s in spans if service(s) == "requests" and s["kind"] == "SERVER")
+    portal_spans = {s["span_id"] for s in spans if service(s) == "portal"}
+    assert approve["parent_span_id"] in portal_spans, spans
+    assert len([s for s in spans if s["kind"] == "SERVER"]) == 2, spans  # none doubled

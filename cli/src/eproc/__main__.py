@@ -23,9 +23,14 @@ def _run(args: argparse.Namespace) -> None:
         smtp_port=args.smtp_port,
         demo_organisations=args.demo_organisations,
         platform_apps=not args.no_apps,
+        agent_port=args.agent_port,
     )
     app = create_embedded_app(options.data_dir, options=options)
-    card = None if args.no_card else start_virtual_card(options, person=args.person)
+    card = (
+        None
+        if args.no_card
+        else start_virtual_card(options, person=args.person, vpcd_port=args.vpcd_port)
+    )
     print(banner(options, card_status=card.status if card else "disabled (--no-card)"), flush=True)
     try:
         # uvicorn handles Ctrl-C/SIGTERM: stops accepting, finishes requests, ends the lifespan.
@@ -47,24 +52,25 @@ def banner(options: object, *, card_status: str) -> str:
         "",
         "e-Procurement user management — embedded mode (for trying and developing)",
         f"  data folder      {options.data_dir}",
-        f"  portal           {base}/",
-        f"  developer page   {base}/dev",
-        f"  SSO (edge)       {base}/sso/.well-known/openid-configuration",
-        f"  login            {base}/sso/login",
-        f"  eID gateway      {base}/eid/.well-known/openid-configuration",
+        f"  portal            {base}/",
+        f"  developer page    {base}/dev",
+        f"  SSO (edge)        {base}/sso/.well-known/openid-configuration",
+        f"  login             {base}/sso/login",
+        f"  eID gateway       {base}/eid/.well-known/openid-configuration",
         *[
-            f"  API {s:<13}{base}/api/{s}/docs"
+            f"  API {s:<13} {base}/api/{s}/docs"
             for s in ("identity", "organisations", "requests", "notifier")
         ],
-        *[f"  {n:<17}{base}/apps/{c}/" for c, n in PLATFORM_APPS.items()],
-        f"  received mails   {base}/mail   (SMTP 127.0.0.1:{options.status.get('smtp_port')})",
-        f"  virtual eID card {card_status}",
+        *[f"  {n:<17} {base}/apps/{c}/" for c, n in PLATFORM_APPS.items()],
+        f"  received mails    {base}/mail   (SMTP 127.0.0.1:{options.status.get('smtp_port')})",
+        f"  virtual eID card  {card_status}",
         "  demo persons (eID card, PIN 1234):",
         *[
             f"    {key:<8} {p.given_names} {p.surname}"
             for key, (p, _applet) in DEMO_PERSONS.items()
         ],
-        "  demo Superusers (local login at /sso/login, or their eID card):",
+        "  demo Superusers (portal's Log in, then username and password at /sso/login;",
+        "  or their own card: eproc run --person dirk):",
         *[
             f"    {key:<8} password {DEMO_PASSWORD}  Superuser of '{names[1]}'"
             for key, names in DEMO_SUPERUSERS.items()
@@ -105,6 +111,15 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--no-apps", action="store_true", help="without the platform applications")
     run.add_argument("--no-card", action="store_true", help="without the virtual eID card")
     run.add_argument("--person", default="alice", help="demo person whose card is inserted")
+    run.add_argument(
+        "--vpcd-port",
+        type=int,
+        default=35963,
+        help="vpcd slot the card goes into (35963: reader 'Virtual PCD 00 00', 35964: '… 00 01')",
+    )
+    run.add_argument(
+        "--agent-port", type=int, default=None, help="card agent's port (default 35970)"
+    )
     run.add_argument("--log-level", default="info")
     run.set_defaults(func=_run)
 

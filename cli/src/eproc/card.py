@@ -25,6 +25,14 @@ VPCD_PORT = 35963
 
 AGENT_PORT = AgentSettings().port
 
+
+def vpcd_reader_name(vpcd_port: int) -> str:
+    """The PC/SC reader vpcd shows for a card side's TCP port (35963 → "… 00 00",
+    35964 → "… 00 01"): the agent reads that reader only, not a card another
+    program put in the other slot."""
+    return f"Virtual PCD 00 {vpcd_port - VPCD_PORT:02d}"
+
+
 _PR_SET_PDEATHSIG = 1
 
 
@@ -82,8 +90,11 @@ def _script(name: str) -> str:
     return found or name
 
 
-def start_virtual_card(options: EmbeddedOptions, *, person: str) -> VirtualCard:
-    """Insert ``person``'s demo card and start the card agent, when PC/SC is available."""
+def start_virtual_card(
+    options: EmbeddedOptions, *, person: str, vpcd_port: int = VPCD_PORT
+) -> VirtualCard:
+    """Insert ``person``'s demo card in the vpcd slot of ``vpcd_port`` and start the
+    card agent on ``options.agent_port`` (reading that slot), when PC/SC is available."""
     if not pcsc_available():
         return VirtualCard(
             "not available: PC/SC (pcscd + vpcd) is not running on this machine — "
@@ -95,14 +106,29 @@ def start_virtual_card(options: EmbeddedOptions, *, person: str) -> VirtualCard:
     logs.mkdir(parents=True, exist_ok=True)
     processes = [
         subprocess.Popen(  # noqa: S603 - our own console script
-            [_script("eid-card"), "--dir", str(eid_home), "insert", "--person", person],
+            [
+                _script("eid-card"),
+                "--dir",
+                str(eid_home),
+                "insert",
+                "--person",
+                person,
+                "--port",
+                str(vpcd_port),
+            ],
             stdout=(logs / "eid-card.log").open("ab"),
             stderr=subprocess.STDOUT,
             preexec_fn=_die_with_parent,
         )
     ]
-    if _agent_port_free():
-        env = {**os.environ, "EPROC_EID_AGENT_GATEWAY_ORIGIN": options.base_url.rstrip("/")}
+    agent_port = options.agent_port or AGENT_PORT
+    if _agent_port_free(agent_port):
+        env = {
+            **os.environ,
+            "EPROC_EID_AGENT_GATEWAY_ORIGIN": options.base_url.rstrip("/"),
+            "EPROC_EID_AGENT_PORT": str(agent_port),
+            "EPROC_EID_AGENT_READER": vpcd_reader_name(vpcd_port),
+        }
         processes.append(
             subprocess.Popen(  # noqa: S603 - our own console script
                 [_script("eid-agent")],
@@ -112,7 +138,7 @@ def start_virtual_card(options: EmbeddedOptions, *, person: str) -> VirtualCard:
                 preexec_fn=_die_with_parent,
             )
         )
-        agent = f"card agent on 127.0.0.1:{AGENT_PORT}"
+        agent = f"card agent on 127.0.0.1:{agent_port}"
     else:
-        agent = f"card agent already running on 127.0.0.1:{AGENT_PORT}"
+        agent = f"card agent already running on 127.0.0.1:{agent_port}"
     return VirtualCard(f"card of '{person}' in the vpcd reader, {agent}", processes)

@@ -52,11 +52,19 @@ def _enterprise_number(seed: int) -> str:
 
 
 async def seed_demo_superusers(
-    base_url: str, eid_app: Any, identity_app: Any, organisations_app: Any, state_file: Path
+    base_url: str,
+    *,
+    signing_key: Any,
+    subject_key: str,
+    identity_sessions: Any,
+    organisations_sessions: Any,
+    state_file: Path,
 ) -> dict[str, Any]:
-    """Register the demo Superusers (through identity's API, with an ID token signed by
-    the embedded eID gateway) and bootstrap their organisations (organisations' use
-    case, as the platform operator). Idempotent: done once per data folder."""
+    """Register the demo Superusers (through identity's API at ``base_url``, with an
+    ID token signed by the eID gateway's ``signing_key``) and bootstrap their
+    organisations (organisations' use case, as the platform operator, in its
+    database). Idempotent: done once per data folder. The embedded mode and the
+    local stack both call it."""
     if await asyncio.to_thread(state_file.exists):
         return dict(json.loads(await asyncio.to_thread(state_file.read_text)))
     from joserfc import jwt
@@ -71,8 +79,7 @@ async def seed_demo_superusers(
     from eproc_runtime.auth import Caller
     from eproc_runtime.db import unit_of_work
 
-    gateway = eid_app.state.gateway
-    key = gateway.server.signing_key
+    key = signing_key
     base = base_url.rstrip("/")
     operator = Caller(
         kind="user",
@@ -93,9 +100,7 @@ async def seed_demo_superusers(
                 {
                     "iss": f"{base}/eid",
                     "aud": "portal",
-                    "sub": subject_for(
-                        person.national_number, gateway.settings.subject_key.get_secret_value()
-                    ),
+                    "sub": subject_for(person.national_number, subject_key),
                     "given_name": person.given_names,
                     "family_name": person.surname,
                     "acr": EID_ACR,
@@ -119,9 +124,9 @@ async def seed_demo_superusers(
             if response.status_code != 201:
                 raise RuntimeError(f"registration of {person_key}: {response.text}")
             user_id = UUID(response.json()["id"])
-            async with unit_of_work(identity_app.state.service.sessions) as session:
+            async with unit_of_work(identity_sessions) as session:
                 await local_login.switch_user(session, operator, user_id, True, "demo user")
-            async with unit_of_work(organisations_app.state.service.sessions) as session:
+            async with unit_of_work(organisations_sessions) as session:
                 organisation = await directory.bootstrap(
                     session,
                     Actor("operator", user_id=operator.user_id),

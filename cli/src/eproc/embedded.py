@@ -58,6 +58,9 @@ class EmbeddedOptions:
     platform_apps: bool = True
     demo_superusers: bool = True
     eid_home: Path | None = None
+    # The card agent the eID gateway's page calls (loopback, on the user's machine).
+    # None: the agent's (and the gateway's) default port.
+    agent_port: int | None = None
     status: dict[str, Any] = field(default_factory=dict)
 
 
@@ -158,6 +161,11 @@ def _settings(name: str, options: EmbeddedOptions, smtp_port: int, trust: list[P
         },
         "eid_gateway": {
             "issuer": urls["eid"],
+            **(
+                {"agent_url": f"http://127.0.0.1:{options.agent_port}"}
+                if options.agent_port is not None
+                else {}
+            ),
             "trust_anchors": trust,
             "clients": eid_clients(options.base_url),
         },
@@ -280,12 +288,14 @@ def create_embedded_app(data_dir: Path, *, options: EmbeddedOptions | None = Non
                     pass
                 await asyncio.sleep(0.1)
         try:
+            gateway = eid_app.state.gateway
             options.status["demo_superusers"] = await seed_demo_superusers(
                 options.base_url,
-                eid_app,
-                services["identity"],
-                services["organisations"],
-                data_dir / "demo-superusers.json",
+                signing_key=gateway.server.signing_key,
+                subject_key=gateway.settings.subject_key.get_secret_value(),
+                identity_sessions=services["identity"].state.service.sessions,
+                organisations_sessions=services["organisations"].state.service.sessions,
+                state_file=data_dir / "demo-superusers.json",
             )
         except Exception as exc:  # the demo data is a convenience: say why, keep running
             log.warning("demo superusers not created", error=repr(exc))

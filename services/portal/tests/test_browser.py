@@ -17,20 +17,11 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
+from eproc_portal.testing import CHROMIUM, CHROMIUM_ARGS
 from eproc_runtime.migrations import upgrade_async
 from eproc_runtime.testing.plugin import CreateDatabase
 
 HERE = Path(__file__).parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 AXE = resources.files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8")
 
 

@@ -32,7 +32,7 @@ import pytest
 import uvicorn
 from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi import FastAPI
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
@@ -58,8 +58,10 @@ from eproc_organisations.main import create_app as create_organisations
 from eproc_organisations.settings import Settings as OrganisationsSettings
 from eproc_platform_app.main import AppSettings
 from eproc_platform_app.main import create_app as create_platform_app
+from eproc_portal import testing as steps
 from eproc_portal.main import create_app as create_portal
 from eproc_portal.settings import Settings as PortalSettings
+from eproc_portal.testing import new_page
 from eproc_requests.main import create_app as create_requests
 from eproc_requests.settings import Settings as RequestsSettings
 from eproc_runtime.auth import TokenVerifier
@@ -473,14 +475,6 @@ async def seed(issuer: TestIssuer, api: dict[str, str], card: EidCard) -> dict[s
     return {"superuser": superuser, **created}
 
 
-async def new_page(chromium_browser: Browser, locale: str = "nl-BE") -> Page:
-    context = await chromium_browser.new_context(
-        locale=locale, extra_http_headers={"Accept-Language": locale}
-    )
-    context.set_default_timeout(15_000)
-    return await context.new_page()
-
-
 async def test_the_whole_journey_of_a_public_buyer(
     browser: Browser,  # noqa: F811 - the fixture imported above
     journey: Journey,
@@ -496,35 +490,26 @@ async def test_the_whole_journey_of_a_public_buyer(
     buyer.on("pageerror", lambda error: errors.append(str(error)))
 
     # 1. Register with the virtual eID card, through the real gateway and card agent.
-    await buyer.goto(f"{portal}/register")
-    await buyer.get_by_role("button", name="Verdergaan").click()
-    await expect(buyer.locator("h1")).to_have_text("Aanmelden met uw eID")  # the gateway
-    assert buyer.url.startswith(f"{journey.eid}/authorize?")
-    await buyer.fill("#pin", "1234")
-    await buyer.get_by_role("button", name="Verdergaan").click()
-    await buyer.wait_for_url(f"{portal}/register/form")
-    assert await buyer.get_by_label("Voornamen").input_value() == "Alice Marie"
-    await assert_accessible(buyer)
     suffix = uuid.uuid4().hex[:6]
     buyer_username = f"alice.{suffix}"  # also the mailbox: alice.<suffix>@example.be
-    await buyer.locator("#email").fill(f"alice.{suffix}@example.be")
-    await buyer.locator("#phone").fill("+32 16 12 34 56")
-    await buyer.locator("#username").fill(buyer_username)
-    await buyer.locator("#password").fill("a long enough pass phrase")
-    await buyer.get_by_role("button", name="Opslaan").click()
-    await buyer.get_by_text("Uw account werd aangemaakt").wait_for()
+    given_names = await steps.register_with_card(
+        buyer,
+        portal,
+        eid=journey.eid,
+        pin="1234",
+        email=f"alice.{suffix}@example.be",
+        phone="+32 16 12 34 56",
+        username=buyer_username,
+        password="a long enough pass phrase",
+    )
+    assert given_names == "Alice Marie"
+    await assert_accessible(buyer)
 
     # 2. Log in with the card (edge → gateway → agent), then the first-login choice.
-    await buyer.get_by_role("link", name="Aanmelden").click()
-    await buyer.locator("a#eid").click()
-    await buyer.fill("#pin", "1234")
-    await buyer.get_by_role("button", name="Verdergaan").click()
-    await buyer.wait_for_url(f"{portal}/welcome")
+    await steps.login_with_card_after_registration(buyer, portal, pin="1234")
     await expect(buyer.locator(".who")).to_contain_text("Alice Marie Peeters")
     await assert_accessible(buyer)
-    await buyer.locator("#choice-join").check()
-    await buyer.get_by_role("button", name="Volgende").click()
-    await buyer.wait_for_url(f"{portal}/join")
+    await steps.choose_to_join(buyer, portal)
 
     # 3. Join two organisations with different roles.
     first, second, third = journey.first["id"], journey.second["id"], journey.third["id"]
@@ -536,16 +521,8 @@ async def test_the_whole_journey_of_a_public_buyer(
         (first, ("e-notification-editor", "e-tendering-dossier-manager")),
         (second, ("e-catalogue-buyer",)),
     ):
-        await buyer.locator(f"#basket-{organisation}").check()
-        await buyer.locator("button[value=edit_roles]").click()
-        await buyer.locator(".role-description").first.wait_for()
-        for role in roles:
-            await buyer.locator(f"#role-{role}").check()
-        await buyer.locator("form[action='/join/roles'] button[type=submit]").click()
-        await buyer.locator("#basket").wait_for()
-    await buyer.locator(f"#basket-{first}").check()
-    await buyer.locator(f"#basket-{second}").check()
-    await buyer.locator("button[value=submit]").click()
+        await steps.set_basket_roles(buyer, organisation, roles)
+    await steps.submit_basket(buyer, [first, second])
     in_progress = buyer.locator("section[aria-labelledby=in-progress]")
     await expect(in_progress).to_contain_text(journey.first["names"]["nl"])
     await expect(in_progress).to_contain_text(journey.second["names"]["nl"])
@@ -553,23 +530,13 @@ async def test_the_whole_journey_of_a_public_buyer(
     # 4. The Superuser, in another browser context, logs in with a password and
     # approves one request and rejects the other with a reason.
     superuser = await new_page(browser, "fr-BE")
-    await superuser.goto(f"{portal}/auth/login")
-    await superuser.locator("input[name=username]").fill(journey.superuser["username"])
-    await superuser.locator("input[name=password]").fill(PASSWORD)
-    await superuser.locator("form[action='login/local'] button[type=submit]").click()
-    await superuser.wait_for_url(f"{portal}/home")
+    await steps.login_with_password(
+        superuser, portal, username=journey.superuser["username"], password=PASSWORD
+    )
     for organisation, decision in ((first, "approve"), (second, "reject")):
-        link = superuser.locator("a[href^='/superuser/requests/']")
-        for _ in range(100):  # the requests service learns of its Superusers from the bus
-            await superuser.goto(f"{portal}/superuser/requests?organisation={organisation}")
-            if await link.count():
-                break
-            await superuser.wait_for_timeout(100)
-        await link.first.click()
-        if decision == "reject":
-            await superuser.locator("textarea#reason").fill("Inconnue dans nos services")
-        await superuser.locator(f"button[value={decision}]").click()
-        await superuser.locator(".notice").wait_for()
+        await steps.open_pending_request(superuser, portal, organisation)
+        reason = "Inconnue dans nos services" if decision == "reject" else None
+        await steps.decide_request(superuser, decision, reason)
 
     # 5. The requester sees both under "finished".
     finished = buyer.locator("section[aria-labelledby=finished]")
@@ -658,15 +625,8 @@ async def test_the_whole_journey_of_a_public_buyer(
     await buyer.locator(f"#membership-{third}").check()
     await buyer.locator("button[value=leave]").click()
     await buyer.locator(".notice").wait_for()
-    link = superuser.locator("a[href^='/superuser/requests/']")
-    for _ in range(100):
-        await superuser.goto(f"{portal}/superuser/requests?organisation={third}")
-        if await link.count():
-            break
-        await superuser.wait_for_timeout(100)
-    await link.first.click()
-    await superuser.locator("button[value=approve]").click()
-    await superuser.locator(".notice").wait_for()
+    await steps.open_pending_request(superuser, portal, third)
+    await steps.decide_request(superuser, "approve")
     for _ in range(100):
         await buyer.goto(f"{portal}/my-organisations")
         if await rows.count() == 1:

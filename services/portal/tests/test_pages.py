@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import uuid
 
 import pytest
 
@@ -132,6 +133,20 @@ async def test_unknown_page_is_a_translated_404(portal: Portal) -> None:
         response = await client.get("/nowhere")
     assert response.status_code == 404
     assert "Cette page n'existe pas." in html.unescape(response.text)
+
+
+async def test_a_malformed_address_is_a_page_in_the_users_language_never_json(
+    portal: Portal,
+) -> None:
+    user = {"id": str(uuid.uuid4()), "given_name": "Anna", "family_name": "Weber"}
+    async with portal.client("de") as client:
+        portal.login(client, user, language="de")
+        bad_id = await client.get("/my-requests/not-a-uuid")
+        bad_form = await client.post("/my-requests/not-a-uuid/withdraw", data={"csrf_token": CSRF})
+    for response in (bad_id, bad_form):
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("text/html")
+        assert "Diese Seite existiert nicht." in html.unescape(response.text)
 
 
 @pytest.mark.parametrize(

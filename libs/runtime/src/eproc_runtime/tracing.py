@@ -10,8 +10,9 @@
 
 Exporting is configured by ``EPROC_TRACE_EXPORTER``: ``none`` (default: spans
 are still created, so ids propagate and reach the logs), ``console`` (JSON
-lines on stderr) or ``file:<path>`` (JSON lines appended to a file; the tests
-and the local stack use it). An OTLP exporter can be added the same way.
+lines on stderr), ``file:<path>`` (JSON lines appended to a file; the tests
+and the local stack use it) or ``otlp:<url>`` (OTLP over HTTP/protobuf to a
+collector, e.g. ``otlp:http://collector:4318``; spans are batched).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
     SimpleSpanProcessor,
     SpanExporter,
     SpanExportResult,
@@ -104,7 +106,29 @@ def configure_tracing(service: str, exporter: str | None = None) -> None:
         path = Path(choice.removeprefix("file:"))
         path.parent.mkdir(parents=True, exist_ok=True)
         provider.add_span_processor(SimpleSpanProcessor(JsonLinesExporter(path)))
+    elif choice.startswith("otlp:"):
+        provider.add_span_processor(BatchSpanProcessor(otlp_exporter(choice.removeprefix("otlp:"))))
+    elif choice != "none":
+        raise ValueError(f"EPROC_TRACE_EXPORTER: unknown exporter {choice!r}")
     trace.set_tracer_provider(provider)
+
+
+def otlp_exporter(endpoint: str) -> SpanExporter:
+    """OTLP over HTTP/protobuf. ``endpoint`` is the collector's base URL (``/v1/traces``
+    is appended, as for ``OTEL_EXPORTER_OTLP_ENDPOINT``) or the full traces URL."""
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    endpoint = endpoint.rstrip("/")
+    if not endpoint.endswith("/v1/traces"):
+        endpoint += "/v1/traces"
+    return OTLPSpanExporter(endpoint=endpoint)
+
+
+def shutdown_tracing() -> None:
+    """Export the spans still batched (the OTLP exporter), e.g. before the process ends."""
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, TracerProvider):
+        provider.force_flush()
 
 
 def tracer() -> trace.Tracer:
@@ -173,6 +197,14 @@ class TracingMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("path", "") in ("/healthz", "/readyz", "/metrics"):
+            await self.app(scope, receive, send)
+            return
+        current = trace.get_current_span()
+        if current.get_span_context().is_valid:
+            # FastAPI's own telemetry (0.16x, on once a tracer provider is set) already
+            # opened the server span, continuing the caller's traceparent: name the
+            # service on it rather than nest a second server span.
+            current.set_attribute("eproc.service", self.service)
             await self.app(scope, receive, send)
             return
         carrier = {

@@ -10,6 +10,7 @@ from urllib.parse import quote
 import httpx
 from authlib.integrations.starlette_client import OAuth
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -23,13 +24,15 @@ from eproc_portal.clients.edge import EdgeClient
 from eproc_portal.clients.identity import IdentityClient
 from eproc_portal.clients.organisations import OrganisationsClient
 from eproc_portal.clients.requests import RequestsClient
-from eproc_portal.messages import general_message
+from eproc_portal.messages import general_message, retry_after
 from eproc_portal.security import CsrfRejected, SecurityHeadersMiddleware, check_csrf
 from eproc_portal.sessions import MemorySessionStore, SessionMiddleware, SessionStore
 from eproc_portal.settings import Settings
 from eproc_portal.views import ROUTERS
 from eproc_portal.web import Services, create_templates, redirect, render
+from eproc_runtime.limits import RequestLimits
 from eproc_runtime.logging import configure_logging
+from eproc_runtime.tracing import TracingMiddleware, configure_tracing
 
 STATIC = Path(__file__).parent / "static"
 
@@ -91,6 +94,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.service_name, level=settings.log_level, json=settings.log_json)
+        configure_tracing(settings.service_name)
         yield
         for client in (services.identity, services.organisations, services.requests, services.edge):
             if client is not None:
@@ -137,6 +141,10 @@ def create_app(
         if exc.status == 401:
             request.session.clear()
             return redirect(f"/auth/login?next={quote(request.url.path)}")
+        if exc.status == 429:  # a service's rate limit: say so, and when to try again
+            response = render(request, "error.html", {"message": general_message(exc)}, status=429)
+            response.headers["Retry-After"] = str(retry_after(exc))
+            return response
         status = exc.status if exc.status in {403, 404} else 502 if exc.status >= 500 else 400
         return render(request, "error.html", {"message": general_message(exc)}, status=status)
 
@@ -149,6 +157,16 @@ def create_app(
         else:
             message = i18n.gettext("Something went wrong. Nothing was changed.")
         return render(request, "error.html", {"message": message}, status=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        # A malformed id in the address is a page that does not exist; anything else
+        # (a tampered query or form) is refused as a page, never as JSON.
+        if any(error.get("loc", ("",))[0] == "path" for error in exc.errors()):
+            message = i18n.gettext("This page does not exist.")
+            return render(request, "error.html", {"message": message}, status=404)
+        message = i18n.gettext("Something went wrong. Nothing was changed.")
+        return render(request, "error.html", {"message": message}, status=400)
 
     # Outermost first: headers on every answer, then the session, then the language.
     app.add_middleware(
@@ -163,5 +181,9 @@ def create_app(
         lifetime=settings.session_lifetime,
         secure=settings.secure_cookies,
     )
-    app.add_middleware(SecurityHeadersMiddleware)
+    # Oversized bodies (413) and NUL characters (400) never reach a form.
+    app.add_middleware(RequestLimits, max_body_bytes=settings.max_request_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.public_url.startswith("https://"))
+    # Outermost: a server span per page, which the calls to the services continue.
+    app.add_middleware(TracingMiddleware, service=settings.service_name)
     return app

@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from eproc_runtime.tracing import inject_headers
+
 
 @dataclass(frozen=True)
 class FieldProblem:
@@ -85,6 +87,8 @@ class ServiceClient:
         params: Any = None,
     ) -> Any:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        # The service's span continues the portal's: one trace from the browser's click on.
+        inject_headers(headers)
         try:
             response = await self.http.request(
                 method, path, json=json, params=params, headers=headers
