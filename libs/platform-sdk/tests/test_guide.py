@@ -24,10 +24,12 @@ from eproc_contracts import events as ev
 from eproc_contracts.common import RoleGrant
 from eproc_contracts.envelope import Envelope
 from eproc_contracts.topics import decode, encode
+from eproc_edge.testing import LocalUser
 from eproc_organisations.roles import RoleCatalogue, catalogue
 from eproc_platform_sdk import TokenVerifier
+from eproc_runtime.bus.kafka import kafka_connection
 
-from .conftest import SNIPPETS, EdgeServer, User, registered_client
+from .conftest import SNIPPETS, EdgeServer, registered_client
 
 GUIDE = Path(__file__).resolve().parents[3] / "docs" / "integrating.md"
 
@@ -95,7 +97,7 @@ async def bidder(edge_server: EdgeServer) -> dict[str, Any]:
 async def test_log_users_in(
     edge_server: EdgeServer, bidder: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    user: User = bidder["user"]
+    user: LocalUser = bidder["user"]
     secret = str(registered_client().client_secret)
     snippet = load(
         "login", monkeypatch, EPROC_EDGE_URL=edge_server.base_url, EPROC_CLIENT_SECRET=secret
@@ -172,7 +174,7 @@ async def test_react_to_membership_events(
     consumer = snippet.membership_consumer(sessions)
     consumer.group_id = f"e-auction-{uuid.uuid4().hex[:8]}"
     user, org = uuid.uuid4(), uuid.uuid4()
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    producer = AIOKafkaProducer(**kafka_connection(kafka_bootstrap).aiokafka_options())
     await producer.start()
     try:
         for payload in (
@@ -232,7 +234,7 @@ async def test_report_dossier_links(
     )
     reader = AIOKafkaConsumer(
         topic_prefix + "platform.dossier-link.v1",
-        bootstrap_servers=kafka_bootstrap,
+        **kafka_connection(kafka_bootstrap).aiokafka_options(),
         group_id=f"organisations-{uuid.uuid4().hex[:8]}",
         auto_offset_reset="earliest",
     )

@@ -3,7 +3,6 @@ identity port (the true boundary), and a browser-like login helper."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import re
@@ -11,56 +10,28 @@ import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
-from uuid import UUID
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
 
-from eproc_contracts import events as ev
-from eproc_contracts.common import Address, Language, LocalisedName, RoleGrant
-from eproc_contracts.envelope import Envelope, Payload
+from eproc_edge import testing
 from eproc_edge.api import Edge
-from eproc_edge.consumers import make_handlers
-from eproc_edge.identity_port import Authenticated, LoginRefused
 from eproc_edge.main import create_app
 from eproc_edge.settings import ClientConfig, Settings
-from eproc_runtime.db import unit_of_work
+from eproc_edge.testing import EdgeWorld, FakeIdentity, serve
 from eproc_runtime.migrations import upgrade_async
 from eproc_runtime.testing import infra
 from eproc_runtime.testing.plugin import CreateDatabase
 
 APPS = ["portal", "e-notification", "e-tendering", "e-awarding", "e-catalogue"]
 APPLICATION_OF = {"portal": "user-management"}
-
-
-@dataclass
-class FakeIdentity:
-    """Identity's login checks: users with passwords, local login allowed per user."""
-
-    users: dict[str, tuple[str, UUID]] = field(default_factory=dict)
-    eid_subjects: dict[str, UUID] = field(default_factory=dict)
-    seen_ips: list[str] = field(default_factory=list)
-
-    async def check_password(
-        self, username: str, password: str, source_ip: str
-    ) -> Authenticated | LoginRefused:
-        self.seen_ips.append(source_ip)
-        known = self.users.get(username)
-        if known is None or known[0] != password:
-            return LoginRefused("invalid_credentials", 401)
-        return Authenticated(known[1])
-
-    async def find_by_eid_subject(self, subject: str) -> Authenticated | None:
-        user_id = self.eid_subjects.get(subject)
-        return Authenticated(user_id) if user_id else None
 
 
 def tiny_upstream_op(issuer: str) -> FastAPI:
@@ -118,104 +89,18 @@ def tiny_upstream_op(issuer: str) -> FastAPI:
     return app
 
 
-async def serve(app: FastAPI, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.05)
-    return server, task
-
-
 def client_config(client_id: str) -> ClientConfig:
-    base = f"http://rp.test/{client_id}"
-    return ClientConfig(
-        client_id=client_id,
-        client_secret=f"secret-{client_id}",
-        name=client_id,
-        application=APPLICATION_OF.get(client_id, client_id),
-        redirect_uris=[f"{base}/callback"],
-        post_logout_redirect_uris=[f"{base}/"],
-        home_url=f"{base}/",
-        login_url=f"{base}/login",
-    )
+    return testing.client_config(client_id, APPLICATION_OF.get(client_id))
 
 
 @dataclass
-class EdgeServer:
-    base_url: str
-    app: FastAPI
-    identity: FakeIdentity
-    settings: Settings
+class EdgeServer(EdgeWorld):
     upstream: FastAPI
     logout_tokens: list[str]
 
     @property
     def edge(self) -> Edge:
         return self.app.state.edge  # type: ignore[no-any-return]
-
-    async def publish_locally(self, *payloads: Payload) -> None:
-        """Apply events through the edge's own handlers (as its consumer would)."""
-        handlers = make_handlers()
-        for payload in payloads:
-            envelope = Envelope.wrap(payload, producer="test")
-            async with unit_of_work(self.app.state.service.sessions) as session:
-                await handlers[payload.EVENT_TYPE](session, envelope)
-
-    async def create_user(
-        self,
-        memberships: dict[UUID, list[tuple[str, str]]] | None = None,
-        *,
-        default: UUID | None = None,
-    ) -> tuple[UUID, str, str]:
-        """A registered user with memberships; returns (id, username, password)."""
-        user_id = uuid.uuid4()
-        username = f"user{user_id.hex[:8]}"
-        password = secrets.token_urlsafe(12)
-        self.identity.users[username] = (password, user_id)
-        events: list[Payload] = [
-            ev.UserRegistered(
-                user_id=user_id,
-                username=username,
-                given_name="Ann",
-                family_name="Peeters",
-                email=f"{username}@example.be",
-                language=Language.NL,
-                phone="+32 2 123 45 67",
-            )
-        ]
-        for org, roles in (memberships or {}).items():
-            events.append(
-                ev.MembershipGranted(
-                    user_id=user_id,
-                    organisation_id=org,
-                    roles=[RoleGrant(application=a, role=r) for a, r in roles],
-                )
-            )
-        if memberships:
-            events.append(
-                ev.DefaultOrganisationChanged(
-                    user_id=user_id, organisation_id=default or next(iter(memberships))
-                )
-            )
-        await self.publish_locally(*events)
-        return user_id, username, password
-
-    async def create_organisation(self, name: str) -> UUID:
-        org = uuid.uuid4()
-        await self.publish_locally(
-            ev.OrganisationRegistered(
-                organisation_id=org,
-                parent_id=None,
-                names=LocalisedName(nl=name),
-                enterprise_number="0" + str(secrets.randbelow(10**9)).zfill(9),
-                address=Address(street="Wetstraat", postcode="1000", municipality="Brussel"),
-            )
-        )
-        return org
 
 
 @pytest.fixture(scope="module")
@@ -308,6 +193,14 @@ class Browser:
     async def login(self, username: str, password: str) -> None:
         response = await self.login_form(username, password)
         assert response.status_code == 303, response.text
+
+    async def logout(self) -> httpx.Response:
+        """Log out without an id_token_hint: the edge asks first; confirm its form."""
+        asked = await self.http.get(f"{self.server.base_url}/logout")
+        assert asked.status_code == 200 and "every application" in asked.text, asked.text
+        csrf = re.search(r"name='csrf' value='([^']+)'", asked.text)
+        assert csrf is not None
+        return await self.http.post(f"{self.server.base_url}/logout", data={"csrf": csrf.group(1)})
 
     async def authorize(self, client_id: str, **extra: str) -> dict[str, Any]:
         """Run the authorization request; return the callback's query parameters

@@ -24,7 +24,7 @@ async def test_logout_ends_tokens_and_notifies_applications(
     tendering = await browser.tokens("e-tendering")
     sid = edge_server.edge.server.verify_access_token(catalogue["access_token"])["sid"]  # type: ignore[index]
     already = len(edge_server.logout_tokens)
-    response = await browser.http.get(f"{edge_server.base_url}/logout")
+    response = await browser.logout()
     assert response.status_code == 200 and "logged out" in response.text
     # Refresh tokens and userinfo die with the session.
     refused = await browser.http.post(
@@ -57,6 +57,36 @@ async def test_logout_ends_tokens_and_notifies_applications(
     assert "nonce" not in claims
 
 
+async def test_a_logout_without_id_token_hint_or_confirmation_ends_nothing(
+    edge_server: EdgeServer, browser: Browser
+) -> None:
+    """RP-initiated logout §6: a link or form on any page must not log the user out."""
+    _, username, password = await edge_server.create_user()
+    await browser.login(username, password)
+    tokens = await browser.tokens("e-tendering")
+    base = edge_server.base_url
+    asked = await browser.http.get(f"{base}/logout", params={"client_id": "e-tendering"})
+    assert asked.status_code == 200 and "every application" in asked.text
+    assert "name='client_id' value='e-tendering'" in asked.text
+    forged = await browser.http.post(f"{base}/logout", data={"csrf": "guessed"})
+    assert forged.status_code == 200 and "every application" in forged.text
+    # The session lives on: the application's refresh still works.
+    refreshed = await browser.http.post(
+        f"{base}/token",
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        auth=("e-tendering", "secret-e-tendering"),
+    )
+    assert refreshed.status_code == 200, refreshed.text
+    # Confirmed: ended.
+    assert "logged out" in (await browser.logout()).text
+    refused = await browser.http.post(
+        f"{base}/token",
+        data={"grant_type": "refresh_token", "refresh_token": refreshed.json()["refresh_token"]},
+        auth=("e-tendering", "secret-e-tendering"),
+    )
+    assert refused.status_code == 400
+
+
 async def test_prompt_login_asks_for_the_login_again(
     edge_server: EdgeServer, browser: Browser
 ) -> None:
@@ -77,7 +107,7 @@ async def test_login_and_logout_are_published(edge_server: EdgeServer, browser: 
     try:
         user_id, username, password = await edge_server.create_user()
         await browser.login(username, password)
-        await browser.http.get(f"{edge_server.base_url}/logout")
+        await browser.logout()
         seen: list[ev.SessionStarted | ev.SessionEnded] = []
         for _ in range(100):
             for message in await reader.poll(50, 0.2):

@@ -3,6 +3,9 @@ userinfo, introspection, revocation and RP-initiated logout."""
 
 from __future__ import annotations
 
+import hmac
+import html
+import secrets
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -222,7 +225,50 @@ async def revoke(request: Request, edge: EdgeDep, db: DbSession) -> Response:
     return await _token_endpoint("revocation", request, edge, db)
 
 
-@router.api_route("/logout", methods=["GET", "POST"])
+# RP-initiated logout §6: a request without a valid id_token_hint may come from
+# any page (a "logout CSRF"), so the user confirms it first, through a form that
+# carries a double-submit token and the request's parameters on.
+_LOGOUT_CSRF_COOKIE = "eproc_logout_csrf"
+_LOGOUT_PARAMETERS = ("client_id", "post_logout_redirect_uri", "state", "ui_locales")
+
+
+def _logout_confirmed(request: Request, oauth_request: EdgeRequest) -> bool:
+    expected = request.cookies.get(_LOGOUT_CSRF_COOKIE, "")
+    given = oauth_request.payload.data.get("csrf", "")
+    return request.method == "POST" and bool(expected) and hmac.compare_digest(expected, given)
+
+
+def _logout_confirmation(edge: Edge, oauth_request: EdgeRequest) -> HTMLResponse:
+    csrf = secrets.token_urlsafe(24)
+    data = oauth_request.payload.data
+    hidden = "".join(
+        f"<input type='hidden' name='{name}' value='{html.escape(data[name], quote=True)}'>"
+        for name in _LOGOUT_PARAMETERS
+        if data.get(name)
+    )
+    response = HTMLResponse(
+        page(
+            "Afmelden / Log out",
+            "<p>Wilt u zich afmelden bij alle toepassingen? / "
+            "Do you want to log out of every application?</p>"
+            "<form method='post' action='logout'>"
+            f"<input type='hidden' name='csrf' value='{csrf}'>{hidden}"
+            "<button type='submit'>Afmelden / Log out</button></form>",
+        )
+    )
+    response.set_cookie(
+        _LOGOUT_CSRF_COOKIE,
+        csrf,
+        max_age=600,
+        path=cookie_path(edge),
+        httponly=True,
+        secure=edge.settings.secure_cookies,
+        samesite="lax",
+    )
+    return response
+
+
+@router.api_route("/logout", methods=["GET", "POST"], response_class=HTMLResponse)
 async def logout(
     request: Request, edge: EdgeDep, db: DbSession, background: BackgroundTasks
 ) -> Response:
@@ -240,9 +286,19 @@ async def logout(
         db, request.cookies.get(edge.settings.session_cookie_name)
     )
     exchange = Exchange(session_id=session_row.id if session_row is not None else None)
-    response = run(
-        exchange, lambda: edge.server.create_endpoint_response("end_session", oauth_request)
-    )
+    try:
+        validated = run(
+            exchange, lambda: edge.server.validate_endpoint_request("end_session", oauth_request)
+        )
+    except OAuth2Error as error:
+        return edge.server.handle_error_response(oauth_request, error)  # type: ignore[no-any-return]
+    if (
+        validated.needs_confirmation
+        and session_row is not None
+        and not _logout_confirmed(request, oauth_request)
+    ):
+        return _logout_confirmation(edge, oauth_request)
+    response = run(exchange, lambda: edge.server.create_endpoint_response("end_session", validated))
     if exchange.ended_session:
         user_id, client_ids = await service.end_session(db, exchange.ended_session)
         notices = [
@@ -264,4 +320,5 @@ async def logout(
     if response is None:
         response = HTMLResponse(page("Afgemeld / Logged out", "<p>You are logged out.</p>"))
     response.delete_cookie(edge.settings.session_cookie_name, path=cookie_path(edge))
+    response.delete_cookie(_LOGOUT_CSRF_COOKIE, path=cookie_path(edge))
     return response
