@@ -29,7 +29,14 @@ def _run(args: argparse.Namespace) -> None:
     card = (
         None
         if args.no_card
-        else start_virtual_card(options, person=args.person, vpcd_port=args.vpcd_port)
+        else start_virtual_card(
+            data_dir=options.data_dir,
+            eid_home=Path(options.status.get("eid_home", options.data_dir / "eid")),
+            gateway_origin=options.base_url,
+            person=args.person,
+            vpcd_port=args.vpcd_port,
+            agent_port=args.agent_port,
+        )
     )
     print(banner(options, card_status=card.status if card else "disabled (--no-card)"), flush=True)
     try:
@@ -42,9 +49,7 @@ def _run(args: argparse.Namespace) -> None:
 
 def banner(options: object, *, card_status: str) -> str:
     """The URLs, demo persons and their PINs, printed at start."""
-    from eproc.demo import DEMO_PASSWORD, DEMO_SUPERUSERS
     from eproc.embedded import PLATFORM_APPS, EmbeddedOptions
-    from eproc_eid_gateway.pki import DEMO_PERSONS
 
     assert isinstance(options, EmbeddedOptions)
     base = options.base_url.rstrip("/")
@@ -63,6 +68,19 @@ def banner(options: object, *, card_status: str) -> str:
         ],
         *[f"  {n:<17} {base}/apps/{c}/" for c, n in PLATFORM_APPS.items()],
         f"  received mails    {base}/mail   (SMTP 127.0.0.1:{options.status.get('smtp_port')})",
+        *demo_lines(base, card_status=card_status, own_card="eproc run --person dirk"),
+        "  Ctrl-C stops; the data folder keeps everything for the next start.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def demo_lines(base: str, *, card_status: str, own_card: str) -> list[str]:
+    """The banner's lines on the virtual card, the demo persons and Superusers."""
+    from eproc.demo import DEMO_PASSWORD, DEMO_SUPERUSERS
+    from eproc_eid_gateway.pki import DEMO_PERSONS
+
+    return [
         f"  virtual eID card  {card_status}",
         "  demo persons (eID card, PIN 1234):",
         *[
@@ -70,20 +88,19 @@ def banner(options: object, *, card_status: str) -> str:
             for key, (p, _applet) in DEMO_PERSONS.items()
         ],
         "  demo Superusers (portal's Log in, then username and password at /sso/login;",
-        "  or their own card: eproc run --person dirk):",
+        f"  or their own card: {own_card}):",
         *[
             f"    {key:<8} password {DEMO_PASSWORD}  Superuser of '{names[1]}'"
             for key, names in DEMO_SUPERUSERS.items()
         ],
         f"    (ids and organisations: {base}/demo.json)",
-        "  Ctrl-C stops; the data folder keeps everything for the next start.",
-        "",
     ]
-    return "\n".join(lines)
 
 
 def _stack(args: argparse.Namespace) -> None:
+    from eproc.card import start_virtual_card
     from eproc.stack import StackConfig, run_stack
+    from eproc_eid_gateway.pki import DevPki
 
     config = StackConfig(
         data_dir=args.data_dir.resolve(),
@@ -93,8 +110,32 @@ def _stack(args: argparse.Namespace) -> None:
         topic_prefix=args.topic_prefix,
         trace_file=args.trace_file,
         demo_organisations=args.demo_organisations,
+        demo_superusers=True,
     )
-    run_stack(config, start_infrastructure=not args.no_infra)
+    eid_home = config.data_dir / "eid"
+    # The development PKI exists before the card is cut from it (the stack reuses it).
+    DevPki.load_or_create(eid_home / "pki")
+    card = (
+        None
+        if args.no_card
+        else start_virtual_card(
+            data_dir=config.data_dir,
+            eid_home=eid_home,
+            gateway_origin=config.base_url,
+            person=args.person,
+            vpcd_port=args.vpcd_port,
+        )
+    )
+    config.banner_lines = demo_lines(
+        config.base_url,
+        card_status=card.status if card else "disabled (--no-card)",
+        own_card="eproc stack up --person dirk",
+    )
+    try:
+        run_stack(config, start_infrastructure=not args.no_infra)
+    finally:
+        if card is not None:
+            card.stop()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -142,6 +183,9 @@ def main(argv: list[str] | None = None) -> None:
     up.add_argument("--trace-file", type=Path, default=None)
     up.add_argument("--demo-organisations", type=int, default=400)
     up.add_argument("--no-infra", action="store_true", help="PostgreSQL and Kafka already run")
+    up.add_argument("--no-card", action="store_true", help="without the virtual eID card")
+    up.add_argument("--person", default="alice", help="demo person whose card is inserted")
+    up.add_argument("--vpcd-port", type=int, default=35963, help="vpcd slot the card goes into")
     up.set_defaults(func=_stack)
 
     operator.add_commands(commands)

@@ -18,7 +18,6 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eproc.embedded import EmbeddedOptions
 from eproc_eid_gateway.agent import AgentSettings
 
 VPCD_PORT = 35963
@@ -91,18 +90,25 @@ def _script(name: str) -> str:
 
 
 def start_virtual_card(
-    options: EmbeddedOptions, *, person: str, vpcd_port: int = VPCD_PORT
+    *,
+    data_dir: Path,
+    eid_home: Path,
+    gateway_origin: str,
+    person: str,
+    vpcd_port: int = VPCD_PORT,
+    agent_port: int | None = None,
 ) -> VirtualCard:
-    """Insert ``person``'s demo card in the vpcd slot of ``vpcd_port`` and start the
-    card agent on ``options.agent_port`` (reading that slot), when PC/SC is available."""
+    """Insert ``person``'s demo card (from the development PKI under ``eid_home``) in
+    the vpcd slot of ``vpcd_port`` and start the card agent on ``agent_port`` (reading
+    that slot, answering the eID gateway's page at ``gateway_origin``), when PC/SC is
+    available. The embedded mode and the local stack both use it."""
     if not pcsc_available():
         return VirtualCard(
             "not available: PC/SC (pcscd + vpcd) is not running on this machine — "
             "run `bash deploy/local/pcscd.sh start` and restart for eID login; "
             "local login keeps working for users who have a password"
         )
-    eid_home = Path(options.status.get("eid_home", options.data_dir / "eid"))
-    logs = options.data_dir / "logs"
+    logs = data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     processes = [
         subprocess.Popen(  # noqa: S603 - our own console script
@@ -121,11 +127,11 @@ def start_virtual_card(
             preexec_fn=_die_with_parent,
         )
     ]
-    agent_port = options.agent_port or AGENT_PORT
+    agent_port = agent_port or AGENT_PORT
     if _agent_port_free(agent_port):
         env = {
             **os.environ,
-            "EPROC_EID_AGENT_GATEWAY_ORIGIN": options.base_url.rstrip("/"),
+            "EPROC_EID_AGENT_GATEWAY_ORIGIN": gateway_origin.rstrip("/"),
             "EPROC_EID_AGENT_PORT": str(agent_port),
             "EPROC_EID_AGENT_READER": vpcd_reader_name(vpcd_port),
         }

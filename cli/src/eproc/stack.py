@@ -34,7 +34,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from eproc.demo import DEMO_DATASET_SIZE, load_demo_organisations
+from eproc.demo import (
+    DEMO_DATASET_SIZE,
+    DEMO_PASSWORD,
+    load_demo_organisations,
+    seed_demo_superusers,
+)
 from eproc.embedded import PLATFORM_APPS, edge_clients, eid_clients
 from eproc.mailsink import MailSink, free_port
 from eproc.stack_bus import kafka_env, provision_stack
@@ -89,6 +94,10 @@ class StackConfig:
     # An external SMTP server (tests: a real aiosmtpd they stop and start) instead
     # of the in-process sink; then ``/mail`` shows nothing.
     smtp_port: int | None = None
+    # The demo Superusers (``eproc stack up``), as in the embedded mode; needs the
+    # identity, organisations and eid-gateway services.
+    demo_superusers: bool = False
+    banner_lines: list[str] = field(default_factory=list)  # the demo persons, the card
 
     @property
     def base_url(self) -> str:
@@ -242,7 +251,13 @@ _HOP_BY_HOP = {
 }
 
 
-def create_proxy(supervisor: Supervisor, sink: MailSink | None) -> Starlette:
+def _read_json(path: Path | None) -> Any:
+    return json.loads(path.read_text()) if path is not None and path.exists() else {}
+
+
+def create_proxy(
+    supervisor: Supervisor, sink: MailSink | None, demo_file: Path | None = None
+) -> Starlette:
     """The single origin: a small streaming reverse proxy in front of the children."""
     client = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0), follow_redirects=False)
     routes = sorted(supervisor.children.values(), key=lambda c: len(c.prefix), reverse=True)
@@ -292,6 +307,11 @@ def create_proxy(supervisor: Supervisor, sink: MailSink | None) -> Starlette:
     async def mail(_: Request) -> HTMLResponse:
         return HTMLResponse(sink.page() if sink else "<p>No SMTP sink.</p>")
 
+    async def demo(_: Request) -> JSONResponse:
+        # The demo Superusers once seeded (the same document as the embedded mode's).
+        superusers = await asyncio.to_thread(_read_json, demo_file)
+        return JSONResponse({"superusers": superusers, "password": DEMO_PASSWORD, "error": None})
+
     async def index(_: Request) -> HTMLResponse:
         links = "".join(
             f"<li><a href='{c.prefix}/'>{c.name}</a> (port {c.port})</li>" for c in routes
@@ -314,6 +334,7 @@ def create_proxy(supervisor: Supervisor, sink: MailSink | None) -> Starlette:
             Route("/_stack/", index),
             Route("/_stack", status),
             Route("/mail", mail),
+            Route("/demo.json", demo),
             Route("/{path:path}", forward, methods=methods),
         ],
         lifespan=lifespan,
@@ -471,6 +492,42 @@ def start_local_infrastructure(config: StackConfig) -> None:
             config.kafka_bootstrap = last
 
 
+DEMO_SUPERUSER_SERVICES = {"identity", "organisations", "eid-gateway"}
+
+
+async def seed_stack_superusers(config: StackConfig) -> dict[str, Any]:
+    """The demo Superusers, registered through the proxy once it serves: the ID
+    token signed with the eID gateway's key (from its database), the operator's
+    steps in identity's and organisations' databases (their outboxes publish)."""
+    from eproc_eid_gateway import repository as gateway_repository
+    from eproc_eid_gateway.settings import Settings as GatewaySettings
+    from eproc_runtime.db import create_engine, create_session_factory, unit_of_work
+
+    async with httpx.AsyncClient(timeout=2) as http:
+        for _ in range(600):
+            with contextlib.suppress(httpx.TransportError):
+                if (await http.get(f"{config.base_url}/_stack")).status_code == 200:
+                    break
+            await asyncio.sleep(0.1)
+    engines = {s: create_engine(database_url(config, s)) for s in DEMO_SUPERUSER_SERVICES}
+    try:
+        sessions = {s: create_session_factory(e) for s, e in engines.items()}
+        async with unit_of_work(sessions["eid-gateway"]) as session:
+            key = await gateway_repository.signing_key_or_create(session)
+        return await seed_demo_superusers(
+            config.base_url,
+            signing_key=key,
+            # The gateway process reads the same environment.
+            subject_key=GatewaySettings().subject_key.get_secret_value(),
+            identity_sessions=sessions["identity"],
+            organisations_sessions=sessions["organisations"],
+            state_file=config.data_dir / "demo-superusers.json",
+        )
+    finally:
+        for engine in engines.values():
+            await engine.dispose()
+
+
 async def serve_stack(config: StackConfig, ready: asyncio.Event | None = None) -> None:
     """Run the stack until cancelled or SIGINT/SIGTERM."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
@@ -484,7 +541,7 @@ async def serve_stack(config: StackConfig, ready: asyncio.Event | None = None) -
     supervisor = Supervisor(build_children(config, smtp_port), config.data_dir / "logs")
     server = uvicorn.Server(
         uvicorn.Config(
-            create_proxy(supervisor, sink),
+            create_proxy(supervisor, sink, config.data_dir / "demo-superusers.json"),
             host="127.0.0.1",
             port=config.port,
             log_level="warning",
@@ -498,6 +555,9 @@ async def serve_stack(config: StackConfig, ready: asyncio.Event | None = None) -
         if ready is not None:
             ready.set()
         serving = asyncio.create_task(server.serve())
+        if config.demo_superusers and set(config.services) >= DEMO_SUPERUSER_SERVICES:
+            seeding = asyncio.create_task(seed_stack_superusers(config))
+            seeding.add_done_callback(_report_seeding)
         try:
             await asyncio.shield(serving)
         except asyncio.CancelledError:
@@ -509,6 +569,16 @@ async def serve_stack(config: StackConfig, ready: asyncio.Event | None = None) -
         await supervisor.stop()
         if sink is not None:
             sink.stop()
+
+
+def _report_seeding(task: asyncio.Task[dict[str, Any]]) -> None:
+    # The demo data is a convenience: say what happened, keep running either way.
+    if task.cancelled():
+        return
+    if task.exception() is not None:
+        log.warning("demo superusers not created", error=repr(task.exception()))
+    else:
+        log.info("demo superusers ready", superusers=sorted(task.result()))
 
 
 def stack_banner(config: StackConfig, supervisor: Supervisor, sink: MailSink | None) -> str:
@@ -526,6 +596,7 @@ def stack_banner(config: StackConfig, supervisor: Supervisor, sink: MailSink | N
             f"  received mails  {base}/mail   "
             f"(SMTP 127.0.0.1:{sink.port if sink else config.smtp_port})",
             f"  processes       {base}/_stack   logs in {supervisor.log_dir}",
+            *config.banner_lines,
             "  Ctrl-C stops every process.",
             "",
         ]
