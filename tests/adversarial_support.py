@@ -17,7 +17,7 @@ Actors (the columns of the matrix):
     other_superuser    Superuser of ``other``
     parent_superuser   Superuser of ``parent`` (not of ``org``)
     child_superuser    Superuser of ``child`` (not of ``org``)
-    operator           platform operator (token claim), member of nothing
+    operator           platform operator (identity's record and the token), member of nothing
     application        a platform application (client credentials)
     edge               the SSO edge (client credentials; identity's internal API)
 
@@ -690,6 +690,14 @@ async def _build(world: World) -> None:
         world.users[actor], world.usernames[actor] = await world.register_user(
             given_name=actor.replace("_", " ").title().replace(" ", "")
         )
+    # The operator is platform staff by identity's own record, not only by a token claim.
+    from eproc_identity.service.local_login import set_operator
+
+    world.operator_id, _ = await world.register_user(given_name="Operator")
+    identity = world.services["identity"].sessions
+    assert identity is not None
+    async with unit_of_work(identity) as session:
+        await set_operator(session, world.operator_id, True, caller=None, reason="the world")
     parent = await world.create_organisation(world.users["parent_superuser"], None)
     org = await world.create_organisation(world.users["superuser"], parent)
     child = await world.create_organisation(world.users["child_superuser"], org)

@@ -350,7 +350,7 @@ EXPECTED: dict[tuple[str, str, str], Row] = {
         "authenticated by the eID gateway's ID token in the body, not by a bearer token",
     ),
     ("identity", "PATCH", "/users/me"): Row(
-        statuses(403, operator=404, **users(200)), _profile_edit, "operator has no profile"
+        statuses(403, operator=200, **users(200)), _profile_edit, "each their own profile"
     ),
     ("identity", "PATCH", "/users/{user_id}"): Row(
         statuses(403, buyer=200, superuser=200), _member_profile, "target: buyer (member of org)"
@@ -376,6 +376,11 @@ EXPECTED: dict[tuple[str, str, str], Row] = {
     ("identity", "PUT", "/local-login/policy"): Row(statuses(403, operator=200), _switch),
     ("identity", "PUT", "/users/{user_id}/local-login"): Row(
         statuses(403, operator=200), _switch_user, "target: buyer"
+    ),
+    ("identity", "PUT", "/users/{user_id}/platform-operator"): Row(
+        statuses(403, operator=200),
+        _switch_user,
+        "target: buyer; an operator by identity's record and the token (a claim alone → 403)",
     ),
     ("identity", "POST", "/internal/local-login"): Row(
         statuses(403, edge=401),

@@ -25,7 +25,8 @@ import asyncpg
 import httpx
 import pytest
 
-from eproc.stack import StackConfig, serve_stack
+from eproc.stack import StackConfig, database_url, serve_stack
+from eproc_identity.operators import set_operator_in_database
 from eproc_runtime.testing.infra import free_port, postgres_url
 from eproc_runtime.testing.tokens import TestIssuer
 
@@ -364,6 +365,26 @@ async def test_approval_in_the_portal_is_one_trace_across_the_stack(
             assert registered.status_code == 201, registered.text
             users[key] = registered.json()
         superuser = users["superuser"]
+        # The installation's first operator, as `eproc operator --grant --database-url` does.
+        helpdesk = await http.post(
+            "/api/identity/registrations",
+            json={
+                "id_token": _eid_token(eid_key, base, "Hilde", "Helpdesk"),
+                "email": f"hilde.{suffix}@example.be",
+                "language": "nl",
+                "phone": "02 511 11 11",
+                "username": f"hilde.{suffix}",
+                "password": SUPERUSER_PASSWORD,
+            },
+        )
+        assert helpdesk.status_code == 201, helpdesk.text
+        await set_operator_in_database(
+            database_url(stack, "identity"), f"hilde.{suffix}", enabled=True
+        )
+        operator = {
+            "Authorization": "Bearer "
+            + issuer.user_token(uuid.UUID(helpdesk.json()["id"]), operator=True)
+        }
         allowed = await http.put(
             f"/api/identity/users/{superuser['id']}/local-login",
             headers=operator,

@@ -125,7 +125,9 @@ async def seed_demo_superusers(
                 raise RuntimeError(f"registration of {person_key}: {response.text}")
             user_id = UUID(response.json()["id"])
             async with unit_of_work(identity_sessions) as session:
-                await local_login.switch_user(session, operator, user_id, True, "demo user")
+                await local_login.set_local_login(
+                    session, user_id, True, caller=None, reason="demo user"
+                )
             async with unit_of_work(organisations_sessions) as session:
                 organisation = await directory.bootstrap(
                     session,

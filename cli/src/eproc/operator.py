@@ -67,6 +67,27 @@ def _local_login(args: argparse.Namespace) -> None:
         _print(_call(args, "PUT", "/api/identity/local-login/policy", json=body))
 
 
+# --- platform operators -------------------------------------------------------------
+
+
+def _operator(args: argparse.Namespace) -> None:
+    if args.database_url:
+        if not args.username:
+            raise OperatorError("--username is needed with --database-url")
+        from eproc_identity.operators import set_operator_in_database
+
+        try:
+            change = set_operator_in_database(args.database_url, args.username, args.enabled)
+            _print(asyncio.run(change))
+        except LookupError as error:
+            raise OperatorError(str(error)) from error
+    else:
+        if not args.user:
+            raise OperatorError("--user (a user id) is needed, or --database-url and --username")
+        body = {"enabled": args.enabled, "reason": args.reason}
+        _print(_call(args, "PUT", f"/api/identity/users/{args.user}/platform-operator", json=body))
+
+
 # --- organisations ------------------------------------------------------------------
 
 
@@ -334,6 +355,22 @@ def add_commands(commands: Any) -> None:
     local.add_argument("--user", help="one user's switch (user id) instead of the global one")
     local.add_argument("--reason", default=None)
     local.set_defaults(func=_local_login, enabled=None)
+
+    op_parser = commands.add_parser(
+        "operator", help="make a user a platform operator (or no longer one)"
+    )
+    _http_options(op_parser)
+    op_switch = op_parser.add_mutually_exclusive_group(required=True)
+    op_switch.add_argument("--grant", dest="enabled", action="store_const", const=True)
+    op_switch.add_argument("--revoke", dest="enabled", action="store_const", const=False)
+    op_parser.add_argument("--user", help="user id (through identity's operator API)")
+    op_parser.add_argument("--reason", default=None)
+    op_parser.add_argument(
+        "--database-url",
+        help="the first operator: identity's database (asyncpg URL) instead of the API",
+    )
+    op_parser.add_argument("--username", help="with --database-url: the user's username")
+    op_parser.set_defaults(func=_operator)
 
     orgs = commands.add_parser("orgs", help="organisations: generate, import, bootstrap")
     org_commands = orgs.add_subparsers(dest="orgs_command", required=True)

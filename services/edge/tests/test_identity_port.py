@@ -41,6 +41,8 @@ def fake_identity(verifier: TokenVerifier) -> FastAPI:
             "family_name": "Peeters",
             "email": "ann@example.be",
             "language": "nl",
+            # Identity's own record says who is platform staff.
+            "platform_operator": username == "helpdesk",
         }
 
     @app.post(LOCAL_LOGIN_PATH)
@@ -77,7 +79,6 @@ async def test_port_follows_identity_contract(edge_server: EdgeServer) -> None:
     port = HttpIdentityPort(
         "http://identity.test",
         access_token=edge_server.edge.server.self_access_token,
-        platform_operators=["Helpdesk"],
         transport=httpx.ASGITransport(app=fake_identity(verifier)),
     )
     try:

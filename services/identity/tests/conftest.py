@@ -108,6 +108,18 @@ class Running:
     def as_edge(self, client_id: str = EDGE_CLIENT) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.issuer.client_token(client_id)}"}
 
+    async def operator(self) -> tuple[UUID, dict[str, str]]:
+        """A registered user whom identity's own record makes a platform operator
+        (the first operator's way in: no API caller), with an operator token."""
+        from eproc_identity.service.local_login import set_operator
+        from eproc_runtime.db import unit_of_work
+
+        profile, _ = await self.register()
+        user_id = UUID(profile["id"])
+        async with unit_of_work(self.app.state.service.sessions) as session:
+            await set_operator(session, user_id, True, caller=None, reason="test operator")
+        return user_id, self.as_user(user_id, operator=True)
+
     async def publish(self, payload: Payload) -> None:
         """Publish an event of another service on the bus this app consumes."""
         envelope = Envelope.wrap(payload, producer="organisations")

@@ -10,14 +10,12 @@ from uuid import UUID
 
 from .conftest import Running, national_number, running_identity
 
-OPERATOR = uuid.UUID("00000000-0000-7000-8000-0000000000ab")
-
 
 async def _enable_local_login(running: Running, user_id: str) -> None:
     response = await running.client.put(
         f"/users/{user_id}/local-login",
         json={"enabled": True},
-        headers=running.as_user(OPERATOR, operator=True),
+        headers=(await running.operator())[1],
     )
     assert response.status_code == 200
 

@@ -9,14 +9,13 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from eproc_identity.models import audit_record, user_account
 from eproc_identity.service.common import Identity
 
 from .conftest import Running
-
-OPERATOR = uuid.UUID("00000000-0000-7000-8000-0000000000aa")
 
 
 def _ip() -> str:
@@ -45,7 +44,7 @@ async def _audits(identity: Running, **where: Any) -> list[Any]:
 async def test_local_login_is_off_until_the_operator_switches_it_on(identity: Running) -> None:
     profile, form = await identity.register()
     user_id = UUID(profile["id"])
-    operator = identity.as_user(OPERATOR, operator=True)
+    operator_id, operator = await identity.operator()
 
     refused = await _login(identity, form["username"], form["password"])
     assert refused.status_code == 403
@@ -74,8 +73,8 @@ async def test_local_login_is_off_until_the_operator_switches_it_on(identity: Ru
     assert [
         (a.action, a.actor_id, a.detail["enabled"], a.detail["previously"]) for a in audits
     ] == [
-        ("local_login.user_switched", OPERATOR, True, False),
-        ("local_login.user_switched", OPERATOR, False, True),
+        ("local_login.user_switched", operator_id, True, False),
+        ("local_login.user_switched", operator_id, False, True),
     ]
     assert audits[0].detail["reason"] == "no eID card"
     assert all(a.occurred_at is not None for a in audits)
@@ -86,7 +85,7 @@ async def test_local_login_is_off_until_the_operator_switches_it_on(identity: Ru
 
 async def test_the_global_switch_opens_local_login_for_everyone(identity: Running) -> None:
     _profile, form = await identity.register()
-    operator = identity.as_user(OPERATOR, operator=True)
+    operator_id, operator = await identity.operator()
     assert (await _login(identity, form["username"], form["password"])).status_code == 403
     policy = await identity.client.get("/local-login/policy", headers=operator)
     assert policy.json()["local_login_enabled"] is False
@@ -106,8 +105,8 @@ async def test_the_global_switch_opens_local_login_for_everyone(identity: Runnin
     assert (await _login(identity, form["username"], form["password"])).status_code == 403
     switches = await _audits(identity, action="local_login.global_switched")
     assert [(a.actor_id, a.detail["enabled"]) for a in switches[-2:]] == [
-        (OPERATOR, True),
-        (OPERATOR, False),
+        (operator_id, True),
+        (operator_id, False),
     ]
 
 
@@ -136,7 +135,7 @@ async def test_wrong_passwords_are_throttled_per_account(identity: Running) -> N
     await identity.client.put(
         f"/users/{profile['id']}/local-login",
         json={"enabled": True},
-        headers=identity.as_user(OPERATOR, operator=True),
+        headers=(await identity.operator())[1],
     )
     limit = identity.settings.login_max_failures_per_account
 
@@ -177,7 +176,7 @@ async def test_passwords_are_rehashed_when_the_parameters_change(identity: Runni
     await identity.client.put(
         f"/users/{user_id}/local-login",
         json={"enabled": True},
-        headers=identity.as_user(OPERATOR, operator=True),
+        headers=(await identity.operator())[1],
     )
     old_hash = await _hash(identity, user_id)
     assert old_hash.startswith("$argon2id$") and "t=1" in old_hash
@@ -222,3 +221,79 @@ async def test_the_edge_finds_the_account_of_an_eid_subject(identity: Running) -
     assert unknown.status_code == 404 and unknown.json()["detail"]["code"] == "not_registered"
     assert not_the_edge.status_code == 403
     assert no_token.status_code == 401
+
+
+async def test_platform_operators_are_identitys_data_not_a_token_claim(identity: Running) -> None:
+    """Who is platform staff is identity's record (the edge reads it at login); a
+    token that claims it for anybody else opens nothing here."""
+    operator_id, operator = await identity.operator()
+    profile, form = await identity.register()
+    user_id = UUID(profile["id"])
+    claims_only = identity.as_user(user_id, operator=True)  # e.g. issued before a revocation
+    refused = await identity.client.get("/audit", headers=claims_only)
+    assert refused.status_code == 403 and refused.json()["detail"]["code"] == "operator_required"
+
+    granted = await identity.client.put(
+        f"/users/{user_id}/platform-operator",
+        json={"enabled": True, "reason": "joined the helpdesk"},
+        headers=operator,
+    )
+    assert granted.status_code == 200, granted.text
+    assert granted.json() == {
+        "user_id": str(user_id),
+        "username": form["username"].lower(),
+        "platform_operator": True,
+    }
+    assert (await identity.client.get("/audit", headers=claims_only)).status_code == 200
+    await identity.client.put(
+        f"/users/{user_id}/local-login", json={"enabled": True}, headers=operator
+    )
+    login = await _login(identity, form["username"], form["password"])
+    assert login.status_code == 200 and login.json()["platform_operator"] is True
+
+    # Nobody withdraws their own role; another operator can, and it shows at the next login.
+    own = await identity.client.put(
+        f"/users/{user_id}/platform-operator", json={"enabled": False}, headers=claims_only
+    )
+    assert own.status_code == 409 and own.json()["detail"]["code"] == "own_operator_role"
+    revoked = await identity.client.put(
+        f"/users/{user_id}/platform-operator", json={"enabled": False}, headers=operator
+    )
+    assert revoked.status_code == 200 and revoked.json()["platform_operator"] is False
+    login = await _login(identity, form["username"], form["password"])
+    assert login.json()["platform_operator"] is False
+    assert (await identity.client.get("/audit", headers=claims_only)).status_code == 403
+
+    switches = await _audits(identity, target_user_id=user_id, action="platform_operator.switched")
+    assert [(a.actor_id, a.detail["enabled"]) for a in switches] == [
+        (operator_id, True),
+        (operator_id, False),
+    ]
+    # A buyer cannot make anybody an operator.
+    buyer = identity.as_user(user_id)
+    attempt = await identity.client.put(
+        f"/users/{operator_id}/platform-operator", json={"enabled": False}, headers=buyer
+    )
+    assert attempt.status_code == 403
+
+
+async def test_the_first_operator_is_set_in_the_database_by_username(identity: Running) -> None:
+    """`eproc operator --grant --database-url … --username …`: nobody to ask yet."""
+    from eproc_identity.operators import set_operator_in_database
+
+    profile, form = await identity.register()
+    user_id = UUID(profile["id"])
+    token = identity.as_user(user_id, operator=True)
+    assert (await identity.client.get("/audit", headers=token)).status_code == 403
+    url = identity.settings.database_url
+    changed = await set_operator_in_database(url, form["username"].upper(), True)
+    assert changed == {
+        "user_id": str(user_id),
+        "username": form["username"].lower(),
+        "platform_operator": True,
+    }
+    assert (await identity.client.get("/audit", headers=token)).status_code == 200
+    (record,) = await _audits(identity, target_user_id=user_id, action="platform_operator.switched")
+    assert record.actor_id is None and record.detail["enabled"] is True
+    with pytest.raises(LookupError, match="nobody-by-this-name"):
+        await set_operator_in_database(url, "nobody-by-this-name", True)

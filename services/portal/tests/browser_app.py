@@ -25,6 +25,7 @@ from joserfc.jwk import ECKey, KeySet
 
 from eproc_identity.eid_token import EidTokenVerifier
 from eproc_identity.main import create_app as create_identity
+from eproc_identity.service.local_login import set_operator
 from eproc_identity.settings import Settings as IdentitySettings
 from eproc_organisations.main import create_app as create_organisations
 from eproc_organisations.settings import Settings as OrganisationsSettings
@@ -38,6 +39,7 @@ from eproc_portal.web import Services
 from eproc_requests.main import create_app as create_requests
 from eproc_requests.settings import Settings as RequestsSettings
 from eproc_runtime.auth import TokenVerifier
+from eproc_runtime.db import unit_of_work
 
 EID_ISSUER = "https://eid.test.invalid"
 TOKEN_ISSUER = "https://sso.test.invalid"
@@ -258,6 +260,12 @@ def create() -> FastAPI:
                     },
                 },
             )
+        if request.query_params.get("operator"):
+            # Platform staff by identity's own record, as well as by the token.
+            async with unit_of_work(identity.state.service.sessions) as session:
+                await set_operator(
+                    session, UUID(profile["id"]), True, caller=None, reason="browser test"
+                )
         return set_session(
             request,
             {

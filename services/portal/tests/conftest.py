@@ -114,6 +114,15 @@ class Stack:
         profile: dict[str, Any] = response.json()
         return profile
 
+    async def make_operator(self, user_id: UUID) -> str:
+        """Make a registered user platform staff in identity's record; their token."""
+        from eproc_identity.service.local_login import set_operator
+        from eproc_runtime.db import unit_of_work
+
+        async with unit_of_work(self.identity.state.service.sessions) as session:
+            await set_operator(session, user_id, True, caller=None, reason="portal test")
+        return self.issuer.user_token(user_id, operator=True)
+
     async def organisation(
         self, name: str, *, parent: UUID | None = None, superuser: UUID | None = None
     ) -> dict[str, Any]:

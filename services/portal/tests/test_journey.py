@@ -51,6 +51,7 @@ from eproc_eid_gateway.settings import Settings as GatewaySettings
 from eproc_eid_gateway.virtual_card import VirtualCard
 from eproc_identity.eid_token import EidTokenVerifier
 from eproc_identity.main import create_app as create_identity
+from eproc_identity.service.local_login import set_local_login
 from eproc_identity.settings import Settings as IdentitySettings
 from eproc_notifier.main import create_app as create_notifier
 from eproc_notifier.settings import Settings as NotifierSettings
@@ -65,6 +66,7 @@ from eproc_portal.testing import new_page
 from eproc_requests.main import create_app as create_requests
 from eproc_requests.settings import Settings as RequestsSettings
 from eproc_runtime.auth import TokenVerifier
+from eproc_runtime.db import unit_of_work
 from eproc_runtime.messaging import _log_brokers
 from eproc_runtime.migrations import upgrade_async
 from eproc_runtime.testing.plugin import CreateDatabase, SmtpSink
@@ -407,7 +409,7 @@ async def journey(
                 await running.enter_async_context(listening(app, port))
             card.insert()
             running.callback(card.remove)
-            seeded = await seed(issuer, api, seed_card)
+            seeded = await seed(issuer, api, seed_card, identity)
             yield Journey(
                 portal=portal_url,
                 edge=edge_url,
@@ -424,7 +426,9 @@ async def journey(
         await broker.stop()
 
 
-async def seed(issuer: TestIssuer, api: dict[str, str], card: EidCard) -> dict[str, Any]:
+async def seed(
+    issuer: TestIssuer, api: dict[str, str], card: EidCard, identity: Any
+) -> dict[str, Any]:
     """The Superuser (local login allowed) and the organisations, as an operator adds them."""
     operator = {"Authorization": f"Bearer {issuer.user_token(uuid.uuid4(), operator=True)}"}
     suffix = uuid.uuid4().hex[:6]
@@ -442,12 +446,15 @@ async def seed(issuer: TestIssuer, api: dict[str, str], card: EidCard) -> dict[s
         )
         assert response.status_code == 201, response.text
         superuser = response.json()
-        response = await http.put(
-            f"{api['identity']}/users/{superuser['id']}/local-login",
-            headers=operator,
-            json={"enabled": True, "reason": "the journey's Superuser logs in with a password"},
-        )
-        assert response.status_code == 200, response.text
+        # What an operator switches in the portal (tested there), set in identity's data.
+        async with unit_of_work(identity.state.service.sessions) as session:
+            await set_local_login(
+                session,
+                uuid.UUID(superuser["id"]),
+                True,
+                caller=None,
+                reason="the journey's Superuser logs in with a password",
+            )
         created = {}
         for key, name in (
             ("first", f"Stad Leuven {suffix}"),

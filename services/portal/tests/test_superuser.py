@@ -270,7 +270,7 @@ async def test_operator_switches_local_login_and_sees_orphans_and_audit(portal: 
     buyer = await stack.register()
     orphan = await stack.organisation(f"Vereniging zonder Superuser {uuid.uuid4().hex[:5]}")
     await join(portal, buyer, [orphan["id"]])
-    token = stack.issuer.user_token(UUID(operator["id"]), operator=True)
+    token = await stack.make_operator(UUID(operator["id"]))
     async with portal.client("en") as client:
         portal.seed(
             client,

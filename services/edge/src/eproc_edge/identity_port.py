@@ -12,13 +12,13 @@ called with a client-credentials access token of the edge itself (client id
 - ``GET /internal/users/by-eid-subject/{eid_subject}`` (the keyed hash the eID
   gateway puts in ``sub``): ``200`` the user, ``404`` no account for that card.
 
-Who is a platform operator is the edge's configuration
-(``platform_operator_usernames``), carried into the tokens' ``platform_operator``.
+Both answer the user's ``platform_operator`` flag: who is platform staff is
+identity's data, which the edge carries into the tokens' ``platform_operator``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -63,7 +63,6 @@ class HttpIdentityPort:
         base_url: str,
         *,
         access_token: Callable[[], str],
-        platform_operators: Iterable[str] = (),
         timeout: float = 5.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
@@ -71,11 +70,9 @@ class HttpIdentityPort:
             base_url=base_url.rstrip("/"), timeout=timeout, transport=transport
         )
         self._access_token = access_token
-        self._operators = {u.lower() for u in platform_operators}
 
     def _user(self, body: dict[str, Any]) -> Authenticated:
-        username = str(body.get("username", "")).lower()
-        return Authenticated(UUID(body["user_id"]), username in self._operators)
+        return Authenticated(UUID(body["user_id"]), bool(body.get("platform_operator", False)))
 
     def _auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._access_token()}"}

@@ -50,7 +50,6 @@ def create_app(
         or HttpIdentityPort(
             settings.identity_url,
             access_token=lambda: server.self_access_token(),
-            platform_operators=settings.platform_operator_usernames,
         ),
         upstream=UpstreamProvider(settings),
     )

@@ -82,8 +82,6 @@ class Settings(ServiceSettings):
     # called with a client-credentials token the edge mints for itself.
     identity_url: str = "http://localhost:8000/api/identity"
     self_client_id: str = "edge"
-    # Staff of the platform (dienst e-Procurement / helpdesk), by username.
-    platform_operator_usernames: list[str] = Field(default_factory=list)
 
     # The eID gateway, or the federal authentication service, as upstream OpenID Provider.
     upstream_issuer: str = "http://localhost:8000/eid"

@@ -19,11 +19,13 @@ from eproc_identity.schemas import (
     GlobalPolicyOut,
     LocalLoginSwitch,
     LoginUserOut,
+    OperatorSwitch,
     PasswordLoginIn,
     ProfileOut,
     ProfileUpdate,
     RegistrationIn,
     UserLocalLoginOut,
+    UserOperatorOut,
 )
 from eproc_identity.service import address_book, local_login, profile, registration
 from eproc_identity.service.common import Identity
@@ -213,6 +215,22 @@ async def switch_user_policy(
     return UserLocalLoginOut(user_id=row.id, local_login_enabled=row.local_login_enabled)
 
 
+@policy.put(
+    "/users/{user_id}/platform-operator",
+    response_model=UserOperatorOut,
+    responses=_errors(401, 403, 404, 409, 422),
+)
+async def switch_platform_operator(
+    user_id: UUID, switch: OperatorSwitch, session: DbSession, caller: CurrentCaller
+) -> UserOperatorOut:
+    """Make a user a platform operator, or no longer one (from their next login);
+    audited (R-NF-1). **409 `own_operator_role`**: nobody withdraws their own."""
+    row = await local_login.switch_operator(session, caller, user_id, switch.enabled, switch.reason)
+    return UserOperatorOut(
+        user_id=row.id, username=row.username, platform_operator=row.platform_operator
+    )
+
+
 @policy.get("/audit", response_model=list[AuditRecordOut], responses=_errors(401, 403))
 async def read_audit_trail(
     session: DbSession,
@@ -242,6 +260,7 @@ def _login_user(row: Row[Any]) -> LoginUserOut:
         family_name=row.family_name,
         email=row.email,
         language=row.language,
+        platform_operator=row.platform_operator,
     )
 
 

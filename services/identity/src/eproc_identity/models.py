@@ -42,6 +42,8 @@ user_account = Table(
     Column("job_title", String(200), nullable=True),
     Column("password_hash", String(255), nullable=False),
     Column("local_login_enabled", Boolean, nullable=False, server_default=false()),
+    # Platform staff (helpdesk): identity decides, the edge carries it into tokens.
+    Column("platform_operator", Boolean, nullable=False, server_default=false()),
     Column("registered_acr", String(100), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),

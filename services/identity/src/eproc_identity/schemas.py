@@ -278,6 +278,17 @@ class UserLocalLoginOut(BaseModel):
     local_login_enabled: bool
 
 
+class OperatorSwitch(_Strict):
+    enabled: bool = Field(examples=[True])
+    reason: str | None = Field(default=None, max_length=500, examples=["Joined the helpdesk"])
+
+
+class UserOperatorOut(BaseModel):
+    user_id: UUID
+    username: str
+    platform_operator: bool
+
+
 class AuditRecordOut(BaseModel):
     id: UUID
     occurred_at: datetime
@@ -311,3 +322,4 @@ class LoginUserOut(BaseModel):
     family_name: str
     email: str
     language: Language
+    platform_operator: bool = Field(description="Platform staff: the edge puts it in the tokens")

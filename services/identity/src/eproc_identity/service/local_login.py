@@ -21,14 +21,18 @@ from eproc_runtime.auth import Caller
 from eproc_runtime.db import utc
 
 
-def require_operator(caller: Caller) -> UUID:
-    """A platform operator (a person, not an application)."""
-    if caller.kind != "user" or caller.user_id is None or not caller.platform_operator:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            detail=problem("operator_required", "Only a platform operator may do this."),
-        )
-    return caller.user_id
+async def require_operator(session: AsyncSession, caller: Caller) -> UUID:
+    """A platform operator (a person, not an application): the token says so *and*
+    identity's own record does, so an operator whose role was withdrawn cannot go on
+    with a token issued before."""
+    if caller.kind == "user" and caller.user_id is not None and caller.platform_operator:
+        row = await Users(session).get(caller.user_id)
+        if row is not None and row.platform_operator:
+            return caller.user_id
+    raise HTTPException(
+        status.HTTP_403_FORBIDDEN,
+        detail=problem("operator_required", "Only a platform operator may do this."),
+    )
 
 
 def require_edge(caller: Caller, identity: Identity) -> None:
@@ -44,7 +48,7 @@ def require_edge(caller: Caller, identity: Identity) -> None:
 
 
 async def global_policy(session: AsyncSession, caller: Caller) -> Row[Any] | None:
-    require_operator(caller)
+    await require_operator(session, caller)
     return await LoginPolicy(session).global_policy()
 
 
@@ -52,7 +56,7 @@ async def switch_global(
     session: AsyncSession, caller: Caller, enabled: bool, reason: str | None
 ) -> Row[Any]:
     """Local login on or off for everyone (e.g. during an outage of the eID service)."""
-    operator = require_operator(caller)
+    operator = await require_operator(session, caller)
     policy = LoginPolicy(session)
     before = await policy.global_policy()
     await policy.set_global(enabled, changed_by=operator, at=utcnow())
@@ -73,7 +77,20 @@ async def switch_user(
     session: AsyncSession, caller: Caller, user_id: UUID, enabled: bool, reason: str | None
 ) -> Row[Any]:
     """Local login on or off for one user (e.g. a user without an eID card)."""
-    require_operator(caller)
+    await require_operator(session, caller)
+    return await set_local_login(session, user_id, enabled, caller=caller, reason=reason)
+
+
+async def set_local_login(
+    session: AsyncSession,
+    user_id: UUID,
+    enabled: bool,
+    *,
+    caller: Caller | None,
+    reason: str | None,
+) -> Row[Any]:
+    """One user's local-login switch and its audit record. ``caller`` None: set by
+    the installation itself (the demo Superusers of ``eproc run``)."""
     users = Users(session)
     current = await users.get_for_update(user_id)
     if current is None:
@@ -93,6 +110,53 @@ async def switch_user(
     return row
 
 
+async def switch_operator(
+    session: AsyncSession, caller: Caller, user_id: UUID, enabled: bool, reason: str | None
+) -> Row[Any]:
+    """Make a user a platform operator, or no longer one; audited (R-NF-1). Takes
+    effect at the user's next login (the edge reads it then)."""
+    operator = await require_operator(session, caller)
+    if operator == user_id and not enabled:
+        # Someone else must do it: the platform never loses its last operator by mistake.
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            detail=problem(
+                "own_operator_role", "You cannot withdraw your own operator role.", field="user_id"
+            ),
+        )
+    return await set_operator(session, user_id, enabled, caller=caller, reason=reason)
+
+
+async def set_operator(
+    session: AsyncSession,
+    user_id: UUID,
+    enabled: bool,
+    *,
+    caller: Caller | None,
+    reason: str | None,
+) -> Row[Any]:
+    """The operator flag and its audit record. ``caller`` None: the installation's
+    first operator, set from the command line with database access
+    (``python -m eproc_identity.operators``)."""
+    users = Users(session)
+    current = await users.get_for_update(user_id)
+    if current is None:
+        raise not_found()
+    await users.update(user_id, platform_operator=enabled, updated_at=utcnow())
+    await audit(
+        session,
+        caller,
+        "platform_operator.switched",
+        target_user_id=user_id,
+        enabled=enabled,
+        previously=bool(current.platform_operator),
+        reason=reason,
+    )
+    row = await users.get(user_id)
+    assert row is not None
+    return row
+
+
 async def audit_trail(
     session: AsyncSession,
     caller: Caller,
@@ -102,7 +166,7 @@ async def audit_trail(
     limit: int,
     offset: int,
 ) -> list[Row[Any]]:
-    require_operator(caller)
+    await require_operator(session, caller)
     return await Audit(session).list(
         target_user_id=target_user_id, action=action, limit=limit, offset=offset
     )
