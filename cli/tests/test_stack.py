@@ -12,12 +12,10 @@ import json
 import os
 import random
 import signal
-import threading
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +26,7 @@ import pytest
 from eproc.stack import StackConfig, database_url, serve_stack
 from eproc_identity.operators import set_operator_in_database
 from eproc_runtime.testing.infra import free_port, postgres_url
-from eproc_runtime.testing.tokens import TestIssuer
+from eproc_runtime.testing.tokens import TestIssuer, json_server
 
 ISSUER = TestIssuer()
 
@@ -40,26 +38,10 @@ def enterprise_number() -> str:
     return f"{digits[:4]}.{digits[4:7]}.{digits[7:]}"
 
 
-class _Jwks(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = json.dumps(ISSUER.jwks()).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        return None
-
-
 @pytest.fixture
-def jwks_url() -> Any:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Jwks)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/jwks"
-    server.shutdown()
+def jwks_url() -> Iterator[str]:
+    with json_server(lambda _: ISSUER.jwks()) as url:
+        yield f"{url}/jwks"
 
 
 @pytest.fixture
@@ -240,34 +222,6 @@ PORTAL_STACK = ("identity", "organisations", "requests", "notifier", "edge", "po
 SUPERUSER_PASSWORD = "the superuser's long pass phrase"
 
 
-class _Keys(BaseHTTPRequestHandler):
-    """``/jwks``: the test issuer's key beside the edge's own (fetched from the stack),
-    so that services accept both the portal's tokens from the edge and the test's
-    seeding tokens; ``/eid-jwks``: the key the test signs eID ID tokens with."""
-
-    test_keys: dict[str, Any]
-    eid_keys: dict[str, Any]
-    edge_jwks_url: str
-
-    def do_GET(self) -> None:
-        if self.path == "/eid-jwks":
-            keys = self.eid_keys
-        else:
-            keys = {"keys": list(self.test_keys["keys"])}
-            # Before the edge is up: the test's keys only.
-            with contextlib.suppress(httpx.HTTPError):
-                keys["keys"] += httpx.get(self.edge_jwks_url, timeout=5).json()["keys"]
-        body = json.dumps(keys).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        return None
-
-
 @pytest.fixture
 async def portal_stack(
     tmp_path: Path, kafka_bootstrap: str, topic_prefix: str
@@ -279,20 +233,30 @@ async def portal_stack(
     port = free_port()
     issuer = TestIssuer(issuer=f"http://127.0.0.1:{port}/sso")
     eid_key = ECKey.generate_key("P-256", parameters={"alg": "ES256"}, auto_kid=True)
-    handler = type(
-        "Keys",
-        (_Keys,),
-        {
-            "test_keys": issuer.jwks(),
-            "eid_keys": KeySet([eid_key]).as_dict(private=False),
-            "edge_jwks_url": f"http://127.0.0.1:{port}/sso/jwks",
-        },
-    )
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    keys_url = f"http://127.0.0.1:{server.server_address[1]}"
+    edge_jwks_url = f"http://127.0.0.1:{port}/sso/jwks"
+
+    def keys(path: str) -> dict[str, Any]:
+        """``/eid-jwks``: the key the test signs eID ID tokens with; ``/jwks``: the test
+        issuer's key beside the edge's own, so that services accept both the portal's
+        tokens from the edge and the test's seeding tokens."""
+        if path == "/eid-jwks":
+            return dict(KeySet([eid_key]).as_dict(private=False))
+        found = list(issuer.jwks()["keys"])
+        with contextlib.suppress(httpx.HTTPError):  # before the edge is up: ours only
+            found += httpx.get(edge_jwks_url, timeout=5).json()["keys"]
+        return {"keys": found}
+
+    with json_server(keys) as keys_url:
+        config = _portal_stack_config(tmp_path, port, keys_url, kafka_bootstrap, topic_prefix)
+        async with running(config):
+            yield config, issuer, eid_key
+
+
+def _portal_stack_config(
+    tmp_path: Path, port: int, keys_url: str, kafka_bootstrap: str, topic_prefix: str
+) -> StackConfig:
     label = f"pstack{uuid.uuid4().hex[:8]}_"
-    config = StackConfig(
+    return StackConfig(
         data_dir=tmp_path,
         port=port,
         database_admin_url=postgres_url(),
@@ -307,11 +271,6 @@ async def portal_stack(
         jwks_url=f"{keys_url}/jwks",
         service_env={"identity": {"EPROC_EID_JWKS_URL": f"{keys_url}/eid-jwks"}},
     )
-    try:
-        async with running(config):
-            yield config, issuer, eid_key
-    finally:
-        server.shutdown()
 
 
 def _eid_token(key: Any, base: str, given_name: str, family_name: str) -> str:
