@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -148,6 +149,11 @@ class Child:
     process: asyncio.subprocess.Process | None = None
     restarts: int = 0
     started_at: float = 0.0
+    # The listening socket the supervisor holds and hands to every incarnation
+    # (uvicorn --fd): the port is never free for another program to take, and a
+    # request that arrives while the service restarts waits in the backlog
+    # instead of being refused.
+    listener: socket.socket | None = None
 
 
 class Supervisor:
@@ -163,7 +169,11 @@ class Supervisor:
     async def _spawn(self, child: Child) -> None:
         out = (self.log_dir / f"{child.name}.log").open("ab")
         child.process = await asyncio.create_subprocess_exec(
-            *child.command, env=child.env, stdout=out, stderr=subprocess.STDOUT
+            *child.command,
+            env=child.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            pass_fds=(child.listener.fileno(),) if child.listener else (),
         )
         out.close()
         child.started_at = time.time()
@@ -223,6 +233,9 @@ class Supervisor:
                 with contextlib.suppress(ProcessLookupError):
                     process.kill()
                 await process.wait()
+        for child in self.children.values():
+            if child.listener is not None:
+                child.listener.close()
 
     def status(self) -> dict[str, Any]:
         return {
@@ -341,10 +354,24 @@ def create_proxy(
     )
 
 
+def _listen() -> socket.socket:
+    """A listening TCP socket on a free loopback port, inheritable by a child."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(512)
+    listener.set_inheritable(True)
+    return listener
+
+
 def build_children(config: StackConfig, smtp_port: int) -> list[Child]:
     """The command line and environment of every service process."""
     base = config.base_url
-    ports = {name: free_port() for name in SERVICE_APPS}
+    listeners = {name: _listen() for name in SERVICE_APPS if name in config.services}
+    ports = {
+        name: listeners[name].getsockname()[1] if name in listeners else free_port()
+        for name in SERVICE_APPS
+    }
     eid_home = config.data_dir / "eid"
     from eproc_eid_gateway.pki import DevPki
 
@@ -424,10 +451,8 @@ def build_children(config: StackConfig, smtp_port: int) -> list[Child]:
                     "uvicorn",
                     factory,
                     "--factory",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(ports[name]),
+                    "--fd",
+                    str(listeners[name].fileno()),
                     "--no-access-log",
                     "--timeout-graceful-shutdown",
                     "10",
@@ -435,6 +460,7 @@ def build_children(config: StackConfig, smtp_port: int) -> list[Child]:
                 env=env,
                 port=ports[name],
                 prefix=f"/api/{name}" if prefix is None else prefix,
+                listener=listeners[name],
             )
         )
     if config.platform_apps:
