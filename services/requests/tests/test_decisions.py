@@ -10,6 +10,8 @@ from uuid import UUID
 
 from sqlalchemy import func, select
 
+from eproc_contracts.common import Language
+from eproc_contracts.events import UserProfileChanged, UserRegistered
 from eproc_requests.models import audit_record, request_history
 
 from .conftest import BUYER, Api, events_of, ids
@@ -252,3 +254,55 @@ async def test_superuser_inbox_filters_and_pages(api: Api, grant: Any) -> None:
     assert none["total"] == 0
     response = await api.call("GET", "/requests/inbox", stranger, organisation=org)
     assert response.status_code == 403
+
+
+async def test_the_superuser_sees_who_asks_and_their_later_edits(
+    api: Api, grant: Any, feed: Any
+) -> None:
+    """A first join request does not make the Superuser one of the requester's
+    organisations' Superusers, so identity would not show the profile: the request
+    carries the name and address from identity's events."""
+    requester, superuser = ids(2)
+    (org,) = ids(1)
+    await grant(superuser, org)
+    (request,) = await create_join_requests(api, requester, [org])
+    unknown = await api.call("GET", f"/requests/{request['id']}", superuser)
+    assert unknown.json()["requester"] is None  # identity's event has not arrived yet
+
+    await feed(
+        UserRegistered(
+            user_id=requester,
+            username=f"u{requester.hex[:10]}",
+            given_name="Lotte",
+            family_name="Maes",
+            email="lotte.maes@example.be",
+            language=Language.NL,
+            phone="+32 2 511 11 11",
+        )
+    )
+    seen = await api.call("GET", f"/requests/{request['id']}", superuser)
+    assert seen.json()["requester"] == {
+        "given_name": "Lotte",
+        "family_name": "Maes",
+        "email": "lotte.maes@example.be",
+    }
+    inbox = await api.call("GET", f"/requests/inbox?organisation_id={org}", superuser)
+    assert [i["requester"]["family_name"] for i in inbox.json()["items"]] == ["Maes"]
+
+    await feed(
+        UserProfileChanged(
+            user_id=requester,
+            given_name="Lotte",
+            family_name="Maes-Peeters",
+            email="lotte@example.be",
+            language=Language.NL,
+            phone="+32 2 511 11 11",
+            changed_by=requester,
+        )
+    )
+    edited = await api.call("GET", f"/requests/{request['id']}", superuser)
+    assert edited.json()["requester"]["family_name"] == "Maes-Peeters"
+    assert edited.json()["requester"]["email"] == "lotte@example.be"
+    # Others still see nothing of the request.
+    other = await api.call("GET", f"/requests/{request['id']}", ids(1)[0])
+    assert other.status_code == 404

@@ -31,7 +31,7 @@ USER = Topic(
     description="Registered users and their profile changes.",
     key="user_id",
     producer="identity",
-    consumers=("notifier", "edge", "organisations"),
+    consumers=("notifier", "edge", "organisations", "requests"),
     events=(ev.UserRegistered, ev.UserProfileChanged),
 )
 ORGANISATION = Topic(

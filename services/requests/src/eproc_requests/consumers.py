@@ -1,5 +1,6 @@
-"""Event handlers: each turns an organisations event into a use-case call of
-:mod:`eproc_requests.service.saga` (idempotency, retries and dead-lettering
+"""Event handlers: each organisations event becomes a use-case call of
+:mod:`eproc_requests.service.saga`, each identity event an update of who asks
+(idempotency, retries and dead-lettering
 are the runtime's :class:`~eproc_runtime.consumer.EventConsumer`'s)."""
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from eproc_contracts.events import (
     MembershipRevoked,
     MembershipRolesChanged,
     OrganisationRegistered,
+    UserProfileChanged,
+    UserRegistered,
 )
-from eproc_requests.repository import RequestRepository
+from eproc_requests.repository import RequesterRepository, RequestRepository
 from eproc_requests.service import saga
 from eproc_runtime.consumer import Handler
 
@@ -68,7 +71,21 @@ async def on_organisation_registered(session: AsyncSession, envelope: Envelope[A
         await saga.complete_request(session, envelope, row.id)
 
 
+async def on_user(session: AsyncSession, envelope: Envelope[Any]) -> None:
+    """Registered or edited: the name and address shown on the user's requests."""
+    data: UserRegistered | UserProfileChanged = envelope.data
+    await RequesterRepository(session).put(
+        data.user_id,
+        given_name=data.given_name,
+        family_name=data.family_name,
+        email=data.email,
+        at=envelope.occurred_at,
+    )
+
+
 HANDLERS: dict[str, Handler] = {
+    UserRegistered.EVENT_TYPE: on_user,
+    UserProfileChanged.EVENT_TYPE: on_user,
     MembershipGranted.EVENT_TYPE: on_membership_granted,
     MembershipRolesChanged.EVENT_TYPE: on_membership_roles_changed,
     MembershipRevoked.EVENT_TYPE: on_membership_revoked,

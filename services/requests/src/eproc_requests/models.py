@@ -96,6 +96,20 @@ Index(
     "ix_membership_organisation_superuser", membership.c.organisation_id, membership.c.is_superuser
 )
 
+# Who asks: the name and address a Superuser sees on a request (identity shows a
+# profile only to Superusers of the person's organisations, which a first join
+# request does not yet make them).
+requester = Table(
+    "requester",
+    metadata,
+    Column("user_id", Uuid, primary_key=True),
+    Column("given_name", String(200), nullable=False),
+    Column("family_name", String(200), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    comment="Projection of identity.user.v1",
+)
+
 reminder = Table(
     "reminder",
     metadata,

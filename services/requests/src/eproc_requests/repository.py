@@ -19,6 +19,7 @@ from eproc_requests.models import (
     reminder,
     request,
     request_history,
+    requester,
 )
 
 
@@ -246,6 +247,31 @@ class RequestRepository:
             .where(request.c.id == request_id)
             .values(reminders_sent=number, next_reminder_at=next_at)
         )
+
+
+class RequesterRepository:
+    """This service's projection of identity.user.v1: who asks (name and address)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def put(
+        self, user_id: UUID, *, given_name: str, family_name: str, email: str, at: datetime
+    ) -> None:
+        values = {"given_name": given_name, "family_name": family_name, "email": email}
+        row = {"user_id": user_id, "updated_at": at, **values}
+        statement = _insert(self.session, requester).values(**row)
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["user_id"], set_={**values, "updated_at": at}
+            )
+        )
+
+    async def of(self, user_ids: Sequence[UUID]) -> dict[UUID, Row[Any]]:
+        if not user_ids:
+            return {}
+        query = select(requester).where(requester.c.user_id.in_(set(user_ids)))
+        return {row.user_id: row for row in (await self.session.execute(query)).all()}
 
 
 class MembershipRepository:

@@ -94,12 +94,23 @@ class HistoryEntryOut(BaseModel):
     reason: str | None
 
 
+class RequesterOut(BaseModel):
+    """Who asks, as registered (shown to whoever may see the request)."""
+
+    given_name: str
+    family_name: str
+    email: str
+
+
 class RequestOut(BaseModel):
     id: UUID
     kind: str
     status: str
     section: Literal["in_progress", "finished"]
     requester_id: UUID
+    requester: RequesterOut | None = Field(
+        description="Name and e-mail address of the requester (null until known here)"
+    )
     organisation_id: UUID | None
     roles: list[RoleGrant]
     proposed_organisation: ProposedOrganisation | None
@@ -126,6 +137,15 @@ class RequestOut(BaseModel):
             status=r.status,
             section="in_progress" if in_progress else "finished",
             requester_id=r.requester_id,
+            requester=(
+                RequesterOut(
+                    given_name=item.requester.given_name,
+                    family_name=item.requester.family_name,
+                    email=item.requester.email,
+                )
+                if item.requester is not None
+                else None
+            ),
             organisation_id=r.organisation_id,
             roles=roles_from_json(r.roles),
             proposed_organisation=r.proposed_organisation,

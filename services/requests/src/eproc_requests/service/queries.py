@@ -15,7 +15,12 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_requests.errors import Forbidden, Invalid, NotFound
-from eproc_requests.repository import AuditRepository, MembershipRepository, RequestRepository
+from eproc_requests.repository import (
+    AuditRepository,
+    MembershipRepository,
+    RequesterRepository,
+    RequestRepository,
+)
 from eproc_requests.service.common import IN_PROGRESS, capacity, get_request, requester
 from eproc_runtime.auth import Caller
 
@@ -24,6 +29,7 @@ from eproc_runtime.auth import Caller
 class RequestWithHistory:
     request: Row[Any]
     history: list[Row[Any]]
+    requester: Row[Any] | None = None  # name and address, once identity's event arrived
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,8 @@ async def with_history(session: AsyncSession, rows: Sequence[Row[Any]]) -> list[
     history: dict[UUID, list[Row[Any]]] = defaultdict(list)
     for entry in await RequestRepository(session).history([r.id for r in rows]):
         history[entry.request_id].append(entry)
-    return [RequestWithHistory(r, history[r.id]) for r in rows]
+    people = await RequesterRepository(session).of([r.requester_id for r in rows])
+    return [RequestWithHistory(r, history[r.id], people.get(r.requester_id)) for r in rows]
 
 
 async def my_requests(
