@@ -14,11 +14,12 @@ from eproc_edge.identity_port import HttpIdentityPort, IdentityPort
 from eproc_edge.keys import KeyRing
 from eproc_edge.models import messaging_tables
 from eproc_edge.oauth import EdgeAuthorizationServer
-from eproc_edge.security import SecurityHeadersMiddleware
+from eproc_edge.security import ALWAYS, HTML
 from eproc_edge.settings import Settings
 from eproc_edge.upstream import UpstreamProvider
 from eproc_runtime.app import ServiceState, create_service_app
 from eproc_runtime.db import unit_of_work
+from eproc_runtime.security import SecurityHeaders
 
 
 def create_app(
@@ -72,5 +73,7 @@ def create_app(
     )
     app.state.edge = edge
     # Clickjacking, sniffing and referrer leaks of codes; HSTS when served over https.
-    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.issuer.startswith("https://"))
+    app.add_middleware(
+        SecurityHeaders, always=ALWAYS, html=HTML, hsts=settings.issuer.startswith("https://")
+    )
     return app

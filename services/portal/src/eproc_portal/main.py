@@ -25,13 +25,14 @@ from eproc_portal.clients.identity import IdentityClient
 from eproc_portal.clients.organisations import OrganisationsClient
 from eproc_portal.clients.requests import RequestsClient
 from eproc_portal.messages import general_message, retry_after
-from eproc_portal.security import CsrfRejected, SecurityHeadersMiddleware, check_csrf
+from eproc_portal.security import SECURITY_HEADERS, CsrfRejected, check_csrf
 from eproc_portal.sessions import MemorySessionStore, SessionMiddleware, SessionStore
 from eproc_portal.settings import Settings
 from eproc_portal.views import ROUTERS
 from eproc_portal.web import Services, create_templates, redirect, render
 from eproc_runtime.limits import RequestLimits
 from eproc_runtime.logging import configure_logging
+from eproc_runtime.security import SecurityHeaders
 from eproc_runtime.tracing import TracingMiddleware, configure_tracing
 
 STATIC = Path(__file__).parent / "static"
@@ -183,7 +184,14 @@ def create_app(
     )
     # Oversized bodies (413) and NUL characters (400) never reach a form.
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_request_body_bytes)
-    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.public_url.startswith("https://"))
+    # Pages carry personal data: no-store, except the static assets.
+    app.add_middleware(
+        SecurityHeaders,
+        always=SECURITY_HEADERS,
+        hsts=settings.public_url.startswith("https://"),
+        no_store=True,
+        static_prefix="/static/",
+    )
     # Outermost: a server span per page, which the calls to the services continue.
     app.add_middleware(TracingMiddleware, service=settings.service_name)
     return app

@@ -11,8 +11,6 @@ import secrets
 from typing import Any
 
 from fastapi import Request
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSRF_FIELD = "csrf_token"
 _SESSION_KEY = "csrf"
@@ -43,39 +41,6 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
-
-
-HSTS = "max-age=31536000"
-"""One year; sent only when the portal's public URL is https (a browser ignores it
-over plain HTTP, and a development portal on http://localhost must stay usable)."""
-
-
-class SecurityHeadersMiddleware:
-    """Adds the security headers to every HTTP answer; ``Cache-Control: no-store``
-    on pages (they carry personal data), not on static assets; HSTS when ``hsts``."""
-
-    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
-        self.app = app
-        self.hsts = hsts
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        static = str(scope.get("path", "")).startswith("/static/")
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
-                    headers.setdefault(name, value)
-                if not static:
-                    headers.setdefault("Cache-Control", "no-store")
-                if self.hsts:
-                    headers.setdefault("Strict-Transport-Security", HSTS)
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 class CsrfRejected(Exception):

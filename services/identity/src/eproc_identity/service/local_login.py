@@ -91,23 +91,10 @@ async def set_local_login(
 ) -> Row[Any]:
     """One user's local-login switch and its audit record. ``caller`` None: set by
     the installation itself (the demo Superusers of ``eproc run``)."""
-    users = Users(session)
-    current = await users.get_for_update(user_id)
-    if current is None:
-        raise not_found()
-    await users.update(user_id, local_login_enabled=enabled, updated_at=utcnow())
-    await audit(
-        session,
-        caller,
-        "local_login.user_switched",
-        target_user_id=user_id,
-        enabled=enabled,
-        previously=bool(current.local_login_enabled),
-        reason=reason,
+    action = "local_login.user_switched"
+    return await _switch_flag(
+        session, user_id, "local_login_enabled", enabled, caller, action, reason
     )
-    row = await users.get(user_id)
-    assert row is not None
-    return row
 
 
 async def switch_operator(
@@ -137,19 +124,34 @@ async def set_operator(
 ) -> Row[Any]:
     """The operator flag and its audit record. ``caller`` None: the installation's
     first operator, set from the command line with database access
-    (``python -m eproc_identity.operators``)."""
+    (``eproc operator --grant --database-url``, :mod:`eproc_identity.operators`)."""
+    return await _switch_flag(
+        session, user_id, "platform_operator", enabled, caller, "platform_operator.switched", reason
+    )
+
+
+async def _switch_flag(
+    session: AsyncSession,
+    user_id: UUID,
+    flag: str,
+    enabled: bool,
+    caller: Caller | None,
+    action: str,
+    reason: str | None,
+) -> Row[Any]:
+    """One of a user's switches, with the audit record of before and after."""
     users = Users(session)
     current = await users.get_for_update(user_id)
     if current is None:
         raise not_found()
-    await users.update(user_id, platform_operator=enabled, updated_at=utcnow())
+    await users.update(user_id, **{flag: enabled, "updated_at": utcnow()})
     await audit(
         session,
         caller,
-        "platform_operator.switched",
+        action,
         target_user_id=user_id,
         enabled=enabled,
-        previously=bool(current.platform_operator),
+        previously=bool(getattr(current, flag)),
         reason=reason,
     )
     row = await users.get(user_id)
