@@ -107,11 +107,19 @@ def enterprise_number() -> str:
 _card_counter = iter(range(1, 10**6))
 
 
+_issued_numbers: set[str] = set()
+
+
 def national_number() -> str:
-    """A fresh, valid national number (born 1985)."""
-    n = next(_card_counter) + (uuid.uuid4().int % 900) * 1000
-    body = f"85{1 + n % 12:02d}{1 + n // 12 % 28:02d}{n % 997:03d}"
-    return body + f"{97 - int(body) % 97:02d}"
+    """A fresh, valid national number (born 1985), never the same twice in a run
+    (two random draws could name the same card: 'already registered')."""
+    while True:
+        n = next(_card_counter) + (uuid.uuid4().int % 900) * 1000
+        body = f"85{1 + n % 12:02d}{1 + n // 12 % 28:02d}{n % 997:03d}"
+        number = body + f"{97 - int(body) % 97:02d}"
+        if number not in _issued_numbers:
+            _issued_numbers.add(number)
+            return number
 
 
 class EidTokens:
