@@ -80,7 +80,8 @@ from joserfc.jwk import ECKey, KeySet
 from eproc.stack import StackConfig, database_url, serve_stack
 from eproc_runtime.testing import infra
 from eproc_runtime.testing.plugin import SmtpSink
-from eproc_runtime.testing.tokens import TestIssuer, json_server
+from eproc_runtime.testing.servers import json_server
+from eproc_runtime.testing.tokens import TestIssuer
 
 ISSUER = TestIssuer()
 # Signs the "eID gateway" ID tokens identity checks at registration.

@@ -26,7 +26,8 @@ import pytest
 from eproc.stack import StackConfig, database_url, serve_stack
 from eproc_identity.operators import set_operator_in_database
 from eproc_runtime.testing.infra import free_port, postgres_url
-from eproc_runtime.testing.tokens import TestIssuer, json_server
+from eproc_runtime.testing.servers import json_server
+from eproc_runtime.testing.tokens import TestIssuer
 
 ISSUER = TestIssuer()
 

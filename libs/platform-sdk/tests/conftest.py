@@ -18,11 +18,12 @@ import pytest
 
 from eproc_edge.main import create_app
 from eproc_edge.settings import ClientConfig, Settings
-from eproc_edge.testing import EdgeWorld, FakeIdentity, LocalUser, client_config, serve
+from eproc_edge.testing import EdgeWorld, FakeIdentity, LocalUser, client_config
 from eproc_runtime.db import unit_of_work
 from eproc_runtime.migrations import upgrade_async
 from eproc_runtime.testing import infra
 from eproc_runtime.testing.plugin import CreateDatabase
+from eproc_runtime.testing.servers import serving
 
 APPS = ["e-tendering", "e-catalogue", "e-awarding"]
 SNIPPETS = Path(__file__).parent / "snippets"
@@ -127,7 +128,5 @@ async def edge_server(
     )
     identity = FakeIdentity()
     app = create_app(settings, identity=identity)
-    server, task = await serve(app, port)
-    yield EdgeServer(base_url, app, identity, settings)
-    server.should_exit = True
-    await task
+    async with serving(app, port):
+        yield EdgeServer(base_url, app, identity, settings)

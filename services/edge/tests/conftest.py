@@ -10,6 +10,7 @@ import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
@@ -25,10 +26,11 @@ from eproc_edge import testing
 from eproc_edge.api import Edge
 from eproc_edge.main import create_app
 from eproc_edge.settings import ClientConfig, Settings
-from eproc_edge.testing import EdgeWorld, FakeIdentity, serve
+from eproc_edge.testing import EdgeWorld, FakeIdentity
 from eproc_runtime.migrations import upgrade_async
 from eproc_runtime.testing import infra
 from eproc_runtime.testing.plugin import CreateDatabase
+from eproc_runtime.testing.servers import serving
 
 APPS = ["portal", "e-notification", "e-tendering", "e-awarding", "e-catalogue"]
 APPLICATION_OF = {"portal": "user-management"}
@@ -114,7 +116,8 @@ async def edge_server(
     upstream_port = infra.free_port()
     upstream_url = f"http://127.0.0.1:{upstream_port}"
     upstream = tiny_upstream_op(upstream_url)
-    upstream_server, upstream_task = await serve(upstream, upstream_port)
+    servers = AsyncExitStack()
+    await servers.enter_async_context(serving(upstream, upstream_port))
     # An application's back end that receives back-channel logout tokens.
     logout_tokens: list[str] = []
     receiver = FastAPI()
@@ -125,7 +128,7 @@ async def edge_server(
         return {}
 
     receiver_port = infra.free_port()
-    receiver_server, receiver_task = await serve(receiver, receiver_port)
+    await servers.enter_async_context(serving(receiver, receiver_port))
     clients = [client_config(c) for c in APPS]
     # A client without refresh tokens: its codes must be single-use all the same.
     no_refresh = client_config("e-notification")
@@ -152,12 +155,8 @@ async def edge_server(
     )
     identity = FakeIdentity()
     app = create_app(settings, identity=identity)
-    server, task = await serve(app, port)
-    yield EdgeServer(base_url, app, identity, settings, upstream, logout_tokens)
-    for running in (server, upstream_server, receiver_server):
-        running.should_exit = True
-    for waiting in (task, upstream_task, receiver_task):
-        await waiting
+    async with servers, serving(app, port):
+        yield EdgeServer(base_url, app, identity, settings, upstream, logout_tokens)
 
 
 def pkce_pair() -> tuple[str, str]:

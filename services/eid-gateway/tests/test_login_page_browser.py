@@ -3,18 +3,13 @@ gateway, then the browser lands on the relying party with a code (real servers).
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
-import uvicorn
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from playwright.async_api import async_playwright
 from starlette.applications import Starlette
@@ -23,6 +18,8 @@ from starlette.routing import Mount
 from eproc_eid_gateway.agent import AgentSettings, create_agent_app
 from eproc_eid_gateway.main import create_app
 from eproc_eid_gateway.settings import ClientConfig, Settings
+from eproc_runtime.testing.infra import free_port
+from eproc_runtime.testing.servers import serving_in_thread
 
 from .conftest import EDGE_SECRET
 
@@ -30,32 +27,6 @@ pytestmark = pytest.mark.integration
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def serve(app: Any, port: int) -> Iterator[None]:
-    """A real uvicorn server in a thread, for as long as the block runs."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        assert thread.is_alive(), "server stopped at start-up"
-        time.sleep(0.02)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 async def test_the_login_page_drives_agent_and_gateway(
@@ -96,7 +67,7 @@ async def test_the_login_page_drives_agent_and_gateway(
             "code_challenge_method": "S256",
         }
     )
-    with serve(site, port), serve(agent, agent_port):
+    with serving_in_thread(site, port), serving_in_thread(agent, agent_port):
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = await browser.new_page(locale="nl-BE")  # Accept-Language: nl-BE

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -14,6 +11,7 @@ from joserfc.jwk import ECKey, KeySet
 
 from eproc_identity.eid_token import EidTokenVerifier, GatewayKeysUnavailable, InvalidIdToken
 from eproc_identity.service.common import Identity
+from eproc_runtime.testing.servers import json_server
 
 from .conftest import EID_AUDIENCE, EID_ISSUER, NATIONAL_NUMBER, EidGateway, Running
 
@@ -29,25 +27,12 @@ def jwks_server() -> Iterator[tuple[str, _Jwks]]:
     """A real HTTP server publishing a key set that the test can change."""
     state = _Jwks()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            state.requests += 1
-            body = json.dumps(state.document).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def published(_path: str) -> dict[str, Any]:
+        state.requests += 1
+        return state.document
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/jwks", state
-    server.shutdown()
-    server.server_close()
+    with json_server(published) as url:
+        yield f"{url}/jwks", state
 
 
 def _public(*keys: Any) -> dict[str, Any]:

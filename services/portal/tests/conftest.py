@@ -4,9 +4,7 @@ called in process through httpx's ASGI transport, and the portal in front."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -18,7 +16,6 @@ from uuid import UUID
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
@@ -38,7 +35,9 @@ from eproc_portal.web import Services
 from eproc_requests.main import create_app as create_requests
 from eproc_requests.settings import Settings as RequestsSettings
 from eproc_runtime.migrations import upgrade_async
+from eproc_runtime.testing.infra import free_port
 from eproc_runtime.testing.plugin import CreateDatabase
+from eproc_runtime.testing.servers import serving
 from eproc_runtime.testing.tokens import TestIssuer
 
 EID_ISSUER = "https://eid.test.invalid"
@@ -154,30 +153,6 @@ class Stack:
         return created
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@asynccontextmanager
-async def _listening(app: FastAPI, port: int) -> AsyncIterator[None]:
-    """Serve an app whose lifespan already runs on a real local port."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        await task
-
-
 @asynccontextmanager
 async def _running(app: FastAPI) -> AsyncIterator[FastAPI]:
     async with app.router.lifespan_context(app):
@@ -239,7 +214,7 @@ async def stack(
     async with AsyncExitStack() as running:
         for app in (identity, organisations, requests):
             await running.enter_async_context(_running(app))
-        await running.enter_async_context(_listening(organisations, guard_port))
+        await running.enter_async_context(serving(organisations, guard_port, lifespan="off"))
         yield Stack(identity, organisations, requests, issuer, card, common)
     from eproc_runtime.messaging import _log_brokers
 

@@ -4,7 +4,6 @@ uvicorn process; axe-core checks every page (no serious or critical violation)."
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,16 +18,11 @@ from playwright.async_api import Browser, Page, async_playwright
 
 from eproc_portal.testing import CHROMIUM, CHROMIUM_ARGS
 from eproc_runtime.migrations import upgrade_async
+from eproc_runtime.testing.infra import free_port
 from eproc_runtime.testing.plugin import CreateDatabase
 
 HERE = Path(__file__).parent
 AXE = resources.files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

@@ -17,11 +17,9 @@ import asyncio
 import base64
 import email.header
 import subprocess
-import threading
-import time
 import uuid
-from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
@@ -29,7 +27,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi import FastAPI
 from playwright.async_api import Browser, expect
@@ -69,10 +66,12 @@ from eproc_runtime.auth import TokenVerifier
 from eproc_runtime.db import unit_of_work
 from eproc_runtime.messaging import _log_brokers
 from eproc_runtime.migrations import upgrade_async
+from eproc_runtime.testing.infra import free_port
 from eproc_runtime.testing.plugin import CreateDatabase, SmtpSink
+from eproc_runtime.testing.servers import serving, serving_in_thread
 from eproc_runtime.testing.tokens import TestIssuer
 
-from .conftest import EidCard, free_port
+from .conftest import EidCard
 from .test_browser import assert_accessible, browser, chromium  # noqa: F401 - fixtures
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -117,45 +116,6 @@ def pcscd() -> str:
     names = sorted(name for name in reader.list_readers() if name.startswith("Virtual PCD"))
     assert len(names) > 1, f"pcscd shows no second vpcd reader: {names}"
     return str(names[1])
-
-
-@contextmanager
-def in_thread(app: ASGIApp, port: int) -> Iterator[None]:
-    """A uvicorn server with its own event loop in a thread (the card agent talks
-    to PC/SC synchronously; the gateway keeps its own loop beside it)."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=HOST, port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        assert thread.is_alive(), "server stopped at start-up"
-        time.sleep(0.02)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
-@asynccontextmanager
-async def listening(app: ASGIApp, port: int) -> AsyncIterator[None]:
-    """A uvicorn server on this event loop, for an app whose lifespan already runs."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=HOST, port=port, log_level="warning", lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        await task
 
 
 class Prefixes:
@@ -392,7 +352,7 @@ async def journey(
     }
 
     card = VirtualCard.from_directory(card_dir, port=VPCD_PORT)
-    with in_thread(gateway_site, ports["eid"]), in_thread(agent, ports["agent"]):
+    with serving_in_thread(gateway_site, ports["eid"]), serving_in_thread(agent, ports["agent"]):
         async with AsyncExitStack() as running:
             for app in (identity, organisations, requests, notifier, edge, portal):
                 await running.enter_async_context(app.router.lifespan_context(app))
@@ -406,7 +366,7 @@ async def journey(
                 (portal, ports["portal"]),
                 (Prefixes(platform_apps), ports["apps"]),
             ):
-                await running.enter_async_context(listening(app, port))
+                await running.enter_async_context(serving(app, port, lifespan="off"))
             card.insert()
             running.callback(card.remove)
             seeded = await seed(issuer, api, seed_card, identity)

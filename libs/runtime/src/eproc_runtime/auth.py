@@ -154,9 +154,14 @@ async def _current_caller(
             detail={"code": "not_authenticated", "message": "A bearer token is required."},
             headers={"WWW-Authenticate": "Bearer"},
         )
+    # Verified once per request, whoever asks first (the rate limiter, the route).
+    cached: Caller | None = getattr(request.state, "caller", None)
+    if cached is not None:
+        return cached
     verifier: TokenVerifier = request.app.state.token_verifier
     try:
-        return await verifier.verify(credentials.credentials)
+        request.state.caller = await verifier.verify(credentials.credentials)
+        return request.state.caller  # type: ignore[no-any-return]
     except InvalidToken as exc:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,

@@ -6,19 +6,16 @@ platform SDK's (which verify tokens the edge really issued).
 * :func:`client_config` registers a relying party at ``http://rp.test/<id>``.
 * :class:`EdgeWorld` feeds the edge the events its consumer would read, so a
   test can create organisations and users with memberships without the bus.
-* :func:`serve` runs an ASGI app under uvicorn on a port until told to exit.
 """
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import uuid
 from dataclasses import dataclass, field
 from typing import NamedTuple
 from uuid import UUID
 
-import uvicorn
 from fastapi import FastAPI
 
 from eproc_contracts import events as ev
@@ -142,16 +139,3 @@ class EdgeWorld:
             )
         await self.publish_locally(*events)
         return user
-
-
-async def serve(app: FastAPI, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
-    """Start ``app`` on 127.0.0.1:``port``; set ``server.should_exit`` and await the task."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.05)
-    return server, task

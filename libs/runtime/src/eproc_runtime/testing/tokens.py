@@ -6,12 +6,7 @@ the services use in production.
 
 from __future__ import annotations
 
-import json
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from uuid import UUID
 
@@ -86,30 +81,3 @@ class TestIssuer:
 
     def _sign(self, claims: dict[str, Any]) -> str:
         return jwt.encode({"alg": "ES256", "kid": self.key.kid}, claims, self.key)
-
-
-@contextmanager
-def json_server(document: Callable[[str], dict[str, Any]]) -> Iterator[str]:
-    """A small HTTP server (in a thread) answering ``GET <path>`` with
-    ``document(path)`` as JSON — key sets for service *processes* that fetch their
-    issuers' keys over HTTP. Yields its base URL (``http://127.0.0.1:<port>``)."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = json.dumps(document(self.path)).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            return None
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()

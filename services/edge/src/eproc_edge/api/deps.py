@@ -3,13 +3,16 @@ helpers that turn a Starlette request into what authlib or a use case needs."""
 
 from __future__ import annotations
 
+import hmac
 import html
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_edge import repository, service
@@ -106,6 +109,30 @@ def page(title: str, body: str) -> str:
 
 def cookie_path(edge: Edge) -> str:
     return urlsplit(edge.settings.issuer).path or "/"
+
+
+def new_form_token() -> str:
+    """A double-submit token for one of the edge's forms (login, logout)."""
+    return secrets.token_urlsafe(24)
+
+
+def set_form_token(response: Response, edge: Edge, cookie: str, token: str, max_age: int) -> None:
+    """The cookie half of a form's double-submit token (the page carries the other)."""
+    response.set_cookie(
+        cookie,
+        token,
+        max_age=max_age,
+        path=cookie_path(edge),
+        httponly=True,
+        secure=edge.settings.secure_cookies,
+        samesite="lax",
+    )
+
+
+def form_token_matches(request: Request, cookie: str, given: str) -> bool:
+    """Whether a submitted form carries the token its cookie holds."""
+    expected = request.cookies.get(cookie, "")
+    return bool(expected) and hmac.compare_digest(expected, given)
 
 
 def client_or_404(edge: Edge, client_id: str | None, field: str) -> Any:

@@ -4,9 +4,7 @@ hand-over of a user without organisation to the portal (R-LOGIN-4)."""
 
 from __future__ import annotations
 
-import hmac
 import html
-import secrets
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -21,7 +19,10 @@ from eproc_edge.api.deps import (
     Edge,
     EdgeDep,
     cookie_path,
+    form_token_matches,
+    new_form_token,
     page,
+    set_form_token,
 )
 from eproc_edge.identity_port import Authenticated, LoginRefused
 from eproc_edge.upstream import UpstreamError
@@ -49,19 +50,11 @@ def _login_response(
 ) -> HTMLResponse:
     """The login page, with a fresh double-submit token against login CSRF
     (someone else's form logging the browser in to their account)."""
-    csrf = secrets.token_urlsafe(24)
+    csrf = new_form_token()
     response = HTMLResponse(
         _login_page(return_to, csrf, message), status_code=status_code, headers=headers
     )
-    response.set_cookie(
-        _CSRF_COOKIE,
-        csrf,
-        max_age=3600,
-        path=cookie_path(edge),
-        httponly=True,
-        secure=edge.settings.secure_cookies,
-        samesite="lax",
-    )
+    set_form_token(response, edge, _CSRF_COOKIE, csrf, max_age=3600)
     return response
 
 
@@ -111,8 +104,7 @@ async def login_local(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     return_to = _safe_return_to(return_to)
-    expected = request.cookies.get(_CSRF_COOKIE, "")
-    if not expected or not hmac.compare_digest(expected, csrf):
+    if not form_token_matches(request, _CSRF_COOKIE, csrf):
         return _login_response(
             edge, return_to, "The login form expired; please try again.", status_code=400
         )

@@ -3,9 +3,7 @@ userinfo, introspection, revocation and RP-initiated logout."""
 
 from __future__ import annotations
 
-import hmac
 import html
-import secrets
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -22,10 +20,13 @@ from eproc_edge.api.deps import (
     bearer_claims,
     cookie_path,
     form_request,
+    form_token_matches,
+    new_form_token,
     oauth_headers,
     oauth_uri,
     page,
     principal_of,
+    set_form_token,
 )
 from eproc_edge.oauth import (
     AccessRecord,
@@ -233,13 +234,12 @@ _LOGOUT_PARAMETERS = ("client_id", "post_logout_redirect_uri", "state", "ui_loca
 
 
 def _logout_confirmed(request: Request, oauth_request: EdgeRequest) -> bool:
-    expected = request.cookies.get(_LOGOUT_CSRF_COOKIE, "")
     given = oauth_request.payload.data.get("csrf", "")
-    return request.method == "POST" and bool(expected) and hmac.compare_digest(expected, given)
+    return request.method == "POST" and form_token_matches(request, _LOGOUT_CSRF_COOKIE, given)
 
 
 def _logout_confirmation(edge: Edge, oauth_request: EdgeRequest) -> HTMLResponse:
-    csrf = secrets.token_urlsafe(24)
+    csrf = new_form_token()
     data = oauth_request.payload.data
     hidden = "".join(
         f"<input type='hidden' name='{name}' value='{html.escape(data[name], quote=True)}'>"
@@ -256,15 +256,7 @@ def _logout_confirmation(edge: Edge, oauth_request: EdgeRequest) -> HTMLResponse
             "<button type='submit'>Afmelden / Log out</button></form>",
         )
     )
-    response.set_cookie(
-        _LOGOUT_CSRF_COOKIE,
-        csrf,
-        max_age=600,
-        path=cookie_path(edge),
-        httponly=True,
-        secure=edge.settings.secure_cookies,
-        samesite="lax",
-    )
+    set_form_token(response, edge, _LOGOUT_CSRF_COOKIE, csrf, max_age=600)
     return response
 
 
