@@ -74,11 +74,9 @@ def test_card_agent_reads_verifies_and_authenticates(
     signed = card.authenticate(challenge, pin="1234")
     expected_algorithm = "SHA384withECDSA" if applet is Applet.V1_8 else "SHA256withRSA"
     assert signed.algorithm == expected_algorithm
-    verify_challenge_signature(auth_cert, challenge, signed.signature, signed.algorithm)
+    verify_challenge_signature(auth_cert, challenge, signed.signature)
     with pytest.raises(VerificationError):
-        verify_challenge_signature(
-            auth_cert, b"another challenge", signed.signature, signed.algorithm
-        )
+        verify_challenge_signature(auth_cert, b"another challenge", signed.signature)
 
 
 def test_wrong_pins_count_down_across_reinsertion_then_block(
@@ -208,7 +206,7 @@ def test_bad_cards_are_caught_by_the_checks(slot, card_factory: CardFactory, pki
     signed = card.authenticate(b"challenge", pin="1234")
     with pytest.raises(VerificationError):
         verify_challenge_signature(
-            card.authentication_certificate(), b"challenge", signed.signature, signed.algorithm
+            card.authentication_certificate(), b"challenge", signed.signature
         )
 
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 from pydantic import BaseModel, Field
 
@@ -100,16 +99,6 @@ def _check_authentication_usage(certificate: x509.Certificate) -> None:
         )
 
 
-def _algorithm_for(certificate: x509.Certificate) -> str:
-    # Decided by the key in the (trusted) certificate, never by what the agent claims.
-    key = certificate.public_key()
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        return "SHA384withECDSA"
-    if isinstance(key, rsa.RSAPublicKey):
-        return "SHA256withRSA"
-    raise VerificationError("algorithm_unsupported", "unsupported authentication key")
-
-
 def verify_presentation(
     presentation: CardPresentation,
     challenge: bytes,
@@ -135,10 +124,7 @@ def verify_presentation(
     verify_chain(authentication, [citizen_ca], anchors, at=moment)
     _check_authentication_usage(authentication)
     verify_challenge_signature(
-        authentication,
-        challenge,
-        _decode(presentation.signature, "signature"),
-        _algorithm_for(authentication),
+        authentication, challenge, _decode(presentation.signature, "signature")
     )
 
     rrn = _certificate(presentation.rrn_certificate, "rrn_certificate")

@@ -59,7 +59,6 @@ from .card_layout import (
     Applet,
 )
 from .tlv import Address, Identity, parse_address, parse_identity
-from .verification import ec_raw_to_der
 
 # ---- errors ----
 
@@ -173,7 +172,7 @@ class AuthenticationSignature:
     """A signature by the authentication key over a challenge.
 
     ``algorithm`` names how to verify it: ``SHA256withRSA`` (PKCS#1 v1.5) or
-    ``SHA384withECDSA`` (signature DER-encoded).
+    ``SHA384withECDSA`` (raw ``r || s``, as the card returns it).
     """
 
     signature: bytes
@@ -536,13 +535,14 @@ class EidCard:
         """Have the authentication key sign ``challenge`` (verifying ``pin`` first if given).
 
         Applet 1.7 signs SHA-256 with RSA PKCS#1 v1.5; applet 1.8 signs SHA-384 with
-        ECDSA, returned DER-encoded. Raises NoAuthenticationKey on cards without one.
+        ECDSA, returned as the card gives it (raw ``r || s``). Raises NoAuthenticationKey
+        on cards without one.
         """
         self.authentication_certificate()
         if pin is not None:
             self.verify_pin(pin)
         if self.applet is Applet.V1_8:
             raw = self.sign(hashlib.sha384(challenge).digest(), EC_ALG_SHA384)
-            return AuthenticationSignature(ec_raw_to_der(raw), "SHA384withECDSA")
+            return AuthenticationSignature(raw, "SHA384withECDSA")
         digest_info = _DIGEST_INFO_SHA256 + hashlib.sha256(challenge).digest()
         return AuthenticationSignature(self.sign(digest_info, RSA_ALG_PKCS1), "SHA256withRSA")

@@ -8,7 +8,11 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes as PublicKey
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
 from cryptography.x509.oid import NameOID
 
 from .tlv import strip_trailing_zeros
@@ -22,30 +26,50 @@ class VerificationError(Exception):
         self.code = code
 
 
-def _verify_any(
-    certificate: x509.Certificate,
-    signature: bytes,
-    data: bytes,
-    hash_algorithms: list[hashes.HashAlgorithm],
+def _verify(
+    public_key: PublicKey, signature: bytes, data: bytes, algorithm: hashes.HashAlgorithm
 ) -> bool:
-    public_key = certificate.public_key()
-    candidates = [signature]
-    if isinstance(public_key, ec.EllipticCurvePublicKey) and signature[:1] != b"\x30":
-        # Some files carry raw r || s rather than DER.
-        candidates = [ec_raw_to_der(signature)]
-    for algorithm in hash_algorithms:
-        for candidate in candidates:
-            try:
-                if isinstance(public_key, rsa.RSAPublicKey):
-                    public_key.verify(candidate, data, padding.PKCS1v15(), algorithm)
-                elif isinstance(public_key, ec.EllipticCurvePublicKey):
-                    public_key.verify(candidate, data, ec.ECDSA(algorithm))
-                else:
-                    return False
-                return True
-            except (InvalidSignature, ValueError):
-                continue
-    return False
+    """One signature check: PKCS#1 v1.5 for RSA, ECDSA (DER) for EC."""
+    try:
+        if isinstance(public_key, rsa.RSAPublicKey):
+            public_key.verify(signature, data, padding.PKCS1v15(), algorithm)
+        elif isinstance(public_key, ec.EllipticCurvePublicKey):
+            public_key.verify(signature, data, ec.ECDSA(algorithm))
+        else:
+            return False
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def _ec_size(public_key: ec.EllipticCurvePublicKey) -> int:
+    """Bytes of one half of a raw ``r || s`` signature on the key's curve (48 on P-384)."""
+    return (public_key.curve.key_size + 7) // 8
+
+
+def _is_strict_der(signature: bytes) -> bool:
+    try:
+        r, s = decode_dss_signature(signature)
+    except ValueError:
+        return False
+    return encode_dss_signature(r, s) == signature
+
+
+def _file_signature_forms(public_key: PublicKey, signature: bytes) -> list[bytes]:
+    """The encodings a file signature can be read as, decided by length and structure.
+
+    For EC keys a raw ``r || s`` signature is exactly twice the curve size; a DER one
+    must re-encode to itself. Both are tried when both readings hold (a 96-byte DER
+    signature is possible, if rare): a wrong reading can only fail, never pass.
+    """
+    if not isinstance(public_key, ec.EllipticCurvePublicKey):
+        return [signature]
+    forms = []
+    if len(signature) == 2 * _ec_size(public_key):
+        forms.append(ec_raw_to_der(signature))
+    if _is_strict_der(signature):
+        forms.append(signature)
+    return forms
 
 
 # Cards issued before 2014 carry SHA-1 RRN signatures; they are still valid documents.
@@ -56,9 +80,18 @@ _FILE_HASHES: list[hashes.HashAlgorithm] = [
 ]
 
 
+def _verify_file(rrn: x509.Certificate, signature: bytes, data: bytes) -> bool:
+    key = rrn.public_key()
+    return any(
+        _verify(key, form, data, algorithm)
+        for algorithm in _FILE_HASHES
+        for form in _file_signature_forms(key, signature)
+    )
+
+
 def verify_identity_signature(identity: bytes, signature: bytes, rrn: x509.Certificate) -> None:
     """Check the RRN's signature over the identity file. Raises VerificationError."""
-    if not _verify_any(rrn, signature, identity, _FILE_HASHES):
+    if not _verify_file(rrn, signature, identity):
         raise VerificationError("identity_signature_invalid", "identity file signature is invalid")
 
 
@@ -67,21 +100,33 @@ def verify_address_signature(
 ) -> None:
     """Check the RRN's signature over (address without padding ‖ identity signature)."""
     data = strip_trailing_zeros(address) + identity_signature
-    if not _verify_any(rrn, address_signature, data, _FILE_HASHES):
+    if not _verify_file(rrn, address_signature, data):
         raise VerificationError("address_signature_invalid", "address file signature is invalid")
 
 
 def verify_challenge_signature(
-    certificate: x509.Certificate, challenge: bytes, signature: bytes, algorithm: str
+    certificate: x509.Certificate, challenge: bytes, signature: bytes
 ) -> None:
-    """Check an authentication signature (``SHA256withRSA`` or ``SHA384withECDSA``)."""
-    hash_algorithm = {
-        "SHA256withRSA": hashes.SHA256(),
-        "SHA384withECDSA": hashes.SHA384(),
-    }.get(algorithm)
-    if hash_algorithm is None:
-        raise VerificationError("algorithm_unsupported", f"unsupported algorithm {algorithm}")
-    if not _verify_any(certificate, signature, challenge, [hash_algorithm]):
+    """Check the card's authentication signature over ``challenge``.
+
+    The algorithm follows the (trusted) certificate's key, never what the agent
+    claims: SHA-256 with RSA PKCS#1 v1.5 (applet 1.7), SHA-384 with ECDSA (applet
+    1.8). The card returns EC signatures as raw ``r || s``, exactly twice the curve
+    size, and RSA signatures exactly the modulus size: the length decides, never
+    the first byte (a raw signature starts with 0x30, like DER, once in 256).
+    """
+    key = certificate.public_key()
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        valid = len(signature) == 2 * _ec_size(key) and _verify(
+            key, ec_raw_to_der(signature), challenge, hashes.SHA384()
+        )
+    elif isinstance(key, rsa.RSAPublicKey):
+        valid = len(signature) == (key.key_size + 7) // 8 and _verify(
+            key, signature, challenge, hashes.SHA256()
+        )
+    else:
+        raise VerificationError("algorithm_unsupported", "unsupported authentication key")
+    if not valid:
         raise VerificationError("challenge_signature_invalid", "challenge signature is invalid")
 
 
