@@ -1,12 +1,13 @@
 """The app factory every service's ``main.py`` builds on: engine, sessions and
-messaging created in ``lifespan`` (never at import time), health and metrics
-endpoints, and the unit-of-work dependency."""
+messaging created in ``lifespan`` (never at import time), the declared
+background jobs, health and metrics endpoints, the one business-error handler
+(``UseCaseError``), and the unit-of-work dependency."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
@@ -17,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from eproc_runtime.auth import TokenVerifier
 from eproc_runtime.consumer import Handler
 from eproc_runtime.db import create_engine, create_session_factory
+from eproc_runtime.errors import UseCaseError, on_use_case_error
+from eproc_runtime.jobs import BackgroundJob, Job, running
 from eproc_runtime.limits import RequestLimits
 from eproc_runtime.logging import configure_logging
 from eproc_runtime.messaging import Messaging
@@ -34,6 +37,8 @@ class ServiceState:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     messaging: Messaging
+    jobs: dict[str, BackgroundJob] = field(default_factory=dict)
+    """The running background jobs, by name."""
 
 
 def create_service_app(
@@ -47,12 +52,17 @@ def create_service_app(
     title: str | None = None,
     on_start: Callable[[ServiceState], Any] | None = None,
     token_verifier: TokenVerifier | None = None,
+    jobs: Iterable[Job] = (),
 ) -> FastAPI:
     """A FastAPI app for one service.
 
     ``migrate_on_start`` applies the service's Alembic history at start-up
     (the embedded mode); in the real stack migrations run as their own step.
+    ``jobs`` run in every instance from start-up (after ``on_start``) until
+    shutdown (see :mod:`eproc_runtime.jobs`). A :class:`UseCaseError` raised
+    anywhere under a route is answered in the one business-error shape.
     """
+    declared_jobs = list(jobs)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -66,15 +76,18 @@ def create_service_app(
         await messaging.start()
         state = ServiceState(settings, engine, sessions, messaging)
         app.state.service = state
-        if on_start is not None:
-            await on_start(state)
         try:
-            yield
+            if on_start is not None:
+                await on_start(state)
+            state.jobs = {job.name: job.create(state) for job in declared_jobs}
+            async with running(state.jobs.items()):
+                yield
         finally:
             await messaging.stop()
             await engine.dispose()
 
     app = FastAPI(title=title or settings.service_name, lifespan=lifespan)
+    app.add_exception_handler(UseCaseError, on_use_case_error)
     # Oversized bodies (413) and NUL characters (400) never reach a route.
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_request_body_bytes)
     # Outermost: one server span per request, continuing the caller's traceparent.

@@ -6,18 +6,21 @@ back; use cases only flush.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import MetaData, event
+from sqlalchemy import ColumnCollection, MetaData, Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.sql.dml import Insert
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -72,10 +75,62 @@ async def unit_of_work(
         yield session
 
 
-def is_sqlite(session_or_engine: AsyncSession | AsyncEngine) -> bool:
-    if isinstance(session_or_engine, AsyncEngine):
-        return session_or_engine.dialect.name == "sqlite"
-    return session_or_engine.get_bind().dialect.name == "sqlite"
+Bind = AsyncSession | AsyncConnection | AsyncEngine
+
+
+def dialect_name(bind: Bind) -> str:
+    """``"postgresql"`` or ``"sqlite"``: the database behind a session, connection or engine."""
+    if isinstance(bind, AsyncSession):
+        return bind.get_bind().dialect.name
+    return bind.dialect.name
+
+
+def is_sqlite(bind: Bind) -> bool:
+    return dialect_name(bind) == "sqlite"
+
+
+UpsertSet = (
+    Mapping[str, Any] | Sequence[str] | Callable[[ColumnCollection[str, Any]], Mapping[str, Any]]
+)
+
+
+def upsert(
+    bind: Bind,
+    table: Table,
+    values: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+    *,
+    keys: Sequence[str] = (),
+    update: UpsertSet | None = None,
+) -> Insert:
+    """``INSERT … ON CONFLICT (keys) DO UPDATE``, or ``DO NOTHING``, on PostgreSQL and SQLite.
+
+    Both databases the services run on speak the same ``ON CONFLICT`` clause,
+    but SQLAlchemy builds it only from each dialect's own ``insert``; this
+    picks the one of ``bind``. ``update`` is what a conflicting row gets:
+
+    - ``None``: nothing (``DO NOTHING``; ``keys`` may then be empty: any conflict);
+    - a list of column names: the values of the row that was refused;
+    - a mapping of column → value or SQL expression (``table.c.n + 1``);
+    - a function of the refused row (``excluded``) giving that mapping, for
+      expressions such as ``table.c.n + excluded.n``.
+
+    ``values`` may be left out and passed to ``execute`` as a list of rows instead.
+    """
+    builder = postgresql.insert if dialect_name(bind) == "postgresql" else sqlite.insert
+    statement = builder(table)
+    if values is not None:
+        statement = statement.values(values)
+    if update is None:
+        return statement.on_conflict_do_nothing(index_elements=list(keys) or None)
+    if not keys:
+        raise ValueError("an upsert that updates needs the conflicting key columns")
+    if callable(update):
+        set_ = dict(update(statement.excluded))
+    elif isinstance(update, Mapping):
+        set_ = dict(update)
+    else:
+        set_ = {name: statement.excluded[name] for name in update}
+    return statement.on_conflict_do_update(index_elements=list(keys), set_=set_)
 
 
 def utc(value: datetime) -> datetime:
