@@ -43,7 +43,9 @@ async def thing(name: str, session: DbSession) -> dict[str, str]:
     if name == "later":
         raise Unavailable("busy", "Try again in a moment.", headers={"Retry-After": "30"})
     if name == "teapot":
-        raise UseCaseError("teapot", "I am a teapot.", status=418, spout="short")
+        raise UseCaseError(
+            "teapot", "I am a teapot.", http_status=418, spout="short", status="brewing"
+        )
     return {"name": name}
 
 
@@ -95,7 +97,13 @@ async def test_a_use_case_error_is_answered_with_its_status_code_and_sentence(
         "field": "name",
     }
     assert later.status_code == 503 and later.headers["retry-after"] == "30"
-    assert teapot.status_code == 418 and teapot.json()["detail"]["spout"] == "short"
+    assert teapot.status_code == 418
+    assert teapot.json()["detail"] == {
+        "code": "teapot",
+        "message": "I am a teapot.",
+        "spout": "short",
+        "status": "brewing",
+    }
     assert fine.status_code == 200
     # A refused command changed nothing: its unit of work rolled back.
     assert written == {"fine"}

@@ -28,8 +28,8 @@ from pydantic import BaseModel, ConfigDict
 class UseCaseError(Exception):
     """A command was refused; nothing changed (R-NF-3).
 
-    ``code`` is stable (clients branch on it), ``status`` the HTTP status,
-    ``message`` one sentence saying what to do. ``field`` names the input at
+    ``code`` is stable (clients branch on it), ``status`` the HTTP status (the
+    subclass's, or ``http_status``), ``message`` one sentence saying what to do. ``field`` names the input at
     fault; ``extra`` travels in the body too (``None`` values are left out).
     """
 
@@ -40,7 +40,7 @@ class UseCaseError(Exception):
         code: str,
         message: str,
         *,
-        status: int | None = None,
+        http_status: int | None = None,
         field: str | None = None,
         headers: Mapping[str, str] | None = None,
         **extra: Any,
@@ -48,8 +48,8 @@ class UseCaseError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-        if status is not None:
-            self.status = status  # type: ignore[misc]  # an instance may differ from its class
+        if http_status is not None:
+            self.status = http_status  # type: ignore[misc]  # an instance may differ from its class
         self.field = field
         self.headers = dict(headers or {})
         self.extra = {k: v for k, v in extra.items() if v is not None}
