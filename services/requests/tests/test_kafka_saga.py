@@ -4,9 +4,6 @@ outbox relay, and its consumer turns the organisations service's answers
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
@@ -19,17 +16,11 @@ from eproc_requests.main import create_app
 from eproc_requests.settings import Settings
 from eproc_runtime.bus.base import Record
 from eproc_runtime.bus.kafka import KafkaPublisher, KafkaSubscription, ensure_topics
+from eproc_runtime.testing.eventually import eventually
 from eproc_runtime.testing.plugin import CreateDatabase
 from eproc_runtime.testing.tokens import TestIssuer
 
 from .conftest import BUYER, SUPERUSER, ids, migrated_database
-
-
-async def _eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.1)
 
 
 async def test_decisions_travel_over_kafka_and_answers_finish_the_requests(
@@ -92,7 +83,7 @@ async def test_decisions_travel_over_kafka_and_answers_finish_the_requests(
                     )
                     return inbox.status_code == 200
 
-                await _eventually(superuser_known)
+                await eventually(superuser_known)
                 body = {"organisation_ids": [str(org_ok), str(org_refused)]}
                 await client.post("/basket/entries", json=body, headers=auth(requester))
                 await client.put(
@@ -109,7 +100,7 @@ async def test_decisions_travel_over_kafka_and_answers_finish_the_requests(
                     )
                     assert response.status_code == 200
 
-                await _eventually(lambda: saw("request.approved", 2))
+                await eventually(lambda: saw("request.approved", 2))
                 approved = {e.data.request_id for e in seen if e.type == "request.approved"}
                 assert approved == set(by_org.values())
 
@@ -136,9 +127,9 @@ async def test_decisions_travel_over_kafka_and_answers_finish_the_requests(
                         r["status"] for r in mine["finished"]
                     } == {"completed", "failed"}
 
-                await _eventually(finished)
-                await _eventually(lambda: saw("request.failed", 1))
-                await _eventually(lambda: saw("request.completed", 1))
+                await eventually(finished)
+                await eventually(lambda: saw("request.failed", 1))
+                await eventually(lambda: saw("request.completed", 1))
                 failed = next(e for e in seen if e.type == "request.failed")
                 assert failed.data.request_id == by_org[org_refused]
                 assert failed.data.reason == RefusalReason.UNKNOWN_ORGANISATION

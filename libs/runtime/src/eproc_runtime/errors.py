@@ -29,8 +29,9 @@ class UseCaseError(Exception):
     """A command was refused; nothing changed (R-NF-3).
 
     ``code`` is stable (clients branch on it), ``status`` the HTTP status (the
-    subclass's, or ``http_status``), ``message`` one sentence saying what to do. ``field`` names the input at
-    fault; ``extra`` travels in the body too (``None`` values are left out).
+    subclass's, or ``http_status``), ``message`` one sentence saying what to
+    do. ``field`` names the input at fault; ``extra`` travels in the body too
+    (``None`` values are left out).
     """
 
     status: ClassVar[int] = 400

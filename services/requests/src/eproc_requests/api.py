@@ -15,7 +15,6 @@ from eproc_requests.schemas import (
     AuditRecordOut,
     BasketOut,
     EditRolesIn,
-    ErrorResponse,
     LeavesIn,
     MyRequestsOut,
     OrganisationsIn,
@@ -33,6 +32,7 @@ from eproc_requests.service.queries import Page
 from eproc_requests.settings import Settings
 from eproc_runtime.app import DbSession
 from eproc_runtime.auth import CurrentCaller
+from eproc_runtime.errors import ErrorResponse
 from eproc_runtime.ratelimit import RATE_LIMITED_RESPONSE, rate_limited
 
 

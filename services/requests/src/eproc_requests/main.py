@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from eproc_requests.api import router
 from eproc_requests.catalogue import RoleCatalogue
 from eproc_requests.consumers import HANDLERS
-from eproc_requests.errors import RequestsError
 from eproc_requests.models import messaging_tables
 from eproc_requests.service.common import RequestsContext
 from eproc_requests.service.reminders import ReminderJob
 from eproc_requests.settings import Settings
 from eproc_runtime.app import ServiceState, create_service_app
 from eproc_runtime.auth import TokenVerifier
+from eproc_runtime.jobs import Job
 from eproc_runtime.ratelimit import RateLimits
 
 
@@ -30,6 +24,15 @@ def create_app(
     token_verifier: TokenVerifier | None = None,
 ) -> FastAPI:
     settings = settings or Settings()
+
+    def reminders(state: ServiceState) -> ReminderJob:
+        return ReminderJob(
+            state.sessions,
+            delay_working_days=settings.reminder_delay_working_days,
+            interval=settings.reminder_interval_seconds,
+            batch_size=settings.reminder_batch_size,
+        )
+
     app = create_service_app(
         settings,
         package="eproc_requests",
@@ -39,6 +42,8 @@ def create_app(
         migrate_on_start=migrate_on_start,
         title="e-Procurement requests",
         token_verifier=token_verifier,
+        # Reminders for requests waiting too long (R-REQ-14), in every instance.
+        jobs=[Job("request-reminders", reminders)] if settings.reminder_job_enabled else [],
     )
     app.state.requests_settings = settings
     app.state.rate_limits = RateLimits(
@@ -49,35 +54,4 @@ def create_app(
         catalogue=RoleCatalogue.load(settings.role_catalogue_path),
         reminder_delay_working_days=settings.reminder_delay_working_days,
     )
-
-    @app.exception_handler(RequestsError)
-    async def _business_error(_request: Request, exc: RequestsError) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail()}, status_code=exc.status_code)
-
-    service_lifespan = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        """The runtime's lifespan, plus the reminder job (R-REQ-14) in every instance."""
-        async with service_lifespan(app):
-            job: asyncio.Task[None] | None = None
-            reminders: ReminderJob | None = None
-            if settings.reminder_job_enabled:
-                state: ServiceState = app.state.service
-                reminders = ReminderJob(
-                    state.sessions,
-                    delay_working_days=settings.reminder_delay_working_days,
-                    interval=settings.reminder_interval_seconds,
-                    batch_size=settings.reminder_batch_size,
-                )
-                job = asyncio.create_task(reminders.run(), name="request-reminders")
-            try:
-                yield
-            finally:
-                if reminders is not None and job is not None:
-                    reminders.stop()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await asyncio.wait_for(job, timeout=10)
-
-    app.router.lifespan_context = lifespan
     return app

@@ -8,7 +8,6 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Row, and_, delete, func, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
@@ -21,13 +20,7 @@ from eproc_requests.models import (
     request_history,
     requester,
 )
-
-
-def _insert(session: AsyncSession, table: Any) -> Any:
-    """The dialect's INSERT, which knows ``ON CONFLICT`` on PostgreSQL and SQLite."""
-    if session.get_bind().dialect.name == "sqlite":
-        return sqlite.insert(table)
-    return postgresql.insert(table)
+from eproc_runtime.db import upsert
 
 
 async def _page(
@@ -62,8 +55,9 @@ class BasketRepository:
             for i, o in enumerate(organisation_ids)
         ]
         if rows:
-            statement = _insert(self.session, basket_entry).values(rows)
-            await self.session.execute(statement.on_conflict_do_nothing())
+            await self.session.execute(
+                upsert(self.session, basket_entry, rows, keys=["user_id", "organisation_id"])
+            )
 
     async def set_roles(
         self, user_id: UUID, organisation_ids: Sequence[UUID], roles: list[dict[str, str]]
@@ -260,11 +254,8 @@ class RequesterRepository:
     ) -> None:
         values = {"given_name": given_name, "family_name": family_name, "email": email}
         row = {"user_id": user_id, "updated_at": at, **values}
-        statement = _insert(self.session, requester).values(**row)
         await self.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["user_id"], set_={**values, "updated_at": at}
-            )
+            upsert(self.session, requester, row, keys=["user_id"], update=[*values, "updated_at"])
         )
 
     async def of(self, user_ids: Sequence[UUID]) -> dict[UUID, Row[Any]]:
@@ -301,11 +292,13 @@ class MembershipRepository:
             "is_superuser": is_superuser,
             "updated_at": at,
         }
-        statement = _insert(self.session, membership).values(**values)
         await self.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["user_id", "organisation_id"],
-                set_={"roles": roles, "is_superuser": is_superuser, "updated_at": at},
+            upsert(
+                self.session,
+                membership,
+                values,
+                keys=["user_id", "organisation_id"],
+                update=["roles", "is_superuser", "updated_at"],
             )
         )
 

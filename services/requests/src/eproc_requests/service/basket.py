@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts.common import RequestKind, RoleGrant
 from eproc_requests.catalogue import roles_from_json, roles_to_json
-from eproc_requests.errors import Conflict, Invalid, NotFound
 from eproc_requests.repository import BasketRepository, MembershipRepository
 from eproc_requests.service.common import RequestsContext, requester, utcnow
 from eproc_requests.service.submission import (
@@ -21,6 +20,7 @@ from eproc_requests.service.submission import (
     refuse_duplicates,
 )
 from eproc_runtime.auth import Caller
+from eproc_runtime.errors import Conflict, Invalid, NotFound
 
 
 async def basket(session: AsyncSession, caller: Caller) -> list[Row[Any]]:

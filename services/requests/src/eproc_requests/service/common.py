@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts.common import ProposedOrganisation, RequestKind, RoleGrant
 from eproc_requests.catalogue import RoleCatalogue, roles_from_json
-from eproc_requests.errors import Forbidden, NotFound
 from eproc_requests.models import messaging_tables
 from eproc_requests.repository import AuditRepository, MembershipRepository, RequestRepository
 from eproc_runtime.auth import Caller
+from eproc_runtime.errors import Forbidden, NotFound
 from eproc_runtime.outbox import Outbox
 
 outbox = Outbox(messaging_tables, producer="requests")

@@ -17,7 +17,6 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts.events import RequestApproved, RequestRejected
-from eproc_requests.errors import Conflict, Forbidden
 from eproc_requests.repository import MembershipRepository, RequestRepository
 from eproc_requests.service.common import (
     IN_PROGRESS,
@@ -32,6 +31,7 @@ from eproc_requests.service.common import (
     utcnow,
 )
 from eproc_runtime.auth import Caller
+from eproc_runtime.errors import Conflict, Forbidden
 
 MAX_REASON = 2000
 

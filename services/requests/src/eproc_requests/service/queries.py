@@ -14,7 +14,6 @@ from uuid import UUID
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from eproc_requests.errors import Forbidden, Invalid, NotFound
 from eproc_requests.repository import (
     AuditRepository,
     MembershipRepository,
@@ -23,6 +22,7 @@ from eproc_requests.repository import (
 )
 from eproc_requests.service.common import IN_PROGRESS, capacity, get_request, requester
 from eproc_runtime.auth import Caller
+from eproc_runtime.errors import Forbidden, Invalid, NotFound
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,6 @@ from eproc_requests.catalogue import (
     roles_from_json,
     roles_to_json,
 )
-from eproc_requests.errors import Conflict, Forbidden, Invalid
 from eproc_requests.leave_guard import LeaveGuard
 from eproc_requests.repository import MembershipRepository, RequestRepository
 from eproc_requests.service.common import (
@@ -44,6 +43,7 @@ from eproc_requests.service.common import (
 )
 from eproc_requests.working_days import add_working_days
 from eproc_runtime.auth import Caller
+from eproc_runtime.errors import Conflict, Forbidden, Invalid
 
 NO_SUPERUSER = (
     "This organisation has no Superuser to decide; the platform operators have been told."
