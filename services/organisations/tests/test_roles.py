@@ -50,7 +50,7 @@ def test_superuser_cascades_to_every_application_that_has_it() -> None:
         ("e-awarding", "superuser"),
     }
     roles = catalogue()
-    assert roles.cascading_roles()["superuser"] == everywhere
+    assert roles.cascading() == everywhere
     granted = roles.apply_cascade(set(), {("e-awarding", "superuser"), ("e-catalogue", "buyer")})
     assert granted == everywhere | {("e-catalogue", "buyer")}
     removed = roles.apply_cascade(granted, granted - {("e-notification", "superuser")})

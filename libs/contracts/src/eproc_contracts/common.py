@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from uuid import UUID
 
@@ -17,6 +18,29 @@ class Language(StrEnum):
     EN = "en"
 
 
+NAME_FALLBACK: tuple[Language, ...] = (Language.NL, Language.FR, Language.DE, Language.EN)
+"""The order in which a name missing in the reader's language is looked for.
+
+The reader's own language always comes first. After it come Belgium's official
+languages by how many people read them (Dutch, French, German), and English last:
+English is a language of the UI, not an official language of the country, so an
+organisation registered with a Dutch and an English name shows its Dutch name to a
+French reader, as the Belgian administration itself would. Mails, the edge's top bar
+and ID token claims, and the portal all use this one order (R-ORG-1).
+"""
+
+
+def name_in_language(names: Mapping[str, str | None] | None, language: str | None) -> str | None:
+    """The name in ``language``, else in the first language of ``NAME_FALLBACK`` that has
+    one, else ``None``; blank names count as missing."""
+    if not names:
+        return None
+    for candidate in (language, *NAME_FALLBACK):
+        if candidate is not None and (found := (names.get(candidate) or "").strip()):
+            return found
+    return None
+
+
 class RoleGrant(BaseModel):
     """One (application, role) pair of a membership (R-ROLE-1)."""
 
@@ -24,6 +48,11 @@ class RoleGrant(BaseModel):
 
     application: str = Field(examples=["e-notification"])
     role: str = Field(examples=["publisher"])
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        """``(application, role)``, the form the role rules work on."""
+        return (self.application, self.role)
 
 
 class Address(BaseModel):
@@ -45,6 +74,10 @@ class LocalisedName(BaseModel):
     fr: str | None = None
     de: str | None = None
     en: str | None = None
+
+    def in_language(self, language: str | None) -> str | None:
+        """The name a reader of ``language`` sees (order: ``NAME_FALLBACK``)."""
+        return name_in_language(self.model_dump(), language)
 
 
 class RequestKind(StrEnum):

@@ -18,6 +18,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from eproc_contracts.common import name_in_language
 from eproc_edge.models import (
     projected_default_organisation,
     projected_membership,
@@ -64,11 +65,7 @@ class UserSnapshot:
     def organisation_name(self, organisation_id: UUID | None) -> str | None:
         if organisation_id is None:
             return None
-        names = self.organisation_names.get(organisation_id, {})
-        for language in (self.language, "nl", "fr", "en", "de"):
-            if names.get(language):
-                return names[language]
-        return None
+        return name_in_language(self.organisation_names.get(organisation_id), self.language)
 
     def starting_organisation(self, preferred: UUID | None) -> UUID | None:
         """``preferred`` while the user is still a member of it, else the default

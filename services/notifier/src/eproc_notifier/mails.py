@@ -20,6 +20,7 @@ from typing import Any
 
 from jinja2 import BaseLoader, Environment, PackageLoader, StrictUndefined
 
+from eproc_contracts.common import name_in_language
 from eproc_notifier.wording import (
     FALLBACK_LANGUAGE,
     FRAME,
@@ -44,16 +45,6 @@ class RenderedMail:
     subject: str
     text: str
     html: str
-
-
-def localised_name(names: dict[str, str | None] | None, language: str) -> str | None:
-    """An organisation's name in ``language``, else in any language it has."""
-    if not names:
-        return None
-    for candidate in (language, FALLBACK_LANGUAGE, "nl", "fr", "de"):
-        if names.get(candidate):
-            return names[candidate]
-    return None
 
 
 class MailRenderer:
@@ -119,8 +110,8 @@ class MailRenderer:
 
     @staticmethod
     def _localised(language: str, context: dict[str, Any]) -> dict[str, Any]:
-        organisation = localised_name(context.get("organisation_names"), language)
-        proposed = localised_name(context.get("proposed_organisation_names"), language)
+        organisation = name_in_language(context.get("organisation_names"), language)
+        proposed = name_in_language(context.get("proposed_organisation_names"), language)
         reason = context.get("refusal_reason")
         return {
             "kind_label": word(REQUEST_KIND, language, context.get("request_kind", "")),

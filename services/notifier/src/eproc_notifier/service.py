@@ -39,6 +39,7 @@ from eproc_contracts.events import (
     RequestReminderDue,
     RequestSubmitted,
 )
+from eproc_contracts.roles import holds_superuser
 from eproc_notifier.mails import MailRenderer, message_id
 from eproc_notifier.models import MailState
 from eproc_notifier.repository import MailRepository, ProjectionRepository
@@ -90,19 +91,12 @@ class Notifications:
             await mails.update(row.id, state=MailState.PENDING, next_attempt_at=_now(), **rendered)
         log.info("recipient recorded", user_id=str(user_id), mails_released=len(waiting))
 
-    def is_superuser_role(self, roles: list[RoleGrant]) -> bool:
-        return any(
-            grant.application == self.settings.superuser_application
-            and grant.role == self.settings.superuser_role
-            for grant in roles
-        )
-
     async def record_roles(
         self, session: AsyncSession, organisation_id: UUID, user_id: UUID, roles: list[RoleGrant]
     ) -> None:
         """The member's roles in the organisation are now ``roles`` (empty: left)."""
         await ProjectionRepository(session).set_superuser(
-            organisation_id, user_id, self.is_superuser_role(roles)
+            organisation_id, user_id, holds_superuser(roles)
         )
 
     async def record_organisation(

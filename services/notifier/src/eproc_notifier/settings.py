@@ -11,11 +11,6 @@ class Settings(ServiceSettings):
     database_url: str = "sqlite+aiosqlite:///data/notifier.db"
 
     # --- who gets what ---------------------------------------------------
-    superuser_application: str = Field(
-        default="user-management",
-        description="application of the role that makes a member a Superuser (R-ROLE-2)",
-    )
-    superuser_role: str = "superuser"
     operator_emails: list[str] = Field(
         default_factory=list,
         description="platform operators: orphaned requests and top-level registrations",

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from eproc_contracts.common import name_in_language
 from eproc_contracts.envelope import new_event_id
 from eproc_organisations.models import (
     applied_request,
@@ -48,10 +49,8 @@ class Organisation:
     has_children: bool = False
 
     def name(self, language: str | None = None) -> str:
-        """The name in ``language`` if known, else in the first language it has."""
-        if language and language in self.names:
-            return self.names[language]
-        return next(iter(self.names.values()), "")
+        """The name a reader of ``language`` sees (fallback order: ``NAME_FALLBACK``)."""
+        return name_in_language(self.names, language) or ""
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The role catalogue (SPEC §4): loaded from ``role_catalogue.yaml``, never hard-coded.
 
-Also the two rules that depend on it: the Superuser cascade (R-ROLE-2) and the roles an
+Also the two rules that depend on it: the Superuser cascade (R-ROLE-2, defined in
+``eproc_contracts.roles`` and fed the catalogue's ``cascades`` flags) and the roles an
 organisation must keep (R-REQ-8).
 """
 
@@ -15,9 +16,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from eproc_contracts.common import RoleGrant
-
-Grant = tuple[str, str]
-"""(application, role)."""
+from eproc_contracts.roles import SUPERUSER as SUPERUSER_GRANT
+from eproc_contracts.roles import Grant, apply_cascade
 
 
 class Localised(BaseModel):
@@ -65,14 +65,11 @@ class RoleCatalogue(BaseModel):
         """The grants that name no role of the catalogue."""
         return [g for g in grants if self.role(*g) is None]
 
-    def cascading_roles(self) -> dict[str, frozenset[Grant]]:
-        """For each cascading role id, every (application, role) where it exists."""
-        found: dict[str, set[Grant]] = {}
-        for app in self.applications:
-            for role in app.roles:
-                if role.cascades:
-                    found.setdefault(role.id, set()).add((app.id, role.id))
-        return {role: frozenset(grants) for role, grants in found.items()}
+    def cascading(self) -> frozenset[Grant]:
+        """Every (application, role) the catalogue marks as cascading (R-ROLE-2)."""
+        return frozenset(
+            (app.id, role.id) for app in self.applications for role in app.roles if role.cascades
+        )
 
     def must_keep(self) -> frozenset[Grant]:
         """The roles an organisation must always have at least one holder of."""
@@ -81,22 +78,8 @@ class RoleCatalogue(BaseModel):
         )
 
     def apply_cascade(self, before: Iterable[Grant], after: Iterable[Grant]) -> frozenset[Grant]:
-        """The roles a member really gets when asking to go from ``before`` to ``after``.
-
-        R-ROLE-2: choosing Superuser in one application gives it in every application that
-        has it; removing it in one removes it everywhere. "Removing" means the member held
-        it and the new set lacks it somewhere; "choosing" means the new set has it somewhere
-        while the member did not hold it.
-        """
-        before_set, result = frozenset(before), set(after)
-        for everywhere in self.cascading_roles().values():
-            held_before = bool(before_set & everywhere)
-            wanted = result & everywhere
-            if held_before and wanted != everywhere:
-                result -= everywhere
-            elif not held_before and wanted:
-                result |= everywhere
-        return frozenset(result)
+        """The roles a member really gets when asking to go from ``before`` to ``after``."""
+        return apply_cascade(before, after, self.cascading())
 
 
 @cache
@@ -116,5 +99,5 @@ def to_role_grants(grants: Iterable[Grant]) -> list[RoleGrant]:
     return [RoleGrant(application=a, role=r) for a, r in sorted(grants)]
 
 
-SUPERUSER: Grant = ("user-management", "superuser")
-"""The role that makes someone a Superuser of an organisation in this service (R-SU-1)."""
+SUPERUSER: Grant = SUPERUSER_GRANT.pair
+"""The Superuser grant (R-SU-1) in the tuple form this service's rules work on."""

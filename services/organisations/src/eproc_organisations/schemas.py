@@ -17,7 +17,9 @@ class OrganisationOut(BaseModel):
     parent_id: UUID | None
     key: str | None
     kind: str | None
-    name: str = Field(description="The name in the requested language, else the first known")
+    name: str = Field(
+        description="The name in the requested language, else in nl, fr, de, en (NAME_FALLBACK)"
+    )
     names: LocalisedName
     enterprise_number: str = Field(examples=["0123456749"])
     enterprise_number_display: str = Field(examples=["0123.456.749"])

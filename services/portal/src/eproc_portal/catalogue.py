@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from eproc_contracts.common import name_in_language
+
 
 @dataclass(frozen=True)
 class RoleView:
@@ -17,12 +19,9 @@ class RoleView:
 
 
 def localised(names: Any, language: str) -> str:
-    """The name in ``language``, else the first one known."""
+    """The name a reader of ``language`` sees (fallback order: ``NAME_FALLBACK``)."""
     if isinstance(names, dict):
-        for key in (language, "nl", "fr", "de", "en", *names):
-            if names.get(key):
-                return str(names[key])
-        return ""
+        return name_in_language(names, language) or ""
     return str(names or "")
 
 

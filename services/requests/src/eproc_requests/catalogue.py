@@ -17,10 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from eproc_contracts.common import RoleGrant
-
-USER_MANAGEMENT = "user-management"
-SUPERUSER = "superuser"
-SUPERUSER_GRANT = RoleGrant(application=USER_MANAGEMENT, role=SUPERUSER)
+from eproc_contracts.roles import apply_cascade
 
 
 @dataclass(frozen=True)
@@ -50,22 +47,21 @@ class RoleCatalogue:
         pairs = self.pairs
         return [r for r in roles if (r.application, r.role) not in pairs]
 
+    @property
+    def cascading(self) -> frozenset[tuple[str, str]]:
+        """The (application, role) pairs marked ``cascades`` (R-ROLE-2)."""
+        return frozenset(
+            (app["application"], role["role"])
+            for app in self.document["applications"]
+            for role in app["roles"]
+            if role.get("cascades")
+        )
+
     def normalise(self, roles: Iterable[RoleGrant]) -> list[RoleGrant]:
-        """Sorted, without duplicates, and with R-ROLE-2 applied: Superuser in one
-        application means Superuser in every application that has that role."""
-        chosen = set(roles)
-        if any(r.role == SUPERUSER for r in chosen):
-            chosen |= {
-                RoleGrant(application=app, role=role)
-                for app, role in self.pairs
-                if role == SUPERUSER
-            }
-        return sorted(chosen, key=lambda r: (r.application, r.role))
-
-
-def is_superuser(roles: Iterable[RoleGrant]) -> bool:
-    """Whether the roles make their holder a Superuser of the organisation."""
-    return SUPERUSER_GRANT in set(roles)
+        """Sorted, without duplicates, and with the cascade (R-ROLE-2) of
+        ``eproc_contracts.roles`` applied, as the organisations service will."""
+        chosen = apply_cascade((), (r.pair for r in roles), self.cascading)
+        return [RoleGrant(application=a, role=r) for a, r in sorted(chosen)]
 
 
 def roles_to_json(roles: Iterable[RoleGrant]) -> list[dict[str, str]]:

@@ -13,14 +13,8 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts.common import RoleGrant
+from eproc_contracts.roles import holds_superuser
 from eproc_identity.repository import Members
-
-USER_MANAGEMENT = "user-management"
-SUPERUSER = "superuser"
-
-
-def holds_superuser(roles: Iterable[RoleGrant]) -> bool:
-    return any(r.application == USER_MANAGEMENT and r.role == SUPERUSER for r in roles)
 
 
 async def member_has_roles(

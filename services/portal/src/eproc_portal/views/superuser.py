@@ -10,6 +10,8 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
+from eproc_contracts.common import RoleGrant
+from eproc_contracts.roles import holds_superuser
 from eproc_portal import i18n
 from eproc_portal.auth import AccessToken
 from eproc_portal.clients.base import ApiError
@@ -20,7 +22,6 @@ from eproc_portal.web import flash, redirect, render, services_of, take_flashes
 
 router = APIRouter()
 
-SUPERUSER = {"application": "user-management", "role": "superuser"}
 _REASON_MAX = 2000
 
 DECISION_ERRORS = {
@@ -29,9 +30,13 @@ DECISION_ERRORS = {
 }
 
 
+def _is_superuser(membership: dict[str, Any]) -> bool:
+    return holds_superuser(RoleGrant.model_validate(r) for r in membership["roles"])
+
+
 def remember_superuser(request: Request, memberships: list[dict[str, Any]]) -> None:
     """Whether the menu offers the inbox: the user is Superuser somewhere."""
-    request.session["superuser"] = any(SUPERUSER in m["roles"] for m in memberships)
+    request.session["superuser"] = any(_is_superuser(m) for m in memberships)
 
 
 async def superuser_organisations(request: Request, token: str) -> list[dict[str, Any]]:
@@ -39,7 +44,7 @@ async def superuser_organisations(request: Request, token: str) -> list[dict[str
     memberships = await services_of(request).organisations.my_organisations(
         token, i18n.current_language.get()
     )
-    return [m["organisation"] for m in memberships if SUPERUSER in m["roles"]]
+    return [m["organisation"] for m in memberships if _is_superuser(m)]
 
 
 @router.get("/superuser/requests")

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from eproc_contracts.common import RoleGrant
 from eproc_contracts.envelope import Envelope
 from eproc_contracts.events import RefusalReason, RequestCompleted, RequestFailed, RequestOrphaned
-from eproc_requests.catalogue import is_superuser, roles_to_json
+from eproc_contracts.roles import holds_superuser
+from eproc_requests.catalogue import roles_to_json
 from eproc_requests.repository import MembershipRepository, RequestRepository
 from eproc_requests.service.common import Status, event_fields, outbox, record, utcnow
 from eproc_requests.service.submission import NO_SUPERUSER
@@ -39,7 +40,7 @@ async def project_membership(
         await memberships.remove(user_id, organisation_id)
     else:
         await memberships.put(
-            user_id, organisation_id, roles_to_json(roles), is_superuser(roles), at
+            user_id, organisation_id, roles_to_json(roles), holds_superuser(roles), at
         )
     has_superuser = await memberships.has_superuser(organisation_id)
     if had_superuser == has_superuser:

@@ -21,12 +21,8 @@ from eproc_contracts.common import (
     RoleGrant,
 )
 from eproc_contracts.events import RequestOrphaned, RequestSubmitted, RequestWithdrawn
-from eproc_requests.catalogue import (
-    SUPERUSER_GRANT,
-    USER_MANAGEMENT,
-    roles_from_json,
-    roles_to_json,
-)
+from eproc_contracts.roles import SUPERUSER, USER_MANAGEMENT
+from eproc_requests.catalogue import roles_from_json, roles_to_json
 from eproc_requests.leave_guard import LeaveGuard
 from eproc_requests.repository import MembershipRepository, RequestRepository
 from eproc_requests.service.common import (
@@ -308,7 +304,7 @@ async def request_registration(
         address=address,
     )
     roles = ctx.catalogue.normalise(
-        [SUPERUSER_GRANT, RoleGrant(application=USER_MANAGEMENT, role="buyer")]
+        [SUPERUSER, RoleGrant(application=USER_MANAGEMENT, role="buyer")]
     )
     return await file_request(
         session,

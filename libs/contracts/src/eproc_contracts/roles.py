@@ -1,0 +1,57 @@
+"""The role words every service uses (SPEC §4): grants, the Superuser grant and the
+Superuser cascade (R-ROLE-1, R-ROLE-2, R-SU-1).
+
+Which roles exist is data (each service's role catalogue); what a Superuser is and
+how a cascading role spreads over applications is defined here, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from eproc_contracts.common import RoleGrant
+
+Grant = tuple[str, str]
+"""``(application, role)``."""
+
+USER_MANAGEMENT = "user-management"
+"""The application of this hub: its roles are the ones the hub itself acts on."""
+
+SUPERUSER = RoleGrant(application=USER_MANAGEMENT, role="superuser")
+"""The grant that makes its holder a Superuser of the organisation (R-SU-1): they decide
+its requests and manage its members and data."""
+
+
+def holds_superuser(roles: Iterable[RoleGrant | Grant]) -> bool:
+    """Whether a member holding ``roles`` is a Superuser of the organisation."""
+    return any(_pair(r) == SUPERUSER.pair for r in roles)
+
+
+def apply_cascade(
+    before: Iterable[Grant], after: Iterable[Grant], cascading: Iterable[Grant]
+) -> frozenset[Grant]:
+    """The roles a member really gets when asking to go from ``before`` to ``after``.
+
+    ``cascading`` lists every ``(application, role)`` the catalogue marks as cascading;
+    the pairs sharing a role id form one group (today: Superuser in each application
+    that has it). R-ROLE-2: choosing such a role in one application gives it in every
+    application of its group; removing it in one removes it everywhere. "Removing" means
+    the member held it and the new set lacks it somewhere; "choosing" means the new set
+    has it somewhere while the member did not hold it.
+    """
+    groups: dict[str, set[Grant]] = {}
+    for application, role in cascading:
+        groups.setdefault(role, set()).add((application, role))
+    before_set, result = frozenset(before), set(after)
+    for group in groups.values():
+        held_before = bool(before_set & group)
+        wanted = result & group
+        if held_before and wanted != group:
+            result -= group
+        elif not held_before and wanted:
+            result |= group
+    return frozenset(result)
+
+
+def _pair(grant: RoleGrant | Grant) -> Grant:
+    return grant.pair if isinstance(grant, RoleGrant) else grant
