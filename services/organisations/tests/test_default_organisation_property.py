@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from eproc_contracts.common import RequestKind
-from eproc_organisations.errors import OrganisationsError
 from eproc_organisations.models import membership
 from eproc_organisations.service import memberships
 from eproc_organisations.service.common import Actor
 from eproc_runtime.db import create_engine, create_session_factory, unit_of_work
+from eproc_runtime.errors import UseCaseError
 
 from .conftest import Db, apply, approved, create_organisation, events_of
 
@@ -55,7 +55,7 @@ def _check_property(url: str) -> None:
                         await memberships.set_default_organisation(
                             session, Actor("user", user), target
                         )
-                except OrganisationsError:
+                except UseCaseError:
                     pass  # not a member: refused, nothing changed
             await _assert_one_default(db, user)
 

@@ -4,7 +4,6 @@ outcome leaves on org.membership.v1 through the outbox."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +23,7 @@ from eproc_runtime.bus.base import Record
 from eproc_runtime.bus.kafka import KafkaPublisher, kafka_connection
 from eproc_runtime.db import create_engine, create_session_factory
 from eproc_runtime.migrations import upgrade_async
+from eproc_runtime.testing.eventually import eventually
 from eproc_runtime.testing.plugin import CreateDatabase
 from eproc_runtime.testing.tokens import TestIssuer
 
@@ -151,12 +151,10 @@ async def test_an_approved_join_over_kafka_grants_the_membership(
 
 
 async def _wait_for_link(db: Db, user: UUID, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    async def linked() -> UUID | None:
         async with db.sessions() as session:
-            if await session.scalar(
+            return await session.scalar(
                 select(dossier_link.c.user_id).where(dossier_link.c.user_id == user)
-            ):
-                return
-        await asyncio.sleep(0.1)
-    raise AssertionError("the dossier link was not recorded")
+            )
+
+    await eventually(linked, timeout=timeout, what="the dossier link")

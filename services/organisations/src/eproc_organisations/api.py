@@ -5,33 +5,24 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from eproc_contracts.common import Language, RoleGrant
-from eproc_contracts.envelope import new_event_id
 from eproc_organisations import schemas
-from eproc_organisations.errors import Forbidden, OrganisationsError
-from eproc_organisations.repository import Memberships, Records
 from eproc_organisations.roles import RoleCatalogue, catalogue, to_grants, to_role_grants
-from eproc_organisations.service import directory, memberships
+from eproc_organisations.service import directory, guards, memberships
 from eproc_organisations.service.common import Actor
 from eproc_runtime.app import DbSession
 from eproc_runtime.auth import CurrentCaller
+from eproc_runtime.errors import ErrorResponse
 from eproc_runtime.ratelimit import RATE_LIMITED_RESPONSE, rate_limited
 
 # Business errors answer 422 as {"detail": {"code", …}} too, not only FastAPI's list.
-router = APIRouter(responses={422: {"model": schemas.ErrorResponse}})
+router = APIRouter(responses={422: {"model": ErrorResponse}})
 
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 Lang = Annotated[Language | None, Query(description="Language of the `name` field")]
-
-
-async def on_business_error(_request: Request, exc: Exception) -> JSONResponse:
-    """Business errors reach the client as ``{"detail": {"code", "message", "field"?}}``."""
-    assert isinstance(exc, OrganisationsError)
-    return JSONResponse(status_code=exc.status, content={"detail": exc.detail()})
 
 
 # --- the role catalogue (SPEC §4, R-ROLE-3) ------------------------------------------
@@ -182,7 +173,7 @@ async def members(
 async def add_member(
     session: DbSession, caller: CurrentCaller, organisation_id: UUID, body: schemas.MemberAdd
 ) -> schemas.MemberOut:
-    user_id, roles = await memberships.add_member(
+    added = await memberships.add_member(
         session,
         Actor.from_caller(caller),
         organisation_id,
@@ -190,10 +181,10 @@ async def add_member(
         username=body.username,
         roles=to_grants(body.roles),
     )
-    added = await Memberships(session).get(user_id, organisation_id)
-    assert added is not None
     return schemas.MemberOut(
-        user_id=user_id, roles=to_role_grants(roles), member_since=added.created_at.isoformat()
+        user_id=added.user_id,
+        roles=to_role_grants(added.roles),
+        member_since=added.created_at.isoformat(),
     )
 
 
@@ -240,10 +231,9 @@ async def audit_trail(
     limit: Limit = 50,
 ) -> list[schemas.AuditEntry]:
     """The organisation's audit trail, newest first: its Superusers and operators."""
-    actor = Actor.from_caller(caller)
-    if actor.kind != "operator":
-        await memberships.require_superuser(session, actor, organisation_id)
-    rows = await Records(session).audit_trail(organisation_id, offset=offset, limit=limit)
+    rows = await directory.audit_trail(
+        session, Actor.from_caller(caller), organisation_id, offset=offset, limit=limit
+    )
     return [
         schemas.AuditEntry(
             **{k: v for k, v in row.items() if k not in ("organisation_id", "occurred_at")},
@@ -273,11 +263,8 @@ async def leave_check(
 ) -> schemas.GuardCheck:
     """Whether the member could leave (or be removed) right now; the same guards run again
     when the change is applied."""
-    await memberships.may_check(session, Actor.from_caller(caller), organisation_id, user_id)
     return _check(
-        await memberships.refusals(
-            session, user_id, organisation_id, remaining=frozenset(), leaving=True
-        )
+        await guards.leave_check(session, Actor.from_caller(caller), organisation_id, user_id)
     )
 
 
@@ -294,13 +281,9 @@ async def role_change_check(
     body: schemas.RolesIn,
 ) -> schemas.GuardCheck:
     """Whether the member's roles could become ``roles`` (after the Superuser cascade)."""
-    await memberships.may_check(session, Actor.from_caller(caller), organisation_id, user_id)
-    current = await Memberships(session).get(user_id, organisation_id)
-    before = current.roles if current else frozenset()
-    after = catalogue().apply_cascade(before, to_grants(body.roles))
     return _check(
-        await memberships.refusals(
-            session, user_id, organisation_id, remaining=after, leaving=False
+        await guards.role_change_check(
+            session, Actor.from_caller(caller), organisation_id, user_id, to_grants(body.roles)
         )
     )
 
@@ -348,13 +331,10 @@ async def bootstrap_organisation(
     session: DbSession, caller: CurrentCaller, body: schemas.OrganisationBootstrap
 ) -> schemas.OrganisationOut:
     """Add an organisation and its first Superuser, audited as the operator's action."""
-    actor = Actor.from_caller(caller)
-    if actor.kind != "operator":
-        raise Forbidden("operator_required", "Only a platform operator may do this.")
     created = await directory.bootstrap(
         session,
-        actor,
-        organisation_id=body.organisation_id or new_event_id(),
+        Actor.from_caller(caller),
+        organisation_id=body.organisation_id,
         parent_id=body.parent_id,
         names=body.names,
         enterprise_number=body.enterprise_number,

@@ -1,42 +1,14 @@
-"""Business errors of the use cases; the API turns them into HTTP errors with a stable code."""
+"""The one business error of this service the runtime's kit does not name.
+
+Everything else a use case refuses is an ``eproc_runtime.errors`` error
+(``NotFound``, ``Forbidden``, ``Conflict``, ``Invalid``), answered by the
+runtime's one handler.
+"""
 
 from __future__ import annotations
 
 from eproc_contracts.events import RefusalReason
-
-
-class OrganisationsError(Exception):
-    """A command that cannot be carried out; nothing was changed."""
-
-    status = 400
-
-    def __init__(self, code: str, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
-
-    def detail(self) -> dict[str, str]:
-        body = {"code": self.code, "message": self.message}
-        if self.field is not None:
-            body["field"] = self.field
-        return body
-
-
-class NotFound(OrganisationsError):
-    status = 404
-
-
-class Forbidden(OrganisationsError):
-    status = 403
-
-
-class Conflict(OrganisationsError):
-    status = 409
-
-
-class Invalid(OrganisationsError):
-    status = 422
+from eproc_runtime.errors import Conflict
 
 
 class ChangeRefused(Conflict):

@@ -21,13 +21,12 @@ from uuid import UUID, uuid5
 
 import asyncpg
 from sqlalchemy import insert, select, text
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from eproc_organisations.dataset import OrganisationSeed, generate
 from eproc_organisations.models import organisation, organisation_name, search_word
 from eproc_organisations.repository import LANGUAGES, organisation_values
 from eproc_organisations.search import search_texts, words_of
-from eproc_runtime.db import create_engine
+from eproc_runtime.db import create_engine, upsert
 
 # The namespace of organisation ids derived from dataset keys.
 DATASET_NAMESPACE = UUID("5b0c3f9e-3c53-4f38-9d5e-6f1d0a4c2b71")
@@ -139,14 +138,15 @@ async def _insert(
             name_rows = [{"organisation_id": o, "search_text": t} for o, t in names]
             for start in range(0, len(name_rows), 5000):
                 await conn.execute(insert(organisation_name), name_rows[start : start + 5000])
-            upsert = sqlite_insert(search_word)
-            upsert = upsert.on_conflict_do_update(
-                index_elements=["word"],
-                set_={"frequency": search_word.c.frequency + upsert.excluded.frequency},
+            count_words = upsert(
+                conn,
+                search_word,
+                keys=["word"],
+                update=lambda excluded: {"frequency": search_word.c.frequency + excluded.frequency},
             )
             words = [{"word": w, "frequency": n} for w, n in _word_frequencies(names).items()]
             for start in range(0, len(words), 5000):
-                await conn.execute(upsert, words[start : start + 5000])
+                await conn.execute(count_words, words[start : start + 5000])
             if engine.dialect.name == "sqlite":
                 await conn.execute(text("ANALYZE"))
     finally:

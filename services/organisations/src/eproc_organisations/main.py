@@ -2,9 +2,8 @@
 
 from fastapi import FastAPI
 
-from eproc_organisations.api import on_business_error, router
+from eproc_organisations.api import router
 from eproc_organisations.consumers import HANDLERS
-from eproc_organisations.errors import OrganisationsError
 from eproc_organisations.models import messaging_tables
 from eproc_organisations.settings import Settings
 from eproc_runtime.app import create_service_app
@@ -30,7 +29,6 @@ def create_app(
         title="e-Procurement organisations",
         token_verifier=token_verifier,
     )
-    app.add_exception_handler(OrganisationsError, on_business_error)
     app.state.rate_limits = RateLimits(
         {"search": settings.search_rate_limit}, storage_uri=settings.rate_limit_storage_uri
     )

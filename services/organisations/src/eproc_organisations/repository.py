@@ -9,8 +9,6 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Row, and_, delete, exists, func, insert, literal, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts.common import name_in_language
@@ -28,7 +26,7 @@ from eproc_organisations.models import (
 )
 from eproc_organisations.roles import Grant
 from eproc_organisations.search import normalise, search_texts, words_of
-from eproc_runtime.db import is_sqlite
+from eproc_runtime.db import upsert
 
 LANGUAGES = ("nl", "fr", "de", "en")
 
@@ -224,12 +222,12 @@ class Directory:
             )
             words = [{"word": w, "frequency": 1} for w in sorted(words_of(texts))]
             if words:
-                dialect_insert = sqlite_insert if is_sqlite(self.session) else pg_insert
-                upsert = dialect_insert(search_word)
                 await self.session.execute(
-                    upsert.on_conflict_do_update(
-                        index_elements=["word"],
-                        set_={"frequency": search_word.c.frequency + 1},
+                    upsert(
+                        self.session,
+                        search_word,
+                        keys=["word"],
+                        update={"frequency": search_word.c.frequency + 1},
                     ),
                     words,
                 )

@@ -144,23 +144,3 @@ class AuditEntry(BaseModel):
     request_id: UUID | None
     detail: dict[str, object]
     summary: str
-
-
-class BusinessError(BaseModel):
-    code: str
-    message: str
-    field: str | None = None
-
-
-class FieldError(BaseModel):
-    """One entry of FastAPI's own validation error list."""
-
-    loc: list[str | int]
-    msg: str
-    type: str
-
-
-class ErrorResponse(BaseModel):
-    """Every 4xx body: a business error, or (422 only) FastAPI's list of field errors."""
-
-    detail: BusinessError | list[FieldError]

@@ -19,12 +19,13 @@ from eproc_contracts.events import (
     UserProfileChanged,
     UserRegistered,
 )
-from eproc_organisations.errors import ChangeRefused, Invalid
+from eproc_organisations.errors import ChangeRefused
 from eproc_organisations.repository import Memberships, Records
 from eproc_organisations.roles import to_grants
 from eproc_organisations.service import directory
 from eproc_organisations.service.common import Actor, audit, publish
 from eproc_organisations.service.memberships import change_roles, grant, revoke
+from eproc_runtime.errors import Invalid
 
 
 async def apply_approved_request(session: AsyncSession, envelope: Envelope[Any]) -> str:

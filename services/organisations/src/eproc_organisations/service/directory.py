@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts.common import Address, LocalisedName
+from eproc_contracts.envelope import new_event_id
 from eproc_contracts.events import OrganisationRegistered, OrganisationUpdated, RefusalReason
 from eproc_organisations import search as name_search
 from eproc_organisations.enterprise_number import (
     InvalidEnterpriseNumber,
     normalise_enterprise_number,
 )
-from eproc_organisations.errors import ChangeRefused, Conflict, Forbidden, Invalid, NotFound
-from eproc_organisations.repository import Directory, Organisation, organisation_values
+from eproc_organisations.errors import ChangeRefused
+from eproc_organisations.repository import Directory, Organisation, Records, organisation_values
 from eproc_organisations.roles import SUPERUSER, Grant
 from eproc_organisations.service.common import Actor, audit, publish
 from eproc_organisations.service.memberships import checked_roles, grant, require_superuser
+from eproc_runtime.errors import Conflict, Forbidden, Invalid, NotFound
 
 
 async def get(session: AsyncSession, organisation_id: UUID) -> Organisation:
@@ -175,7 +178,7 @@ async def bootstrap(
     session: AsyncSession,
     actor: Actor,
     *,
-    organisation_id: UUID,
+    organisation_id: UUID | None,
     parent_id: UUID | None,
     names: LocalisedName,
     enterprise_number: str,
@@ -191,7 +194,7 @@ async def bootstrap(
     return await register(
         session,
         actor,
-        organisation_id=organisation_id,
+        organisation_id=organisation_id or new_event_id(),
         parent_id=parent_id,
         names=names,
         enterprise_number=enterprise_number,
@@ -200,6 +203,15 @@ async def bootstrap(
         key=key,
         kind=kind,
     )
+
+
+async def audit_trail(
+    session: AsyncSession, actor: Actor, organisation_id: UUID, *, offset: int, limit: int
+) -> list[Mapping[str, Any]]:
+    """The organisation's audit trail, newest first: for its Superusers and operators (R-NF-1)."""
+    if actor.kind != "operator":
+        await require_superuser(session, actor, organisation_id)
+    return await Records(session).audit_trail(organisation_id, offset=offset, limit=limit)
 
 
 async def edit(

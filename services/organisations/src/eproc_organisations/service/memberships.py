@@ -20,10 +20,11 @@ from eproc_contracts.events import (
     RefusalReason,
     RevocationReason,
 )
-from eproc_organisations.errors import ChangeRefused, Forbidden, Invalid, NotFound
+from eproc_organisations.errors import ChangeRefused
 from eproc_organisations.repository import Directory, Membership, Memberships, Organisation
 from eproc_organisations.roles import SUPERUSER, Grant, catalogue, to_role_grants
 from eproc_organisations.service.common import Actor, audit, publish
+from eproc_runtime.errors import Forbidden, Invalid, NotFound
 
 
 async def require_superuser(session: AsyncSession, actor: Actor, organisation_id: UUID) -> None:
@@ -354,8 +355,8 @@ async def add_member(
     user_id: UUID | None,
     username: str | None,
     roles: Iterable[Grant],
-) -> tuple[UUID, frozenset[Grant]]:
-    """A Superuser adds an existing user (by id or username) with roles."""
+) -> Membership:
+    """A Superuser adds an existing user (by id or username) with roles; the new membership."""
     await require_superuser(session, actor, organisation_id)
     repo = Memberships(session)
     if user_id is not None:
@@ -371,9 +372,8 @@ async def add_member(
             field="user_id" if user_id is not None else "username",
         )
     target: UUID = user["id"]
-    return target, await grant(
-        session, actor, user_id=target, organisation_id=organisation_id, roles=roles
-    )
+    await grant(session, actor, user_id=target, organisation_id=organisation_id, roles=roles)
+    return await _member(session, target, organisation_id)
 
 
 async def change_member_roles(
@@ -400,13 +400,3 @@ async def remove_member(
         organisation_id=organisation_id,
         reason=RevocationReason.REMOVED,
     )
-
-
-async def may_check(
-    session: AsyncSession, actor: Actor, organisation_id: UUID, user_id: UUID
-) -> None:
-    """Who may ask whether a member could leave: the member, a Superuser of the
-    organisation, a platform application's back end (the requests service), an operator."""
-    if actor.kind in ("client", "operator") or actor.user_id == user_id:
-        return
-    await require_superuser(session, actor, organisation_id)
