@@ -4,13 +4,12 @@ tokens, and the edge's test token issuer."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import itertools
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,13 +191,3 @@ async def identity(
     for broker in _log_brokers.values():
         await broker.stop()
     _log_brokers.clear()
-
-
-async def wait_until(
-    check: Callable[[], Awaitable[bool]], timeout: float = 20.0, interval: float = 0.05
-) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(interval)

@@ -21,9 +21,10 @@ from eproc_contracts.events import MembershipGranted, UserProfileChanged, UserRe
 from eproc_contracts.topics import USER, decode
 from eproc_runtime.bus.kafka import ensure_topics
 from eproc_runtime.logging import configure_logging
+from eproc_runtime.testing.eventually import eventually
 from eproc_runtime.testing.plugin import CreateDatabase
 
-from .conftest import NATIONAL_NUMBER, Running, running_identity, wait_until
+from .conftest import NATIONAL_NUMBER, Running, running_identity
 
 
 @pytest.fixture
@@ -233,4 +234,4 @@ async def test_superuser_projection_is_fed_from_kafka(on_kafka: Running) -> None
         )
         return response.status_code == 200
 
-    await wait_until(can_edit, timeout=60, interval=0.2)
+    await eventually(can_edit, timeout=60, interval=0.2)

@@ -9,8 +9,9 @@ from sqlalchemy import select
 from eproc_contracts.common import RoleGrant
 from eproc_contracts.events import MembershipGranted, MembershipRevoked, MembershipRolesChanged
 from eproc_identity.models import audit_record, organisation_member
+from eproc_runtime.testing.eventually import eventually
 
-from .conftest import Running, wait_until
+from .conftest import Running
 
 SUPERUSER = RoleGrant(application="user-management", role="superuser")
 BUYER = RoleGrant(application="user-management", role="buyer")
@@ -89,7 +90,7 @@ async def test_a_superuser_edits_a_members_profile_and_it_is_audited(identity: R
     await identity.publish(
         MembershipGranted(user_id=member_id, organisation_id=organisation, roles=[BUYER])
     )
-    await wait_until(lambda: _members(identity, organisation, 2))
+    await eventually(lambda: _members(identity, organisation, 2))
 
     edited = await identity.client.patch(
         f"/users/{member_id}", json={"job_title": "Editor"}, headers=identity.as_user(su_id)
@@ -120,13 +121,13 @@ async def test_a_superuser_edits_a_members_profile_and_it_is_audited(identity: R
     await identity.publish(
         MembershipRolesChanged(user_id=su_id, organisation_id=organisation, roles=[BUYER])
     )
-    await wait_until(lambda: _superusers(identity, organisation, 0))
+    await eventually(lambda: _superusers(identity, organisation, 0))
     again = await identity.client.get(f"/users/{member_id}", headers=identity.as_user(su_id))
     assert again.status_code == 403
     await identity.publish(
         MembershipRevoked(user_id=member_id, organisation_id=organisation, reason="left")
     )
-    await wait_until(lambda: _members(identity, organisation, 1))
+    await eventually(lambda: _members(identity, organisation, 1))
 
 
 async def _rows(identity: Running, organisation: UUID) -> list[bool]:

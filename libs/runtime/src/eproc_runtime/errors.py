@@ -103,12 +103,18 @@ class Unavailable(UseCaseError):
     status = 503
 
 
+def error_response(error: UseCaseError) -> JSONResponse:
+    """The answer to ``error``, for a route that must answer a refusal rather than
+    raise it (so that what the use case recorded, a failed-login counter say, commits)."""
+    return JSONResponse(
+        status_code=error.status, content={"detail": error.detail()}, headers=error.headers or None
+    )
+
+
 async def on_use_case_error(_request: Request, exc: Exception) -> JSONResponse:
     """The exception handler ``create_service_app`` registers for :class:`UseCaseError`."""
     assert isinstance(exc, UseCaseError)
-    return JSONResponse(
-        status_code=exc.status, content={"detail": exc.detail()}, headers=exc.headers or None
-    )
+    return error_response(exc)
 
 
 class ErrorDetail(BaseModel):

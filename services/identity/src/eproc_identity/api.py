@@ -6,10 +6,9 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
-from fastapi.responses import JSONResponse
 from sqlalchemy import Row
 
-from eproc_identity.errors import ErrorResponse, problem
+from eproc_identity.errors import ErrorResponse
 from eproc_identity.schemas import (
     AuditRecordOut,
     ContactIn,
@@ -31,6 +30,7 @@ from eproc_identity.service import address_book, local_login, profile, registrat
 from eproc_identity.service.common import Identity
 from eproc_runtime.app import DbSession
 from eproc_runtime.auth import CurrentCaller
+from eproc_runtime.errors import error_response
 
 
 def _identity(request: Request) -> Identity:
@@ -275,36 +275,12 @@ async def password_login(
     with `Retry-After` once the account or the source address has failed too often.
     """
     outcome = await local_login.check_password_login(session, identity, caller, attempt)
+    refusal = outcome.refusal()
     # Answered, not raised: the failure counters must commit with the request.
-    if outcome.result == "ok":
-        assert outcome.user is not None
-        return _login_user(outcome.user)
-    if outcome.result == "throttled":
-        return JSONResponse(
-            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
-            headers={"Retry-After": str(outcome.retry_after)},
-            content={
-                "detail": problem(
-                    "too_many_attempts",
-                    f"Too many failed logins; try again in {outcome.retry_after} seconds.",
-                    retry_after=outcome.retry_after,
-                )
-            },
-        )
-    if outcome.result == "local_login_disabled":
-        return JSONResponse(
-            status_code=status.HTTP_403_FORBIDDEN,
-            content={
-                "detail": problem(
-                    "local_login_disabled",
-                    "Login with username and password is not enabled for you; use your eID card.",
-                )
-            },
-        )
-    return JSONResponse(
-        status_code=status.HTTP_401_UNAUTHORIZED,
-        content={"detail": problem("invalid_credentials", "Wrong username or password.")},
-    )
+    if refusal is not None:
+        return error_response(refusal)
+    assert outcome.user is not None
+    return _login_user(outcome.user)
 
 
 @internal.get(

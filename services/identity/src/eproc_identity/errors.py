@@ -11,10 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import FastAPI, Request, status
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+
+from eproc_runtime.errors import Invalid, error_response
 
 # pydantic's error types mapped to the codes of our API; our own validators
 # raise PydanticCustomError with the final code already.
@@ -73,27 +75,16 @@ class FieldError:
     message: str
 
 
-class ValidationFailed(Exception):
-    """One or more fields break a business rule (answered as a 422)."""
+class ValidationFailed(Invalid):
+    """One or more fields break a business rule (answered as a 422 listing them)."""
 
     def __init__(self, errors: Sequence[FieldError]) -> None:
-        super().__init__(", ".join(f"{e.field}: {e.code}" for e in errors))
+        super().__init__(
+            "validation_failed",
+            "Some fields are not valid.",
+            errors=[{"field": e.field, "code": e.code, "message": e.message} for e in errors],
+        )
         self.errors = list(errors)
-
-
-def validation_response(errors: Sequence[FieldError]) -> JSONResponse:
-    return JSONResponse(
-        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-        content={
-            "detail": {
-                "code": "validation_failed",
-                "message": "Some fields are not valid.",
-                "errors": [
-                    {"field": e.field, "code": e.code, "message": e.message} for e in errors
-                ],
-            }
-        },
-    )
 
 
 def _field_name(loc: Sequence[Any]) -> str:
@@ -114,20 +105,10 @@ def _from_pydantic(error: dict[str, Any]) -> FieldError:
 
 async def _request_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return validation_response([_from_pydantic(dict(e)) for e in exc.errors()])
-
-
-async def _validation_failed(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ValidationFailed)
-    return validation_response(exc.errors)
+    return error_response(ValidationFailed([_from_pydantic(dict(e)) for e in exc.errors()]))
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Answer every validation error in the field-level shape above."""
+    """Answer malformed requests in the field-level shape above, like the use cases'
+    ``ValidationFailed`` (which the runtime's handler answers)."""
     app.add_exception_handler(RequestValidationError, _request_validation_error)
-    app.add_exception_handler(ValidationFailed, _validation_failed)
-
-
-def problem(code: str, message: str, **extra: Any) -> dict[str, Any]:
-    """The ``detail`` of an HTTPException in the stable shape."""
-    return {"code": code, "message": message, **{k: v for k, v in extra.items() if v is not None}}

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, Table, and_, case, delete, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Row, and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_identity.models import (
@@ -19,20 +18,7 @@ from eproc_identity.models import (
     organisation_member,
     user_account,
 )
-
-
-def _upsert(
-    session: AsyncSession,
-    table: Table,
-    values: Mapping[str, Any],
-    keys: Sequence[str],
-    set_: Mapping[str, Any],
-) -> Any:
-    """``INSERT … ON CONFLICT (keys) DO UPDATE`` on PostgreSQL and SQLite alike."""
-    dialect = session.get_bind().dialect.name
-    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = builder(table).values(**values)
-    return statement.on_conflict_do_update(index_elements=list(keys), set_=dict(set_))
+from eproc_runtime.db import upsert
 
 
 class Users:
@@ -138,7 +124,7 @@ class Members:
     async def put(self, user_id: UUID, organisation_id: UUID, *, is_superuser: bool) -> None:
         now = func.now()
         await self.session.execute(
-            _upsert(
+            upsert(
                 self.session,
                 organisation_member,
                 {
@@ -146,8 +132,8 @@ class Members:
                     "organisation_id": organisation_id,
                     "is_superuser": is_superuser,
                 },
-                ["user_id", "organisation_id"],
-                {"is_superuser": is_superuser, "updated_at": now},
+                keys=["user_id", "organisation_id"],
+                update={"is_superuser": is_superuser, "updated_at": now},
             )
         )
 
@@ -187,7 +173,7 @@ class LoginPolicy:
 
     async def set_global(self, enabled: bool, *, changed_by: UUID | None, at: datetime) -> None:
         await self.session.execute(
-            _upsert(
+            upsert(
                 self.session,
                 login_policy,
                 {
@@ -196,8 +182,8 @@ class LoginPolicy:
                     "changed_by": changed_by,
                     "changed_at": at,
                 },
-                ["scope"],
-                {"local_login_enabled": enabled, "changed_by": changed_by, "changed_at": at},
+                keys=["scope"],
+                update={"local_login_enabled": enabled, "changed_by": changed_by, "changed_at": at},
             )
         )
 
@@ -238,7 +224,7 @@ class LoginThrottle:
         expired = table.c.window_started_at <= now - window
         failures = case((expired, 1), else_=table.c.failures + 1)
         await self.session.execute(
-            _upsert(
+            upsert(
                 self.session,
                 table,
                 {
@@ -248,8 +234,8 @@ class LoginThrottle:
                     "window_started_at": now,
                     "locked_until": now + lockout if max_failures <= 1 else None,
                 },
-                ["scope", "key"],
-                {
+                keys=["scope", "key"],
+                update={
                     "failures": failures,
                     "window_started_at": case((expired, now), else_=table.c.window_started_at),
                     "locked_until": case(

@@ -10,19 +10,18 @@ from typing import Any
 from uuid import UUID
 
 import structlog
-from fastapi import HTTPException, status
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts.envelope import new_event_id
 from eproc_contracts.events import UserProfileChanged
 from eproc_identity.eid_token import EidTokenVerifier
-from eproc_identity.errors import problem
 from eproc_identity.models import messaging_tables
 from eproc_identity.passwords import Passwords
 from eproc_identity.repository import Audit
 from eproc_identity.settings import Settings
 from eproc_runtime.auth import Caller
+from eproc_runtime.errors import NotFound
 from eproc_runtime.outbox import Outbox
 
 
@@ -95,10 +94,8 @@ async def audit(
     )
 
 
-def not_found(what: str = "user") -> HTTPException:
-    return HTTPException(
-        status.HTTP_404_NOT_FOUND, detail=problem(f"{what}_not_found", f"No such {what}.")
-    )
+def not_found(what: str = "user") -> NotFound:
+    return NotFound(f"{what}_not_found", f"No such {what}.")
 
 
 def profile_changed(row: Row[Any], changed_by: UUID) -> UserProfileChanged:

@@ -9,16 +9,15 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
-from fastapi import HTTPException, status
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from eproc_identity.errors import problem
 from eproc_identity.repository import Audit, LoginPolicy, LoginThrottle, Users
 from eproc_identity.schemas import PasswordLoginIn
 from eproc_identity.service.common import Identity, audit, logger, not_found, utcnow
 from eproc_runtime.auth import Caller
 from eproc_runtime.db import utc
+from eproc_runtime.errors import Conflict, Forbidden, NotFound, Unauthenticated, UseCaseError
 
 
 async def require_operator(session: AsyncSession, caller: Caller) -> UUID:
@@ -29,19 +28,13 @@ async def require_operator(session: AsyncSession, caller: Caller) -> UUID:
         row = await Users(session).get(caller.user_id)
         if row is not None and row.platform_operator:
             return caller.user_id
-    raise HTTPException(
-        status.HTTP_403_FORBIDDEN,
-        detail=problem("operator_required", "Only a platform operator may do this."),
-    )
+    raise Forbidden("operator_required", "Only a platform operator may do this.")
 
 
 def require_edge(caller: Caller, identity: Identity) -> None:
     """The edge's back end, with its client-credentials token."""
     if caller.kind != "client" or caller.client_id not in identity.settings.edge_client_ids:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            detail=problem("edge_client_required", "Only the SSO edge may call this endpoint."),
-        )
+        raise Forbidden("edge_client_required", "Only the SSO edge may call this endpoint.")
 
 
 # --- the operator's switches ------------------------------------------------------
@@ -105,11 +98,8 @@ async def switch_operator(
     operator = await require_operator(session, caller)
     if operator == user_id and not enabled:
         # Someone else must do it: the platform never loses its last operator by mistake.
-        raise HTTPException(
-            status.HTTP_409_CONFLICT,
-            detail=problem(
-                "own_operator_role", "You cannot withdraw your own operator role.", field="user_id"
-            ),
+        raise Conflict(
+            "own_operator_role", "You cannot withdraw your own operator role.", field="user_id"
         )
     return await set_operator(session, user_id, enabled, caller=caller, reason=reason)
 
@@ -182,6 +172,26 @@ class LoginOutcome:
     result: Literal["ok", "invalid_credentials", "local_login_disabled", "throttled"]
     user: Row[Any] | None = None
     retry_after: int = 0
+
+    def refusal(self) -> UseCaseError | None:
+        """Why the login is refused (``None`` when it succeeded), to be answered, not
+        raised: the failure counters must commit with the request."""
+        if self.result == "throttled":
+            return UseCaseError(
+                "too_many_attempts",
+                f"Too many failed logins; try again in {self.retry_after} seconds.",
+                http_status=429,
+                headers={"Retry-After": str(self.retry_after)},
+                retry_after=self.retry_after,
+            )
+        if self.result == "local_login_disabled":
+            return Forbidden(
+                "local_login_disabled",
+                "Login with username and password is not enabled for you; use your eID card.",
+            )
+        if self.result == "invalid_credentials":
+            return Unauthenticated("invalid_credentials", "Wrong username or password.")
+        return None
 
 
 async def _local_login_allowed(session: AsyncSession, user: Row[Any]) -> bool:
@@ -262,8 +272,5 @@ async def user_for_eid_login(
     require_edge(caller, identity)
     user = await Users(session).by_subject_digest(identity.subject_digest(eid_subject))
     if user is None:
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND,
-            detail=problem("not_registered", "No account for this eID card; register first."),
-        )
+        raise NotFound("not_registered", "No account for this eID card; register first.")
     return user

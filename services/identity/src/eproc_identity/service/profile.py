@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from fastapi import HTTPException, status
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from eproc_identity.errors import FieldError, ValidationFailed, problem
+from eproc_identity.errors import FieldError, ValidationFailed
 from eproc_identity.repository import Members, Users
 from eproc_identity.schemas import ProfileUpdate
 from eproc_identity.service.common import (
@@ -20,6 +19,7 @@ from eproc_identity.service.common import (
     utcnow,
 )
 from eproc_runtime.auth import Caller
+from eproc_runtime.errors import Forbidden
 
 
 async def my_profile(session: AsyncSession, caller: Caller) -> Row[Any]:
@@ -41,12 +41,9 @@ async def _authorise_profile_access(
     organisations = await Members(session).superuser_organisations_over(caller_id, user_id)
     if not organisations:
         # Same answer whether the user exists or not: no probing of ids.
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            detail=problem(
-                "not_superuser_of_member",
-                "Only the user or a Superuser of one of the user's organisations may do this.",
-            ),
+        raise Forbidden(
+            "not_superuser_of_member",
+            "Only the user or a Superuser of one of the user's organisations may do this.",
         )
     return organisations
 

@@ -4,28 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import HTTPException, status
 from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts.events import UserRegistered
 from eproc_identity.eid_token import GatewayKeysUnavailable, InvalidIdToken
-from eproc_identity.errors import FieldError, ValidationFailed, problem
+from eproc_identity.errors import FieldError, ValidationFailed
 from eproc_identity.passwords import password_problems
 from eproc_identity.repository import Users
 from eproc_identity.schemas import RegistrationIn
 from eproc_identity.service.common import Identity, logger, new_id, utcnow
+from eproc_runtime.errors import Conflict, Unauthenticated, Unavailable
 
 
-def _already_registered(identity: Identity) -> HTTPException:
-    return HTTPException(
-        status.HTTP_409_CONFLICT,
-        detail=problem(
-            "already_registered",
-            "This eID card is already registered. Log in with it instead.",
-            login_url=identity.settings.login_url,
-        ),
+def _already_registered(identity: Identity) -> Conflict:
+    return Conflict(
+        "already_registered",
+        "This eID card is already registered. Log in with it instead.",
+        login_url=identity.settings.login_url,
     )
 
 
@@ -45,22 +42,15 @@ async def register(session: AsyncSession, identity: Identity, form: Registration
         holder = await identity.eid_tokens.verify(form.id_token)
     except GatewayKeysUnavailable as exc:
         logger().warning("eid_gateway_keys_unavailable")
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            detail=problem(
-                "eid_gateway_unavailable",
-                "The eID service cannot be reached right now; please try again in a moment.",
-            ),
+        raise Unavailable(
+            "eid_gateway_unavailable",
+            "The eID service cannot be reached right now; please try again in a moment.",
             headers={"Retry-After": "30"},
         ) from exc
     except InvalidIdToken as exc:
         logger().info("registration_refused", reason="invalid_id_token")
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            detail=problem(
-                "invalid_id_token",
-                "The eID login is not valid or has expired; read the card again.",
-            ),
+        raise Unauthenticated(
+            "invalid_id_token", "The eID login is not valid or has expired; read the card again."
         ) from exc
 
     problems = password_problems(
