@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,6 +37,7 @@ from eproc_runtime.bus.kafka import KafkaPublisher, ensure_topics
 from eproc_runtime.db import create_engine, create_session_factory
 from eproc_runtime.messaging import Messaging
 from eproc_runtime.migrations import upgrade_async
+from eproc_runtime.testing.eventually import eventually
 from eproc_runtime.testing.plugin import CreateDatabase, SmtpSink
 
 OPERATORS = ["ops@eproc.example", "helpdesk@eproc.example"]
@@ -174,7 +174,7 @@ async def wait_for_mails(sink: SmtpSink, count: int, timeout: float = 30.0) -> l
     async def arrived() -> bool:
         return maildir_count(sink) >= count
 
-    await wait_until(arrived, timeout=timeout, interval=0.2)
+    await eventually(arrived, timeout=timeout, interval=0.2, what=f"{count} mails")
     return received(sink)
 
 
@@ -184,16 +184,6 @@ async def mail_rows(sessions: async_sessionmaker[AsyncSession], **where: Any) ->
         for column, value in where.items():
             query = query.where(mail.c[column] == value)
         return int(await session.scalar(query) or 0)
-
-
-async def wait_until(
-    check: Callable[[], Awaitable[bool]], timeout: float = 30.0, interval: float = 0.1
-) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(interval)
 
 
 def message_ids(messages: list[Message]) -> list[str]:

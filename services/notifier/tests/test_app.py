@@ -53,7 +53,7 @@ async def test_the_embedded_app_mails_a_rejection(tmp_path: Path, smtp_sink: Smt
                 ]
             )
             [message] = await wait_for_mails(smtp_sink, 1)
-            assert app.state.mail_sender.stats.sent == 1
+            assert app.state.service.jobs["mail-sender"].stats.sent == 1
     finally:
         for broker in _log_brokers.values():
             await broker.stop()

@@ -26,9 +26,8 @@ from eproc_notifier.settings import Settings
 from eproc_runtime.db import create_engine, create_session_factory, unit_of_work
 from eproc_runtime.migrations import upgrade_async
 from eproc_runtime.testing import infra
+from eproc_runtime.testing.eventually import eventually
 from eproc_runtime.testing.plugin import CreateDatabase
-
-from .conftest import wait_until
 
 
 class PolicyHandler:
@@ -139,7 +138,7 @@ async def test_5xx_fails_for_good_4xx_is_retried_with_backoff(
         return all(s in (MailState.SENT, MailState.FAILED) for s in states)
 
     try:
-        await wait_until(settled, timeout=20)
+        await eventually(settled, timeout=20)
     finally:
         sender.stop()
         await running

@@ -17,6 +17,7 @@ from eproc_contracts.common import Language
 from eproc_notifier.mails import message_id
 from eproc_notifier.models import MailState, mail, recipient
 from eproc_notifier.settings import Settings
+from eproc_runtime.testing.eventually import eventually
 from eproc_runtime.testing.plugin import SmtpSink
 
 from .conftest import (
@@ -31,7 +32,6 @@ from .conftest import (
     received,
     user,
     wait_for_mails,
-    wait_until,
     worker_env,
 )
 
@@ -67,7 +67,7 @@ async def test_smtp_down_for_30_s_during_a_burst_every_mail_arrives_once(
     notifier = await start_notifier(settings)
     requester = user(Language.NL, "Noor", "Jacobs")
     await publish(requester)
-    await wait_until(lambda: _recipient_known(sessions))
+    await eventually(lambda: _recipient_known(sessions))
 
     first = await publish(*approvals(requester.user_id, 50))
     await wait_for_mails(smtp_sink, 50)
@@ -82,7 +82,7 @@ async def test_smtp_down_for_30_s_during_a_burst_every_mail_arrives_once(
     async def all_queued() -> bool:
         return await mail_rows(sessions) == BURST
 
-    await wait_until(all_queued)
+    await eventually(all_queued)
     await asyncio.sleep(max(0.0, 30.0 - (time.monotonic() - down_since)))
     attempts_while_down = notifier.sender.stats.server_failures - failures_before
     assert maildir_count(smtp_sink) == 50
@@ -137,7 +137,7 @@ async def test_notifier_killed_mid_burst_loses_nothing(
     notifier.start()
     requester = user(Language.FR, "Luc", "Martin")
     await publish(requester)
-    await wait_until(lambda: _recipient_known(sessions))
+    await eventually(lambda: _recipient_known(sessions))
     events = await publish(*approvals(requester.user_id, PROCESS_BURST))
 
     async def queued(count: int) -> bool:
@@ -155,18 +155,18 @@ async def test_notifier_killed_mid_burst_loses_nothing(
         notifier.kill()
         notifier.start()
 
-    await wait_until(lambda: queued(70), interval=0.01)
+    await eventually(lambda: queued(70), interval=0.01)
     await kill_and_restart()  # mid-consumption
     # The restarted member waits for the killed one's Kafka session to expire
     # (10 s) before it consumes again; the next kills hit the sending only.
-    await wait_until(lambda: queued(PROCESS_BURST), interval=0.01)
-    await wait_until(lambda: delivered(100), interval=0.01)
+    await eventually(lambda: queued(PROCESS_BURST), interval=0.01)
+    await eventually(lambda: delivered(100), interval=0.01)
     await kill_and_restart()  # mid-sending
-    await wait_until(lambda: delivered(160), interval=0.01)
+    await eventually(lambda: delivered(160), interval=0.01)
     await kill_and_restart()
 
     await wait_for_mails(smtp_sink, PROCESS_BURST, timeout=60)
-    await wait_until(lambda: _all_sent(sessions, PROCESS_BURST), timeout=30)
+    await eventually(lambda: _all_sent(sessions, PROCESS_BURST), timeout=30)
     await asyncio.sleep(1.0)
     ids = message_ids(received(smtp_sink))
     duplicates = len(ids) - len(set(ids))
@@ -203,11 +203,11 @@ async def test_two_instances_share_the_work_and_send_nothing_twice(
     second.start()
     requester = user(Language.EN, "Emma", "Smith")
     await publish(requester)
-    await wait_until(lambda: _recipient_known(sessions))
+    await eventually(lambda: _recipient_known(sessions))
     events = await publish(*approvals(requester.user_id, PROCESS_BURST))
 
     await wait_for_mails(smtp_sink, PROCESS_BURST, timeout=60)
-    await wait_until(lambda: _all_sent(sessions, PROCESS_BURST), timeout=30)
+    await eventually(lambda: _all_sent(sessions, PROCESS_BURST), timeout=30)
     await asyncio.sleep(1.0)
     ids = message_ids(received(smtp_sink))
     async with sessions() as session:

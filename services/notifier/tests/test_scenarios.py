@@ -37,6 +37,7 @@ from eproc_contracts.events import (
 from eproc_notifier.mails import message_id
 from eproc_notifier.models import MailState, superuser
 from eproc_notifier.settings import Settings
+from eproc_runtime.testing.eventually import eventually
 from eproc_runtime.testing.plugin import SmtpSink
 
 from .conftest import (
@@ -49,7 +50,6 @@ from .conftest import (
     received,
     user,
     wait_for_mails,
-    wait_until,
 )
 
 SUPERUSER = RoleGrant(application="user-management", role="superuser")
@@ -108,7 +108,7 @@ async def test_every_scenario_mails_the_right_people_in_their_language(
             count = await session.scalar(select(func.count()).select_from(superuser))
         return count == 2
 
-    await wait_until(superusers_known)
+    await eventually(superusers_known)
 
     base = {
         "requester_id": requester.user_id,
@@ -227,7 +227,7 @@ async def test_every_scenario_mails_the_right_people_in_their_language(
             user_id=bruno.user_id, organisation_id=organisation_id, roles=[BUYER]
         )
     )
-    await wait_until(lambda: _superuser_count(sessions, 1))
+    await eventually(lambda: _superuser_count(sessions, 1))
     second = RequestReminderDue(
         request_id=reminder.request_id,
         kind=RequestKind.JOIN,
@@ -278,7 +278,7 @@ async def test_a_mail_waits_for_a_recipient_not_known_yet(
     async def waiting() -> bool:
         return await mail_rows(sessions, state=MailState.AWAITING_RECIPIENT) == 1
 
-    await wait_until(waiting)
+    await eventually(waiting)
     assert maildir_count(smtp_sink) == 0
 
     await publish(late)

@@ -8,17 +8,10 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Row, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_notifier.models import MailState, mail, organisation, recipient, superuser
-
-
-def _insert(session: AsyncSession, table: Any) -> Any:
-    """An INSERT that knows ON CONFLICT on both databases we run on."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+from eproc_runtime.db import dialect_name, upsert
 
 
 class ProjectionRepository:
@@ -37,15 +30,20 @@ class ProjectionRepository:
             "family_name": family_name,
             "updated_at": func.now(),
         }
-        stmt = _insert(self.session, recipient).values(user_id=user_id, **values)
         await self.session.execute(
-            stmt.on_conflict_do_update(index_elements=[recipient.c.user_id], set_=values)
+            upsert(
+                self.session,
+                recipient,
+                {"user_id": user_id, **values},
+                keys=["user_id"],
+                update=values,
+            )
         )
 
     async def lock_user(self, user_id: UUID) -> None:
         """Hold a per-user lock until the transaction ends (PostgreSQL; SQLite
         serialises writers anyway)."""
-        if self.session.get_bind().dialect.name == "postgresql":
+        if dialect_name(self.session) == "postgresql":
             key = int.from_bytes(user_id.bytes[:8], "big", signed=True)
             await self.session.execute(select(func.pg_advisory_xact_lock(key)))
 
@@ -56,10 +54,8 @@ class ProjectionRepository:
 
     async def set_superuser(self, organisation_id: UUID, user_id: UUID, holds: bool) -> None:
         if holds:
-            stmt = _insert(self.session, superuser).values(
-                organisation_id=organisation_id, user_id=user_id
-            )
-            await self.session.execute(stmt.on_conflict_do_nothing())
+            row = {"organisation_id": organisation_id, "user_id": user_id}
+            await self.session.execute(upsert(self.session, superuser, row))
         else:
             await self.session.execute(
                 delete(superuser).where(
@@ -77,13 +73,9 @@ class ProjectionRepository:
         return list(rows.scalars())
 
     async def save_organisation(self, organisation_id: UUID, names: dict[str, str | None]) -> None:
-        stmt = _insert(self.session, organisation).values(
-            organisation_id=organisation_id, names=names
-        )
+        row = {"organisation_id": organisation_id, "names": names}
         await self.session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[organisation.c.organisation_id], set_={"names": names}
-            )
+            upsert(self.session, organisation, row, keys=["organisation_id"], update=["names"])
         )
 
     async def organisation_names(self, organisation_id: UUID) -> dict[str, str | None] | None:
