@@ -33,6 +33,7 @@ infra:
 	@bash deploy/local/kafka.sh start >/dev/null
 	@bash deploy/local/pcscd.sh start >/dev/null
 	@bash deploy/local/chromium.sh >/dev/null
+	@bash deploy/local/nginx.sh >/dev/null
 
 lint: setup
 	@$(UV) run --no-sync ruff check .

@@ -18,8 +18,9 @@ Login throttling per account *and* per source address is identity's, tested in
 ``services/identity/tests/test_local_login.py``
 (``test_wrong_passwords_are_throttled_per_account``,
 ``test_failures_are_throttled_per_source_address``); the edge passes the
-source address on (``trust_forwarded_for``) and shows identity's 429 with its
-``Retry-After``. CSRF on every portal form: ``tests/test_authorization_matrix.py``.
+source address on (``eproc_runtime.forwarded``: ``EPROC_TRUSTED_PROXIES``) and
+shows identity's 429 with its ``Retry-After``. CSRF on every portal form:
+``tests/test_authorization_matrix.py``.
 """
 
 from __future__ import annotations

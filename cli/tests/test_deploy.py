@@ -71,6 +71,13 @@ def _rendered() -> list[dict[str, Any]]:
     return [d for d in yaml.safe_load_all(out) if d]
 
 
+def _generated_secret() -> tuple[str, set[str]]:
+    from eproc.secrets import generate
+
+    secret = yaml.safe_load(generate("kubernetes"))
+    return secret["metadata"]["name"], set(secret["stringData"])
+
+
 def test_kustomize_renders_deployments_services_probes_and_budgets() -> None:
     docs = _rendered()
     by_kind: dict[str, dict[str, dict[str, Any]]] = {}
@@ -81,8 +88,8 @@ def test_kustomize_renders_deployments_services_probes_and_budgets() -> None:
     assert set(by_kind["Service"]) == SERVICES
     assert set(by_kind["PodDisruptionBudget"]) == SERVICES
     (config_name,) = by_kind["ConfigMap"]
-    (secret_name,) = by_kind["Secret"]
-    secret_keys = set(by_kind["Secret"][secret_name]["data"])
+    # The Secret is generated, never committed (cli/tests/test_secrets.py).
+    secret_name, secret_keys = _generated_secret()
     for name, deployment in by_kind["Deployment"].items():
         labels = deployment["spec"]["selector"]["matchLabels"]
         pod = deployment["spec"]["template"]
@@ -185,8 +192,7 @@ def test_kustomize_provisions_kafka_principals_from_secrets() -> None:
     from eproc.operator import password_variable
 
     docs = _rendered()
-    (secret,) = [d for d in docs if d["kind"] == "Secret"]
-    keys = set(secret["data"])
+    secret_name, keys = _generated_secret()
     (job,) = [d for d in docs if d["kind"] == "Job"]
     assert job["metadata"]["name"] == "kafka-provision"
     (container,) = job["spec"]["template"]["spec"]["containers"]
@@ -195,7 +201,7 @@ def test_kustomize_provisions_kafka_principals_from_secrets() -> None:
     assert job_env["EPROC_KAFKA_PASSWORD"]["key"] == "kafka-admin-password"
     for role in _bus_services() | APPLICATIONS:
         ref = job_env[password_variable(role)]
-        assert ref["name"] == secret["metadata"]["name"] and ref["key"] in keys
+        assert ref["name"] == secret_name and ref["key"] in keys
     deployments = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Deployment"}
     for name in _bus_services():
         (app,) = deployments[name]["spec"]["template"]["spec"]["containers"]

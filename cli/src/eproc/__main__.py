@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from eproc import operator
+from eproc import operator, secrets
 
 
 def _run(args: argparse.Namespace) -> None:
@@ -189,6 +189,7 @@ def main(argv: list[str] | None = None) -> None:
     up.set_defaults(func=_stack)
 
     operator.add_commands(commands)
+    secrets.add_commands(commands)
     args = parser.parse_args(argv)
     try:
         args.func(args)

@@ -386,6 +386,9 @@ def build_children(config: StackConfig, smtp_port: int) -> list[Child]:
         # Services fetch the edge's keys directly, not through the proxy.
         "EPROC_JWKS_URL": config.jwks_url or f"http://127.0.0.1:{ports['edge']}/jwks",
         "EPROC_RELAY_IDLE_INTERVAL": "0.05",
+        # This supervisor is the one proxy in front of every service; it sets
+        # (never appends to) X-Forwarded-For.
+        "EPROC_TRUSTED_PROXIES": '["127.0.0.1"]',
         **config.extra_env,
     }
     if config.trace_file is not None:
@@ -411,7 +414,6 @@ def build_children(config: StackConfig, smtp_port: int) -> list[Child]:
             "EPROC_PORTAL_URL": f"{base}/",
             "EPROC_FIRST_LOGIN_URL": f"{base}/welcome",
             "EPROC_REGISTRATION_URL": f"{base}/register",
-            "EPROC_TRUST_FORWARDED_FOR": "true",
             "EPROC_CLIENTS": json.dumps([c.model_dump() for c in edge_clients(base)]),
         },
         "eid-gateway": {
@@ -454,6 +456,7 @@ def build_children(config: StackConfig, smtp_port: int) -> list[Child]:
                     "--fd",
                     str(listeners[name].fileno()),
                     "--no-access-log",
+                    "--no-proxy-headers",
                     "--timeout-graceful-shutdown",
                     "10",
                 ],

@@ -10,14 +10,17 @@ import pytest
 from fastapi import Depends, FastAPI
 
 from eproc_runtime.auth import CurrentCaller
+from eproc_runtime.forwarded import trust_proxies
 from eproc_runtime.ratelimit import RateLimits, rate_limited
+from eproc_runtime.settings import ServiceSettings
 from eproc_runtime.testing.tokens import TestIssuer
 
 
-def _app(issuer: TestIssuer, *, limit: str, trust_forwarded_for: bool = False) -> FastAPI:
+def _app(issuer: TestIssuer, *, limit: str, trusted_proxies: tuple[str, ...] = ()) -> FastAPI:
     app = FastAPI()
     app.state.token_verifier = issuer.verifier()
-    app.state.rate_limits = RateLimits({"work": limit}, trust_forwarded_for=trust_forwarded_for)
+    app.state.rate_limits = RateLimits({"work": limit})
+    trust_proxies(app, ServiceSettings(trusted_proxies=list(trusted_proxies)))
     app.state.done = 0
 
     @app.post("/work", dependencies=[Depends(rate_limited("work"))])
@@ -86,13 +89,38 @@ async def test_anonymous_callers_are_counted_per_source_address() -> None:
 
 
 async def test_behind_a_trusted_proxy_the_forwarded_address_counts() -> None:
-    app = _app(TestIssuer(), limit="1/minute", trust_forwarded_for=True)
+    app = _app(TestIssuer(), limit="1/minute", trusted_proxies=("10.0.0.0/8",))
     async with _client(app, "10.0.0.1") as proxy:
-        one = {"X-Forwarded-For": "198.51.100.7, 10.0.0.1"}
+        one = {"X-Forwarded-For": "198.51.100.7, 10.0.0.2"}
         two = {"X-Forwarded-For": "198.51.100.8"}
         assert (await proxy.post("/public", headers=one)).status_code == 200
         assert (await proxy.post("/public", headers=one)).status_code == 429
         assert (await proxy.post("/public", headers=two)).status_code == 200
+
+
+async def test_a_client_cannot_choose_its_address_by_writing_the_header_itself() -> None:
+    """R-SEC-4: the right-most address no trusted proxy wrote is the client; what
+    the client put to its left changes nothing (on main the left-most counted)."""
+    app = _app(TestIssuer(), limit="1/minute", trusted_proxies=("10.0.0.0/8",))
+    async with _client(app, "10.0.0.1") as proxy:
+        for forged in ("203.0.113.1", "203.0.113.2", "10.9.9.9"):
+            # The proxy appended the real client, 198.51.100.7, after the forgery.
+            headers = {"X-Forwarded-For": f"{forged}, 198.51.100.7"}
+            expected = 200 if forged == "203.0.113.1" else 429
+            assert (await proxy.post("/public", headers=headers)).status_code == expected
+    # A peer that is not a trusted proxy is the client, whatever it writes.
+    async with _client(app, "198.51.100.9") as direct:
+        assert (
+            await direct.post("/public", headers={"X-Forwarded-For": "1.1.1.1"})
+        ).status_code == 200
+        assert (
+            await direct.post("/public", headers={"X-Forwarded-For": "2.2.2.2"})
+        ).status_code == 429
+
+
+def test_a_trusted_proxy_that_is_not_an_address_fails_at_start() -> None:
+    with pytest.raises(ValueError, match="not an IP address"):
+        ServiceSettings(trusted_proxies=["nginx"])
 
 
 async def test_several_windows_and_a_refused_call_does_not_count() -> None:

@@ -19,6 +19,7 @@ from eproc_runtime.auth import TokenVerifier
 from eproc_runtime.consumer import Handler
 from eproc_runtime.db import create_engine, create_session_factory
 from eproc_runtime.errors import UseCaseError, on_use_case_error
+from eproc_runtime.forwarded import trust_proxies
 from eproc_runtime.jobs import BackgroundJob, Job, running
 from eproc_runtime.limits import RequestLimits
 from eproc_runtime.logging import configure_logging
@@ -92,6 +93,8 @@ def create_service_app(
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_request_body_bytes)
     # Outermost: one server span per request, continuing the caller's traceparent.
     app.add_middleware(TracingMiddleware, service=settings.service_name)
+    # Outside even that: the client's address as the trusted proxies report it.
+    trust_proxies(app, settings)
     # Tests replace it with a verifier of their own test issuer.
     app.state.token_verifier = token_verifier or TokenVerifier(
         issuer=settings.token_issuer, audience=settings.token_audience, jwks_url=settings.jwks_url

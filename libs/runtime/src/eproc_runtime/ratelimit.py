@@ -13,9 +13,8 @@ burst at a window's edge. Who is counted:
 
 * a caller with a valid bearer token: per user (``user:<id>``) or per platform
   application (``client:<client_id>``), whatever address it calls from;
-* an anonymous caller: per source address — the first ``X-Forwarded-For`` hop
-  only when ``trust_forwarded_for`` is set (the service sits behind a proxy that
-  overwrites that header), else the TCP peer.
+* an anonymous caller: per source address, ``request.client.host`` — the TCP
+  peer, or the client as the trusted proxies report it (:mod:`eproc_runtime.forwarded`).
 
 A refused call never reaches the route, so it changes nothing; it answers
 ``429 {"detail": {"code": "rate_limited", "message": ..., "retry_after": n}}``
@@ -53,7 +52,6 @@ class RateLimits:
         limits: Mapping[str, str],
         *,
         storage_uri: str = "memory://",
-        trust_forwarded_for: bool = False,
     ) -> None:
         # Parsed up front: a malformed limit in the settings fails at start-up.
         self.items: dict[str, list[RateLimitItem]] = {
@@ -63,7 +61,6 @@ class RateLimits:
         storage = storage_from_string(uri)
         assert isinstance(storage, Storage)
         self.limiter = MovingWindowRateLimiter(storage)
-        self.trust_forwarded_for = trust_forwarded_for
 
     async def hit(self, name: str, key: str) -> int | None:
         """Count one call of ``key`` against limit ``name``; the seconds to wait
@@ -81,12 +78,10 @@ class RateLimits:
         stats = await self.limiter.get_window_stats(item, name, key)
         return max(1, math.ceil(stats.reset_time - time.time()))
 
-    def source_address(self, request: Request) -> str:
-        """The caller's address: the proxy's ``X-Forwarded-For`` only when trusted."""
-        forwarded = request.headers.get("x-forwarded-for")
-        if self.trust_forwarded_for and forwarded:
-            return forwarded.split(",")[0].strip()
-        return request.client.host if request.client else "unknown"
+
+def source_address(request: Request) -> str:
+    """The caller's address (:mod:`eproc_runtime.forwarded` decides it)."""
+    return request.client.host if request.client else "unknown"
 
 
 _bearer = HTTPBearer(auto_error=False)
@@ -119,7 +114,7 @@ def rate_limited(name: str) -> Callable[..., Awaitable[None]]:
         request: Request, caller: Annotated[Caller | None, Depends(_optional_caller)]
     ) -> None:
         limits: RateLimits = request.app.state.rate_limits
-        key = caller_key(caller) or f"address:{limits.source_address(request)}"
+        key = caller_key(caller) or f"address:{source_address(request)}"
         retry_after = await limits.hit(name, key)
         if retry_after is not None:
             raise HTTPException(

@@ -1,13 +1,84 @@
-"""Settings every service shares, read from the environment (prefix ``EPROC_``)."""
+"""Settings every service shares, read from the environment (prefix ``EPROC_``).
+
+Production mode (``EPROC_ENV=production``, R-SEC-1): a service refuses to start
+while any of its secrets (:meth:`ServiceSettings.secrets`) is missing, shorter
+than its minimum, or a development default; the one line it prints names every
+such setting. Development (the default) starts with the defaults written here.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+import base64
+import binascii
+import ipaddress
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from eproc_runtime.bus.kafka import KafkaConnection
+
+MIN_SECRET_LENGTH = 32
+"""Characters of a secret (or bytes of a key); ``eproc secrets generate`` writes 43."""
+
+DEVELOPMENT_MARKERS = ("dev-only", "dev-secret", "change-me", "changeme")
+"""What the development defaults and the manifests' placeholders contain."""
+
+
+@dataclass(frozen=True)
+class Secret:
+    """One secret a service reads, for the production check.
+
+    ``setting`` is what an operator sets (the environment variable, with the
+    place inside it for structured settings); ``default`` the development value
+    written in the source; ``key_bytes`` marks a base64url key whose *decoded*
+    length counts.
+    """
+
+    setting: str
+    value: str | None
+    default: str | None = None
+    min_length: int = MIN_SECRET_LENGTH
+    key_bytes: bool = False
+
+    def problem(self) -> str | None:
+        """Why this secret may not be used in production, or ``None``."""
+        if not self.value:
+            return f"{self.setting} is missing"
+        lowered = self.value.lower()
+        if self.value == self.default or any(m in lowered for m in DEVELOPMENT_MARKERS):
+            return f"{self.setting} is a development default"
+        length = len(self.value)
+        unit = "characters"
+        if self.key_bytes:
+            unit = "bytes"
+            try:
+                length = len(base64.urlsafe_b64decode(self.value + "=" * (-len(self.value) % 4)))
+            except (binascii.Error, ValueError):
+                return f"{self.setting} is not base64url"
+        if length < self.min_length:
+            return f"{self.setting} is too short ({length} < {self.min_length} {unit})"
+        return None
+
+
+class InsecureProductionSettings(SystemExit):
+    """Production mode refuses to start; the message is the one line to print.
+
+    A :class:`SystemExit`, so that the process ends with that line (status 1)
+    and no traceback, whichever server or command built the settings."""
+
+
+def secret_value(value: SecretStr | str | None) -> str | None:
+    """The clear value of a setting that may or may not be a ``SecretStr``."""
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
+def default_of(settings_type: type[BaseSettings], name: str) -> str | None:
+    """The development default of field ``name``, in clear."""
+    return secret_value(settings_type.model_fields[name].default)
 
 
 class ServiceSettings(BaseSettings):
@@ -19,6 +90,23 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="EPROC_", extra="ignore")
 
+    # What a service uses, for the secrets it needs (the portal keeps no database
+    # and, like the eID gateway, publishes no events).
+    keeps_database: ClassVar[bool] = True
+    uses_bus: ClassVar[bool] = True
+
+    env: Literal["development", "production"] = Field(
+        default="development",
+        description="production: refuse to start with a missing, short or development secret",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description=(
+            "addresses or CIDR networks of the reverse proxies whose X-Forwarded-For is "
+            "believed (the right-most address not in this list is the client); empty: the "
+            "TCP peer is the client"
+        ),
+    )
     service_name: str = "service"
     database_url: str = "sqlite+aiosqlite:///data/service.db"
     bus: Literal["kafka", "inprocess"] = "kafka"
@@ -58,3 +146,37 @@ class ServiceSettings(BaseSettings):
         default="memory://",
         description="rate-limit counters (eproc_runtime.ratelimit); memory://: per instance",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: list[str]) -> list[str]:
+        # uvicorn's middleware would take a typo for a host name that never matches.
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{entry!r} is not an IP address or CIDR network") from exc
+        return value
+
+    def secrets(self) -> Iterator[Secret]:
+        """Every secret this service reads. A service with secrets of its own
+        extends it (``yield from super().secrets()``); the production check and
+        ``eproc secrets generate`` (docs/operations.md, "Secrets") follow it."""
+        if self.uses_bus and self.bus == "kafka":
+            yield Secret("EPROC_KAFKA_PASSWORD", secret_value(self.kafka_password))
+        if self.keeps_database:
+            url = make_url(self.database_url)
+            if not url.drivername.startswith("sqlite"):
+                yield Secret("EPROC_DATABASE_URL (its password)", url.password)
+
+    def model_post_init(self, context: Any) -> None:
+        super().model_post_init(context)
+        if self.env != "production":
+            return
+        problems = [p for s in self.secrets() if (p := s.problem()) is not None]
+        if problems:
+            raise InsecureProductionSettings(
+                f"{self.service_name}: refusing to start in production (EPROC_ENV=production): "
+                + "; ".join(problems)
+                + " (write fresh ones with `eproc secrets generate`; docs/operations.md, Secrets)"
+            )

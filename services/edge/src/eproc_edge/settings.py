@@ -4,9 +4,11 @@ The registered clients are configuration (``EPROC_CLIENTS`` as JSON): the
 portal and the four platform applications, each with exact redirect URIs.
 """
 
+from collections.abc import Iterator
+
 from pydantic import BaseModel, Field
 
-from eproc_runtime.settings import ServiceSettings
+from eproc_runtime.settings import Secret, ServiceSettings, default_of
 
 APPLICATIONS = ("user-management", "e-notification", "e-tendering", "e-awarding", "e-catalogue")
 
@@ -93,7 +95,20 @@ class Settings(ServiceSettings):
     portal_url: str = "http://localhost:8000/"
     first_login_url: str = "http://localhost:8000/welcome"
     registration_url: str = "http://localhost:8000/register"
-    trust_forwarded_for: bool = False
+
+    def secrets(self) -> Iterator[Secret]:
+        yield from super().secrets()
+        yield Secret(
+            "EPROC_UPSTREAM_CLIENT_SECRET",
+            self.upstream_client_secret,
+            default=default_of(Settings, "upstream_client_secret"),
+        )
+        for client in self.clients:
+            if client.client_secret is not None:
+                yield Secret(
+                    f"EPROC_CLIENTS (client {client.client_id!r}: client_secret)",
+                    client.client_secret,
+                )
 
     @property
     def secure_cookies(self) -> bool:

@@ -11,6 +11,7 @@ import structlog
 from fastapi import FastAPI
 
 from eproc_runtime.db import create_engine, create_session_factory, unit_of_work
+from eproc_runtime.forwarded import trust_proxies
 from eproc_runtime.limits import RequestLimits
 from eproc_runtime.logging import configure_logging
 from eproc_runtime.migrations import upgrade_async
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Fal
     app = FastAPI(title="eID gateway", lifespan=lifespan)
     # Oversized bodies (413) and NUL characters (400) never reach a route.
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_request_body_bytes)
+    trust_proxies(app, settings)
     app.state.gateway = gateway
 
     @app.get("/healthz", include_in_schema=False)

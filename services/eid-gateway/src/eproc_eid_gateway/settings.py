@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import BaseModel, Field, SecretStr
 
-from eproc_runtime.settings import ServiceSettings
+from eproc_runtime.settings import Secret, ServiceSettings, default_of
 
 # The federal authentication service's assurance level for an eID login.
 EID_ACR = "urn:be:fedict:iam:fas:Level500"
@@ -24,6 +26,7 @@ class ClientConfig(BaseModel):
 
 class Settings(ServiceSettings):
     service_name: str = "eid-gateway"
+    uses_bus: ClassVar[bool] = False
     database_url: str = "sqlite+aiosqlite:///data/eid-gateway.db"
 
     issuer: str = Field(
@@ -59,6 +62,21 @@ class Settings(ServiceSettings):
     authorization_code_lifetime: int = 60
     id_token_lifetime: int = 300
     access_token_lifetime: int = 300
+
+    def secrets(self) -> Iterator[Secret]:
+        yield from super().secrets()
+        yield Secret(
+            "EPROC_SUBJECT_KEY",
+            self.subject_key.get_secret_value(),
+            default=default_of(Settings, "subject_key"),
+            key_bytes=True,
+        )
+        for client in self.clients:
+            if client.client_secret is not None:
+                yield Secret(
+                    f"EPROC_CLIENTS (client {client.client_id!r}: client_secret)",
+                    client.client_secret,
+                )
 
     @property
     def base_url(self) -> str:

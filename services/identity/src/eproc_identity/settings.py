@@ -1,8 +1,10 @@
 """Settings of the identity service (environment prefix ``EPROC_``)."""
 
+from collections.abc import Iterator
+
 from pydantic import Field, SecretStr
 
-from eproc_runtime.settings import ServiceSettings
+from eproc_runtime.settings import Secret, ServiceSettings, default_of
 
 
 class Settings(ServiceSettings):
@@ -44,3 +46,11 @@ class Settings(ServiceSettings):
     login_max_failures_per_source: int = 20
     login_failure_window_seconds: int = 900
     login_lockout_seconds: int = 300
+
+    def secrets(self) -> Iterator[Secret]:
+        yield from super().secrets()
+        yield Secret(
+            "EPROC_EID_SUBJECT_KEY",
+            self.eid_subject_key.get_secret_value(),
+            default=default_of(Settings, "eid_subject_key"),
+        )

@@ -1,9 +1,11 @@
 """Settings of the notifier service (environment prefix ``EPROC_``)."""
 
+from collections.abc import Iterator
+
 from pydantic import Field, SecretStr
 
 from eproc_contracts.common import Language
-from eproc_runtime.settings import ServiceSettings
+from eproc_runtime.settings import Secret, ServiceSettings, secret_value
 
 
 class Settings(ServiceSettings):
@@ -59,3 +61,9 @@ class Settings(ServiceSettings):
     )
     server_backoff_base: float = 1.0
     server_backoff_max: float = 60.0
+
+    def secrets(self) -> Iterator[Secret]:
+        yield from super().secrets()
+        if self.smtp_username:
+            # The mail provider's password: its length is the provider's choice.
+            yield Secret("EPROC_SMTP_PASSWORD", secret_value(self.smtp_password), min_length=12)

@@ -30,6 +30,7 @@ from eproc_portal.sessions import MemorySessionStore, SessionMiddleware, Session
 from eproc_portal.settings import Settings
 from eproc_portal.views import ROUTERS
 from eproc_portal.web import Services, create_templates, redirect, render
+from eproc_runtime.forwarded import trust_proxies
 from eproc_runtime.limits import RequestLimits
 from eproc_runtime.logging import configure_logging
 from eproc_runtime.security import SecurityHeaders
@@ -194,4 +195,5 @@ def create_app(
     )
     # Outermost: a server span per page, which the calls to the services continue.
     app.add_middleware(TracingMiddleware, service=settings.service_name)
+    trust_proxies(app, settings)
     return app

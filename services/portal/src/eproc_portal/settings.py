@@ -5,13 +5,18 @@ services' APIs with the user's access token. Under the single origin of the real
 stack the services live at ``/api/<service>``; each base URL is configurable.
 """
 
+from collections.abc import Iterator
+from typing import ClassVar
+
 from pydantic import Field, SecretStr
 
-from eproc_runtime.settings import ServiceSettings
+from eproc_runtime.settings import Secret, ServiceSettings, default_of
 
 
 class Settings(ServiceSettings):
     service_name: str = "portal"
+    keeps_database: ClassVar[bool] = False
+    uses_bus: ClassVar[bool] = False
     public_url: str = Field(
         default="http://localhost:8000", description="The portal's own URL, as browsers see it"
     )
@@ -47,6 +52,16 @@ class Settings(ServiceSettings):
     )
     language_cookie_name: str = "eproc_lang"
     default_language: str = "nl"
+
+    def secrets(self) -> Iterator[Secret]:
+        yield from super().secrets()
+        for name in ("oidc_client_secret", "eid_client_secret"):
+            value: SecretStr = getattr(self, name)
+            yield Secret(
+                f"EPROC_{name.upper()}",
+                value.get_secret_value(),
+                default=default_of(Settings, name),
+            )
 
     @property
     def secure_cookies(self) -> bool:

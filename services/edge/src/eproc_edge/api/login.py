@@ -26,6 +26,7 @@ from eproc_edge.api.deps import (
 )
 from eproc_edge.identity_port import Authenticated, LoginRefused
 from eproc_edge.upstream import UpstreamError
+from eproc_runtime.ratelimit import source_address
 
 router = APIRouter()
 
@@ -79,13 +80,6 @@ async def login_page(edge: EdgeDep, return_to: str = "/authorize") -> HTMLRespon
     return _login_response(edge, _safe_return_to(return_to))
 
 
-def _source_ip(request: Request, edge: Edge) -> str:
-    forwarded = request.headers.get("X-Forwarded-For")
-    if edge.settings.trust_forwarded_for and forwarded:
-        return forwarded.split(",")[0].strip()
-    return request.client.host if request.client else "unknown"
-
-
 _LOGIN_MESSAGES = {
     "invalid_credentials": "Wrong username or password.",
     "local_login_disabled": "Log in with your eID card: login with a password is not enabled.",
@@ -108,7 +102,7 @@ async def login_local(
         return _login_response(
             edge, return_to, "The login form expired; please try again.", status_code=400
         )
-    result = await edge.identity.check_password(username, password, _source_ip(request, edge))
+    result = await edge.identity.check_password(username, password, source_address(request))
     if isinstance(result, LoginRefused):
         headers = {"Retry-After": str(result.retry_after)} if result.retry_after else None
         message = _LOGIN_MESSAGES.get(result.code, "Login refused.")
