@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from eproc_contracts.events import DossierLinked
 from eproc_runtime.consumer import EventConsumer, dead_letter_topic
-from eproc_runtime.db import unit_of_work
+from eproc_runtime.db import create_engine, create_session_factory, unit_of_work
 from eproc_runtime.messaging import Messaging
 from eproc_runtime.relay import OutboxRelay
 from eproc_runtime.testing import demo
@@ -237,3 +237,33 @@ async def _wait_for_assignments(*consumers: EventConsumer) -> list[set[tuple[str
         if (all(assignments) and total >= 4) or time.monotonic() > deadline:
             return assignments
         await asyncio.sleep(0.1)
+
+
+async def test_a_commit_wakes_the_relay_without_waiting_for_its_poll(backend: Backend) -> None:
+    """The relay's poll is only a safety net: an event leaves as soon as the
+    transaction that wrote it commits, whether the writer is in this process
+    (the in-process signal) or, on PostgreSQL, another one (LISTEN/NOTIFY)."""
+    settings = backend.producer_settings.model_copy(update={"relay_idle_interval": 120.0})
+    relay = Messaging(settings, backend.producer_sessions, demo.producer_tables)
+    consumer = _consumer_messaging(backend)
+    # A writer the in-process signal cannot reach on PostgreSQL: another engine
+    # under another URL, as another process would be.
+    url = settings.database_url
+    other_process = create_engine(
+        url + "?prepared_statement_cache_size=99" if backend.name == "kafka-postgres" else url
+    )
+    writers = [backend.producer_sessions, create_session_factory(other_process)]
+    await relay.start()
+    await consumer.start()
+    try:
+        await asyncio.sleep(0.5)  # the relay's first pass is behind it: it sleeps now
+        for count, sessions in enumerate(writers, start=1):
+            async with unit_of_work(sessions) as session:
+                await demo.increment(session, uuid4(), dossier_prefix=f"woken{count}")
+            rows = await _wait_for_effects(backend, count, timeout=30)
+            assert len(rows) == count, "the committed event waited for the relay's poll"
+    finally:
+        await relay.stop()
+        await consumer.stop()
+        await other_process.dispose()
+    assert [r.dossier_id for r in rows] == ["woken1-1", "woken2-1"]

@@ -124,13 +124,11 @@ def create_service_app(
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One unit of work per request: commit on success, roll back on error, then
-    wake the relay so the request's events leave without waiting for a poll."""
+    """One unit of work per request: commit on success, roll back on error (the
+    commit of events wakes the relay: eproc_runtime.outbox)."""
     state: ServiceState = request.app.state.service
     async with state.sessions() as session, session.begin():
         yield session
-    if state.messaging.relay is not None:
-        state.messaging.relay.nudge()
 
 
 # scope="function": the transaction commits before the response is sent, so a

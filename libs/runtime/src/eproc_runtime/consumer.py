@@ -70,12 +70,8 @@ class EventConsumer:
         max_attempts: int = 5,
         retry_backoff: float = 0.2,
         batch_size: int = 200,
-        after_commit: Callable[[], None] | None = None,
     ) -> None:
         self.group = group
-        # Called after each handled event commits: the service's relay is woken
-        # so the events the handler wrote leave at once instead of at its next poll.
-        self._after_commit = after_commit
         self._subscription = subscription
         self._sessions = sessions
         self._processed = tables.processed_event
@@ -144,8 +140,6 @@ class EventConsumer:
             try:
                 await self._apply(handler, envelope)
                 CONSUMED.labels(self.group, "handled").inc()
-                if self._after_commit is not None:
-                    self._after_commit()
                 return
             except _AlreadyProcessed:
                 CONSUMED.labels(self.group, "duplicate").inc()

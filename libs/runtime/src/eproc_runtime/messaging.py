@@ -53,7 +53,14 @@ class Bus:
     def subscription(self, group: str, topics: Iterable[str]) -> Subscription:
         if self.settings.bus == "inprocess":
             return log_broker(self.settings.bus_database_url).subscription(group, topics)
-        return KafkaSubscription(self.settings.kafka_connection(), group, topics)
+        instance = self.settings.instance_name
+        return KafkaSubscription(
+            self.settings.kafka_connection(),
+            group,
+            topics,
+            instance_id=f"{group}.{instance}" if instance else None,
+            fetch_max_wait_ms=self.settings.consumer_fetch_max_wait_ms,
+        )
 
     async def ensure_topics(self, topics: Iterable[str]) -> None:
         if self.settings.bus == "kafka":
@@ -101,7 +108,6 @@ class Messaging:
                 topic_prefix=settings.topic_prefix,
                 max_attempts=settings.consumer_max_attempts,
                 retry_backoff=settings.consumer_retry_backoff,
-                after_commit=self.relay.nudge if self.relay is not None else None,
             )
         self._tasks: list[asyncio.Task[None]] = []
 

@@ -7,6 +7,7 @@ Every service adds the two messaging tables to its own MetaData with
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -23,14 +24,51 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    event,
     func,
     insert,
+    select,
 )
+from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from eproc_contracts.envelope import Envelope, Payload
 from eproc_contracts.topics import encode, topic_of
+from eproc_runtime.db import is_sqlite
 from eproc_runtime.tracing import current_traceparent
+
+OUTBOX_CHANNEL = "eproc_outbox"
+"""The PostgreSQL notification channel a transaction that wrote the outbox signals
+on commit; every relay of the database LISTENs on it (eproc_runtime.relay)."""
+
+_WROTE_OUTBOX = "eproc_outbox_written"
+_committed_listeners: dict[str, set[Callable[[], None]]] = {}
+
+
+def database_key(url: URL) -> str:
+    """The key under which a database's outbox commits are signalled in this process."""
+    return url.render_as_string(hide_password=True)
+
+
+def on_outbox_commit(database: str, wake: Callable[[], None]) -> Callable[[], None]:
+    """Call ``wake`` after each commit in this process of a transaction that wrote
+    the outbox of ``database`` (a :func:`database_key`); returns the unsubscribe."""
+    _committed_listeners.setdefault(database, set()).add(wake)
+    return lambda: _committed_listeners.get(database, set()).discard(wake)
+
+
+@event.listens_for(Session, "after_commit")
+def _signal_committed_outbox(session: Session) -> None:
+    if not session.info.pop(_WROTE_OUTBOX, False):
+        return
+    for wake in tuple(_committed_listeners.get(database_key(session.get_bind().engine.url), ())):
+        wake()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back_outbox(session: Session) -> None:
+    session.info.pop(_WROTE_OUTBOX, None)
 
 
 @dataclass(frozen=True)
@@ -82,6 +120,10 @@ class Outbox:
     ) -> Envelope[Any]:
         """Record ``payload`` as an event; it is published only if the transaction commits.
 
+        The commit wakes the relays at once: those of this process through an
+        in-process signal, and on PostgreSQL every relay of the database through
+        a ``NOTIFY`` sent in the same transaction (delivered only on commit).
+
         Without an explicit ``traceparent`` the current span's is recorded (the
         request's, or the consumer's when a handler reacts to an event).
         """
@@ -103,4 +145,8 @@ class Outbox:
                 traceparent=envelope.traceparent,
             )
         )
+        if not session.sync_session.info.get(_WROTE_OUTBOX):
+            session.sync_session.info[_WROTE_OUTBOX] = True
+            if not is_sqlite(session):
+                await session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")))
         return envelope

@@ -1,5 +1,12 @@
 """The outbox relay: publishes committed outbox rows to the bus, at least once.
 
+The relay sleeps until a commit that wrote the outbox wakes it: in this
+process through the in-process signal of :mod:`eproc_runtime.outbox`, from any
+process on PostgreSQL through ``LISTEN`` on the channel that
+:meth:`~eproc_runtime.outbox.Outbox.add` ``NOTIFY``-s in the writing
+transaction. Polling remains only as a slow safety net (``idle_interval``), for
+a notification lost while the listening connection was down.
+
 Several relays of one service may run at once (``FOR UPDATE SKIP LOCKED``):
 each takes the oldest rows nobody else holds. Per-key order is kept by
 leaving alone any key whose older rows another relay is still publishing.
@@ -15,12 +22,12 @@ from typing import Any
 
 import structlog
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from eproc_runtime.bus.base import Publisher, Record
 from eproc_runtime.db import is_sqlite, unit_of_work
 from eproc_runtime.metrics import RELAY_PUBLISHED
-from eproc_runtime.outbox import MessagingTables
+from eproc_runtime.outbox import OUTBOX_CHANNEL, MessagingTables, database_key, on_outbox_commit
 
 log = structlog.get_logger(__name__)
 
@@ -34,7 +41,7 @@ class OutboxRelay:
         *,
         topic_prefix: str = "",
         batch_size: int = 500,
-        idle_interval: float = 0.05,
+        idle_interval: float = 2.0,
         max_backoff: float = 5.0,
     ) -> None:
         self._sessions = sessions
@@ -48,7 +55,7 @@ class OutboxRelay:
         self._stopping = asyncio.Event()
 
     def nudge(self) -> None:
-        """Publish now rather than at the next poll (after a local commit)."""
+        """Publish now rather than at the next poll."""
         self._wake.set()
 
     def stop(self) -> None:
@@ -119,6 +126,53 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Publish until :meth:`stop`; back off while the bus or database is down."""
+        engine: AsyncEngine | None = self._sessions.kw.get("bind")
+        unsubscribe = on_outbox_commit(database_key(engine.url), self.nudge) if engine else None
+        listener = (
+            asyncio.create_task(self._listen(engine), name="outbox-listen")
+            if engine is not None and engine.dialect.name == "postgresql"
+            else None
+        )
+        try:
+            await self._publish_until_stopped()
+        finally:
+            if unsubscribe is not None:
+                unsubscribe()
+            if listener is not None:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
+
+    async def _listen(self, engine: AsyncEngine) -> None:
+        """Hold a connection that LISTENs on the outbox channel; reconnect when it drops."""
+        failures = 0
+        while not self._stopping.is_set():
+            lost = asyncio.Event()
+            try:
+                async with engine.connect() as conn:
+                    driver: Any = (await conn.get_raw_connection()).driver_connection
+                    driver.add_termination_listener(lambda _conn, lost=lost: lost.set())
+
+                    def notified(*_args: Any) -> None:
+                        self.nudge()
+
+                    await driver.add_listener(OUTBOX_CHANNEL, notified)
+                    failures = 0
+                    self.nudge()  # rows committed while nobody listened
+                    try:
+                        await lost.wait()
+                    finally:
+                        if not driver.is_closed():
+                            with contextlib.suppress(Exception):
+                                await driver.remove_listener(OUTBOX_CHANNEL, notified)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failures += 1
+                log.warning("outbox listener lost; the poll covers meanwhile", error=repr(exc))
+            await asyncio.sleep(min(self._max_backoff, 0.1 * 2**failures))
+
+    async def _publish_until_stopped(self) -> None:
         failures = 0
         while not self._stopping.is_set():
             try:

@@ -131,7 +131,21 @@ class ServiceSettings(BaseSettings):
     bus_database_url: str = "sqlite+aiosqlite:///data/bus.db"
     topic_prefix: str = Field(default="", description="prepended to every topic name")
     relay_batch_size: int = 500
-    relay_idle_interval: float = 0.05
+    relay_idle_interval: float = Field(
+        default=2.0,
+        description="the relay's safety-net poll (s); commits wake it at once",
+    )
+    consumer_fetch_max_wait_ms: int = Field(
+        default=500, gt=0, description="how long the broker holds an idle fetch (not a delay)"
+    )
+    instance_name: str | None = Field(
+        default=None,
+        description=(
+            "a stable name unique among the service's instances (a StatefulSet pod's name): "
+            "makes its consumers static group members (group.instance.id), so a restart "
+            "does not rebalance the group; unset: dynamic membership"
+        ),
+    )
     consumer_max_attempts: int = 5
     consumer_retry_backoff: float = 0.2
     token_issuer: str = "http://localhost:8000/sso"  # noqa: S105 - a URL, not a secret
