@@ -119,8 +119,10 @@ async def _login(http: httpx.AsyncClient, base: str, username: str = "u") -> dic
 
 
 def edge_settings(url: str, base: str, prefix: str) -> Settings:
-    """The edge as the benchmarks run it: one application client, quiet logs."""
+    """The edge as the benchmarks run it: one application client, quiet logs; its
+    consumer group is its own (``prefix``), never shared with another run on the broker."""
     return Settings(
+        service_name=prefix + "edge",
         database_url=url,
         kafka_bootstrap=infra.kafka_bootstrap(),
         topic_prefix=prefix,

@@ -285,3 +285,23 @@ async def test_a_change_consumed_by_another_instance_reaches_this_cache(
         assert (await this_instance.get(session, user_id)).roles_in(org, "e-awarding") == [
             "superuser"
         ]
+
+
+async def test_the_first_grant_alone_puts_organisation_and_role_in_the_next_token(
+    edge_server: EdgeServer, browser: Browser
+) -> None:
+    """An approval reaches the token through one event: the grant that made the
+    organisation the user's default says so (DefaultOrganisationChanged may come later)."""
+    org = await edge_server.create_organisation("Gemeente Eén")
+    user_id, username, password = await edge_server.create_user()
+    await browser.login(username, password)
+    await edge_server.publish_locally(
+        ev.MembershipGranted(
+            user_id=user_id,
+            organisation_id=org,
+            roles=[RoleGrant(application="e-notification", role="publisher")],
+            default=True,
+        )
+    )
+    claims = _claims(edge_server, (await browser.tokens("e-notification"))["access_token"])
+    assert claims["roles"] == ["publisher"] and claims["org_id"] == str(org)

@@ -74,6 +74,7 @@ async def test_choosing_superuser_in_one_application_gives_it_everywhere(
     assert await _roles_of(client, issuer, member, organisation) == SUPERUSER_EVERYWHERE
     granted = await events_of(db, member, "membership.granted")
     assert granted[-1]["data"]["roles"] == SUPERUSER_EVERYWHERE
+    assert granted[-1]["data"]["default"] is True, "the first membership is the default"
 
     # And through a Superuser's role change: Superuser in e-Awarding only, plus Editor.
     other = uuid4()

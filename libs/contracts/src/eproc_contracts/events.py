@@ -115,6 +115,10 @@ class MembershipGranted(_MembershipEvent):
     roles: list[RoleGrant]
     request_id: UUID | None = None
     granted_by: UUID | None = None
+    default: bool = False
+    """The organisation became the user's default with this membership (their first,
+    R-MEM-2): a claims projection learns the whole approval from this one event.
+    ``DefaultOrganisationChanged`` follows as before."""
 
 
 class MembershipRolesChanged(_MembershipEvent):

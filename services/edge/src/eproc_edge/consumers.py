@@ -54,6 +54,25 @@ async def _upsert(
         await session.execute(table.update().where(*where).values(**values))
 
 
+async def _set_default(session: AsyncSession, user_id: UUID, organisation_id: UUID | None) -> bool:
+    """Record the user's default organisation; whether it changed."""
+    current = await session.execute(
+        select(projected_default_organisation.c.organisation_id).where(
+            projected_default_organisation.c.user_id == user_id
+        )
+    )
+    row = current.first()
+    if row is not None and row.organisation_id == organisation_id:
+        return False
+    await _upsert(
+        session,
+        projected_default_organisation,
+        {"user_id": user_id},
+        {"organisation_id": organisation_id},
+    )
+    return True
+
+
 def make_handlers() -> dict[str, Handler]:
     """The edge's handlers, keyed by event type."""
 
@@ -118,17 +137,15 @@ def make_handlers() -> dict[str, Handler]:
                 "last_event_at": occurred,
             }
         await _upsert(session, projected_membership, key, values)
+        if isinstance(data, ev.MembershipGranted) and data.default:
+            # The whole approval in one event: the next token has both at once.
+            await _set_default(session, data.user_id, data.organisation_id)
         await _bump(session, data.user_id)
 
     async def default_changed(session: AsyncSession, envelope: Envelope[Any]) -> None:
         data = envelope.data
-        await _upsert(
-            session,
-            projected_default_organisation,
-            {"user_id": data.user_id},
-            {"organisation_id": data.organisation_id},
-        )
-        await _bump(session, data.user_id)
+        if await _set_default(session, data.user_id, data.organisation_id):
+            await _bump(session, data.user_id)
 
     return {
         ev.UserRegistered.EVENT_TYPE: user_changed,

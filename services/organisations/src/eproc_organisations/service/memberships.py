@@ -154,6 +154,7 @@ async def grant(
             roles=to_role_grants(effective),
             request_id=request_id,
             granted_by=actor.user_id,
+            default=first,
         ),
     )
     if first:
