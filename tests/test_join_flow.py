@@ -10,8 +10,6 @@ the buyer's My requests shows both as finished, with the reason.
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -25,6 +23,7 @@ from eproc_requests.catalogue import RoleCatalogue
 from eproc_requests.main import create_app as create_requests_app
 from eproc_requests.settings import Settings as RequestsSettings
 from eproc_runtime.migrations import upgrade_async
+from eproc_runtime.testing.eventually import eventually
 from eproc_runtime.testing.plugin import CreateDatabase
 from eproc_runtime.testing.tokens import TestIssuer
 
@@ -36,13 +35,6 @@ ADDRESS = {"street": "Wetstraat", "number": "16", "postcode": "1000", "municipal
 def _enterprise_number() -> str:
     body = 10_000_000 + uuid4().int % 9_000_000
     return f"{body:08d}{97 - body % 97:02d}"
-
-
-async def _eventually(check: Callable[[], Awaitable[bool]], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, "timed out waiting for the services"
-        await asyncio.sleep(0.1)
 
 
 def test_both_services_share_one_role_catalogue() -> None:
@@ -127,7 +119,7 @@ async def test_join_two_organisations_one_approved_one_rejected(
                     return False
             return True
 
-        await _eventually(superusers_known)
+        await eventually(superusers_known, timeout=60)
 
         # The buyer selects both organisations, gives them roles at once, submits.
         body = {"organisation_ids": [str(org_a), str(org_b)]}
@@ -173,7 +165,7 @@ async def test_join_two_organisations_one_approved_one_rejected(
             statuses = {r["organisation_id"]: r["status"] for r in mine["finished"]}
             return statuses == {str(org_a): "completed", str(org_b): "rejected"}
 
-        await _eventually(both_finished)
+        await eventually(both_finished, timeout=60)
 
         # The membership exists only in the first organisation, with the requested roles.
         mine = (await organisations_api.get("/me/organisations", headers=auth(buyer))).json()
@@ -223,6 +215,6 @@ async def test_join_two_organisations_one_approved_one_rejected(
             detail = await requests_api.get(f"/requests/{leave['id']}", headers=auth(buyer))
             return bool(detail.json()["status"] == "completed")
 
-        await _eventually(left)
+        await eventually(left, timeout=60)
         assert (await organisations_api.get("/me/organisations", headers=auth(buyer))).json() == []
     await requests_app.state.leave_guard_client.aclose()

@@ -79,6 +79,7 @@ from joserfc.jwk import ECKey, KeySet
 
 from eproc.stack import StackConfig, database_url, serve_stack
 from eproc_runtime.testing import infra
+from eproc_runtime.testing.eventually import eventually
 from eproc_runtime.testing.plugin import SmtpSink
 from eproc_runtime.testing.servers import json_server
 from eproc_runtime.testing.tokens import TestIssuer
@@ -200,14 +201,14 @@ async def _scalar(config: StackConfig, service: str, sql: str, *args: Any) -> An
 async def _until(
     check: Callable[[], Awaitable[Any]], timeout: float, what: str, seen: Any = None
 ) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
+    """``eventually``, reporting ``seen`` (state the check keeps up to date) on a timeout."""
+
+    async def checked() -> Any:
         result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what} (last seen: {seen})")
-        await asyncio.sleep(0.5)
+        assert result, f"timed out waiting for {what} (last seen: {seen})"
+        return result
+
+    return await eventually(checked, timeout=timeout, interval=0.5, what=what)
 
 
 def enterprise_number(rng: random.Random) -> str:

@@ -25,6 +25,7 @@ import pytest
 
 from eproc.stack import StackConfig, database_url, serve_stack
 from eproc_identity.operators import set_operator_in_database
+from eproc_runtime.testing.eventually import eventually
 from eproc_runtime.testing.infra import free_port, postgres_url
 from eproc_runtime.testing.servers import json_server
 from eproc_runtime.testing.tokens import TestIssuer
@@ -96,17 +97,6 @@ async def running(config: StackConfig) -> AsyncIterator[StackConfig]:
             await admin.close()
 
 
-async def _until(check: Any, timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        await asyncio.sleep(0.3)
-
-
 async def test_join_journey_survives_a_killed_service_and_is_traced(stack: StackConfig) -> None:
     base = stack.base_url
     operator = {"Authorization": f"Bearer {ISSUER.user_token(uuid.uuid4(), operator=True)}"}
@@ -171,7 +161,7 @@ async def test_join_journey_survives_a_killed_service_and_is_traced(stack: Stack
             items = inbox.json().get("items", []) if inbox.status_code == 200 else []
             return items[0]["id"] if items else None
 
-        request_id = await _until(in_inbox)
+        request_id = await eventually(in_inbox, timeout=60, interval=0.3)
 
         # The organisations service dies (SIGKILL) just as the decision is made.
         pid = status["organisations"]["pid"]
@@ -188,7 +178,7 @@ async def test_join_journey_survives_a_killed_service_and_is_traced(stack: Stack
             detail = await http.get(f"/api/requests/requests/{request_id}", headers=buyer)
             return detail.json() if detail.json().get("status") == "completed" else None
 
-        detail = await _until(completed, timeout=120)
+        detail = await eventually(completed, timeout=120, interval=0.3)
         after = (await http.get("/_stack")).json()["organisations"]
         assert after["restarts"] >= 1 and after["pid"] != pid
         mine = (await http.get("/api/organisations/me/organisations", headers=buyer)).json()
@@ -211,7 +201,7 @@ async def test_join_journey_survives_a_killed_service_and_is_traced(stack: Stack
         }
         return ours if wanted <= names else None
 
-    spans = await _until(traced, timeout=30)
+    spans = await eventually(traced, timeout=30, interval=0.3)
     server = [s for s in spans if s["kind"] == "SERVER"]
     assert server and server[0]["service"].endswith("requests")
     assert "approve" in server[0]["name"]
@@ -402,19 +392,19 @@ async def test_approval_in_the_portal_is_one_trace_across_the_stack(
             mine = await http.get("/api/requests/requests/mine", headers=buyer)
             return mine.status_code == 200 and "completed" in mine.text
 
-        await _until(completed, timeout=60)
+        await eventually(completed, timeout=60, interval=0.3)
 
         async def restarted() -> Any:
             notifier = (await http.get("/_stack")).json()["notifier"]
             return notifier["restarts"] >= 1 and notifier["running"]
 
-        await _until(restarted, timeout=30)
+        await eventually(restarted, timeout=30, interval=0.3)
         subject = f"Uw toetredingsaanvraag voor {name} is goedgekeurd"
 
         async def mailed() -> Any:
             return subject in (await http.get("/mail")).text
 
-        await _until(mailed, timeout=60)
+        await eventually(mailed, timeout=60, interval=0.3)
         await asyncio.sleep(1)  # none doubled, even a little later
         assert (await http.get("/mail")).text.count(f"<h2>{subject}</h2>") == 1
 
@@ -444,7 +434,7 @@ async def test_approval_in_the_portal_is_one_trace_across_the_stack(
         }
         return ours if wanted <= names else None
 
-    spans = sorted(await _until(traced, timeout=30), key=lambda s: s["start"])
+    spans = sorted(await eventually(traced, timeout=30, interval=0.3), key=lambda s: s["start"])
     print("\n".join(f"{service(s)} {s['kind']} {s['name']}" for s in spans))
     root = spans[0]
     assert service(root) == "portal" and root["kind"] == "SERVER", spans

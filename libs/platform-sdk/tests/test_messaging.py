@@ -26,6 +26,7 @@ from eproc_platform_sdk import (
     processed_events_table,
 )
 from eproc_runtime.bus.kafka import kafka_connection
+from eproc_runtime.testing.eventually import eventually
 from eproc_runtime.testing.plugin import CreateDatabase
 
 metadata = MetaData()
@@ -38,14 +39,6 @@ member = Table(
     Column("organisation_id", Uuid, primary_key=True),
     Column("roles", JSON, nullable=False),
 )
-
-
-async def wait_until(condition: Any, seconds: float = 20) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if await condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.fixture
@@ -127,13 +120,13 @@ async def test_membership_events_are_applied_once_in_order_with_retries(
                 async with sessions() as s:
                     return await s.scalar(select(func.count()).select_from(member)) == 1
 
-            await wait_until(one_member)
+            await eventually(one_member)
             await producer.send_and_wait(topic, encode(revoke), key=str(user).encode())
 
             async def revoked_applied() -> bool:
                 return consumer.handled == 2
 
-            await wait_until(revoked_applied)
+            await eventually(revoked_applied)
         assert calls == ["granted", "revoked", "revoked"]  # the duplicate grant did not run
         assert consumer.failures == 1
         async with sessions() as s:

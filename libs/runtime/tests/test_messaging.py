@@ -20,6 +20,7 @@ from eproc_runtime.db import create_engine, create_session_factory, unit_of_work
 from eproc_runtime.messaging import Messaging
 from eproc_runtime.relay import OutboxRelay
 from eproc_runtime.testing import demo
+from eproc_runtime.testing.eventually import eventually
 
 from .conftest import Backend
 
@@ -30,12 +31,11 @@ async def _effects(backend: Backend) -> list[Any]:
 
 
 async def _wait_for_effects(backend: Backend, count: int, timeout: float = 60) -> list[Any]:
-    deadline = time.monotonic() + timeout
-    while True:
+    async def enough() -> list[Any]:
         rows = await _effects(backend)
-        if len(rows) >= count or time.monotonic() > deadline:
-            return rows
-        await asyncio.sleep(0.05)
+        return rows if len(rows) >= count else []
+
+    return await eventually(enough, timeout=timeout, interval=0.05, what=f"{count} effects")
 
 
 def _consumer_messaging(backend: Backend, handlers: Any = None) -> Messaging:

@@ -8,6 +8,8 @@ import re
 import uuid
 from uuid import UUID
 
+from eproc_runtime.testing.eventually import eventually
+
 from .conftest import CSRF, Portal
 
 
@@ -157,20 +159,18 @@ async def test_my_organisations_shows_the_default_tick_and_changes_it(portal: Po
 
 async def wait_until_requests_knows(portal: Portal, user_id: str, count: int) -> None:
     """The requests service learns memberships from the bus (org.membership.v1)."""
-    import asyncio
-
     from sqlalchemy import text
 
     sessions = portal.stack.requests.state.service.sessions
-    for _ in range(200):
+
+    async def known() -> bool:
         async with sessions() as session:
             result = await session.execute(
                 text("SELECT count(*) FROM membership WHERE user_id = :u"), {"u": UUID(user_id)}
             )
-            if int(result.scalar_one()) >= count:
-                return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the requests service never saw the memberships")
+            return int(result.scalar_one()) >= count
+
+    await eventually(known, what="the requests service to see the memberships")
 
 
 async def test_leave_is_refused_up_front_for_the_last_superuser(portal: Portal) -> None:

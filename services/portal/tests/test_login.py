@@ -31,6 +31,7 @@ from eproc_portal.sessions import MemorySessionStore
 from eproc_portal.settings import Settings as PortalSettings
 from eproc_runtime.auth import Caller, TokenVerifier
 from eproc_runtime.migrations import upgrade_async
+from eproc_runtime.testing.eventually import eventually
 from eproc_runtime.testing.plugin import CreateDatabase
 
 from .conftest import Stack
@@ -302,18 +303,16 @@ async def test_login_with_pkce_keeps_tokens_server_side_and_calls_the_services(
 async def wait_for_memberships(setup: LoginSetup, user_id: str, count: int) -> None:
     """Until the edge's claims projection (fed by the bus) knows the user's name
     and ``count`` memberships."""
-    import asyncio
-
     from eproc_runtime.db import unit_of_work
 
     edge = setup.edge.state.edge
-    for _ in range(200):
+
+    async def known() -> bool:
         async with unit_of_work(setup.edge.state.service.sessions) as session:
             snapshot = await edge.cache.get(session, UUID(user_id))
-        if snapshot.name and len(snapshot.memberships) >= count:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the edge never saw the memberships")
+        return bool(snapshot.name) and len(snapshot.memberships) >= count
+
+    await eventually(known, what="the edge to see the memberships")
 
 
 async def test_top_bar_and_change_organisation(stack: Stack, login_setup: LoginSetup) -> None:

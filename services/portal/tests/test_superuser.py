@@ -9,6 +9,8 @@ import re
 import uuid
 from uuid import UUID
 
+from eproc_runtime.testing.eventually import eventually
+
 from .conftest import CSRF, Portal
 from .test_join import wait_until_requests_knows
 from .test_registration import error_of
@@ -92,13 +94,13 @@ async def test_superuser_approves_one_and_rejects_the_other_with_a_reason(
         assert "Over deze aanvraag werd al beslist" in html.unescape(again.text)
 
         # The requester sees both under "finished" once the approval has been applied.
-        for _ in range(100):
+        async def both_finished() -> str:
             mine = html.unescape((await asker.get("/my-requests")).text)
             finished = mine.split('id="finished"')[1]
-            if f"Stad Lier {suffix}" in finished and f"OCMW Lier {suffix}" in finished:
-                break
-            await asyncio.sleep(0.05)
-        assert f"Stad Lier {suffix}" in finished and f"OCMW Lier {suffix}" in finished
+            assert f"Stad Lier {suffix}" in finished and f"OCMW Lier {suffix}" in finished
+            return finished
+
+        finished = await eventually(both_finished)
         assert "Refusée" in finished
         view = re.search(rf'href="(/my-requests/{cpas_request})"', finished)
         assert view is not None
@@ -110,15 +112,14 @@ async def wait_until_organisations_knows(portal: Portal, username: str) -> None:
     """The organisations service learns users from the bus (identity.user.v1)."""
     from sqlalchemy import text
 
-    for _ in range(200):
+    async def known() -> int:
         async with portal.stack.organisations.state.service.sessions() as session:
             found = await session.execute(
                 text("SELECT count(*) FROM known_user WHERE username = :u"), {"u": username}
             )
-            if int(found.scalar_one()):
-                return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the organisations service never saw the user")
+            return int(found.scalar_one())
+
+    await eventually(known, what="the organisations service to see the user")
 
 
 async def test_superuser_adds_edits_and_removes_members(portal: Portal) -> None:
