@@ -35,9 +35,13 @@ infra:
 	@bash deploy/local/chromium.sh >/dev/null
 	@bash deploy/local/nginx.sh >/dev/null
 
+# ruff, then the layering of CONTRIBUTING.md as import contracts (pyproject.toml,
+# [tool.importlinter]): no service imports another, libraries import no service,
+# entry points reach data only through use cases, use cases know no HTTP.
 lint: setup
 	@$(UV) run --no-sync ruff check .
 	@$(UV) run --no-sync ruff format --check .
+	@$(UV) run --no-sync lint-imports
 
 typecheck: setup
 	@$(UV) run --no-sync mypy
