@@ -56,6 +56,23 @@ async def test_local_login_refusal_is_shown_and_the_source_ip_passed(
     assert edge_server.identity.seen_ips[-1] == "127.0.0.1"
 
 
+async def test_a_password_login_marks_the_browser_for_identitys_throttling(
+    edge_server: EdgeServer, browser: Browser
+) -> None:
+    """R-SEC-4: identity hands a browser that logged in a device cookie; the edge
+    keeps it (HttpOnly, a long life) and shows it at every later password login,
+    so that an attacker's failures elsewhere do not slow the owner's browser."""
+    user = await edge_server.create_user()
+    first = await browser.login_form(user.username, user.password)
+    assert first.status_code == 303
+    cookie = first.headers["set-cookie"]
+    assert "eproc_device=device-" in cookie and "HttpOnly" in cookie and "Max-Age=" in cookie
+    await browser.logout()
+    again = await browser.login_form(user.username, user.password)
+    assert again.status_code == 303
+    assert edge_server.identity.seen_devices[-2:] == [None, f"device-{user.username}"]
+
+
 async def test_first_login_without_organisation_goes_to_the_portal_choice(
     edge_server: EdgeServer, browser: Browser
 ) -> None:

@@ -5,17 +5,18 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from eproc_identity.models import audit_record, user_account
+from eproc_identity.models import audit_record, login_throttle, user_account
 from eproc_identity.service.common import Identity
 
-from .conftest import Running
+from .conftest import Running, national_number
 
 
 def _ip() -> str:
@@ -24,12 +25,18 @@ def _ip() -> str:
 
 
 async def _login(
-    identity: Running, username: str, password: str, source_ip: str | None = None
+    identity: Running,
+    username: str,
+    password: str,
+    source_ip: str | None = None,
+    *,
+    device: str | None = None,
 ) -> httpx.Response:
+    body = {"username": username, "password": password, "source_ip": source_ip or _ip()}
+    if device:
+        body["device_token"] = device
     return await identity.client.post(
-        "/internal/local-login",
-        json={"username": username, "password": password, "source_ip": source_ip or _ip()},
-        headers=identity.as_edge(),
+        "/internal/local-login", json=body, headers=identity.as_edge()
     )
 
 
@@ -149,7 +156,7 @@ async def test_wrong_passwords_are_throttled_per_account(identity: Running) -> N
     assert throttled.status_code == 429
     assert throttled.json()["detail"]["code"] == "too_many_attempts"
     retry_after = int(throttled.headers["Retry-After"])
-    assert 0 < retry_after <= identity.settings.login_lockout_seconds
+    assert 0 < retry_after <= identity.settings.login_first_delay_seconds
     # Another account is not affected.
     _other, other_form = await identity.register()
     assert (await _login(identity, other_form["username"], "wrong", _ip())).status_code == 401
@@ -168,6 +175,91 @@ async def test_failures_are_throttled_per_source_address(identity: Running) -> N
     assert int(blocked.headers["Retry-After"]) > 0
     # The same account from elsewhere is fine (and policy-refused, not throttled).
     assert (await _login(identity, form["username"], form["password"])).status_code == 403
+
+
+async def _enable(identity: Running, user_id: str) -> None:
+    operator = (await identity.operator())[1]
+    switched = await identity.client.put(
+        f"/users/{user_id}/local-login", json={"enabled": True}, headers=operator
+    )
+    assert switched.status_code == 200
+
+
+async def test_an_attacker_on_many_addresses_cannot_lock_the_owner_out(identity: Running) -> None:
+    """Issue 18 finding 3: on main five wrong passwords from anywhere locked the
+    account for everybody, its owner included."""
+    number = national_number(700 + uuid.uuid4().int % 90)
+    profile, form = await identity.register(national_number=number)
+    await _enable(identity, profile["id"])
+    username, password = form["username"], form["password"]
+    # The owner logged in from this browser before: identity handed it a device cookie.
+    first = await _login(identity, username, password, "198.51.100.10")
+    assert first.status_code == 200, first.text
+    device = first.json()["device_token"]
+    assert device and len(device) >= 32
+
+    # An attacker guesses from a new address each time, up to the account's ceiling...
+    for _ in range(identity.settings.login_max_failures_per_account):
+        guess = await _login(identity, username, "a guess of the attacker", _ip())
+        assert guess.status_code == 401
+    # ...and is slowed from then on, whatever address he comes from.
+    slowed = await _login(identity, username, "one more guess", _ip())
+    assert slowed.status_code == 429
+    assert slowed.json()["detail"]["code"] == "too_many_attempts"
+    assert 0 < int(slowed.headers["Retry-After"]) <= identity.settings.login_max_delay_seconds
+    # The owner's known browser gets in, even from an address it never used.
+    owner = await _login(identity, username, password, _ip(), device=device)
+    assert owner.status_code == 200, owner.text
+    assert owner.json()["user_id"] == profile["id"]
+    assert owner.json()["device_token"] is None  # already known: nothing new to store
+    # A device cookie is worth nothing for another account.
+    _other, other_form = await identity.register()
+    await _enable(identity, _other["id"])
+    stranger = await _login(identity, other_form["username"], other_form["password"], device=device)
+    assert stranger.status_code == 200 and stranger.json()["device_token"]
+    # The eID login does not meet password throttling at all.
+    by_card = await identity.client.get(
+        f"/internal/users/by-eid-subject/{identity.gateway.subject(number)}",
+        headers=identity.as_edge(),
+    )
+    assert by_card.status_code == 200
+    assert by_card.json()["user_id"] == profile["id"]
+
+
+async def test_one_source_guessing_one_account_meets_growing_delays(identity: Running) -> None:
+    profile, form = await identity.register()
+    await _enable(identity, profile["id"])
+    username, source = form["username"], _ip()
+    settings = identity.settings
+    for _ in range(settings.login_max_failures_per_pair):
+        assert (await _login(identity, username, "wrong guess", source)).status_code == 401
+    first = await _login(identity, username, form["password"], source)
+    assert first.status_code == 429  # even the right password waits: nothing is tried
+    first_delay = int(first.headers["Retry-After"])
+    assert (
+        settings.login_first_delay_seconds - 2 <= first_delay <= settings.login_first_delay_seconds
+    )
+
+    await _wait_out_delays(identity)
+    assert (await _login(identity, username, "wrong again", source)).status_code == 401
+    second = await _login(identity, username, "and again", source)
+    assert second.status_code == 429
+    assert int(second.headers["Retry-After"]) >= 2 * first_delay - 2  # it doubled
+
+    # Another address is not slowed by this pair: the owner elsewhere gets in.
+    assert (await _login(identity, username, form["password"], _ip())).status_code == 200
+    await _wait_out_delays(identity)
+    # After waiting, the right password from the same address clears its pair.
+    assert (await _login(identity, username, form["password"], source)).status_code == 200
+    assert (await _login(identity, username, "typo", source)).status_code == 401
+
+
+async def _wait_out_delays(identity: Running) -> None:
+    """As if the running delays had passed (the counters stay)."""
+    async with identity.app.state.service.sessions() as session, session.begin():
+        await session.execute(
+            update(login_throttle).values(locked_until=datetime.now(UTC) - timedelta(seconds=1))
+        )
 
 
 async def test_passwords_are_rehashed_when_the_parameters_change(identity: Running) -> None:

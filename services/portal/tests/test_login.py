@@ -83,17 +83,17 @@ class IdentityWithEdgeToken:
         return port
 
     async def check_password(
-        self, username: str, password: str, source_ip: str
+        self, username: str, password: str, source_ip: str, device_token: str | None = None
     ) -> Authenticated | LoginRefused:
         try:
             return await self._port("/internal/local-login").check_password(
-                username, password, source_ip
+                username, password, source_ip, device_token
             )
         except httpx.HTTPStatusError as error:
             if error.response.status_code != 404:
                 raise
             return await self._port("/internal/password-login").check_password(
-                username, password, source_ip
+                username, password, source_ip, device_token
             )
 
     async def find_by_eid_subject(self, subject: str) -> Authenticated | None:

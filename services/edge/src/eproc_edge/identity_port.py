@@ -4,11 +4,14 @@ Identity's contract (``services/identity``, paths relative to ``identity_url``),
 called with a client-credentials access token of the edge itself (client id
 ``edge``; identity accepts only that client):
 
-- ``POST /internal/local-login`` with ``{"username", "password", "source_ip"}``:
-  ``200 {"user_id", "username", ...}`` when the password is right *and* local
-  login is allowed for that user (R-LOGIN-2); ``401 invalid_credentials``;
-  ``403 local_login_disabled``; ``429 too_many_attempts`` with ``Retry-After``
-  (R-LOGIN-3: identity throttles per account and per source, hence the source IP).
+- ``POST /internal/local-login`` with ``{"username", "password", "source_ip",
+  "device_token"}``: ``200 {"user_id", "username", ..., "device_token"}`` when the
+  password is right *and* local login is allowed for that user (R-LOGIN-2);
+  ``401 invalid_credentials``; ``403 local_login_disabled``; ``429
+  too_many_attempts`` with ``Retry-After`` (R-LOGIN-3, R-SEC-4: identity slows
+  failures per account and source, hence the source IP; the browser's device
+  cookie, which identity hands out at a password login, spares the owner's
+  known browser the account's ceiling).
 - ``GET /internal/users/by-eid-subject/{eid_subject}`` (the keyed hash the eID
   gateway puts in ``sub``): ``200`` the user, ``404`` no account for that card.
 
@@ -19,7 +22,7 @@ identity's data, which the edge carries into the tokens' ``platform_operator``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 from urllib.parse import quote
 from uuid import UUID
@@ -36,6 +39,7 @@ EID_SUBJECT_PATH = "/internal/users/by-eid-subject/{eid_subject}"
 class Authenticated:
     user_id: UUID
     platform_operator: bool = False
+    device_token: str | None = None  # a new device cookie for this browser
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,7 @@ class LoginRefused:
 
 class IdentityPort(Protocol):
     async def check_password(
-        self, username: str, password: str, source_ip: str
+        self, username: str, password: str, source_ip: str, device_token: str | None = None
     ) -> Authenticated | LoginRefused: ...
 
     async def find_by_eid_subject(self, subject: str) -> Authenticated | None: ...
@@ -78,15 +82,17 @@ class HttpIdentityPort:
         return {"Authorization": f"Bearer {self._access_token()}"}
 
     async def check_password(
-        self, username: str, password: str, source_ip: str
+        self, username: str, password: str, source_ip: str, device_token: str | None = None
     ) -> Authenticated | LoginRefused:
+        body = {"username": username, "password": password, "source_ip": source_ip}
         response = await self._client.post(
             LOCAL_LOGIN_PATH,
-            json={"username": username, "password": password, "source_ip": source_ip},
+            json={**body, "device_token": device_token} if device_token else body,
             headers=self._auth(),
         )
         if response.status_code == 200:
-            return self._user(response.json())
+            user = self._user(response.json())
+            return replace(user, device_token=response.json().get("device_token"))
         if response.status_code in (401, 403, 429):
             detail = response.json().get("detail", {}) if response.content else {}
             code = detail.get("code") if isinstance(detail, dict) else None

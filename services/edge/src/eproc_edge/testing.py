@@ -34,15 +34,18 @@ class FakeIdentity:
     users: dict[str, tuple[str, UUID]] = field(default_factory=dict)
     eid_subjects: dict[str, UUID] = field(default_factory=dict)
     seen_ips: list[str] = field(default_factory=list)
+    seen_devices: list[str | None] = field(default_factory=list)
 
     async def check_password(
-        self, username: str, password: str, source_ip: str
+        self, username: str, password: str, source_ip: str, device_token: str | None = None
     ) -> Authenticated | LoginRefused:
         self.seen_ips.append(source_ip)
+        self.seen_devices.append(device_token)
         known = self.users.get(username)
         if known is None or known[0] != password:
             return LoginRefused("invalid_credentials", 401)
-        return Authenticated(known[1])
+        # Like identity: a browser it does not know yet gets a device cookie.
+        return Authenticated(known[1], device_token=None if device_token else f"device-{username}")
 
     async def find_by_eid_subject(self, subject: str) -> Authenticated | None:
         user_id = self.eid_subjects.get(subject)

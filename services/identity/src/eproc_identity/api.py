@@ -272,7 +272,8 @@ async def password_login(
 
     **401 `invalid_credentials`** (wrong or unknown), **403 `local_login_disabled`**
     (right password, local login off for this user), **429 `too_many_attempts`**
-    with `Retry-After` once the account or the source address has failed too often.
+    with `Retry-After` while a delay runs (growing per account and source; the
+    account's ceiling spares a browser with the account's `device_token`).
     """
     outcome = await local_login.check_password_login(session, identity, caller, attempt)
     refusal = outcome.refusal()
@@ -280,7 +281,7 @@ async def password_login(
     if refusal is not None:
         return error_response(refusal)
     assert outcome.user is not None
-    return _login_user(outcome.user)
+    return _login_user(outcome.user).model_copy(update={"device_token": outcome.device_token})
 
 
 @internal.get(

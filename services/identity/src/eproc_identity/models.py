@@ -90,12 +90,25 @@ login_policy = Table(
 login_throttle = Table(
     "login_throttle",
     metadata,
-    # Failed-login counters shared by every instance (R-LOGIN-3).
-    Column("scope", String(10), primary_key=True),  # "account" or "source"
-    Column("key", String(100), primary_key=True),
+    # Failed-login counters shared by every instance (R-LOGIN-3, R-SEC-4); the
+    # scopes and their numbers: service/local_login.py.
+    Column("scope", String(10), primary_key=True),  # "pair", "device", "account", "source"
+    Column("key", String(200), primary_key=True),
     Column("failures", Integer, nullable=False),
-    Column("window_started_at", DateTime(timezone=True), nullable=False),
+    # The counter is forgotten after a quiet window from the *last* failure.
+    Column("last_failure_at", DateTime(timezone=True), nullable=False),
     Column("locked_until", DateTime(timezone=True), nullable=True),
+)
+
+login_device = Table(
+    "login_device",
+    metadata,
+    # A browser that logged in to the account with its password before (the
+    # device cookie, R-SEC-4): only a SHA-256 digest of the cookie is kept.
+    Column("token_digest", String(64), primary_key=True),
+    Column("user_id", Uuid, nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
 )
 
 audit_record = Table(

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from eproc_identity.models import (
     audit_record,
     contact,
+    login_device,
     login_policy,
     login_throttle,
     organisation_member,
@@ -195,7 +196,7 @@ class LoginThrottle:
         self.session = session
 
     async def locked_until(self, keys: Sequence[tuple[str, str]], now: datetime) -> datetime | None:
-        """The latest end of a running lock among ``keys`` (scope, key), if any."""
+        """The latest end of a running delay among ``keys`` (scope, key), if any."""
         conditions = [
             and_(login_throttle.c.scope == scope, login_throttle.c.key == key)
             for scope, key in keys
@@ -209,46 +210,72 @@ class LoginThrottle:
         return max(found) if found else None
 
     async def record_failure(
-        self,
-        scope: str,
-        key: str,
-        *,
-        now: datetime,
-        window: timedelta,
-        max_failures: int,
-        lockout: timedelta,
-    ) -> None:
-        """Count one failure atomically (one statement, safe under concurrency);
-        reaching ``max_failures`` within the window locks the key for ``lockout``."""
+        self, scope: str, key: str, *, now: datetime, window: timedelta
+    ) -> int:
+        """Count one failure atomically (safe under concurrency: one upsert) and
+        return the count; a count is forgotten after ``window`` without failures."""
         table = login_throttle
-        expired = table.c.window_started_at <= now - window
-        failures = case((expired, 1), else_=table.c.failures + 1)
+        quiet = table.c.last_failure_at <= now - window
         await self.session.execute(
             upsert(
                 self.session,
                 table,
-                {
-                    "scope": scope,
-                    "key": key,
-                    "failures": 1,
-                    "window_started_at": now,
-                    "locked_until": now + lockout if max_failures <= 1 else None,
-                },
+                {"scope": scope, "key": key, "failures": 1, "last_failure_at": now},
                 keys=["scope", "key"],
                 update={
-                    "failures": failures,
-                    "window_started_at": case((expired, now), else_=table.c.window_started_at),
-                    "locked_until": case(
-                        (failures >= max_failures, now + lockout), else_=table.c.locked_until
-                    ),
+                    "failures": case((quiet, 1), else_=table.c.failures + 1),
+                    "last_failure_at": now,
                 },
             )
+        )
+        count = await self.session.scalar(
+            select(table.c.failures).where(table.c.scope == scope, table.c.key == key)
+        )
+        return int(count or 1)
+
+    async def delay(self, scope: str, key: str, until: datetime) -> None:
+        await self.session.execute(
+            update(login_throttle)
+            .where(login_throttle.c.scope == scope, login_throttle.c.key == key)
+            .values(locked_until=until)
         )
 
     async def clear(self, scope: str, key: str) -> None:
         await self.session.execute(
             delete(login_throttle).where(
                 login_throttle.c.scope == scope, login_throttle.c.key == key
+            )
+        )
+
+
+class LoginDevices:
+    """Browsers that logged in to an account with its password (device cookies)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def owner(self, token_digest: str, now: datetime) -> UUID | None:
+        return await self.session.scalar(
+            select(login_device.c.user_id).where(
+                login_device.c.token_digest == token_digest, login_device.c.expires_at > now
+            )
+        )
+
+    async def add(
+        self, token_digest: str, user_id: UUID, now: datetime, lifetime: timedelta
+    ) -> None:
+        await self.session.execute(
+            insert(login_device).values(
+                token_digest=token_digest,
+                user_id=user_id,
+                created_at=now,
+                expires_at=now + lifetime,
+            )
+        )
+        # Expired devices of this user go at the same time: the table stays small.
+        await self.session.execute(
+            delete(login_device).where(
+                login_device.c.user_id == user_id, login_device.c.expires_at <= now
             )
         )
 

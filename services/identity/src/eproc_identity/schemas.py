@@ -311,6 +311,11 @@ class PasswordLoginIn(_Strict):
     source_ip: str = Field(
         min_length=1, max_length=64, description="The end user's address as the edge saw it"
     )
+    device_token: str | None = Field(
+        default=None,
+        max_length=128,
+        description="The browser's device cookie, issued at an earlier password login",
+    )
 
 
 class LoginUserOut(BaseModel):
@@ -323,3 +328,10 @@ class LoginUserOut(BaseModel):
     email: str
     language: Language
     platform_operator: bool = Field(description="Platform staff: the edge puts it in the tokens")
+    device_token: str | None = Field(
+        default=None,
+        description=(
+            "After a password login from a browser identity did not recognise: a new "
+            "device cookie for it (the edge stores it in the browser)"
+        ),
+    )

@@ -42,10 +42,23 @@ class Settings(ServiceSettings):
 
     # --- local login (R-LOGIN-2, R-LOGIN-3) ---------------------------------
     edge_client_ids: list[str] = ["edge"]
-    login_max_failures_per_account: int = 5
-    login_max_failures_per_source: int = 20
-    login_failure_window_seconds: int = 900
-    login_lockout_seconds: int = 300
+    # Throttling that slows attackers without locking anyone out (R-SEC-4; the
+    # rules: service/local_login.py, docs/operations.md "Login throttling").
+    login_max_failures_per_pair: int = Field(
+        default=3, description="failures of one account from one source (or device) before delays"
+    )
+    login_max_failures_per_account: int = Field(
+        default=20, description="failures of one account from unrecognised browsers, any source"
+    )
+    login_max_failures_per_source: int = Field(
+        default=30, description="failures from one source address, any account"
+    )
+    login_first_delay_seconds: int = 15
+    login_max_delay_seconds: int = 900
+    login_failure_window_seconds: int = Field(
+        default=900, description="a counter is forgotten after this long without failures"
+    )
+    login_device_lifetime_days: int = 180
 
     def secrets(self) -> Iterator[Secret]:
         yield from super().secrets()

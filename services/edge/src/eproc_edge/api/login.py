@@ -39,6 +39,8 @@ def _safe_return_to(value: str | None) -> str:
 
 
 _CSRF_COOKIE = "eproc_login_csrf"
+DEVICE_COOKIE = "eproc_device"
+DEVICE_COOKIE_MAX_AGE = 180 * 24 * 3600  # identity's login_device_lifetime_days
 
 
 def _login_response(
@@ -102,12 +104,27 @@ async def login_local(
         return _login_response(
             edge, return_to, "The login form expired; please try again.", status_code=400
         )
-    result = await edge.identity.check_password(username, password, source_address(request))
+    result = await edge.identity.check_password(
+        username, password, source_address(request), request.cookies.get(DEVICE_COOKIE)
+    )
     if isinstance(result, LoginRefused):
         headers = {"Retry-After": str(result.retry_after)} if result.retry_after else None
         message = _LOGIN_MESSAGES.get(result.code, "Login refused.")
         return _login_response(edge, return_to, message, status_code=result.status, headers=headers)
-    return await complete_login(db, edge, result, acr="password", return_to=return_to)
+    response = await complete_login(db, edge, result, acr="password", return_to=return_to)
+    if result.device_token:
+        # The browser is now one identity knows for this account: an attacker's
+        # failures elsewhere do not slow it (R-SEC-4).
+        response.set_cookie(
+            DEVICE_COOKIE,
+            result.device_token,
+            max_age=DEVICE_COOKIE_MAX_AGE,
+            path=cookie_path(edge),
+            httponly=True,
+            secure=edge.settings.secure_cookies,
+            samesite="lax",
+        )
+    return response
 
 
 async def complete_login(

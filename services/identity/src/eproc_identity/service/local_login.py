@@ -3,7 +3,9 @@ edge calls, and throttling of failed logins (R-LOGIN-3)."""
 
 from __future__ import annotations
 
+import hashlib
 import math
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -12,7 +14,7 @@ from uuid import UUID
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from eproc_identity.repository import Audit, LoginPolicy, LoginThrottle, Users
+from eproc_identity.repository import Audit, LoginDevices, LoginPolicy, LoginThrottle, Users
 from eproc_identity.schemas import PasswordLoginIn
 from eproc_identity.service.common import Identity, audit, logger, not_found, utcnow
 from eproc_runtime.auth import Caller
@@ -172,6 +174,7 @@ class LoginOutcome:
     result: Literal["ok", "invalid_credentials", "local_login_disabled", "throttled"]
     user: Row[Any] | None = None
     retry_after: int = 0
+    device_token: str | None = None
 
     def refusal(self) -> UseCaseError | None:
         """Why the login is refused (``None`` when it succeeded), to be answered, not
@@ -204,24 +207,55 @@ async def _local_login_allowed(session: AsyncSession, user: Row[Any]) -> bool:
 async def check_password_login(
     session: AsyncSession, identity: Identity, caller: Caller, attempt: PasswordLoginIn
 ) -> LoginOutcome:
-    """Check a username and password for the edge.
+    """Check a username and password for the edge, throttled so that an attacker
+    is slowed and nobody can lock the owner out (R-LOGIN-3, R-SEC-4).
 
-    The order matters: a throttled account or source is refused before any
-    password is looked at; the password is checked before the policy, so that
-    only someone who knows it learns that local login is off for them. An
-    unknown username costs as much time as a known one and counts as a failure.
-    Failures are committed (the caller answers without raising).
+    Which counters an attempt meets depends on the browser:
+
+    * a browser that logged in to this account with its password before (its
+      device cookie, ``device_token``): only that (account, device) pair;
+    * any other: the (account, source address) pair, the account's ceiling over
+      all such browsers, and the source's ceiling over all accounts.
+
+    Each counter allows some failures, then every further failure delays the next
+    attempt on it: ``login_first_delay_seconds``, doubling up to
+    ``login_max_delay_seconds``; a counter is forgotten after
+    ``login_failure_window_seconds`` without failures. So an attacker spreading
+    guesses over many addresses ends up delayed on the account's ceiling, but the
+    owner's known browser is not: it meets only its own pair. The eID login does
+    not pass here at all.
+
+    The order matters: a delayed attempt is refused before any password is looked
+    at; the password is checked before the policy, so that only someone who knows
+    it learns that local login is off for them. An unknown username costs as much
+    time as a known one and counts as a failure. Failures are committed (the
+    caller answers without raising).
     """
     require_edge(caller, identity)
     now = utcnow()
+    settings = identity.settings
     throttle = LoginThrottle(session)
-    keys = [("account", attempt.username), ("source", attempt.source_ip)]
-    locked_until = await throttle.locked_until(keys, now)
+    devices = LoginDevices(session)
+    username = attempt.username
+    user = await Users(session).by_username(username)
+    device = _token_digest(attempt.device_token) if attempt.device_token else None
+    owner = await devices.owner(device, now) if device else None
+    # Another account's browser is a stranger here.
+    known_browser = user is not None and owner == user.id
+    counters: list[tuple[str, str, int]] = (
+        [("device", f"{username} {device}", settings.login_max_failures_per_pair)]
+        if known_browser
+        else [
+            ("pair", f"{username} {attempt.source_ip}", settings.login_max_failures_per_pair),
+            ("account", username, settings.login_max_failures_per_account),
+            ("source", attempt.source_ip, settings.login_max_failures_per_source),
+        ]
+    )
+    locked_until = await throttle.locked_until([(s, k) for s, k, _ in counters], now)
     if locked_until is not None:
-        logger().info("login_throttled", source_ip=attempt.source_ip)
+        logger().info("login_throttled", source_ip=attempt.source_ip, known_browser=known_browser)
         return LoginOutcome("throttled", retry_after=_seconds_until(locked_until, now))
 
-    user = await Users(session).by_username(attempt.username)
     if user is None:
         await identity.passwords.verify_nobody(attempt.password)
         valid = False
@@ -229,36 +263,43 @@ async def check_password_login(
         valid = await identity.passwords.verify(user.password_hash, attempt.password)
 
     if not valid:
-        await _record_failure(throttle, identity, keys=keys, now=now)
-        logger().info("login_failed", source_ip=attempt.source_ip)
+        window = timedelta(seconds=settings.login_failure_window_seconds)
+        for scope, key, allowed in counters:
+            failures = await throttle.record_failure(scope, key, now=now, window=window)
+            if failures >= allowed:
+                delay = min(
+                    settings.login_max_delay_seconds,
+                    settings.login_first_delay_seconds * 2 ** min(failures - allowed, 30),
+                )
+                await throttle.delay(scope, key, now + timedelta(seconds=delay))
+        logger().info("login_failed", source_ip=attempt.source_ip, known_browser=known_browser)
         return LoginOutcome("invalid_credentials")
 
     assert user is not None
-    await throttle.clear("account", attempt.username)
+    # The pair's own failures are forgiven; the account's and the source's
+    # ceilings are not (an attacker may still be at work).
+    await throttle.clear(*counters[0][:2])
+    new_device = None
+    if not known_browser:
+        new_device = secrets.token_urlsafe(32)
+        await devices.add(
+            _token_digest(new_device),
+            user.id,
+            now,
+            timedelta(days=settings.login_device_lifetime_days),
+        )
     if identity.passwords.needs_rehash(user.password_hash):
         await Users(session).update(
             user.id, password_hash=await identity.passwords.hash(attempt.password)
         )
     if not await _local_login_allowed(session, user):
         return LoginOutcome("local_login_disabled", user=user)
-    logger().info("local_login", user_id=str(user.id))
-    return LoginOutcome("ok", user=user)
+    logger().info("local_login", user_id=str(user.id), known_browser=known_browser)
+    return LoginOutcome("ok", user=user, device_token=new_device)
 
 
-async def _record_failure(
-    throttle: LoginThrottle, identity: Identity, *, keys: list[tuple[str, str]], now: datetime
-) -> None:
-    settings = identity.settings
-    window = timedelta(seconds=settings.login_failure_window_seconds)
-    lockout = timedelta(seconds=settings.login_lockout_seconds)
-    limits = {
-        "account": settings.login_max_failures_per_account,
-        "source": settings.login_max_failures_per_source,
-    }
-    for scope, key in keys:
-        await throttle.record_failure(
-            scope, key, now=now, window=window, max_failures=limits[scope], lockout=lockout
-        )
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _seconds_until(moment: datetime, now: datetime) -> int:
