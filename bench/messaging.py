@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import machine, percentile, write_section
 
 from eproc_contracts.events import DossierLinked
+from eproc_runtime.consumer import EventHandlers
 from eproc_runtime.db import create_engine, create_session_factory, unit_of_work
 from eproc_runtime.messaging import Messaging
 from eproc_runtime.settings import ServiceSettings
@@ -67,9 +68,12 @@ async def run(backend: str, events: int) -> dict[str, Any]:
     committed: dict[str, float] = {}
     applied: dict[str, float] = {}
 
-    async def handler(session: Any, envelope: Any) -> None:
-        await demo.record_effect(session, envelope)
-        applied[envelope.data.dossier_id] = time.perf_counter()
+    handlers = EventHandlers()
+
+    @handlers.on(DossierLinked)
+    async def handler(session: Any, event: DossierLinked, envelope: Any) -> None:
+        await demo.record_effect(session, event, envelope)
+        applied[event.dossier_id] = time.perf_counter()
 
     relay = Messaging(
         ServiceSettings(service_name="bench-producer", database_url=producer_url, **common),
@@ -80,7 +84,7 @@ async def run(backend: str, events: int) -> dict[str, Any]:
         ServiceSettings(service_name="bench-consumer", database_url=consumer_url, **common),
         consumer_sessions,
         demo.consumer_tables,
-        handlers={DossierLinked.EVENT_TYPE: handler},
+        handlers=handlers,
         relay=False,
     )
     await relay.start()

@@ -59,6 +59,7 @@ from eproc_contracts.envelope import Envelope, Payload
 from eproc_contracts.events import UserRegistered
 from eproc_contracts.topics import decode
 from eproc_runtime.app import ServiceState
+from eproc_runtime.consumer import EventHandlers
 from eproc_runtime.db import create_engine, create_session_factory, unit_of_work
 from eproc_runtime.migrations import upgrade_async
 from eproc_runtime.testing.plugin import CreateDatabase
@@ -319,12 +320,11 @@ class World:
         if service not in self.services:  # not started (yet): the world has no bus
             return
         handlers = HANDLERS[service]()
-        handler = handlers.get(envelope.type)
         sessions = self.services[service].sessions
-        if handler is None or sessions is None:
+        if handlers.handler_for(envelope.type) is None or sessions is None:
             return
         async with unit_of_work(sessions) as session:
-            await handler(session, envelope)
+            await handlers.dispatch(session, envelope)
         self.events_fed += 1
 
     async def relay_memberships(self) -> None:
@@ -430,18 +430,19 @@ def _outbox(service: str) -> Any:
     return module.messaging_tables.outbox
 
 
-def _handlers(module: str) -> Callable[[], dict[str, Any]]:
-    def load() -> dict[str, Any]:
-        return dict(__import__(module, fromlist=["HANDLERS"]).HANDLERS)
+def _handlers(module: str) -> Callable[[], EventHandlers]:
+    def load() -> EventHandlers:
+        handlers: EventHandlers = __import__(module, fromlist=["HANDLERS"]).HANDLERS
+        return handlers
 
     return load
 
 
-HANDLERS: dict[str, Callable[[], dict[str, Any]]] = {
+HANDLERS: dict[str, Callable[[], EventHandlers]] = {
     "identity": _handlers("eproc_identity.consumers"),
     "organisations": _handlers("eproc_organisations.consumers"),
     "requests": _handlers("eproc_requests.consumers"),
-    "edge": lambda: dict(__import__("eproc_edge.consumers", fromlist=["x"]).make_handlers()),
+    "edge": _handlers("eproc_edge.consumers"),
 }
 
 

@@ -30,7 +30,6 @@ from eproc_contracts.events import DossierLinked, MembershipGranted
 from eproc_contracts.topics import DOSSIER_LINK, MEMBERSHIP, TOPICS, decode, encode
 from eproc_runtime.bus.acl import PLATFORM_APPLICATIONS, access_model, registry_services
 from eproc_runtime.bus.kafka import KafkaConnection
-from eproc_runtime.consumer import topics_for
 from eproc_runtime.db import create_engine, create_session_factory, unit_of_work
 from eproc_runtime.messaging import Messaging
 from eproc_runtime.settings import ServiceSettings
@@ -102,7 +101,7 @@ async def _read_all(connection: KafkaConnection, topic: str, timeout: float = 10
 
 def test_the_registry_names_every_topic_each_service_consumes() -> None:
     """The ACLs are derived from the registry: it must list what services really read."""
-    from eproc_edge.consumers import make_handlers
+    from eproc_edge.consumers import HANDLERS as edge_handlers
     from eproc_identity.consumers import HANDLERS as identity
     from eproc_notifier.consumers import handlers as notifier_handlers
     from eproc_notifier.service import Notifications
@@ -115,11 +114,11 @@ def test_the_registry_names_every_topic_each_service_consumes() -> None:
         "organisations": organisations,
         "requests": requests,
         "notifier": notifier_handlers(Notifications(NotifierSettings())),
-        "edge": make_handlers(),
+        "edge": edge_handlers,
     }
     model = access_model()
     for service, table in handlers.items():
-        for topic in topics_for(set(table)):
+        for topic in table.topics():
             assert model.allows(service, "READ", "topic", topic), (service, topic)
     assert set(registry_services()) == set(handlers)
 

@@ -15,7 +15,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import func, select
 
 from eproc_contracts.events import DossierLinked
-from eproc_runtime.consumer import EventConsumer, dead_letter_topic
+from eproc_runtime.consumer import EventConsumer, EventHandlers, dead_letter_topic
 from eproc_runtime.db import create_engine, create_session_factory, unit_of_work
 from eproc_runtime.messaging import Messaging
 from eproc_runtime.relay import OutboxRelay
@@ -199,11 +199,14 @@ async def test_two_members_of_a_group_split_the_partitions(backend: Backend) -> 
     handled: dict[str, int] = defaultdict(int)
 
     def counting(name: str) -> Any:
-        async def handler(session: Any, envelope: Any) -> None:
-            handled[name] += 1
-            await demo.record_effect(session, envelope)
+        handlers = EventHandlers()
 
-        return {DossierLinked.EVENT_TYPE: handler}
+        @handlers.on(DossierLinked)
+        async def handler(session: Any, event: DossierLinked, envelope: Any) -> None:
+            handled[name] += 1
+            await demo.record_effect(session, event, envelope)
+
+        return handlers
 
     first = _consumer_messaging(backend, counting("first"))
     second = _consumer_messaging(backend, counting("second"))

@@ -14,7 +14,7 @@ from eproc_contracts.common import RoleGrant
 from eproc_contracts.envelope import Envelope
 from eproc_contracts.topics import encode, topic_of
 from eproc_edge.claims import ClaimsCache
-from eproc_edge.consumers import make_handlers
+from eproc_edge.consumers import HANDLERS
 from eproc_runtime.auth import caller_from_claims
 from eproc_runtime.bus.base import Record
 from eproc_runtime.bus.kafka import KafkaPublisher
@@ -239,7 +239,6 @@ async def test_a_late_older_grant_never_revives_a_revoked_membership(
     user_id, username, password = await edge_server.create_user(
         {org: [("e-notification", "editor")]}
     )
-    handlers = make_handlers()
     now = datetime.now(UTC)
     revoked = Envelope.wrap(
         ev.MembershipRevoked(
@@ -258,7 +257,7 @@ async def test_a_late_older_grant_never_revives_a_revoked_membership(
     sessions = edge_server.app.state.service.sessions
     for envelope in (revoked, stale):
         async with unit_of_work(sessions) as session:
-            await handlers[envelope.type](session, envelope)
+            await HANDLERS.dispatch(session, envelope)
     await browser.login(username, password)
     claims = _claims(edge_server, (await browser.tokens("e-notification"))["access_token"])
     assert claims["roles"] == [] and claims.get("org_id") is None

@@ -151,7 +151,7 @@ def approved(
 
 async def apply(db: Db, envelope: Envelope[Any]) -> str:
     async with unit_of_work(db.sessions) as session:
-        return await approvals.apply_approved_request(session, envelope)
+        return await approvals.apply_approved_request(session, envelope.data, envelope)
 
 
 async def events_of(db: Db, key: UUID, event_type: str | None = None) -> list[dict[str, Any]]:

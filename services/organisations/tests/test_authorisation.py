@@ -11,7 +11,7 @@ import pytest
 from eproc_contracts.common import RequestKind
 from eproc_contracts.envelope import Envelope
 from eproc_contracts.events import UserRegistered
-from eproc_organisations.service import approvals
+from eproc_organisations.consumers import HANDLERS
 from eproc_runtime.db import unit_of_work
 from eproc_runtime.testing.tokens import TestIssuer
 
@@ -33,7 +33,7 @@ EDIT = {
 
 async def register_user(db: Db, user_id: UUID, username: str) -> None:
     async with unit_of_work(db.sessions) as session:
-        await approvals.record_user(
+        await HANDLERS.dispatch(
             session,
             Envelope.wrap(
                 UserRegistered(

@@ -10,7 +10,7 @@ import httpx
 from eproc_contracts.common import Address, LocalisedName, ProposedOrganisation, RequestKind
 from eproc_contracts.envelope import Envelope
 from eproc_contracts.events import DossierLinked, DossierUnlinked
-from eproc_organisations.service import approvals
+from eproc_organisations.consumers import HANDLERS
 from eproc_runtime.db import unit_of_work
 from eproc_runtime.testing.tokens import TestIssuer
 
@@ -43,7 +43,7 @@ async def _roles_of(client: httpx.AsyncClient, issuer: TestIssuer, user, organis
 
 async def link(db: Db, user, organisation_id, dossier_id: str = "D-1") -> None:
     async with unit_of_work(db.sessions) as session:
-        await approvals.record_dossier_link(
+        await HANDLERS.dispatch(
             session,
             Envelope.wrap(
                 DossierLinked(
@@ -264,7 +264,7 @@ async def test_linked_dossiers_block_leaving_until_unlinked(
     assert response.json()["detail"]["code"] == "linked_dossiers"
 
     async with unit_of_work(db.sessions) as session:
-        await approvals.record_dossier_link(
+        await HANDLERS.dispatch(
             session,
             Envelope.wrap(
                 DossierUnlinked(

@@ -144,7 +144,7 @@ def feed(sessions: async_sessionmaker[AsyncSession]) -> Feed:
     async def deliver(payload: Payload) -> Envelope[Any]:
         envelope = Envelope.wrap(payload, producer="organisations")
         async with unit_of_work(sessions) as session:
-            await HANDLERS[payload.EVENT_TYPE](session, envelope)
+            await HANDLERS.dispatch(session, envelope)
         return envelope
 
     return deliver

@@ -42,7 +42,7 @@ async def test_join_decide_complete_and_remind_on_sqlite(tmp_path: Path) -> None
     async def feed(payload: Any) -> None:
         envelope = Envelope.wrap(payload, producer="organisations")
         async with unit_of_work(sessions) as session:
-            await HANDLERS[envelope.type](session, envelope)
+            await HANDLERS.dispatch(session, envelope)
 
     def auth(user: UUID) -> dict[str, str]:
         return {"Authorization": f"Bearer {issuer.user_token(user)}"}

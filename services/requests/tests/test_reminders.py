@@ -63,7 +63,7 @@ async def test_two_reminder_jobs_emit_each_due_reminder_once(
                     MembershipGranted(user_id=ids(1)[0], organisation_id=org, roles=[SUPERUSER]),
                     producer="organisations",
                 )
-                await HANDLERS[envelope.type](session, envelope)
+                await HANDLERS.dispatch(session, envelope)
             request_ids = []
             for i in range(60):
                 row = await file_request(

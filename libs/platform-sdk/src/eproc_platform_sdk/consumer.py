@@ -38,62 +38,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from eproc_contracts.envelope import Envelope, Payload
-from eproc_contracts.topics import MalformedEvent, UnknownEventType, decode, topic_of
+from eproc_contracts import handlers as shared
+from eproc_contracts.envelope import Envelope
+from eproc_contracts.topics import MalformedEvent, UnknownEventType, decode
 from eproc_platform_sdk.idempotency import first_time
 
 log = logging.getLogger(__name__)
 
-P = TypeVar("P", bound=Payload)
-Handler = Callable[[AsyncSession, P, Envelope[Any]], Awaitable[None]]
-_AnyHandler = Callable[[AsyncSession, Any, Envelope[Any]], Awaitable[None]]
 
-
-class EventHandlers:
-    """A registry of handlers by event class (one handler per event type)."""
-
-    def __init__(self) -> None:
-        self._handlers: dict[str, _AnyHandler] = {}
-        self._events: dict[str, type[Payload]] = {}
-
-    def on(self, event: type[P]) -> Callable[[Handler[P]], Handler[P]]:
-        """Decorator: handle events of class ``event`` (e.g. ``MembershipGranted``)."""
-
-        def register(handler: Handler[P]) -> Handler[P]:
-            self.add(event, handler)
-            return handler
-
-        return register
-
-    def add(self, event: type[P], handler: Handler[P]) -> None:
-        """Register ``handler`` for ``event`` (the non-decorator form)."""
-        if event.EVENT_TYPE in self._handlers:
-            raise ValueError(f"a handler for {event.EVENT_TYPE} is already registered")
-        self._handlers[event.EVENT_TYPE] = handler
-        self._events[event.EVENT_TYPE] = event
-
-    def topics(self) -> list[str]:
-        """The topics (without prefix) carrying the registered events."""
-        return sorted({topic_of(event).name for event in self._events.values()})
-
-    def handler_for(self, event_type: str) -> _AnyHandler | None:
-        return self._handlers.get(event_type)
-
-    async def dispatch(self, session: AsyncSession, envelope: Envelope[Any]) -> bool:
-        """Run the handler of ``envelope``'s type; ``False`` when there is none."""
-        handler = self._handlers.get(envelope.type)
-        if handler is None:
-            return False
-        await handler(session, envelope.data, envelope)
-        return True
+class EventHandlers(shared.EventHandlers[AsyncSession]):
+    """A registry of handlers by event class (one handler per event type); the same
+    registry the user-management services use (``eproc_contracts.handlers``)."""
 
 
 async def handle_once(

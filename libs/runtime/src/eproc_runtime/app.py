@@ -5,7 +5,7 @@ background jobs, health and metrics endpoints, the one business-error handler
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from eproc_runtime.auth import TokenVerifier
-from eproc_runtime.consumer import Handler
+from eproc_runtime.consumer import EventHandlers
 from eproc_runtime.db import create_engine, create_session_factory
 from eproc_runtime.errors import UseCaseError, on_use_case_error
 from eproc_runtime.forwarded import trust_proxies
@@ -48,7 +48,7 @@ def create_service_app(
     package: str,
     tables: MessagingTables,
     routers: Iterable[APIRouter] = (),
-    handlers: Mapping[str, Handler] | None = None,
+    handlers: EventHandlers | None = None,
     migrate_on_start: bool = False,
     title: str | None = None,
     on_start: Callable[[ServiceState], Any] | None = None,

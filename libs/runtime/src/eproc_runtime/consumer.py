@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import random
 import traceback
-from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import structlog
@@ -21,8 +20,9 @@ from sqlalchemy import insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from eproc_contracts import handlers as shared
 from eproc_contracts.envelope import Envelope
-from eproc_contracts.topics import TOPICS, MalformedEvent, UnknownEventType, decode
+from eproc_contracts.topics import MalformedEvent, UnknownEventType, decode
 from eproc_runtime.bus.base import Delivered, Publisher, Record, Subscription
 from eproc_runtime.metrics import CONSUMED
 from eproc_runtime.outbox import MessagingTables
@@ -30,12 +30,22 @@ from eproc_runtime.tracing import consumer_span
 
 log = structlog.get_logger(__name__)
 
-Handler = Callable[[AsyncSession, Envelope[Any]], Awaitable[None]]
 
+class EventHandlers(shared.EventHandlers[AsyncSession]):
+    """A service's event handlers, registered by event class (``eproc_contracts.handlers``):
 
-def topics_for(event_types: set[str]) -> list[str]:
-    """The topics carrying these event types."""
-    return [t.name for t in TOPICS if any(e.EVENT_TYPE in event_types for e in t.events)]
+    .. code-block:: python
+
+        handlers = EventHandlers()
+
+        @handlers.on(MembershipGranted)
+        async def on_granted(
+            session: AsyncSession, event: MembershipGranted, envelope: Envelope[Any]
+        ) -> None:
+            await memberships.member_has_roles(session, event)
+
+    The handler runs in the consumer's transaction, after the processed-event marker.
+    """
 
 
 def dead_letter_topic(group: str, prefix: str = "") -> str:
@@ -55,7 +65,7 @@ def _is_infrastructure_failure(exc: BaseException) -> bool:
 
 
 class EventConsumer:
-    """Consumes the topics of ``handlers`` as one member of consumer group ``group``."""
+    """Consumes the topics of ``handlers``' events as one member of consumer group ``group``."""
 
     def __init__(
         self,
@@ -64,7 +74,7 @@ class EventConsumer:
         subscription: Subscription,
         sessions: async_sessionmaker[AsyncSession],
         tables: MessagingTables,
-        handlers: Mapping[str, Handler],
+        handlers: EventHandlers,
         dead_letters: Publisher,
         topic_prefix: str = "",
         max_attempts: int = 5,
@@ -75,7 +85,7 @@ class EventConsumer:
         self._subscription = subscription
         self._sessions = sessions
         self._processed = tables.processed_event
-        self._handlers = dict(handlers)
+        self._handlers = handlers
         self._dead_letters = dead_letters
         self._prefix = topic_prefix
         self._max_attempts = max_attempts
@@ -85,7 +95,7 @@ class EventConsumer:
 
     @property
     def topics(self) -> list[str]:
-        return [self._prefix + t for t in topics_for(set(self._handlers))]
+        return [self._prefix + t for t in self._handlers.topics()]
 
     def stop(self) -> None:
         """Finish the message in hand, commit, and leave the group."""
@@ -130,15 +140,14 @@ class EventConsumer:
         except MalformedEvent as exc:
             await self._dead_letter(message, exc, attempts=1)
             return
-        handler = self._handlers.get(envelope.type)
-        if handler is None:
+        if self._handlers.handler_for(envelope.type) is None:
             CONSUMED.labels(self.group, "ignored").inc()
             return
         attempt = 0
         while True:
             attempt += 1
             try:
-                await self._apply(handler, envelope)
+                await self._apply(envelope)
                 CONSUMED.labels(self.group, "handled").inc()
                 return
             except _AlreadyProcessed:
@@ -169,11 +178,11 @@ class EventConsumer:
                     raise
                 await asyncio.sleep(delay)
 
-    async def _apply(self, handler: Handler, envelope: Envelope[Any]) -> None:
+    async def _apply(self, envelope: Envelope[Any]) -> None:
         with consumer_span(self.group, envelope.type, str(envelope.event_id), envelope.traceparent):
-            await self._apply_in_transaction(handler, envelope)
+            await self._apply_in_transaction(envelope)
 
-    async def _apply_in_transaction(self, handler: Handler, envelope: Envelope[Any]) -> None:
+    async def _apply_in_transaction(self, envelope: Envelope[Any]) -> None:
         async with self._sessions() as session, session.begin():
             # The marker goes first: a duplicate fails here, before any effect,
             # and a concurrent duplicate waits on the key until the first commits.
@@ -183,7 +192,7 @@ class EventConsumer:
                 )
             except IntegrityError:
                 raise _AlreadyProcessed from None
-            await handler(session, envelope)
+            await self._handlers.dispatch(session, envelope)
 
     async def _dead_letter(self, message: Delivered, exc: BaseException, *, attempts: int) -> None:
         error = "".join(traceback.format_exception_only(exc)).strip()

@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from eproc_runtime.bus.base import Publisher, Subscription
 from eproc_runtime.bus.kafka import KafkaPublisher, KafkaSubscription, ensure_topics
 from eproc_runtime.bus.log import LogBroker
-from eproc_runtime.consumer import EventConsumer, Handler, dead_letter_topic, topics_for
+from eproc_runtime.consumer import EventConsumer, EventHandlers, dead_letter_topic
 from eproc_runtime.outbox import MessagingTables
 from eproc_runtime.relay import OutboxRelay
 from eproc_runtime.settings import ServiceSettings
@@ -76,7 +76,7 @@ class Messaging:
         sessions: async_sessionmaker[AsyncSession],
         tables: MessagingTables,
         *,
-        handlers: Mapping[str, Handler] | None = None,
+        handlers: EventHandlers | None = None,
         relay: bool = True,
     ) -> None:
         self.bus = Bus(settings)
@@ -97,7 +97,7 @@ class Messaging:
         self.consumer: EventConsumer | None = None
         if handlers:
             group = settings.service_name
-            topics = [settings.topic_prefix + t for t in topics_for(set(handlers))]
+            topics = [settings.topic_prefix + t for t in handlers.topics()]
             self.consumer = EventConsumer(
                 group=group,
                 subscription=self.bus.subscription(group, topics),

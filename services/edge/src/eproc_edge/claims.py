@@ -12,20 +12,15 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from eproc_contracts import events as ev
 from eproc_contracts.common import name_in_language
-from eproc_edge.models import (
-    projected_default_organisation,
-    projected_membership,
-    projected_organisation,
-    projected_user,
-    projection_version,
-)
+from eproc_edge import repository
+from eproc_runtime.db import utc
 
 
 @dataclass(frozen=True)
@@ -78,52 +73,81 @@ class UserSnapshot:
 
 
 async def load_snapshot(session: AsyncSession, user_id: UUID) -> UserSnapshot:
-    """Read one user's snapshot from the projection tables."""
-    user = (
-        await session.execute(select(projected_user).where(projected_user.c.user_id == user_id))
-    ).first()
-    default = await session.scalar(
-        select(projected_default_organisation.c.organisation_id).where(
-            projected_default_organisation.c.user_id == user_id
-        )
-    )
-    rows = (
-        await session.execute(
-            select(projected_membership.c.organisation_id, projected_membership.c.roles).where(
-                projected_membership.c.user_id == user_id,
-                projected_membership.c.revoked.is_(False),
-            )
-        )
-    ).all()
-    memberships = {
-        r.organisation_id: frozenset((g["application"], g["role"]) for g in r.roles) for r in rows
-    }
-    names: dict[UUID, dict[str, str]] = {}
-    if memberships:
-        org_rows = (
-            await session.execute(
-                select(projected_organisation).where(
-                    projected_organisation.c.organisation_id.in_(list(memberships))
-                )
-            )
-        ).all()
-        names = {r.organisation_id: dict(r.names) for r in org_rows}
-    profile: dict[str, Any] = {}
-    if user is not None:
-        profile = {
-            "username": user.username,
-            "given_name": user.given_name,
-            "family_name": user.family_name,
-            "email": user.email,
-            "language": user.language,
-        }
+    """Read one user's snapshot from the projection."""
+    memberships = await repository.current_memberships(session, user_id)
     return UserSnapshot(
         user_id=user_id,
-        default_organisation_id=default,
+        default_organisation_id=await repository.default_organisation_of(session, user_id),
         memberships=memberships,
-        organisation_names=names,
-        **profile,
+        organisation_names=await repository.organisation_names(session, list(memberships)),
+        **(await repository.projected_profile(session, user_id) or {}),
     )
+
+
+# --- keeping the projection: one use case per kind of event (see consumers.py)
+#
+# Membership events are ordered per user (the partition key), and each row remembers
+# the time of the last event applied to it, so that a late, older event can never
+# bring back a revoked membership. Every change bumps the user's projection version
+# in the same transaction: that is what invalidates the claims cache of every edge
+# instance (ClaimsCache below).
+
+
+async def user_changed(
+    session: AsyncSession, event: ev.UserRegistered | ev.UserProfileChanged
+) -> None:
+    profile = {
+        "given_name": event.given_name,
+        "family_name": event.family_name,
+        "email": event.email,
+        "language": str(event.language),
+    }
+    username = event.username if isinstance(event, ev.UserRegistered) else None
+    await repository.save_user(session, event.user_id, profile, username=username)
+    await repository.bump_projection_version(session, event.user_id)
+
+
+async def organisation_changed(
+    session: AsyncSession, event: ev.OrganisationRegistered | ev.OrganisationUpdated
+) -> None:
+    names = event.names.model_dump(exclude_none=True)
+    await repository.save_organisation_names(session, event.organisation_id, names)
+    for user_id in await repository.members_of(session, event.organisation_id):
+        await repository.bump_projection_version(session, user_id)
+
+
+async def membership_changed(
+    session: AsyncSession,
+    event: ev.MembershipGranted | ev.MembershipRolesChanged | ev.MembershipRevoked,
+    occurred_at: datetime,
+) -> None:
+    occurred = utc(occurred_at)
+    last = await repository.membership_changed_at(session, event.user_id, event.organisation_id)
+    if last is not None and last > occurred:
+        return  # an older event delivered late changes nothing
+    revoked = isinstance(event, ev.MembershipRevoked)
+    await repository.save_membership(
+        session,
+        event.user_id,
+        event.organisation_id,
+        roles=[]
+        if isinstance(event, ev.MembershipRevoked)
+        else [r.model_dump() for r in event.roles],
+        revoked=revoked,
+        at=occurred,
+    )
+    if isinstance(event, ev.MembershipGranted) and event.default:
+        # The whole approval in one event: the next token has both at once.
+        await repository.save_default_organisation(session, event.user_id, event.organisation_id)
+    await repository.bump_projection_version(session, event.user_id)
+
+
+async def default_organisation_changed(
+    session: AsyncSession, event: ev.DefaultOrganisationChanged
+) -> None:
+    """A no-op when the grant already set it (no needless cache invalidation)."""
+    if await repository.save_default_organisation(session, event.user_id, event.organisation_id):
+        await repository.bump_projection_version(session, event.user_id)
 
 
 class ClaimsCache:
@@ -141,10 +165,7 @@ class ClaimsCache:
         self._max = max_entries
 
     async def get(self, session: AsyncSession, user_id: UUID) -> UserSnapshot:
-        version = await session.scalar(
-            select(projection_version.c.version).where(projection_version.c.user_id == user_id)
-        )
-        version = int(version or 0)
+        version = await repository.projection_version_of(session, user_id)
         cached = self._entries.get(user_id)
         if cached is not None and cached[0] == version:
             self._entries.move_to_end(user_id)

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from eproc_contracts.topics import SESSION
 from eproc_edge.api import Edge, router
 from eproc_edge.claims import ClaimsCache
-from eproc_edge.consumers import make_handlers
+from eproc_edge.consumers import HANDLERS
 from eproc_edge.identity_port import HttpIdentityPort, IdentityPort
 from eproc_edge.keys import KeyRing
 from eproc_edge.models import messaging_tables
@@ -66,7 +66,7 @@ def create_app(
         package="eproc_edge",
         tables=messaging_tables,
         routers=[router],
-        handlers=make_handlers(),
+        handlers=HANDLERS,
         migrate_on_start=migrate_on_start,
         title="e-Procurement edge",
         on_start=on_start,

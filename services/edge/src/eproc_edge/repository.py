@@ -11,11 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_edge.models import (
     authorization_code,
+    projected_default_organisation,
+    projected_membership,
+    projected_organisation,
+    projected_user,
+    projection_version,
     refresh_token,
     session_client,
     sso_session,
     upstream_login,
 )
+from eproc_runtime.db import upsert, utc
 
 
 def _now() -> datetime:
@@ -204,3 +210,183 @@ async def take_upstream_login(
         return None
     created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
     return row if created >= _now() - max_age else None
+
+
+# --- the claims projection (fed by events, read for every token)
+
+
+async def bump_projection_version(session: AsyncSession, user_id: UUID) -> None:
+    """Invalidate the user's cached claims on every edge instance."""
+    await session.execute(
+        upsert(
+            session,
+            projection_version,
+            {"user_id": user_id, "version": 1},
+            keys=["user_id"],
+            update={"version": projection_version.c.version + 1},
+        )
+    )
+
+
+async def projection_version_of(session: AsyncSession, user_id: UUID) -> int:
+    version = await session.scalar(
+        select(projection_version.c.version).where(projection_version.c.user_id == user_id)
+    )
+    return int(version or 0)
+
+
+async def save_user(
+    session: AsyncSession,
+    user_id: UUID,
+    profile: dict[str, str],
+    *,
+    username: str | None,
+) -> None:
+    """The user's profile; ``username=None`` keeps the one known (or ``""`` for a user
+    whose registration has not been seen)."""
+    values = {"user_id": user_id, **profile, "username": username or ""}
+    update = [*profile, "username"] if username is not None else list(profile)
+    await session.execute(upsert(session, projected_user, values, keys=["user_id"], update=update))
+
+
+async def save_organisation_names(
+    session: AsyncSession, organisation_id: UUID, names: dict[str, str]
+) -> None:
+    await session.execute(
+        upsert(
+            session,
+            projected_organisation,
+            {"organisation_id": organisation_id, "names": names},
+            keys=["organisation_id"],
+            update=["names"],
+        )
+    )
+
+
+async def members_of(session: AsyncSession, organisation_id: UUID) -> list[UUID]:
+    """Every user with a membership row (current or revoked) in the organisation."""
+    rows = await session.scalars(
+        select(projected_membership.c.user_id).where(
+            projected_membership.c.organisation_id == organisation_id
+        )
+    )
+    return list(rows)
+
+
+async def membership_changed_at(
+    session: AsyncSession, user_id: UUID, organisation_id: UUID
+) -> datetime | None:
+    """When the last event applied to this membership happened (``None``: never seen)."""
+    at = await session.scalar(
+        select(projected_membership.c.last_event_at).where(
+            projected_membership.c.user_id == user_id,
+            projected_membership.c.organisation_id == organisation_id,
+        )
+    )
+    return utc(at) if at is not None else None
+
+
+async def save_membership(
+    session: AsyncSession,
+    user_id: UUID,
+    organisation_id: UUID,
+    *,
+    roles: list[dict[str, str]],
+    revoked: bool,
+    at: datetime,
+) -> None:
+    await session.execute(
+        upsert(
+            session,
+            projected_membership,
+            {
+                "user_id": user_id,
+                "organisation_id": organisation_id,
+                "roles": roles,
+                "revoked": revoked,
+                "last_event_at": at,
+            },
+            keys=["user_id", "organisation_id"],
+            update=["roles", "revoked", "last_event_at"],
+        )
+    )
+
+
+async def save_default_organisation(
+    session: AsyncSession, user_id: UUID, organisation_id: UUID | None
+) -> bool:
+    """Record the user's default organisation; whether it changed."""
+    current = (
+        await session.execute(
+            select(projected_default_organisation.c.organisation_id).where(
+                projected_default_organisation.c.user_id == user_id
+            )
+        )
+    ).first()
+    if current is not None and current.organisation_id == organisation_id:
+        return False
+    await session.execute(
+        upsert(
+            session,
+            projected_default_organisation,
+            {"user_id": user_id, "organisation_id": organisation_id},
+            keys=["user_id"],
+            update=["organisation_id"],
+        )
+    )
+    return True
+
+
+async def projected_profile(session: AsyncSession, user_id: UUID) -> dict[str, Any] | None:
+    row = (
+        await session.execute(
+            select(
+                projected_user.c.username,
+                projected_user.c.given_name,
+                projected_user.c.family_name,
+                projected_user.c.email,
+                projected_user.c.language,
+            ).where(projected_user.c.user_id == user_id)
+        )
+    ).first()
+    return dict(row._mapping) if row is not None else None
+
+
+async def default_organisation_of(session: AsyncSession, user_id: UUID) -> UUID | None:
+    return await session.scalar(
+        select(projected_default_organisation.c.organisation_id).where(
+            projected_default_organisation.c.user_id == user_id
+        )
+    )
+
+
+async def current_memberships(
+    session: AsyncSession, user_id: UUID
+) -> dict[UUID, frozenset[tuple[str, str]]]:
+    """The user's memberships that are not revoked: organisation → (application, role)s."""
+    rows = (
+        await session.execute(
+            select(projected_membership.c.organisation_id, projected_membership.c.roles).where(
+                projected_membership.c.user_id == user_id,
+                projected_membership.c.revoked.is_(False),
+            )
+        )
+    ).all()
+    return {
+        r.organisation_id: frozenset((g["application"], g["role"]) for g in r.roles) for r in rows
+    }
+
+
+async def organisation_names(
+    session: AsyncSession, organisation_ids: list[UUID]
+) -> dict[UUID, dict[str, str]]:
+    if not organisation_ids:
+        return {}
+    rows = (
+        await session.execute(
+            select(projected_organisation.c.organisation_id, projected_organisation.c.names).where(
+                projected_organisation.c.organisation_id.in_(organisation_ids)
+            )
+        )
+    ).all()
+    return {r.organisation_id: dict(r.names) for r in rows}

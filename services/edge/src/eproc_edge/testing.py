@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from eproc_contracts import events as ev
 from eproc_contracts.common import Address, Language, LocalisedName, RoleGrant
 from eproc_contracts.envelope import Envelope, Payload
-from eproc_edge.consumers import make_handlers
+from eproc_edge.consumers import HANDLERS
 from eproc_edge.identity_port import Authenticated, LoginRefused
 from eproc_edge.settings import ClientConfig, Settings
 from eproc_runtime.db import unit_of_work
@@ -86,11 +86,10 @@ class EdgeWorld:
 
     async def publish_locally(self, *payloads: Payload) -> None:
         """Apply events through the edge's own handlers (as its consumer would)."""
-        handlers = make_handlers()
         for payload in payloads:
             envelope = Envelope.wrap(payload, producer="test")
             async with unit_of_work(self.app.state.service.sessions) as session:
-                await handlers[payload.EVENT_TYPE](session, envelope)
+                await HANDLERS.dispatch(session, envelope)
 
     async def create_organisation(self, name: str) -> UUID:
         org = uuid.uuid4()

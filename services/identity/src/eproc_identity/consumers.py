@@ -9,26 +9,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from eproc_contracts.envelope import Envelope
 from eproc_contracts.events import MembershipGranted, MembershipRevoked, MembershipRolesChanged
 from eproc_identity.service import memberships
-from eproc_runtime.consumer import Handler
+from eproc_runtime.consumer import EventHandlers
+
+HANDLERS = EventHandlers()
 
 
-async def on_membership_granted(session: AsyncSession, envelope: Envelope[Any]) -> None:
-    data: MembershipGranted = envelope.data
-    await memberships.member_has_roles(session, data.user_id, data.organisation_id, data.roles)
+async def on_member_has_roles(
+    session: AsyncSession,
+    event: MembershipGranted | MembershipRolesChanged,
+    envelope: Envelope[Any],
+) -> None:
+    await memberships.member_has_roles(session, event)
 
 
-async def on_membership_roles_changed(session: AsyncSession, envelope: Envelope[Any]) -> None:
-    data: MembershipRolesChanged = envelope.data
-    await memberships.member_has_roles(session, data.user_id, data.organisation_id, data.roles)
+HANDLERS.add(MembershipGranted, on_member_has_roles)
+HANDLERS.add(MembershipRolesChanged, on_member_has_roles)
 
 
-async def on_membership_revoked(session: AsyncSession, envelope: Envelope[Any]) -> None:
-    data: MembershipRevoked = envelope.data
-    await memberships.member_left(session, data.user_id, data.organisation_id)
-
-
-HANDLERS: dict[str, Handler] = {
-    MembershipGranted.EVENT_TYPE: on_membership_granted,
-    MembershipRolesChanged.EVENT_TYPE: on_membership_roles_changed,
-    MembershipRevoked.EVENT_TYPE: on_membership_revoked,
-}
+@HANDLERS.on(MembershipRevoked)
+async def on_membership_revoked(
+    session: AsyncSession, event: MembershipRevoked, envelope: Envelope[Any]
+) -> None:
+    await memberships.member_left(session, event)

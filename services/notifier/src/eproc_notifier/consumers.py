@@ -1,4 +1,4 @@
-"""Event handlers of the notifier: each turns an event into a use-case call."""
+"""Event handlers of the notifier, by event class: each turns an event into a use-case call."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from eproc_contracts.envelope import Envelope
+from eproc_contracts.envelope import Envelope, Payload
 from eproc_contracts.events import (
     MembershipGranted,
     MembershipRevoked,
@@ -24,58 +24,66 @@ from eproc_contracts.events import (
     UserRegistered,
 )
 from eproc_notifier.service import Notifications
-from eproc_runtime.consumer import Handler
+from eproc_runtime.consumer import EventHandlers
+
+REQUEST_EVENTS = (
+    RequestSubmitted,
+    RequestApproved,
+    RequestRejected,
+    RequestCompleted,
+    RequestFailed,
+    RequestReminderDue,
+    RequestOrphaned,
+)
 
 
-def handlers(notifications: Notifications) -> dict[str, Handler]:
-    """The handlers of every event the notifier consumes, keyed by event type."""
+def handlers(notifications: Notifications) -> EventHandlers:
+    """The handlers of every event the notifier consumes, by event class."""
+    registry = EventHandlers()
 
-    async def user(session: AsyncSession, envelope: Envelope[Any]) -> None:
-        data: UserRegistered | UserProfileChanged = envelope.data
+    async def user(
+        session: AsyncSession, event: UserRegistered | UserProfileChanged, envelope: Envelope[Any]
+    ) -> None:
         await notifications.record_user(
             session,
-            data.user_id,
-            email=data.email,
-            language=str(data.language),
-            given_name=data.given_name,
-            family_name=data.family_name,
+            event.user_id,
+            email=event.email,
+            language=str(event.language),
+            given_name=event.given_name,
+            family_name=event.family_name,
         )
 
-    async def roles(session: AsyncSession, envelope: Envelope[Any]) -> None:
-        data: MembershipGranted | MembershipRolesChanged = envelope.data
-        await notifications.record_roles(session, data.organisation_id, data.user_id, data.roles)
+    async def roles(
+        session: AsyncSession,
+        event: MembershipGranted | MembershipRolesChanged,
+        envelope: Envelope[Any],
+    ) -> None:
+        await notifications.record_roles(session, event.organisation_id, event.user_id, event.roles)
 
-    async def revoked(session: AsyncSession, envelope: Envelope[Any]) -> None:
-        data: MembershipRevoked = envelope.data
-        await notifications.record_roles(session, data.organisation_id, data.user_id, [])
+    @registry.on(MembershipRevoked)
+    async def revoked(
+        session: AsyncSession, event: MembershipRevoked, envelope: Envelope[Any]
+    ) -> None:
+        await notifications.record_roles(session, event.organisation_id, event.user_id, [])
 
-    async def organisation(session: AsyncSession, envelope: Envelope[Any]) -> None:
-        data: OrganisationRegistered | OrganisationUpdated = envelope.data
+    async def organisation(
+        session: AsyncSession,
+        event: OrganisationRegistered | OrganisationUpdated,
+        envelope: Envelope[Any],
+    ) -> None:
         await notifications.record_organisation(
-            session, data.organisation_id, data.names.model_dump()
+            session, event.organisation_id, event.names.model_dump()
         )
 
-    async def request(session: AsyncSession, envelope: Envelope[Any]) -> None:
+    async def request(session: AsyncSession, event: Payload, envelope: Envelope[Any]) -> None:
         await notifications.request_event(session, envelope)
 
-    return {
-        UserRegistered.EVENT_TYPE: user,
-        UserProfileChanged.EVENT_TYPE: user,
-        MembershipGranted.EVENT_TYPE: roles,
-        MembershipRolesChanged.EVENT_TYPE: roles,
-        MembershipRevoked.EVENT_TYPE: revoked,
-        OrganisationRegistered.EVENT_TYPE: organisation,
-        OrganisationUpdated.EVENT_TYPE: organisation,
-        **{
-            event.EVENT_TYPE: request
-            for event in (
-                RequestSubmitted,
-                RequestApproved,
-                RequestRejected,
-                RequestCompleted,
-                RequestFailed,
-                RequestReminderDue,
-                RequestOrphaned,
-            )
-        },
-    }
+    registry.add(UserRegistered, user)
+    registry.add(UserProfileChanged, user)
+    registry.add(MembershipGranted, roles)
+    registry.add(MembershipRolesChanged, roles)
+    registry.add(OrganisationRegistered, organisation)
+    registry.add(OrganisationUpdated, organisation)
+    for event in REQUEST_EVENTS:
+        registry.add(event, request)
+    return registry

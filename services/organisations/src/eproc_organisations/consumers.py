@@ -1,4 +1,4 @@
-"""Event handlers of the organisations service, keyed by event type: they only translate."""
+"""Event handlers of the organisations service, by event class: they only translate."""
 
 from __future__ import annotations
 
@@ -15,17 +15,31 @@ from eproc_contracts.events import (
     UserRegistered,
 )
 from eproc_organisations.service import approvals
-from eproc_runtime.consumer import Handler
+from eproc_runtime.consumer import EventHandlers
+
+HANDLERS = EventHandlers()
 
 
-async def on_request_approved(session: AsyncSession, envelope: Envelope[Any]) -> None:
-    await approvals.apply_approved_request(session, envelope)
+@HANDLERS.on(RequestApproved)
+async def on_request_approved(
+    session: AsyncSession, event: RequestApproved, envelope: Envelope[Any]
+) -> None:
+    await approvals.apply_approved_request(session, event, envelope)
 
 
-HANDLERS: dict[str, Handler] = {
-    RequestApproved.EVENT_TYPE: on_request_approved,
-    DossierLinked.EVENT_TYPE: approvals.record_dossier_link,
-    DossierUnlinked.EVENT_TYPE: approvals.record_dossier_link,
-    UserRegistered.EVENT_TYPE: approvals.record_user,
-    UserProfileChanged.EVENT_TYPE: approvals.record_user,
-}
+async def on_dossier_link(
+    session: AsyncSession, event: DossierLinked | DossierUnlinked, envelope: Envelope[Any]
+) -> None:
+    await approvals.record_dossier_link(session, event)
+
+
+async def on_user(
+    session: AsyncSession, event: UserRegistered | UserProfileChanged, envelope: Envelope[Any]
+) -> None:
+    await approvals.record_user(session, event)
+
+
+HANDLERS.add(DossierLinked, on_dossier_link)
+HANDLERS.add(DossierUnlinked, on_dossier_link)
+HANDLERS.add(UserRegistered, on_user)
+HANDLERS.add(UserProfileChanged, on_user)

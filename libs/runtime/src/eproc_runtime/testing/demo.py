@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts.envelope import Envelope
 from eproc_contracts.events import DossierLinked
+from eproc_runtime.consumer import EventHandlers
 from eproc_runtime.db import create_engine, create_session_factory, new_metadata, unit_of_work
 from eproc_runtime.messaging import Messaging, stop_on_signals
 from eproc_runtime.outbox import Outbox, add_messaging_tables
@@ -81,9 +82,13 @@ async def increment(session: AsyncSession, user_id: UUID, *, dossier_prefix: str
     return value
 
 
-async def record_effect(session: AsyncSession, envelope: Envelope[Any]) -> None:
-    data = envelope.data
-    assert isinstance(data, DossierLinked)
+HANDLERS = EventHandlers()
+
+
+@HANDLERS.on(DossierLinked)
+async def record_effect(
+    session: AsyncSession, data: DossierLinked, envelope: Envelope[Any]
+) -> None:
     if data.dossier_id.startswith("poison"):
         raise ValueError(f"cannot handle {data.dossier_id}")
     await session.execute(
@@ -94,9 +99,6 @@ async def record_effect(session: AsyncSession, envelope: Envelope[Any]) -> None:
             dossier_id=data.dossier_id,
         )
     )
-
-
-HANDLERS = {DossierLinked.EVENT_TYPE: record_effect}
 
 
 def _settings(name: str, database_url: str) -> ServiceSettings:

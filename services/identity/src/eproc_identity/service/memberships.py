@@ -7,22 +7,21 @@ user-management application (R-SU-1), fed by ``org.membership.v1``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from uuid import UUID
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from eproc_contracts.common import RoleGrant
+from eproc_contracts.events import MembershipGranted, MembershipRevoked, MembershipRolesChanged
 from eproc_contracts.roles import holds_superuser
 from eproc_identity.repository import Members
 
 
 async def member_has_roles(
-    session: AsyncSession, user_id: UUID, organisation_id: UUID, roles: Iterable[RoleGrant]
+    session: AsyncSession, event: MembershipGranted | MembershipRolesChanged
 ) -> None:
-    """The member's roles are now exactly ``roles`` (granted or changed)."""
-    await Members(session).put(user_id, organisation_id, is_superuser=holds_superuser(roles))
+    """The member's roles are now exactly the event's (granted or changed)."""
+    await Members(session).put(
+        event.user_id, event.organisation_id, is_superuser=holds_superuser(event.roles)
+    )
 
 
-async def member_left(session: AsyncSession, user_id: UUID, organisation_id: UUID) -> None:
-    await Members(session).remove(user_id, organisation_id)
+async def member_left(session: AsyncSession, event: MembershipRevoked) -> None:
+    await Members(session).remove(event.user_id, event.organisation_id)

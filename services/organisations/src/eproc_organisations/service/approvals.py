@@ -28,19 +28,20 @@ from eproc_organisations.service.memberships import change_roles, grant, revoke
 from eproc_runtime.errors import Invalid
 
 
-async def apply_approved_request(session: AsyncSession, envelope: Envelope[Any]) -> str:
+async def apply_approved_request(
+    session: AsyncSession, data: RequestApproved, causation: Envelope[Any]
+) -> str:
     """Carry out an approved request, or refuse it with a reason the requester is told.
 
     Idempotent per request: a request already applied (whatever the outcome) is not
     applied again, even when its approval arrives a second time under a new event id.
     Returns the outcome: ``applied`` or ``refused:<reason>``.
     """
-    data: RequestApproved = envelope.data
     records = Records(session)
     previous = await records.applied_outcome(data.request_id)
     if previous is not None:
         return previous
-    actor = Actor("user", data.decided_by, on_behalf_of=data.requester_id, causation=envelope)
+    actor = Actor("user", data.decided_by, on_behalf_of=data.requester_id, causation=causation)
     try:
         await _apply(session, actor, data)
         outcome = "applied"
@@ -122,23 +123,21 @@ async def _apply(session: AsyncSession, actor: Actor, data: RequestApproved) -> 
         raise ValueError(f"unknown request kind {data.kind}")
 
 
-async def record_dossier_link(session: AsyncSession, envelope: Envelope[Any]) -> None:
+async def record_dossier_link(session: AsyncSession, data: DossierLinked | DossierUnlinked) -> None:
     """A platform application linked a user to a dossier, or unlinked them."""
-    data = envelope.data
     repo = Memberships(session)
     if isinstance(data, DossierLinked):
         await repo.link_dossier(
             data.application, data.dossier_id, data.organisation_id, data.user_id
         )
-    elif isinstance(data, DossierUnlinked):
+    else:
         await repo.unlink_dossier(
             data.application, data.dossier_id, data.organisation_id, data.user_id
         )
 
 
-async def record_user(session: AsyncSession, envelope: Envelope[Any]) -> None:
+async def record_user(session: AsyncSession, data: UserRegistered | UserProfileChanged) -> None:
     """Remember registered users, so a Superuser can add an existing user (R-SU-1)."""
-    data = envelope.data
     repo = Memberships(session)
     if isinstance(data, UserRegistered):
         await repo.remember_user(
@@ -150,7 +149,7 @@ async def record_user(session: AsyncSession, envelope: Envelope[Any]) -> None:
                 "email": data.email,
             },
         )
-    elif isinstance(data, UserProfileChanged):
+    else:
         values = {
             "given_name": data.given_name,
             "family_name": data.family_name,

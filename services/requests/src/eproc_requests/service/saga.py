@@ -1,7 +1,7 @@
-"""What the requests service does with the organisations service's events:
-keep its projection of who is a member (and a Superuser) where, move approved
-requests to ``completed`` or ``failed``, and flag or unflag requests that
-nobody can decide (R-REQ-13)."""
+"""What the requests service does with other services' events: keep its projection
+of who is a member (and a Superuser) where, and of who asks; move approved requests
+to ``completed`` or ``failed``; flag or unflag requests that nobody can decide
+(R-REQ-13). Each public function is the use case of one or more event classes."""
 
 from __future__ import annotations
 
@@ -12,17 +12,79 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts.common import RoleGrant
 from eproc_contracts.envelope import Envelope
-from eproc_contracts.events import RefusalReason, RequestCompleted, RequestFailed, RequestOrphaned
+from eproc_contracts.events import (
+    MembershipChangeRefused,
+    MembershipGranted,
+    MembershipRevoked,
+    MembershipRolesChanged,
+    OrganisationRegistered,
+    RefusalReason,
+    RequestCompleted,
+    RequestFailed,
+    RequestOrphaned,
+    UserProfileChanged,
+    UserRegistered,
+)
 from eproc_contracts.roles import holds_superuser
 from eproc_requests.catalogue import roles_to_json
-from eproc_requests.repository import MembershipRepository, RequestRepository
+from eproc_requests.repository import (
+    MembershipRepository,
+    RequesterRepository,
+    RequestRepository,
+)
 from eproc_requests.service.common import Status, event_fields, outbox, record, utcnow
 from eproc_requests.service.submission import NO_SUPERUSER
 
 SUPERUSER_AVAILABLE = "A Superuser is now available to decide."
 
 
-async def project_membership(
+async def membership_changed(
+    session: AsyncSession,
+    event: MembershipGranted | MembershipRolesChanged | MembershipRevoked,
+    envelope: Envelope[Any],
+) -> None:
+    """A membership was granted, changed or revoked: project it, and complete the
+    request that asked for it, if any."""
+    await _project_membership(
+        session,
+        envelope,
+        user_id=event.user_id,
+        organisation_id=event.organisation_id,
+        roles=None if isinstance(event, MembershipRevoked) else event.roles,
+    )
+    if event.request_id is not None:
+        await _complete_request(session, envelope, event.request_id)
+
+
+async def membership_change_refused(
+    session: AsyncSession, event: MembershipChangeRefused, envelope: Envelope[Any]
+) -> None:
+    await _fail_request(session, envelope, event.request_id, event.reason, event.detail)
+
+
+async def organisation_registered(
+    session: AsyncSession, event: OrganisationRegistered, envelope: Envelope[Any]
+) -> None:
+    """The organisation a registration request proposed exists now: that request is done."""
+    row = await RequestRepository(session).by_proposed_organisation(event.organisation_id)
+    if row is not None:
+        await _complete_request(session, envelope, row.id)
+
+
+async def requester_changed(
+    session: AsyncSession, event: UserRegistered | UserProfileChanged, envelope: Envelope[Any]
+) -> None:
+    """Registered or edited: the name and address shown on the user's requests."""
+    await RequesterRepository(session).put(
+        event.user_id,
+        given_name=event.given_name,
+        family_name=event.family_name,
+        email=event.email,
+        at=envelope.occurred_at,
+    )
+
+
+async def _project_membership(
     session: AsyncSession,
     envelope: Envelope[Any],
     *,
@@ -65,7 +127,7 @@ async def project_membership(
             await outbox.add(session, RequestOrphaned(**event_fields(row)), causation=envelope)
 
 
-async def complete_request(
+async def _complete_request(
     session: AsyncSession, envelope: Envelope[Any], request_id: UUID
 ) -> None:
     """The organisations service applied the approved request. Events about
@@ -98,7 +160,7 @@ async def complete_request(
     )
 
 
-async def fail_request(
+async def _fail_request(
     session: AsyncSession,
     envelope: Envelope[Any],
     request_id: UUID,
