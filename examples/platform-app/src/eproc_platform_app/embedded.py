@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from eproc_contracts.envelope import Envelope
 from eproc_platform_sdk import EventHandlers, OutgoingMessage
 
 
@@ -28,7 +27,6 @@ async def start_inprocess(
 ) -> Any:
     """Start a consumer of the handlers' events on the in-process bus; returns the
     runtime's ``Messaging`` (its ``publisher`` and ``stop()``)."""
-    from eproc_contracts.topics import MEMBERSHIP
     from eproc_runtime.db import new_metadata
     from eproc_runtime.messaging import Messaging
     from eproc_runtime.outbox import add_messaging_tables
@@ -38,9 +36,6 @@ async def start_inprocess(
     tables = add_messaging_tables(metadata)  # the runtime consumer's own bookkeeping
     async with engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
-
-    async def dispatch(session: AsyncSession, envelope: Envelope[Any]) -> None:
-        await handlers.dispatch(session, envelope)
 
     messaging = Messaging(
         ServiceSettings(
@@ -52,11 +47,7 @@ async def start_inprocess(
         ),
         sessions,
         tables,
-        handlers={
-            event.EVENT_TYPE: dispatch
-            for event in MEMBERSHIP.events
-            if handlers.handler_for(event.EVENT_TYPE)
-        },
+        handlers=handlers,
         relay=False,
     )
     await messaging.start()

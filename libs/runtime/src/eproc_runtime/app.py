@@ -15,8 +15,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from eproc_contracts import handlers as shared
 from eproc_runtime.auth import TokenVerifier
-from eproc_runtime.consumer import EventHandlers
 from eproc_runtime.db import create_engine, create_session_factory
 from eproc_runtime.errors import UseCaseError, on_use_case_error
 from eproc_runtime.forwarded import trust_proxies
@@ -48,7 +48,7 @@ def create_service_app(
     package: str,
     tables: MessagingTables,
     routers: Iterable[APIRouter] = (),
-    handlers: EventHandlers | None = None,
+    handlers: shared.EventHandlers[AsyncSession] | None = None,
     migrate_on_start: bool = False,
     title: str | None = None,
     on_start: Callable[[ServiceState], Any] | None = None,

@@ -74,7 +74,7 @@ class EventConsumer:
         subscription: Subscription,
         sessions: async_sessionmaker[AsyncSession],
         tables: MessagingTables,
-        handlers: EventHandlers,
+        handlers: shared.EventHandlers[AsyncSession],
         dead_letters: Publisher,
         topic_prefix: str = "",
         max_attempts: int = 5,

@@ -9,10 +9,11 @@ from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from eproc_contracts import handlers as shared
 from eproc_runtime.bus.base import Publisher, Subscription
 from eproc_runtime.bus.kafka import KafkaPublisher, KafkaSubscription, ensure_topics
 from eproc_runtime.bus.log import LogBroker
-from eproc_runtime.consumer import EventConsumer, EventHandlers, dead_letter_topic
+from eproc_runtime.consumer import EventConsumer, dead_letter_topic
 from eproc_runtime.outbox import MessagingTables
 from eproc_runtime.relay import OutboxRelay
 from eproc_runtime.settings import ServiceSettings
@@ -76,7 +77,7 @@ class Messaging:
         sessions: async_sessionmaker[AsyncSession],
         tables: MessagingTables,
         *,
-        handlers: EventHandlers | None = None,
+        handlers: shared.EventHandlers[AsyncSession] | None = None,
         relay: bool = True,
     ) -> None:
         self.bus = Bus(settings)
