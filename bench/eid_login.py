@@ -104,11 +104,9 @@ def _server() -> tuple[GatewayAuthorizationServer, list[tuple[str, str]]]:
 
 def login_loop(card: CardMaterial, anchors: list, seconds: float) -> tuple[int, float]:
     """Logins verified in ``seconds`` (challenges signed beforehand, not timed)."""
-    from eproc_eid_gateway.api import _oauth_request  # the route's own request builder
+    from eproc_eid_gateway.oauth import GatewayRequest
 
     server, items = _server()
-    gateway = type("G", (), {"server": server, "settings": server.settings})()
-    request = type("R", (), {"method": "GET", "headers": {}})()
     answers = []
     for _ in range(200):
         challenge = secrets.token_bytes(32)
@@ -118,7 +116,7 @@ def login_loop(card: CardMaterial, anchors: list, seconds: float) -> tuple[int, 
     while time.perf_counter() - started < seconds:
         challenge, answer = answers[done % len(answers)]
         now = dt.datetime.now(dt.UTC)
-        holder = verify_presentation(answer, challenge, anchors, at=now)
+        holder = verify_presentation(answer, challenge, anchors, at=now).holder
         principal = Principal(
             subject=subject_for(holder.national_number, SUBJECT_KEY),
             given_name=holder.given_name,
@@ -126,7 +124,7 @@ def login_loop(card: CardMaterial, anchors: list, seconds: float) -> tuple[int, 
             acr="eidas-high",
             auth_time=int(now.timestamp()),
         )
-        oauth_request = _oauth_request(gateway, request, "/authorize", items)
+        oauth_request = GatewayRequest("GET", f"{server.settings.base_url}/authorize", {}, items)
         exchange = Exchange()
         grant = server.get_consent_grant(oauth_request)
         response = run(

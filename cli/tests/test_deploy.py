@@ -87,7 +87,9 @@ def test_kustomize_renders_deployments_services_probes_and_budgets() -> None:
     assert set(by_kind["Deployment"]) == SERVICES
     assert set(by_kind["Service"]) == SERVICES
     assert set(by_kind["PodDisruptionBudget"]) == SERVICES
-    (config_name,) = by_kind["ConfigMap"]
+    # The services' settings, and the eID gateway's trust anchors (a file it mounts).
+    config_name, anchors_name = sorted(by_kind["ConfigMap"], key=lambda n: "anchors" in n)
+    assert config_name.startswith("eproc-config") and anchors_name.startswith("eid-trust-")
     # The Secret is generated, never committed (cli/tests/test_secrets.py).
     secret_name, secret_keys = _generated_secret()
     for name, deployment in by_kind["Deployment"].items():
@@ -209,3 +211,34 @@ def test_kustomize_provisions_kafka_principals_from_secrets() -> None:
         assert env["EPROC_KAFKA_USERNAME"]["value"] == name
         ref = env["EPROC_KAFKA_PASSWORD"]["valueFrom"]["secretKeyRef"]
         assert ref == job_env[password_variable(name)]
+
+
+def test_the_eid_gateway_trusts_the_anchors_of_a_config_map_and_fails_closed() -> None:
+    """Issue 18, item 6: without configured trust anchors every real card is refused;
+    compose and Kubernetes read them from one file (the ConfigMap's source), and
+    neither lets a login through without the certificates' revocation status."""
+    docs = _rendered()
+    deployment = next(
+        d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "eid-gateway"
+    )
+    pod = deployment["spec"]["template"]["spec"]
+    container = next(c for c in pod["containers"] if c["name"] == "eid-gateway")
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["EPROC_TRUST_ANCHORS"] == '["/etc/eproc/eid/trust-anchors.pem"]'
+    assert env["EPROC_STATUS_UNAVAILABLE"] == "refuse"
+    mount = next(m for m in container["volumeMounts"] if m["mountPath"] == "/etc/eproc/eid")
+    volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+    config_map = next(
+        d
+        for d in docs
+        if d["kind"] == "ConfigMap" and d["metadata"]["name"] == volume["configMap"]["name"]
+    )
+    assert config_map["metadata"]["name"].startswith("eid-trust-anchors")
+    assert "trust-anchors.pem" in config_map["data"]
+
+    compose = _compose()["services"]["eid-gateway"]
+    assert compose["environment"]["EPROC_TRUST_ANCHORS"] == env["EPROC_TRUST_ANCHORS"]
+    assert compose["environment"]["EPROC_STATUS_UNAVAILABLE"] == "refuse"
+    source, target, _ = compose["volumes"][0].split(":")
+    assert target == "/etc/eproc/eid/trust-anchors.pem"
+    assert (ROOT / source).read_text() == config_map["data"]["trust-anchors.pem"]

@@ -1,24 +1,27 @@
 """The virtual eID card of the embedded mode: a demo person's card "inserted"
-in pcscd's virtual reader (vpcd), and the card agent the login page calls.
+in pcscd's virtual reader (vpcd), the card agent the login page calls, and the
+development PKI's status service (OCSP and CRLs) the gateway checks the card with.
 
-Both are child processes (``eid-card insert``, ``eid-agent``); without PC/SC
-(no pcscd with vpcd on this machine) the embedded mode runs without them and
-says so.
+All are child processes (``eid-card insert``, ``eid-agent``, ``eid-pki serve``)
+that end with their parent however it ends (:mod:`eproc.processes`); without
+PC/SC (no pcscd with vpcd on this machine) the embedded mode runs without them
+and says so.
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from eproc.processes import spawn_child
 from eproc_eid_gateway.agent import AgentSettings
+from eproc_eid_gateway.pki import DevPki
 
 VPCD_PORT = 35963
 
@@ -30,18 +33,6 @@ def vpcd_reader_name(vpcd_port: int) -> str:
     35964 → "… 00 01"): the agent reads that reader only, not a card another
     program put in the other slot."""
     return f"Virtual PCD 00 {vpcd_port - VPCD_PORT:02d}"
-
-
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM when ``eproc run`` dies, even by SIGKILL.
-
-    Otherwise a killed launcher leaves the card in the vpcd reader and the
-    next card (or test) cannot be inserted.
-    """
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def pcsc_available() -> bool:
@@ -57,7 +48,7 @@ def pcsc_available() -> bool:
     return False
 
 
-def _agent_port_free(port: int = AGENT_PORT) -> bool:
+def _port_free(port: int) -> bool:
     with socket.socket() as probe:
         try:
             probe.bind(("127.0.0.1", port))
@@ -111,7 +102,7 @@ def start_virtual_card(
     logs = data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     processes = [
-        subprocess.Popen(  # noqa: S603 - our own console script
+        spawn_child(
             [
                 _script("eid-card"),
                 "--dir",
@@ -122,29 +113,33 @@ def start_virtual_card(
                 "--port",
                 str(vpcd_port),
             ],
-            stdout=(logs / "eid-card.log").open("ab"),
-            stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent,
+            log=logs / "eid-card.log",
         )
     ]
+    # The certificates of the development PKI name its status service's address; the
+    # gateway refuses a card whose status it cannot check (fail closed).
+    status_url = DevPki.load_or_create(eid_home / "pki").status_url
+    status_port = urlsplit(status_url).port
+    if status_port is not None and _port_free(status_port):
+        processes.append(
+            spawn_child(
+                [_script("eid-pki"), "--dir", str(eid_home), "serve"],
+                log=logs / "eid-pki-status.log",
+            )
+        )
+        status = f"certificate status on {status_url}"
+    else:
+        status = f"certificate status: {status_url} is taken by another program"
     agent_port = agent_port or AGENT_PORT
-    if _agent_port_free(agent_port):
+    if _port_free(agent_port):
         env = {
             **os.environ,
             "EPROC_EID_AGENT_GATEWAY_ORIGIN": gateway_origin.rstrip("/"),
             "EPROC_EID_AGENT_PORT": str(agent_port),
             "EPROC_EID_AGENT_READER": vpcd_reader_name(vpcd_port),
         }
-        processes.append(
-            subprocess.Popen(  # noqa: S603 - our own console script
-                [_script("eid-agent")],
-                env=env,
-                stdout=(logs / "eid-agent.log").open("ab"),
-                stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent,
-            )
-        )
+        processes.append(spawn_child([_script("eid-agent")], log=logs / "eid-agent.log", env=env))
         agent = f"card agent on 127.0.0.1:{agent_port}"
     else:
         agent = f"card agent already running on 127.0.0.1:{agent_port}"
-    return VirtualCard(f"card of '{person}' in the vpcd reader, {agent}", processes)
+    return VirtualCard(f"card of '{person}' in the vpcd reader, {agent}, {status}", processes)

@@ -43,6 +43,7 @@ from eproc.demo import (
 )
 from eproc.embedded import PLATFORM_APPS, edge_clients, eid_clients
 from eproc.mailsink import MailSink, free_port
+from eproc.processes import die_with_parent
 from eproc.stack_bus import kafka_env, provision_stack
 
 log = structlog.get_logger("eproc.stack")
@@ -174,6 +175,8 @@ class Supervisor:
             stdout=out,
             stderr=subprocess.STDOUT,
             pass_fds=(child.listener.fileno(),) if child.listener else (),
+            # Ends with the supervisor, even when it is killed (eproc.processes).
+            preexec_fn=die_with_parent(os.getpid()),
         )
         out.close()
         child.started_at = time.time()

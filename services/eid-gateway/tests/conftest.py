@@ -8,6 +8,7 @@ import re
 import secrets
 import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from eproc_eid_gateway import reader
 from eproc_eid_gateway.agent import AgentSettings, create_agent_app
 from eproc_eid_gateway.main import create_app
 from eproc_eid_gateway.pki import CardMaterial, DevPki, issue_demo_card
+from eproc_eid_gateway.pki_status import StatusServer, StatusService
 from eproc_eid_gateway.settings import ClientConfig, Settings
 from eproc_eid_gateway.virtual_card import VirtualCard
 from eproc_runtime.migrations import upgrade_async
@@ -49,9 +51,25 @@ def pcscd() -> str:
 
 
 @pytest.fixture(scope="session")
-def pki() -> DevPki:
-    """One TEST PKI for the whole session."""
-    return DevPki.create()
+def pki_status() -> Iterator[StatusService]:
+    """One TEST PKI for the whole session, its OCSP responder and CRLs served over HTTP
+    on the loopback port its certificates name."""
+    service = StatusService(DevPki.create())
+    with StatusServer(service):
+        yield service
+
+
+@pytest.fixture
+def status_service(pki_status: StatusService) -> Iterator[StatusService]:
+    """The status service for a test that switches its responder or CRLs off."""
+    pki_status.requests.clear()
+    yield pki_status
+    pki_status.ocsp_online = pki_status.crl_online = True
+
+
+@pytest.fixture(scope="session")
+def pki(pki_status: StatusService) -> DevPki:
+    return pki_status.pki
 
 
 @pytest.fixture(scope="session")
@@ -243,7 +261,14 @@ async def gateway_settings(
 @pytest.fixture
 async def eid(gateway_settings: Settings, pcscd: str) -> AsyncIterator[EidLogin]:
     """The gateway mounted under /eid (as behind the HTTP gateway) and the card agent."""
-    app = create_app(gateway_settings)
+    async with eid_login(gateway_settings, pcscd) as login:
+        yield login
+
+
+@asynccontextmanager
+async def eid_login(settings: Settings, pcscd: str) -> AsyncIterator[EidLogin]:
+    """A gateway with ``settings`` and the card agent, driven as the login page does."""
+    app = create_app(settings)
     site = Starlette(routes=[Mount("/eid", app=app)])
     agent_app = create_agent_app(AgentSettings(gateway_origin=GATEWAY_ORIGIN, reader=pcscd))
     async with (

@@ -145,6 +145,10 @@ async def test_wrong_pins_count_down_then_the_blocked_card_cannot_log_in(
         ({"certificate_national_number": "71042615205"}, "national_number_mismatch"),
         ({"mismatched_authentication_key": True}, "challenge_signature_invalid"),
         ({"tamper_address": True}, "address_signature_invalid"),
+        ({"expired_card": True}, "card_expired"),
+        ({"without_key_usage": True}, "certificate_not_for_authentication"),
+        ({"sha1_certificates": True}, "weak_signature_algorithm"),
+        ({"sha1_file_signatures": True, "applet": "1.7"}, "identity_signature_invalid"),
     ],
     ids=lambda value: next(iter(value)) if isinstance(value, dict) else value,
 )

@@ -83,7 +83,9 @@ async def test_audience_and_assurance_level_are_checked() -> None:
 
 
 async def test_an_unreachable_gateway_is_a_503_not_a_crash(identity: Running) -> None:
-    verifier = EidTokenVerifier(issuer=EID_ISSUER, jwks_url="http://127.0.0.1:9/jwks")
+    verifier = EidTokenVerifier(
+        issuer=EID_ISSUER, audience=EID_AUDIENCE, jwks_url="http://127.0.0.1:9/jwks"
+    )
     with pytest.raises(GatewayKeysUnavailable):
         await verifier.verify(EidGateway().id_token(NATIONAL_NUMBER))
 
@@ -106,3 +108,22 @@ async def test_an_unreachable_gateway_is_a_503_not_a_crash(identity: Running) ->
     assert response.status_code == 503
     assert response.json()["detail"]["code"] == "eid_gateway_unavailable"
     assert response.headers["Retry-After"]
+
+
+async def test_an_id_token_the_gateway_issued_to_another_client_is_refused() -> None:
+    """Identity's default settings require `aud` = the portal's client id at the
+    gateway: a token the gateway issued to the edge (a login) cannot register anyone
+    (issue 18, item 6)."""
+    import json
+
+    from eproc_identity.settings import Settings
+
+    gateway = EidGateway()
+    verifier = EidTokenVerifier.from_settings(
+        Settings(eid_issuer=EID_ISSUER, eid_jwks=json.dumps(_public(gateway.ec_key)))
+    )
+    assert (await verifier.verify(gateway.id_token(NATIONAL_NUMBER, aud="portal"))).subject
+    for audience in ("edge", ["edge", "e-tendering"], None):
+        token = gateway.id_token(NATIONAL_NUMBER, aud=audience)
+        with pytest.raises(InvalidIdToken):
+            await verifier.verify(token)

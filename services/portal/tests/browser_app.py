@@ -70,7 +70,9 @@ def create() -> FastAPI:
             **common,
         ),
         token_verifier=verifier,
-        eid_token_verifier=EidTokenVerifier(issuer=EID_ISSUER, keys=public(card_key)),
+        eid_token_verifier=EidTokenVerifier(
+            issuer=EID_ISSUER, audience="portal", keys=public(card_key)
+        ),
     )
     organisations = create_organisations(
         OrganisationsSettings(database_url=env["PORTAL_TEST_ORGANISATIONS_DB"], **common),

@@ -53,7 +53,7 @@ class EidCard:
 
     def verifier(self) -> EidTokenVerifier:
         public = KeySet.import_key_set(self.keys.as_dict(private=False))
-        return EidTokenVerifier(issuer=EID_ISSUER, keys=public)
+        return EidTokenVerifier(issuer=EID_ISSUER, audience="portal", keys=public)
 
     def id_token(self, given_name: str = "Jan", family_name: str = "Peeters") -> str:
         now = int(time.time())

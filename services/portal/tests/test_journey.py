@@ -43,6 +43,7 @@ from eproc_eid_gateway import reader
 from eproc_eid_gateway.agent import AgentSettings, create_agent_app
 from eproc_eid_gateway.main import create_app as create_gateway
 from eproc_eid_gateway.pki import DevPki, issue_demo_card
+from eproc_eid_gateway.pki_status import StatusServer, StatusService
 from eproc_eid_gateway.settings import ClientConfig as GatewayClientConfig
 from eproc_eid_gateway.settings import Settings as GatewaySettings
 from eproc_eid_gateway.virtual_card import VirtualCard
@@ -246,7 +247,7 @@ async def journey(
         identity_settings,
         token_verifier=verifier,
         eid_token_verifier=EitherVerifier(
-            EidTokenVerifier(issuer=eid_issuer, jwks_url=f"{eid_issuer}/jwks"),
+            EidTokenVerifier(issuer=eid_issuer, audience="portal", jwks_url=f"{eid_issuer}/jwks"),
             seed_card.verifier(),
         ),
     )
@@ -352,7 +353,11 @@ async def journey(
     }
 
     card = VirtualCard.from_directory(card_dir, port=VPCD_PORT)
-    with serving_in_thread(gateway_site, ports["eid"]), serving_in_thread(agent, ports["agent"]):
+    with (
+        serving_in_thread(gateway_site, ports["eid"]),
+        serving_in_thread(agent, ports["agent"]),
+        StatusServer(StatusService(pki)),  # the PKI's OCSP responder and CRLs
+    ):
         async with AsyncExitStack() as running:
             for app in (identity, organisations, requests, notifier, edge, portal):
                 await running.enter_async_context(app.router.lifespan_context(app))

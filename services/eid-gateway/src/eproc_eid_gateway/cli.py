@@ -8,7 +8,14 @@ import sys
 from pathlib import Path
 
 from .card_layout import Applet
-from .pki import DEMO_PERSONS, DevPki, default_home, ensure_demo_card, issue_demo_card
+from .pki import (
+    DEMO_PERSONS,
+    CardMaterial,
+    DevPki,
+    default_home,
+    ensure_demo_card,
+    issue_demo_card,
+)
 from .virtual_card import VPCD_HOST, VPCD_PORT, VirtualCard
 
 
@@ -23,6 +30,13 @@ def pki_main(argv: list[str] | None = None) -> int:
     issue.add_argument("--applet", choices=[a.value for a in Applet], default=None)
     issue.add_argument("--pin", default="1234")
     commands.add_parser("show", help="print the root certificate (PEM) to configure as trusted")
+    commands.add_parser(
+        "serve", help="serve the PKI's OCSP responder and CRLs (its certificates' status URL)"
+    )
+    revoke = commands.add_parser("revoke", help="revoke (or --hold: suspend) a demo card")
+    revoke.add_argument("--person", required=True, choices=sorted(DEMO_PERSONS))
+    revoke.add_argument("--hold", action="store_true", help="suspend (certificateHold)")
+    revoke.add_argument("--release", action="store_true", help="lift a suspension")
     args = parser.parse_args(argv)
     home = (args.dir or default_home()).resolve()
     pki = DevPki.load_or_create(home / "pki")
@@ -35,6 +49,26 @@ def pki_main(argv: list[str] | None = None) -> int:
         card = issue_demo_card(pki, args.person, **options)
         card.save(home / "cards" / args.person)
         print(f"issued {card.label} (applet {card.applet}) in {home / 'cards' / args.person}")
+    elif args.command == "serve":
+        from .pki_status import serve
+
+        print(f"status of {pki.root_cert.subject.rfc4514_string()} on {pki.status_url}", flush=True)
+        serve(pki)
+    elif args.command == "revoke":
+        from cryptography import x509
+
+        material = CardMaterial.load(ensure_demo_card(home, args.person))
+        certificate = material.authentication_certificate
+        if args.release:
+            pki.release(certificate)
+            done = "released"
+        elif args.hold:
+            pki.revoke(certificate, x509.ReasonFlags.certificate_hold)
+            done = "suspended"
+        else:
+            pki.revoke(certificate)
+            done = "revoked"
+        print(f"{args.person}: authentication certificate {done}")
     elif args.command == "show":
         from cryptography.hazmat.primitives import serialization
 
@@ -74,7 +108,13 @@ def card_main(argv: list[str] | None = None) -> int:
     else:
         parser.error("give --person or --card-dir")
     card = VirtualCard.from_directory(card_dir, host=args.host, port=args.port)
-    signal.signal(signal.SIGTERM, lambda *_: card.remove())
+    # SIGTERM ends the process at once, whatever it is doing (the default action,
+    # made explicit in case it was inherited as ignored): the kernel closes the vpcd
+    # connection and the reader sees the card removed; the PIN counter is saved on
+    # every change. A handler that only removed the card lost a SIGTERM that arrived
+    # while the card was being inserted: the card then stayed in the reader for
+    # good, even after its parent had died (issue 22).
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         card.insert()
     except ConnectionError as error:

@@ -17,10 +17,12 @@ from eproc_runtime.logging import configure_logging
 from eproc_runtime.migrations import upgrade_async
 
 from . import repository
-from .api import Gateway, router
+from .api import router
 from .oauth import GatewayAuthorizationServer
 from .presentation import load_trust_anchors
+from .service import Gateway
 from .settings import Settings
+from .status import StatusChecker
 
 
 def create_app(settings: Settings | None = None, *, migrate_on_start: bool = False) -> FastAPI:
@@ -38,6 +40,12 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Fal
         settings=settings,
         server=GatewayAuthorizationServer(settings),
         anchors=load_trust_anchors(settings.trust_anchors),
+        status=StatusChecker(
+            timeout=settings.status_timeout,
+            cache_max_age=settings.status_cache_max_age,
+            max_crl_bytes=settings.status_max_crl_bytes,
+            fail_open=settings.status_unavailable == "accept",
+        ),
     )
 
     @asynccontextmanager
@@ -46,6 +54,11 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Fal
         if not gateway.anchors:
             structlog.get_logger("eproc_eid_gateway").warning(
                 "eid_no_trust_anchors", hint="set EPROC_TRUST_ANCHORS; every card is refused"
+            )
+        if settings.status_unavailable == "accept":
+            structlog.get_logger("eproc_eid_gateway").warning(
+                "eid_certificate_status_fail_open",
+                hint="EPROC_STATUS_UNAVAILABLE=accept: cards whose status cannot be had log in",
             )
         if migrate_on_start:
             await upgrade_async("eproc_eid_gateway", settings.database_url)

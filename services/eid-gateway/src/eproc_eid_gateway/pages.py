@@ -31,6 +31,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "invalid_pin": "Een pincode heeft 4 tot 12 cijfers.",
         "refused": "Uw kaart werd niet aanvaard ({code}).",
         "expired": "De aanmelding duurde te lang. Herlaad de pagina.",
+        "certificate_revoked": "Het certificaat van uw kaart is ingetrokken. Vraag bij uw "
+        "gemeente een nieuwe kaart aan.",
+        "certificate_suspended": "Het certificaat van uw kaart is geschorst. Neem contact op "
+        "met uw gemeente om het weer te activeren.",
+        "certificate_status_unavailable": "De geldigheid van uw kaart kan nu niet worden "
+        "gecontroleerd. Probeer het over enkele minuten opnieuw.",
+        "card_expired": "Uw kaart is vervallen. Vraag bij uw gemeente een nieuwe kaart aan.",
+        "certificate_expired": "Het certificaat van uw kaart is vervallen.",
+        "weak_signature_algorithm": "Uw kaart gebruikt een verouderde beveiliging en wordt "
+        "niet meer aanvaard.",
     },
     "fr": {
         "title": "Se connecter avec votre eID",
@@ -51,6 +61,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "invalid_pin": "Un code PIN compte de 4 à 12 chiffres.",
         "refused": "Votre carte n'a pas été acceptée ({code}).",
         "expired": "La connexion a pris trop de temps. Rechargez la page.",
+        "certificate_revoked": "Le certificat de votre carte est révoqué. Demandez une "
+        "nouvelle carte à votre commune.",
+        "certificate_suspended": "Le certificat de votre carte est suspendu. Contactez votre "
+        "commune pour le réactiver.",
+        "certificate_status_unavailable": "La validité de votre carte ne peut pas être "
+        "vérifiée pour l'instant. Réessayez dans quelques minutes.",
+        "card_expired": "Votre carte est expirée. Demandez une nouvelle carte à votre commune.",
+        "certificate_expired": "Le certificat de votre carte est expiré.",
+        "weak_signature_algorithm": "Votre carte utilise une sécurité dépassée et n'est plus "
+        "acceptée.",
     },
     "de": {
         "title": "Mit Ihrer eID anmelden",
@@ -71,6 +91,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "invalid_pin": "Eine PIN hat 4 bis 12 Ziffern.",
         "refused": "Ihre Karte wurde nicht akzeptiert ({code}).",
         "expired": "Die Anmeldung hat zu lange gedauert. Laden Sie die Seite neu.",
+        "certificate_revoked": "Das Zertifikat Ihrer Karte wurde widerrufen. Beantragen Sie "
+        "bei Ihrer Gemeinde eine neue Karte.",
+        "certificate_suspended": "Das Zertifikat Ihrer Karte ist gesperrt. Wenden Sie sich an "
+        "Ihre Gemeinde, um es wieder zu aktivieren.",
+        "certificate_status_unavailable": "Die Gültigkeit Ihrer Karte kann gerade nicht "
+        "geprüft werden. Versuchen Sie es in einigen Minuten erneut.",
+        "card_expired": "Ihre Karte ist abgelaufen. Beantragen Sie bei Ihrer Gemeinde eine "
+        "neue Karte.",
+        "certificate_expired": "Das Zertifikat Ihrer Karte ist abgelaufen.",
+        "weak_signature_algorithm": "Ihre Karte verwendet eine veraltete Sicherheit und wird "
+        "nicht mehr akzeptiert.",
     },
     "en": {
         "title": "Log in with your eID",
@@ -90,6 +121,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "invalid_pin": "A PIN has 4 to 12 digits.",
         "refused": "Your card was not accepted ({code}).",
         "expired": "The login took too long. Reload the page.",
+        "certificate_revoked": "Your card's certificate is revoked. Ask your municipality "
+        "for a new card.",
+        "certificate_suspended": "Your card's certificate is suspended. Contact your "
+        "municipality to have it reactivated.",
+        "certificate_status_unavailable": "Your card's validity cannot be checked right now. "
+        "Try again in a few minutes.",
+        "card_expired": "Your card has expired. Ask your municipality for a new card.",
+        "certificate_expired": "Your card's certificate has expired.",
+        "weak_signature_algorithm": "Your card uses outdated security and is no longer accepted.",
     },
 }
 

@@ -4,6 +4,13 @@ A "TEST" root CA (P-384) issues a citizen CA and the national-register (RRN)
 certificates; the citizen CA issues the cards' authentication and signature
 certificates. Shapes follow the real Belgian eID PKI so the gateway's checks are
 exercised as in production, where only the configured roots differ.
+
+Like the real PKI it publishes certificate status: every certificate it issues
+names (AIA, CRL distribution points) the PKI's status service
+(``status_url``, served by :mod:`.pki_status`, ``eid-pki serve``): an OCSP
+responder for the citizen CA's certificates, answering with a delegated
+responder certificate, and a CRL per CA. :meth:`DevPki.revoke` revokes or
+suspends (certificateHold) a certificate.
 """
 
 from __future__ import annotations
@@ -13,13 +20,15 @@ import hashlib
 import json
 import os
 import secrets
-from dataclasses import dataclass
+import socket
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509 import ocsp
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 from . import pkcs15
 from .card_layout import (
@@ -115,6 +124,7 @@ def _ca_certificate(
     path_length: int | None,
     not_before: dt.datetime,
     not_after: dt.datetime,
+    status_url: str | None,
 ) -> x509.Certificate:
     public = key.public_key()
     builder = (
@@ -147,7 +157,133 @@ def _ca_certificate(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.public_key()),  # type: ignore[arg-type]
             critical=False,
         )
+    if status_url is not None:
+        builder = _status_extensions(builder, status_url, "root")
     return builder.sign(issuer_key, _signature_hash(issuer_key))
+
+
+# How long the status service's answers stay valid (OCSP nextUpdate, CRL nextUpdate).
+STATUS_LIFETIME = dt.timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """When and why a certificate was revoked (``certificate_hold``: suspended)."""
+
+    at: dt.datetime
+    reason: x509.ReasonFlags
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _digest(algorithm: hashes.HashAlgorithm, data: bytes) -> bytes:
+    hasher = hashes.Hash(algorithm)
+    hasher.update(data)
+    return hasher.finalize()
+
+
+def issuer_name_hash(issuer: x509.Certificate, algorithm: hashes.HashAlgorithm) -> bytes:
+    """OCSP CertID issuerNameHash: the hash of the issuer's DER subject."""
+    return _digest(algorithm, issuer.subject.public_bytes())
+
+
+def issuer_key_hash(issuer: x509.Certificate, algorithm: hashes.HashAlgorithm) -> bytes:
+    """OCSP CertID issuerKeyHash: the hash of the issuer's subjectPublicKey bits."""
+    key = issuer.public_key()
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        bits = key.public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+    elif isinstance(key, rsa.RSAPublicKey):
+        bits = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
+    else:
+        raise TypeError("issuers are RSA or EC")
+    return _digest(algorithm, bits)
+
+
+def _status_extensions(
+    builder: x509.CertificateBuilder, status_url: str, issuer: str
+) -> x509.CertificateBuilder:
+    """Where a relying party finds a certificate's status, as the real PKI writes it:
+    OCSP (leaf certificates of the citizen CA) and the issuer's CRL."""
+    if issuer == "citizen":
+        builder = builder.add_extension(
+            x509.AuthorityInformationAccess(
+                [
+                    x509.AccessDescription(
+                        AuthorityInformationAccessOID.OCSP,
+                        x509.UniformResourceIdentifier(f"{status_url}/ocsp"),
+                    ),
+                    x509.AccessDescription(
+                        AuthorityInformationAccessOID.CA_ISSUERS,
+                        x509.UniformResourceIdentifier(f"{status_url}/ca/citizen.crt"),
+                    ),
+                ]
+            ),
+            critical=False,
+        )
+    return builder.add_extension(
+        x509.CRLDistributionPoints(
+            [
+                x509.DistributionPoint(
+                    full_name=[x509.UniformResourceIdentifier(f"{status_url}/crl/{issuer}.crl")],
+                    relative_name=None,
+                    reasons=None,
+                    crl_issuer=None,
+                )
+            ]
+        ),
+        critical=False,
+    )
+
+
+def _ocsp_responder_certificate(
+    key: PrivateKey,
+    ca_cert: x509.Certificate,
+    ca_key: PrivateKey,
+    start: dt.datetime,
+    end: dt.datetime,
+    label: str,
+) -> x509.Certificate:
+    """The delegated OCSP responder of the citizen CA (id-kp-OCSPSigning, ocsp-nocheck)."""
+    return (
+        x509.CertificateBuilder()
+        .subject_name(
+            x509.Name(
+                [
+                    x509.NameAttribute(NameOID.COUNTRY_NAME, "BE"),
+                    x509.NameAttribute(NameOID.COMMON_NAME, f"{label} OCSP Responder"),
+                ]
+            )
+        )
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False)
+        .add_extension(x509.OCSPNoCheck(), critical=False)
+        .sign(ca_key, _signature_hash(ca_key))
+    )
 
 
 @dataclass
@@ -166,10 +302,23 @@ class DevPki:
     rrn_ec_cert: x509.Certificate
     rrn_rsa_key: PrivateKey
     rrn_rsa_cert: x509.Certificate
+    ocsp_key: PrivateKey
+    ocsp_cert: x509.Certificate
+    status_url: str
+    directory: Path | None = None
+    _revocations: dict[int, Revocation] = field(default_factory=dict)
+    _issued: set[int] = field(default_factory=set)
 
     @classmethod
-    def create(cls, *, label: str = "TEST", years: int = 10) -> DevPki:
-        """Generate a fresh PKI whose root is named ``Belgium <label> Root CA``."""
+    def create(
+        cls, *, label: str = "TEST", years: int = 10, status_url: str | None = None
+    ) -> DevPki:
+        """Generate a fresh PKI whose root is named ``Belgium <label> Root CA``.
+
+        ``status_url`` is the base URL of its status service (OCSP and CRLs), written
+        into every certificate it issues; default: a free loopback port now.
+        """
+        status_url = (status_url or f"http://127.0.0.1:{_free_port()}").rstrip("/")
         start = _now() - dt.timedelta(days=1)
         end = start + dt.timedelta(days=365 * years)
         root_key = ec.generate_private_key(ec.SECP384R1())
@@ -180,7 +329,14 @@ class DevPki:
             ]
         )
         root_cert = _ca_certificate(
-            root_name, root_key, None, root_key, path_length=None, not_before=start, not_after=end
+            root_name,
+            root_key,
+            None,
+            root_key,
+            path_length=None,
+            not_before=start,
+            not_after=end,
+            status_url=None,
         )
         ca_key = ec.generate_private_key(ec.SECP384R1())
         ca_cert = _ca_certificate(
@@ -197,11 +353,18 @@ class DevPki:
             path_length=0,
             not_before=start,
             not_after=end,
+            status_url=status_url,
         )
         rrn_ec_key = ec.generate_private_key(ec.SECP384R1())
         rrn_rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        rrn_ec_cert = _rrn_certificate(rrn_ec_key, root_cert, root_key, start, end, label)
-        rrn_rsa_cert = _rrn_certificate(rrn_rsa_key, root_cert, root_key, start, end, label)
+        rrn_ec_cert = _rrn_certificate(
+            rrn_ec_key, root_cert, root_key, start, end, label, status_url
+        )
+        rrn_rsa_cert = _rrn_certificate(
+            rrn_rsa_key, root_cert, root_key, start, end, label, status_url
+        )
+        ocsp_key = ec.generate_private_key(ec.SECP384R1())
+        ocsp_cert = _ocsp_responder_certificate(ocsp_key, ca_cert, ca_key, start, end, label)
         return cls(
             root_key,
             root_cert,
@@ -211,13 +374,22 @@ class DevPki:
             rrn_ec_cert,
             rrn_rsa_key,
             rrn_rsa_cert,
+            ocsp_key,
+            ocsp_cert,
+            status_url,
         )
 
-    _PARTS = ("root", "citizen_ca", "rrn_ec", "rrn_rsa")
+    _PARTS = ("root", "citizen_ca", "rrn_ec", "rrn_rsa", "ocsp")
 
     def save(self, directory: Path) -> None:
-        """Write every key and certificate as PEM into ``directory``."""
+        """Write every key and certificate as PEM into ``directory``, the status
+        service's URL and the revocations beside them; later revocations go there too."""
         directory.mkdir(parents=True, exist_ok=True)
+        self.directory = directory
+        (directory / "status.json").write_text(
+            json.dumps({"status_url": self.status_url}, indent=2) + "\n"
+        )
+        self._save_revocations()
         for part in self._PARTS:
             cert: x509.Certificate = getattr(self, f"{part}_cert")
             key: PrivateKey = getattr(self, f"{part}_key")
@@ -237,16 +409,173 @@ class DevPki:
                 (directory / f"{part}.crt.pem").read_bytes()
             )
             values[f"{part}_key"] = _load_key((directory / f"{part}.key.pem").read_bytes())
-        return cls(**values)  # type: ignore[arg-type]
+        values["status_url"] = json.loads((directory / "status.json").read_text())["status_url"]
+        pki = cls(**values)  # type: ignore[arg-type]
+        pki.directory = directory
+        pki._revocations = pki._load_revocations()
+        return pki
 
     @classmethod
     def load_or_create(cls, directory: Path) -> DevPki:
-        """Load the PKI from ``directory``, creating and saving it on first use."""
-        if (directory / "root.crt.pem").exists():
+        """Load the PKI from ``directory``, creating and saving it on first use.
+
+        A PKI written before it published certificate status (no ``status.json``) is
+        replaced, and the cards cut from it beside it (``../cards``) are dropped: they
+        are issued again on first use, with status locations the gateway can check.
+        """
+        if (directory / "status.json").exists():
             return cls.load(directory)
+        if (directory / "root.crt.pem").exists():
+            for old in directory.glob("*.pem"):
+                old.unlink()
+            cards = directory.parent / "cards"
+            if cards.is_dir():
+                import shutil
+
+                shutil.rmtree(cards)
         pki = cls.create()
         pki.save(directory)
         return pki
+
+    # -- certificate status ----------------------------------------------------------
+
+    def _revocations_file(self) -> Path | None:
+        return self.directory / "revocations.json" if self.directory else None
+
+    def _load_revocations(self) -> dict[int, Revocation]:
+        path = self._revocations_file()
+        if path is None or not path.exists():
+            return {}
+        return {
+            int(serial, 16): Revocation(
+                dt.datetime.fromisoformat(entry["at"]), x509.ReasonFlags(entry["reason"])
+            )
+            for serial, entry in json.loads(path.read_text()).items()
+        }
+
+    def _save_revocations(self) -> None:
+        path = self._revocations_file()
+        if path is None:
+            return
+        data = {
+            f"{serial:x}": {"at": entry.at.isoformat(), "reason": entry.reason.value}
+            for serial, entry in self._revocations.items()
+        }
+        path.write_text(json.dumps(data, indent=2) + "\n")
+
+    def revocations(self) -> dict[int, Revocation]:
+        """Revoked or suspended serial numbers (read again from disk for a saved PKI,
+        so a running status service sees ``eid-pki revoke`` at once)."""
+        if self.directory is not None:
+            self._revocations = self._load_revocations()
+        return dict(self._revocations)
+
+    def revoke(
+        self,
+        certificate: x509.Certificate,
+        reason: x509.ReasonFlags = x509.ReasonFlags.key_compromise,
+    ) -> None:
+        """Revoke ``certificate``; ``ReasonFlags.certificate_hold`` suspends it."""
+        self._revocations = self.revocations()
+        self._revocations[certificate.serial_number] = Revocation(_now(), reason)
+        self._save_revocations()
+
+    def release(self, certificate: x509.Certificate) -> None:
+        """Lift a suspension (removeFromCRL): the certificate is good again."""
+        self._revocations = self.revocations()
+        self._revocations.pop(certificate.serial_number, None)
+        self._save_revocations()
+
+    def crl(
+        self, issuer: str, *, lifetime: dt.timedelta = STATUS_LIFETIME
+    ) -> x509.CertificateRevocationList:
+        """The current CRL of ``issuer`` (``"citizen"``: the citizen CA, ``"root"``)."""
+        cert, key = (
+            (self.citizen_ca_cert, self.citizen_ca_key)
+            if issuer == "citizen"
+            else (self.root_cert, self.root_key)
+        )
+        now = _now()
+        builder = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(cert.subject)
+            .last_update(now - dt.timedelta(minutes=1))
+            .next_update(now + lifetime)
+            .add_extension(x509.CRLNumber(int(now.timestamp())), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(cert.public_key()),  # type: ignore[arg-type]
+                critical=False,
+            )
+        )
+        for serial, entry in self.revocations().items():
+            builder = builder.add_revoked_certificate(
+                x509.RevokedCertificateBuilder()
+                .serial_number(serial)
+                .revocation_date(entry.at)
+                .add_extension(x509.CRLReason(entry.reason), critical=False)
+                .build()
+            )
+        return builder.sign(key, _signature_hash(key))
+
+    def ocsp_response(
+        self, request_der: bytes, *, lifetime: dt.timedelta = STATUS_LIFETIME
+    ) -> bytes:
+        """The OCSP responder's DER answer to ``request_der`` (RFC 6960), signed by its
+        delegated responder certificate (issued by the citizen CA, id-kp-OCSPSigning)."""
+        try:
+            request = ocsp.load_der_ocsp_request(request_der)
+        except ValueError:
+            return ocsp.OCSPResponseBuilder.build_unsuccessful(
+                ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+            ).public_bytes(serialization.Encoding.DER)
+        ca = self.citizen_ca_cert
+        if request.issuer_key_hash != issuer_key_hash(
+            ca, request.hash_algorithm
+        ) or request.issuer_name_hash != issuer_name_hash(ca, request.hash_algorithm):
+            return ocsp.OCSPResponseBuilder.build_unsuccessful(
+                ocsp.OCSPResponseStatus.UNAUTHORIZED
+            ).public_bytes(serialization.Encoding.DER)
+        now = _now()
+        revoked = self.revocations().get(request.serial_number)
+        if request.serial_number not in self._issued_serials():
+            status, revoked_at, reason = ocsp.OCSPCertStatus.UNKNOWN, None, None
+        elif revoked is None:
+            status, revoked_at, reason = ocsp.OCSPCertStatus.GOOD, None, None
+        else:
+            status, revoked_at, reason = ocsp.OCSPCertStatus.REVOKED, revoked.at, revoked.reason
+        response = (
+            ocsp.OCSPResponseBuilder()
+            .add_response_by_hash(
+                issuer_name_hash=request.issuer_name_hash,
+                issuer_key_hash=request.issuer_key_hash,
+                serial_number=request.serial_number,
+                algorithm=request.hash_algorithm,
+                cert_status=status,
+                this_update=now - dt.timedelta(minutes=1),
+                next_update=now + lifetime,
+                revocation_time=revoked_at,
+                revocation_reason=reason,
+            )
+            .responder_id(ocsp.OCSPResponderEncoding.HASH, self.ocsp_cert)
+            .certificates([self.ocsp_cert])
+            .sign(self.ocsp_key, _signature_hash(self.ocsp_key))
+        )
+        return response.public_bytes(serialization.Encoding.DER)
+
+    def _issued_serials(self) -> set[int]:
+        """Serials the citizen CA issued and recorded (every card's certificates)."""
+        if self.directory is not None:
+            path = self.directory / "issued.txt"
+            if path.exists():
+                self._issued.update(int(line, 16) for line in path.read_text().split())
+        return self._issued
+
+    def record_issued(self, certificate: x509.Certificate) -> None:
+        """Remember a certificate the citizen CA issued (the responder knows only these)."""
+        self._issued.add(certificate.serial_number)
+        if self.directory is not None:
+            with (self.directory / "issued.txt").open("a") as issued:
+                issued.write(f"{certificate.serial_number:x}\n")
 
     def rrn_for(self, applet: Applet) -> tuple[PrivateKey, x509.Certificate]:
         """The RRN key and certificate that sign identity files of ``applet`` cards."""
@@ -262,8 +591,9 @@ def _rrn_certificate(
     start: dt.datetime,
     end: dt.datetime,
     label: str,
+    status_url: str,
 ) -> x509.Certificate:
-    return (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(
             x509.Name(
@@ -294,8 +624,9 @@ def _rrn_certificate(
             ),
             critical=True,
         )
-        .sign(root_key, _signature_hash(root_key))
     )
+    builder = _status_extensions(builder, status_url, "root")
+    return builder.sign(root_key, _signature_hash(root_key))
 
 
 @dataclass(frozen=True)
@@ -432,6 +763,12 @@ class CardMaterial:
     pin_tries_left: int = PIN_MAX_TRIES
 
     @property
+    def authentication_certificate(self) -> x509.Certificate:
+        """The card's authentication certificate (to revoke or suspend it in tests)."""
+        der = self.files[EF_CERT_AUTHENTICATION]
+        return x509.load_der_x509_certificate(der[: 4 + int.from_bytes(der[2:4], "big")])
+
+    @property
     def atr(self) -> bytes:
         """The ATR this applet generation answers with."""
         return ATR_1_8 if self.applet is Applet.V1_8 else ATR_1_7
@@ -509,10 +846,10 @@ def _card_key(applet: Applet) -> PrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-def _sign_file(key: PrivateKey, data: bytes) -> bytes:
+def _sign_file(key: PrivateKey, data: bytes, algorithm: hashes.HashAlgorithm | None) -> bytes:
     if isinstance(key, ec.EllipticCurvePrivateKey):
-        return key.sign(data, ec.ECDSA(hashes.SHA384()))
-    return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+        return key.sign(data, ec.ECDSA(algorithm or hashes.SHA384()))
+    return key.sign(data, padding.PKCS1v15(), algorithm or hashes.SHA256())
 
 
 def _citizen_certificate(
@@ -525,6 +862,9 @@ def _citizen_certificate(
     national_number: str,
     not_before: dt.datetime,
     not_after: dt.datetime,
+    status_url: str | None,
+    key_usage: bool = True,
+    sha1: bool = False,
 ) -> x509.Certificate:
     subject = x509.Name(
         [
@@ -549,6 +889,12 @@ def _citizen_certificate(
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_cert.public_key()),  # type: ignore[arg-type]
+            critical=False,
+        )
+    )
+    if key_usage:
+        builder = builder.add_extension(
             x509.KeyUsage(
                 digital_signature=authentication,
                 content_commitment=not authentication,
@@ -562,16 +908,37 @@ def _citizen_certificate(
             ),
             critical=True,
         )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_cert.public_key()),  # type: ignore[arg-type]
-            critical=False,
-        )
-    )
+    if status_url is not None:
+        builder = _status_extensions(builder, status_url, "citizen")
     if authentication:
         builder = builder.add_extension(
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
         )
-    return builder.sign(issuer_key, _signature_hash(issuer_key))
+    certificate = builder.sign(issuer_key, _signature_hash(issuer_key))
+    return _signed_with_sha1(certificate, issuer_key) if sha1 else certificate
+
+
+def _signed_with_sha1(certificate: x509.Certificate, key: PrivateKey) -> x509.Certificate:
+    """The same certificate signed with SHA-1, as old PKIs did (a defect for tests;
+    the library no longer signs certificates with SHA-1, so the TBS is re-signed)."""
+    from asn1crypto import x509 as asn1_x509
+
+    parsed = asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
+    elliptic = isinstance(key, ec.EllipticCurvePrivateKey)
+    algorithm = asn1_x509.SignedDigestAlgorithm(
+        {"algorithm": "sha1_ecdsa" if elliptic else "sha1_rsa"}
+    )
+    tbs = parsed["tbs_certificate"]
+    tbs["signature"] = algorithm
+    tbs_der = tbs.dump(force=True)
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        signature = key.sign(tbs_der, ec.ECDSA(hashes.SHA1()))  # noqa: S303 - the defect
+    else:
+        signature = key.sign(tbs_der, padding.PKCS1v15(), hashes.SHA1())  # noqa: S303
+    resigned = asn1_x509.Certificate(
+        {"tbs_certificate": tbs, "signature_algorithm": algorithm, "signature_value": signature}
+    )
+    return x509.load_der_x509_certificate(resigned.dump(force=True))
 
 
 def _padded(data: bytes, size: int) -> bytes:
@@ -591,6 +958,11 @@ def issue_card(
     expired_certificates: bool = False,
     certificate_national_number: str | None = None,
     mismatched_authentication_key: bool = False,
+    expired_card: bool = False,
+    without_key_usage: bool = False,
+    sha1_certificates: bool = False,
+    sha1_file_signatures: bool = False,
+    without_status_locations: bool = False,
 ) -> CardMaterial:
     """Personalise a virtual card for ``person``.
 
@@ -602,7 +974,15 @@ def issue_card(
     - ``untrusted_chain``: citizen certificates issued under a foreign "ROGUE" root;
     - ``expired_certificates``: citizen certificates whose validity ended yesterday;
     - ``certificate_national_number``: serialNumber differing from the identity file;
-    - ``mismatched_authentication_key``: certificate holding another public key.
+    - ``mismatched_authentication_key``: certificate holding another public key;
+    - ``expired_card``: the identity file's validity ended yesterday (certificates valid);
+    - ``without_key_usage``: citizen certificates without the KeyUsage extension;
+    - ``sha1_certificates``: citizen certificates signed with SHA-1;
+    - ``sha1_file_signatures``: identity and address files signed with SHA-1 (the RRN's
+      RSA key: give ``applet="1.7"``);
+    - ``without_status_locations``: citizen certificates naming no OCSP responder or CRL.
+
+    The citizen CA records every certificate it issues, so its OCSP responder knows it.
     """
     applet = Applet(applet)
     if with_certificates is None:
@@ -653,7 +1033,11 @@ def issue_card(
                 national_number=cert_nn,
                 not_before=cert_start,
                 not_after=cert_end,
+                status_url=None if without_status_locations else issuer_pki.status_url,
+                key_usage=not without_key_usage,
+                sha1=sha1_certificates,
             )
+            issuer_pki.record_issued(cert)
             add_certificate(path, cert, purpose, cert_id, False)
         keys = [
             pkcs15.STANDARD_KEYS[KEY_AUTHENTICATION],
@@ -678,7 +1062,10 @@ def issue_card(
         (0x01, card_number.encode()),
         (0x02, serial),
         (0x03, f"{now:%d.%m.%Y}".encode()),
-        (0x04, f"{now + dt.timedelta(days=3650):%d.%m.%Y}".encode()),
+        (
+            0x04,
+            f"{now + dt.timedelta(days=-1 if expired_card else 3650):%d.%m.%Y}".encode(),
+        ),
         (0x05, person.municipality.encode()),
         (0x06, person.national_number.encode()),
         (0x07, person.surname.encode()),
@@ -701,7 +1088,8 @@ def issue_card(
         files[EF_BASIC_PUBLIC_KEY] = basic_spki
         identity_fields.append((0x1A, hashlib.sha384(basic_spki).digest()))
     identity = encode_tlv(identity_fields)
-    identity_signature = _sign_file(rrn_key, identity)
+    file_hash = hashes.SHA1() if sha1_file_signatures else None  # noqa: S303 - a defect
+    identity_signature = _sign_file(rrn_key, identity, file_hash)
     address = encode_tlv(
         [
             (0x01, person.street_and_number.encode()),
@@ -709,7 +1097,9 @@ def issue_card(
             (0x03, person.municipality.encode()),
         ]
     )
-    address_signature = _sign_file(rrn_key, strip_trailing_zeros(address) + identity_signature)
+    address_signature = _sign_file(
+        rrn_key, strip_trailing_zeros(address) + identity_signature, file_hash
+    )
     if tamper_identity:
         identity = identity.replace(person.surname.encode(), person.surname.upper().encode())
         if identity == encode_tlv(identity_fields):

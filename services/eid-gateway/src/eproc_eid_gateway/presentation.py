@@ -11,6 +11,7 @@ import binascii
 import datetime as dt
 import hashlib
 import hmac
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,10 +61,13 @@ class CardHolder:
 
 
 def load_trust_anchors(paths: list[Path]) -> list[x509.Certificate]:
-    """Every certificate in the configured PEM files."""
+    """Every certificate in the configured PEM files (a file of comments only, as the
+    deployment templates ship, holds none; a malformed certificate stops the start)."""
     anchors: list[x509.Certificate] = []
     for path in paths:
-        anchors.extend(x509.load_pem_x509_certificates(path.read_bytes()))
+        content = path.read_bytes()
+        if b"-----BEGIN CERTIFICATE-----" in content:
+            anchors.extend(x509.load_pem_x509_certificates(content))
     return anchors
 
 
@@ -88,15 +92,35 @@ def _certificate(value: str, field: str) -> x509.Certificate:
         raise VerificationError("certificate_invalid", f"{field} is not a certificate") from error
 
 
-def _check_authentication_usage(certificate: x509.Certificate) -> None:
+def _key_usage(certificate: x509.Certificate) -> x509.KeyUsage | None:
     try:
-        usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
+        return certificate.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
-        return
-    if not usage.digital_signature:
+        return None
+
+
+def _check_authentication_usage(certificate: x509.Certificate) -> None:
+    # Required: a certificate that does not say what its key is for is refused.
+    usage = _key_usage(certificate)
+    if usage is None or not usage.digital_signature:
         raise VerificationError(
             "certificate_not_for_authentication", "the certificate may not authenticate"
         )
+
+
+def _check_rrn_usage(certificate: x509.Certificate) -> None:
+    usage = _key_usage(certificate)
+    if usage is None or not (usage.digital_signature or usage.content_commitment):
+        raise VerificationError("rrn_certificate_invalid", "the certificate may not sign files")
+
+
+@dataclass(frozen=True)
+class VerifiedPresentation:
+    """A presentation whose signatures and chains hold; the certificate status is next."""
+
+    holder: CardHolder
+    # (certificate, its issuer): the authentication certificate, the citizen CA, the RRN's.
+    certificates: list[tuple[x509.Certificate, x509.Certificate]]
 
 
 def verify_presentation(
@@ -105,13 +129,16 @@ def verify_presentation(
     anchors: list[x509.Certificate],
     *,
     at: dt.datetime | None = None,
-) -> CardHolder:
-    """Check a card agent's answer for ``challenge``; the holder, or VerificationError.
+) -> VerifiedPresentation:
+    """Check a card agent's answer for ``challenge``, or raise VerificationError.
 
-    Order: the authentication chain to a trusted root (dates included), the
+    Order: the authentication chain to a trusted root (dates included, no SHA-1
+    signature), the certificate's key usage (required: digitalSignature), the
     challenge signature, the RRN certificate (directly under a trusted root, not a
-    citizen certificate), the identity and address signatures, and the national
-    number of the certificate against the identity file.
+    citizen certificate, for signing), the identity and address signatures, the
+    national number of the certificate against the identity file, and the card's
+    own validity end. The revocation status of the certificates is checked after
+    this (:mod:`.status`), over the network.
     """
     moment = at or dt.datetime.now(dt.UTC)
     if not hmac.compare_digest(_decode(presentation.challenge, "challenge"), challenge):
@@ -121,7 +148,7 @@ def verify_presentation(
         presentation.authentication_certificate, "authentication_certificate"
     )
     citizen_ca = _certificate(presentation.ca_certificate, "ca_certificate")
-    verify_chain(authentication, [citizen_ca], anchors, at=moment)
+    chain = verify_chain(authentication, [citizen_ca], anchors, at=moment)
     _check_authentication_usage(authentication)
     verify_challenge_signature(
         authentication, challenge, _decode(presentation.signature, "signature")
@@ -131,9 +158,10 @@ def verify_presentation(
     # The national register's certificate is issued by the root itself; a citizen
     # certificate (issued by a citizen CA, carrying a serialNumber) could sign a forged
     # identity file with its own card, so it must never pass as one.
-    verify_chain(rrn, [], anchors, at=moment)
+    rrn_chain = verify_chain(rrn, [], anchors, at=moment)
     if rrn.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER):
         raise VerificationError("rrn_certificate_invalid", "not a national-register certificate")
+    _check_rrn_usage(rrn)
 
     identity_file = _decode(presentation.identity, "identity")
     identity_signature = _decode(presentation.identity_signature, "identity_signature")
@@ -156,8 +184,14 @@ def verify_presentation(
             "national_number_mismatch",
             "the certificate's national number differs from the identity file",
         )
-    return CardHolder(
+    # The card itself expires (identity file, tag 04) even if a certificate would not.
+    if identity.validity_end is None or identity.validity_end < moment.date():
+        raise VerificationError("card_expired", "the card's validity has ended")
+    holder = CardHolder(
         national_number=identity.national_number,
         given_name=identity.first_names,
         family_name=identity.surname,
     )
+    # What still needs its revocation status: each certificate with its issuer.
+    pairs = [*itertools.pairwise(chain), (rrn, rrn_chain[-1])]
+    return VerifiedPresentation(holder, pairs)

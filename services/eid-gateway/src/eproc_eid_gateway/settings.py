@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, SecretStr
 
-from eproc_runtime.settings import Secret, ServiceSettings, default_of
+from eproc_runtime.settings import (
+    InsecureProductionSettings,
+    Secret,
+    ServiceSettings,
+    default_of,
+)
 
 # The federal authentication service's assurance level for an eID login.
 EID_ACR = "urn:be:fedict:iam:fas:Level500"
@@ -39,6 +44,25 @@ class Settings(ServiceSettings):
             "PEM files with the trusted root certificates (production: the Belgium Root CAs; "
             "development: the TEST root of `eid-pki show`)"
         ),
+    )
+    status_unavailable: Literal["refuse", "accept"] = Field(
+        default="refuse",
+        description=(
+            "a login whose certificates' revocation status can be had neither by OCSP nor "
+            "from a CRL: `refuse` (fail closed; the default, and production's) or `accept` "
+            "(fail open: only for a development PKI without a status service)"
+        ),
+    )
+    status_timeout: float = Field(
+        default=3.0, gt=0, description="seconds to wait for one OCSP responder or CRL"
+    )
+    status_cache_max_age: int = Field(
+        default=3600,
+        gt=0,
+        description="longest a status answer is reused, even if its nextUpdate is later",
+    )
+    status_max_crl_bytes: int = Field(
+        default=64 * 1024 * 1024, gt=0, description="larger CRLs are not downloaded"
     )
     subject_key: SecretStr = Field(
         default=SecretStr("ZGV2LW9ubHktZWlkLXN1YmplY3Qta2V5LWNoYW5nZS1tZQ"),
@@ -77,6 +101,16 @@ class Settings(ServiceSettings):
                     f"EPROC_CLIENTS (client {client.client_id!r}: client_secret)",
                     client.client_secret,
                 )
+
+    def model_post_init(self, context: Any) -> None:
+        super().model_post_init(context)
+        if self.env == "production" and self.status_unavailable != "refuse":
+            raise InsecureProductionSettings(
+                f"{self.service_name}: refusing to start in production (EPROC_ENV=production): "
+                "EPROC_STATUS_UNAVAILABLE=accept would let a revoked card log in whenever its "
+                "status cannot be had; production fails closed (docs/operations.md, eID "
+                "certificates)"
+            )
 
     @property
     def base_url(self) -> str:

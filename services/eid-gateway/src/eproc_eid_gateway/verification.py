@@ -72,12 +72,18 @@ def _file_signature_forms(public_key: PublicKey, signature: bytes) -> list[bytes
     return forms
 
 
-# Cards issued before 2014 carry SHA-1 RRN signatures; they are still valid documents.
-_FILE_HASHES: list[hashes.HashAlgorithm] = [
-    hashes.SHA256(),
-    hashes.SHA384(),
-    hashes.SHA1(),  # noqa: S303
-]
+# SHA-1 is refused (R-SEC-3): collisions are practical. Only cards issued before 2014
+# carried SHA-1 RRN signatures, and every one of them has expired (10-year validity).
+_FILE_HASHES: list[hashes.HashAlgorithm] = [hashes.SHA256(), hashes.SHA384(), hashes.SHA512()]
+
+
+def refuse_weak_hash(algorithm: hashes.HashAlgorithm | None, what: str) -> None:
+    """Refuse a signature made with SHA-1 (or MD5, or an unknown hash)."""
+    if algorithm is None or algorithm.name in ("sha1", "md5"):
+        raise VerificationError(
+            "weak_signature_algorithm",
+            f"{what} is signed with {algorithm.name if algorithm else 'an unknown hash'}",
+        )
 
 
 def _verify_file(rrn: x509.Certificate, signature: bytes, data: bytes) -> bool:
@@ -146,6 +152,9 @@ def verify_chain(
     current = leaf
     pool = list(intermediates)
     for _ in range(len(intermediates) + 1):
+        # The anchors' own self-signatures do not matter (they are configured), but
+        # every signature below them does.
+        refuse_weak_hash(current.signature_hash_algorithm, current.subject.rfc4514_string())
         if not current.not_valid_before_utc <= moment <= current.not_valid_after_utc:
             raise VerificationError(
                 "certificate_expired",

@@ -44,7 +44,7 @@ class EidTokenVerifier:
         self,
         *,
         issuer: str,
-        audience: str | None = None,
+        audience: str,
         keys: KeySet | None = None,
         jwks_url: str | None = None,
         algorithms: list[str] | None = None,
@@ -61,16 +61,19 @@ class EidTokenVerifier:
         self._accepted_acr = accepted_acr or []
         self._fetched_at = 0.0
         self._refresh_interval = jwks_refresh_interval
+        if not audience:
+            raise ValueError("give the audience: the client id identity's tokens are issued to")
         claims: dict[str, Any] = {
             "iss": {"essential": True, "value": issuer},
+            # Issued to the portal (its client id at the gateway), not to another relying
+            # party of the gateway such as the edge (R-SEC-3).
+            "aud": {"essential": True, "value": audience},
             "sub": {"essential": True},
             "exp": {"essential": True},
             "given_name": {"essential": True},
             "family_name": {"essential": True},
             "acr": {"essential": True},
         }
-        if audience:
-            claims["aud"] = {"essential": True, "value": audience}
         self._registry = jwt.JWTClaimsRegistry(leeway=leeway, **claims)
 
     @classmethod

@@ -13,8 +13,10 @@ class Settings(ServiceSettings):
 
     # --- the eID gateway's ID tokens (registration) --------------------------
     eid_issuer: str = "http://localhost:8000/eid"
-    eid_audience: str | None = Field(
-        default=None, description="expected `aud` of the gateway's ID tokens (none: not checked)"
+    eid_audience: str = Field(
+        default="portal",
+        min_length=1,
+        description="required `aud` of the gateway's ID tokens: the portal's client id there",
     )
     eid_jwks_url: str | None = "http://localhost:8000/eid/jwks"
     eid_jwks: str | None = Field(
