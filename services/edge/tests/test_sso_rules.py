@@ -304,3 +304,34 @@ async def test_the_first_grant_alone_puts_organisation_and_role_in_the_next_toke
     )
     claims = _claims(edge_server, (await browser.tokens("e-notification"))["access_token"])
     assert claims["roles"] == ["publisher"] and claims["org_id"] == str(org)
+
+
+async def test_the_next_refresh_carries_operator_and_membership_changes(
+    edge_server: EdgeServer, browser: Browser
+) -> None:
+    """Issue 18 finding 8: on main the session kept the operator status read at
+    login for its 10 hours. Identity's event now reaches the live session, so the
+    application's next refresh says what is true now."""
+    org = await edge_server.create_organisation("Gemeente Verversing")
+    user_id, username, password = await edge_server.create_user({org: [("e-tendering", "buyer")]})
+    edge_server.identity.operators.add(user_id)
+    await browser.login(username, password)
+    tokens = await browser.tokens("e-tendering")
+    claims = _claims(edge_server, tokens["access_token"])
+    assert claims["platform_operator"] is True and claims["roles"] == ["buyer"]
+
+    await edge_server.publish_locally(
+        ev.PlatformOperatorChanged(user_id=user_id, platform_operator=False),
+        ev.MembershipRevoked(
+            user_id=user_id, organisation_id=org, reason=ev.RevocationReason.REMOVED
+        ),
+    )
+    refreshed = await browser.http.post(
+        f"{edge_server.base_url}/token",
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        auth=("e-tendering", "secret-e-tendering"),
+    )
+    assert refreshed.status_code == 200, refreshed.text
+    now = _claims(edge_server, refreshed.json()["access_token"])
+    assert now["platform_operator"] is False
+    assert now["roles"] == [] and now.get("org_id") is None

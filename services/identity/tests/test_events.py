@@ -17,7 +17,12 @@ from aiokafka import AIOKafkaConsumer
 from sqlalchemy import text
 
 from eproc_contracts.common import RoleGrant
-from eproc_contracts.events import MembershipGranted, UserProfileChanged, UserRegistered
+from eproc_contracts.events import (
+    MembershipGranted,
+    PlatformOperatorChanged,
+    UserProfileChanged,
+    UserRegistered,
+)
 from eproc_contracts.topics import USER, decode
 from eproc_runtime.bus.kafka import ensure_topics
 from eproc_runtime.logging import configure_logging
@@ -235,3 +240,38 @@ async def test_superuser_projection_is_fed_from_kafka(on_kafka: Running) -> None
         return response.status_code == 200
 
     await eventually(can_edit, timeout=60, interval=0.2)
+
+
+async def test_an_operator_switch_is_published_and_counts_at_once(on_kafka: Running) -> None:
+    """Issue 18 finding 8: identity decides operator calls from its own record, not
+    from the claim fixed at login (on main a newly granted operator stayed refused,
+    and nothing told the edge's live sessions), and publishes the change."""
+    operator_id, operator = await on_kafka.operator()
+    profile, _form = await on_kafka.register()
+    user_id = UUID(profile["id"])
+    plain_token = on_kafka.as_user(user_id)  # issued before the grant: no operator claim
+    assert (await on_kafka.client.get("/audit", headers=plain_token)).status_code == 403
+
+    path = f"/users/{user_id}/platform-operator"
+    granted = await on_kafka.client.put(path, json={"enabled": True}, headers=operator)
+    assert granted.status_code == 200
+    assert (await on_kafka.client.get("/audit", headers=plain_token)).status_code == 200
+    withdrawn = await on_kafka.client.put(path, json={"enabled": False}, headers=operator)
+    assert withdrawn.status_code == 200
+    stale_claim = on_kafka.as_user(user_id, operator=True)  # issued while still an operator
+    refused = await on_kafka.client.get("/audit", headers=stale_claim)
+    assert refused.status_code == 403 and refused.json()["detail"]["code"] == "operator_required"
+
+    # Registrations (2) and the three switches (the test operator's, grant, withdrawal).
+    envelopes = [decode(m) for m in await _read_topic(on_kafka, 5)]
+    switches = [
+        (e.data.user_id, e.data.platform_operator, e.data.changed_by)
+        for e in envelopes
+        if isinstance(e.data, PlatformOperatorChanged)
+    ]
+    # One partition per user: each user's switches keep their order.
+    assert [s for s in switches if s[0] == operator_id] == [(operator_id, True, None)]
+    assert [s for s in switches if s[0] == user_id] == [
+        (user_id, True, operator_id),
+        (user_id, False, operator_id),
+    ]

@@ -64,6 +64,18 @@ class UserProfileChanged(_UserEvent):
     changed_by: UUID
 
 
+class PlatformOperatorChanged(_UserEvent):
+    """A user became a platform operator or is one no more (R-OP-1). The edge
+    carries it into live sessions: the next token refresh says so (issue 18)."""
+
+    EVENT_TYPE = "user.platform-operator-changed"
+
+    platform_operator: bool
+    changed_by: UUID | None = Field(
+        default=None, description="the operator who switched it; none: the installation's CLI"
+    )
+
+
 # --- org.organisation.v1 ----------------------------------------------------
 
 

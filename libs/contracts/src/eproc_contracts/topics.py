@@ -28,11 +28,11 @@ class Topic:
 
 USER = Topic(
     name="identity.user.v1",
-    description="Registered users and their profile changes.",
+    description="Registered users, their profile changes and platform-operator status.",
     key="user_id",
     producer="identity",
     consumers=("notifier", "edge", "organisations", "requests"),
-    events=(ev.UserRegistered, ev.UserProfileChanged),
+    events=(ev.UserRegistered, ev.UserProfileChanged, ev.PlatformOperatorChanged),
 )
 ORGANISATION = Topic(
     name="org.organisation.v1",

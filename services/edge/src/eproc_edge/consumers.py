@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts import events as ev
 from eproc_contracts.envelope import Envelope
-from eproc_edge import claims
+from eproc_edge import claims, service
 from eproc_runtime.consumer import EventHandlers
 
 
@@ -41,9 +41,16 @@ async def on_default_organisation(
     await claims.default_organisation_changed(session, event)
 
 
+async def on_platform_operator(
+    session: AsyncSession, event: ev.PlatformOperatorChanged, envelope: Envelope[Any]
+) -> None:
+    await service.platform_operator_changed(session, event.user_id, event.platform_operator)
+
+
 HANDLERS = EventHandlers()
 HANDLERS.add(ev.UserRegistered, on_user)
 HANDLERS.add(ev.UserProfileChanged, on_user)
+HANDLERS.add(ev.PlatformOperatorChanged, on_platform_operator)
 HANDLERS.add(ev.OrganisationRegistered, on_organisation)
 HANDLERS.add(ev.OrganisationUpdated, on_organisation)
 HANDLERS.add(ev.MembershipGranted, on_membership)

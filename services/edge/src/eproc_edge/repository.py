@@ -125,6 +125,15 @@ async def session_by_id(session: AsyncSession, session_id: str) -> Any | None:
     ).first()
 
 
+async def set_platform_operator(session: AsyncSession, user_id: UUID, operator: bool) -> None:
+    """Every live session of the user takes identity's current operator status."""
+    await session.execute(
+        update(sso_session)
+        .where(sso_session.c.user_id == user_id, sso_session.c.ended_at.is_(None))
+        .values(platform_operator=operator)
+    )
+
+
 async def end_session(session: AsyncSession, session_id: str) -> list[str]:
     """End the session; return the clients it had signed in to."""
     await session.execute(

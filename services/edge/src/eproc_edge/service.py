@@ -90,6 +90,12 @@ async def end_session(db: AsyncSession, session_id: str) -> tuple[UUID | None, l
     return row.user_id, clients
 
 
+async def platform_operator_changed(db: AsyncSession, user_id: UUID, operator: bool) -> None:
+    """Identity's record changed: the user's live sessions follow it, so the next
+    token (a refresh included) carries it, not the value read at login."""
+    await repository.set_platform_operator(db, user_id, operator)
+
+
 # --- claims
 
 

@@ -35,6 +35,7 @@ class FakeIdentity:
     eid_subjects: dict[str, UUID] = field(default_factory=dict)
     seen_ips: list[str] = field(default_factory=list)
     seen_devices: list[str | None] = field(default_factory=list)
+    operators: set[UUID] = field(default_factory=set)
 
     async def check_password(
         self, username: str, password: str, source_ip: str, device_token: str | None = None
@@ -45,7 +46,11 @@ class FakeIdentity:
         if known is None or known[0] != password:
             return LoginRefused("invalid_credentials", 401)
         # Like identity: a browser it does not know yet gets a device cookie.
-        return Authenticated(known[1], device_token=None if device_token else f"device-{username}")
+        return Authenticated(
+            known[1],
+            platform_operator=known[1] in self.operators,
+            device_token=None if device_token else f"device-{username}",
+        )
 
     async def find_by_eid_subject(self, subject: str) -> Authenticated | None:
         user_id = self.eid_subjects.get(subject)

@@ -14,19 +14,26 @@ from uuid import UUID
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from eproc_contracts.events import PlatformOperatorChanged
+from eproc_identity.models import messaging_tables
 from eproc_identity.repository import Audit, LoginDevices, LoginPolicy, LoginThrottle, Users
 from eproc_identity.schemas import PasswordLoginIn
 from eproc_identity.service.common import Identity, audit, logger, not_found, utcnow
 from eproc_runtime.auth import Caller
 from eproc_runtime.db import utc
 from eproc_runtime.errors import Conflict, Forbidden, NotFound, Unauthenticated, UseCaseError
+from eproc_runtime.outbox import Outbox
+
+# The installation's CLI sets the first operator without a running service (no
+# Identity at hand): the switch's event goes through an outbox of its own.
+_outbox = Outbox(messaging_tables, producer="identity")
 
 
 async def require_operator(session: AsyncSession, caller: Caller) -> UUID:
-    """A platform operator (a person, not an application): the token says so *and*
-    identity's own record does, so an operator whose role was withdrawn cannot go on
-    with a token issued before."""
-    if caller.kind == "user" and caller.user_id is not None and caller.platform_operator:
+    """A platform operator (a person, not an application), as identity's own record
+    says now — not the token's ``platform_operator`` claim, fixed when the token was
+    issued: a withdrawn operator's next call fails at once, a new one's works."""
+    if caller.kind == "user" and caller.user_id is not None:
         row = await Users(session).get(caller.user_id)
         if row is not None and row.platform_operator:
             return caller.user_id
@@ -96,7 +103,8 @@ async def switch_operator(
     session: AsyncSession, caller: Caller, user_id: UUID, enabled: bool, reason: str | None
 ) -> Row[Any]:
     """Make a user a platform operator, or no longer one; audited (R-NF-1). Takes
-    effect at the user's next login (the edge reads it then)."""
+    effect at once here (:func:`require_operator`) and, through
+    ``PlatformOperatorChanged``, in the user's live sessions at their next refresh."""
     operator = await require_operator(session, caller)
     if operator == user_id and not enabled:
         # Someone else must do it: the platform never loses its last operator by mistake.
@@ -114,12 +122,24 @@ async def set_operator(
     caller: Caller | None,
     reason: str | None,
 ) -> Row[Any]:
-    """The operator flag and its audit record. ``caller`` None: the installation's
+    """The operator flag, its audit record and, when it changed, its event (the
+    edge downgrades live sessions from it). ``caller`` None: the installation's
     first operator, set from the command line with database access
     (``eproc operator --grant --database-url``, :mod:`eproc_identity.operators`)."""
-    return await _switch_flag(
+    before = await Users(session).get(user_id)
+    row = await _switch_flag(
         session, user_id, "platform_operator", enabled, caller, "platform_operator.switched", reason
     )
+    if before is not None and bool(before.platform_operator) != enabled:
+        await _outbox.add(
+            session,
+            PlatformOperatorChanged(
+                user_id=user_id,
+                platform_operator=enabled,
+                changed_by=caller.user_id if caller is not None else None,
+            ),
+        )
+    return row
 
 
 async def _switch_flag(
