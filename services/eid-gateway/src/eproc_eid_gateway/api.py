@@ -18,6 +18,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from eproc_runtime.errors import error_response
+
 from . import service
 from .oauth import AUTH_METHODS, SCOPES
 from .pages import LANGUAGES, choose_language, login_page
@@ -47,13 +49,6 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 DbSession = Annotated[AsyncSession, Depends(_session)]
-
-
-def _refusal(refused: LoginRefused) -> JSONResponse:
-    return JSONResponse(
-        {"detail": {"code": refused.code, "message": refused.message, "field": refused.field}},
-        status_code=400,
-    )
 
 
 # --- discovery and keys ---------------------------------------------------------
@@ -168,7 +163,7 @@ async def complete(
     except LoginRefused as refused:
         # Answered, not raised, so that the challenge stays used (the unit of work
         # commits): a failed attempt needs a fresh page and a fresh challenge.
-        return _refusal(refused)
+        return error_response(refused)
     return JSONResponse({"redirect": location}, headers={"Cache-Control": "no-store"})
 
 

@@ -11,6 +11,7 @@ import structlog
 from fastapi import FastAPI
 
 from eproc_runtime.db import create_engine, create_session_factory, unit_of_work
+from eproc_runtime.errors import UseCaseError, on_use_case_error
 from eproc_runtime.forwarded import trust_proxies
 from eproc_runtime.limits import RequestLimits
 from eproc_runtime.logging import configure_logging
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Fal
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_request_body_bytes)
     trust_proxies(app, settings)
     app.state.gateway = gateway
+    app.add_exception_handler(UseCaseError, on_use_case_error)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -20,6 +20,8 @@ from cryptography import x509
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.responses import Response
 
+from eproc_runtime.errors import UseCaseError
+
 from . import repository
 from .oauth import (
     CodeRecord,
@@ -60,14 +62,12 @@ class Gateway:
         return GatewayRequest(method, f"{self.settings.base_url}{path}", headers, items)
 
 
-class LoginRefused(Exception):
-    """A login step was refused; ``code`` is stable and the page explains it by code."""
+class LoginRefused(UseCaseError):
+    """A login step was refused (400); ``code`` is stable and the login page explains
+    it by code in the user's language."""
 
     def __init__(self, code: str, message: str, field: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
+        super().__init__(code, message, field=field)
 
 
 @dataclass(frozen=True)
