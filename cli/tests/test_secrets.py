@@ -226,7 +226,11 @@ def test_kubernetes_takes_every_secret_from_the_generated_secret(environment: An
     secret = secret_doc["stringData"]
     docs = _rendered()
     assert not [d for d in docs if d["kind"] == "Secret"], "secrets are never in the manifests"
-    (config,) = [d["data"] for d in docs if d["kind"] == "ConfigMap"]
+    (config,) = [
+        d["data"]
+        for d in docs
+        if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("eproc-config")
+    ]
     assert config["EPROC_ENV"] == "production"
     deployments = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Deployment"}
     assert set(deployments) == set(EXPECTED)
