@@ -7,6 +7,7 @@ COPY pyproject.toml uv.lock ./
 COPY libs libs
 COPY services services
 COPY examples examples
+COPY tools tools
 COPY cli cli
 RUN uv sync --all-packages --locked --no-dev
 ENV PATH="/app/.venv/bin:$PATH"

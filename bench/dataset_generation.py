@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-from eproc_organisations.dataset import generate
+from eproc_org_dataset import generate
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ import asyncpg
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import machine, percentile, write_section
 
-from eproc_organisations.dataset import OrganisationSeed, generate
+from eproc_org_dataset import OrganisationSeed, generate
 from eproc_organisations.load import load_dataset
 from eproc_organisations.service import directory
 from eproc_runtime.db import create_engine, create_session_factory

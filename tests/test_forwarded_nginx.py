@@ -27,7 +27,7 @@ import pytest
 
 from eproc_edge.main import create_app
 from eproc_edge.settings import Settings
-from eproc_edge.testing import FakeIdentity, client_config
+from eproc_edge_testkit import FakeIdentity, client_config
 from eproc_runtime.migrations import upgrade_async
 from eproc_runtime.testing import infra
 from eproc_runtime.testing.plugin import CreateDatabase

@@ -25,8 +25,8 @@ import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
+import eproc_portal_testkit as steps
 from eproc.card import VPCD_PORT
-from eproc_portal import testing as steps
 from eproc_runtime.testing.infra import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -292,7 +292,7 @@ async def test_approval_in_the_portal_is_one_trace_across_the_stack(
     from the edge's login); the notifier is killed just before and restarted: the
     trace goes portal → requests → (Kafka) organisations → requests and notifier,
     and the decision mail arrives once."""
-    from eproc_portal import testing as steps
+    import eproc_portal_testkit as steps
 
     stack, issuer, eid_key = portal_stack
     base = stack.base_url

@@ -11,7 +11,7 @@ from uuid import UUID, uuid5
 
 import httpx
 
-from eproc_organisations.dataset import generate
+from eproc_org_dataset import generate
 from eproc_organisations.load import load_dataset, organisation_id
 
 # Enough of the generated Belgian public sector to search and browse in a demo.

@@ -92,7 +92,7 @@ def _operator(args: argparse.Namespace) -> None:
 
 
 def _orgs_generate(args: argparse.Namespace) -> None:
-    from eproc_organisations.dataset import generate
+    from eproc_org_dataset import generate
 
     out = sys.stdout if args.out is None else args.out.open("w", encoding="utf-8")
     try:
@@ -124,7 +124,7 @@ def seed_record(seed: Any) -> dict[str, Any]:
 
 
 def _orgs_import(args: argparse.Namespace) -> None:
-    from eproc_organisations.dataset import generate
+    from eproc_org_dataset import generate
     from eproc_organisations.load import load_dataset
     from eproc_runtime.migrations import upgrade_async
 

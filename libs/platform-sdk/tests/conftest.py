@@ -18,7 +18,7 @@ import pytest
 
 from eproc_edge.main import create_app
 from eproc_edge.settings import ClientConfig, Settings
-from eproc_edge.testing import EdgeWorld, FakeIdentity, LocalUser, client_config
+from eproc_edge_testkit import EdgeWorld, FakeIdentity, LocalUser, client_config
 from eproc_runtime.db import unit_of_work
 from eproc_runtime.migrations import upgrade_async
 from eproc_runtime.testing import infra

@@ -24,7 +24,7 @@ from eproc_contracts import events as ev
 from eproc_contracts.common import RoleGrant
 from eproc_contracts.envelope import Envelope
 from eproc_contracts.topics import decode, encode
-from eproc_edge.testing import LocalUser
+from eproc_edge_testkit import LocalUser
 from eproc_organisations.roles import RoleCatalogue, catalogue
 from eproc_platform_sdk import TokenVerifier
 from eproc_runtime.bus.kafka import kafka_connection

@@ -22,11 +22,11 @@ from fastapi.responses import RedirectResponse
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
 
-from eproc_edge import testing
+import eproc_edge_testkit as testing
 from eproc_edge.api import Edge
 from eproc_edge.main import create_app
 from eproc_edge.settings import ClientConfig, Settings
-from eproc_edge.testing import EdgeWorld, FakeIdentity
+from eproc_edge_testkit import EdgeWorld, FakeIdentity
 from eproc_runtime.migrations import upgrade_async
 from eproc_runtime.testing import infra
 from eproc_runtime.testing.plugin import CreateDatabase

@@ -26,7 +26,7 @@ from eproc_contracts.common import (
 )
 from eproc_contracts.envelope import Envelope
 from eproc_contracts.events import RequestApproved
-from eproc_organisations.dataset import generate
+from eproc_org_dataset import generate
 from eproc_organisations.main import create_app
 from eproc_organisations.models import messaging_tables
 from eproc_organisations.service import approvals, directory

@@ -17,7 +17,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from eproc_organisations.dataset import generate
+from eproc_org_dataset import generate
 from eproc_organisations.load import load_dataset, organisation_id
 from eproc_organisations.main import create_app
 from eproc_organisations.service import directory

@@ -3,18 +3,11 @@ and the Superuser cascade rule computed from it (R-ROLE-2)."""
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
 from uuid import uuid4
 
 import httpx
-from sqlalchemy import func, select
 
-from eproc_organisations.load import main as load_main
-from eproc_organisations.models import organisation
 from eproc_organisations.roles import catalogue
-from eproc_runtime.db import create_engine
-from eproc_runtime.migrations import upgrade_async
 from eproc_runtime.testing.tokens import TestIssuer
 
 from .conftest import bearer
@@ -58,13 +51,3 @@ def test_superuser_cascades_to_every_application_that_has_it() -> None:
     kept = roles.apply_cascade(granted, granted | {("e-tendering", "dossier-manager")})
     assert kept == granted | {("e-tendering", "dossier-manager")}
     assert roles.must_keep() == {("user-management", "superuser")}
-
-
-async def test_the_loader_command_loads_a_generated_directory(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path}/load.db"
-    await upgrade_async("eproc_organisations", url)
-    await asyncio.to_thread(load_main, ["--size", "250", "--seed", "3", "--database-url", url])
-    engine = create_engine(url)
-    async with engine.connect() as conn:
-        assert await conn.scalar(select(func.count()).select_from(organisation)) == 250
-    await engine.dispose()

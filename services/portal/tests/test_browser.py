@@ -16,7 +16,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
-from eproc_portal.testing import CHROMIUM, CHROMIUM_ARGS
+from eproc_portal_testkit import CHROMIUM, CHROMIUM_ARGS
 from eproc_runtime.migrations import upgrade_async
 from eproc_runtime.testing.infra import free_port
 from eproc_runtime.testing.plugin import CreateDatabase

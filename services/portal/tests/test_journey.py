@@ -36,6 +36,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+import eproc_portal_testkit as steps
 from eproc_edge.main import create_app as create_edge
 from eproc_edge.settings import ClientConfig as EdgeClientConfig
 from eproc_edge.settings import Settings as EdgeSettings
@@ -57,10 +58,9 @@ from eproc_organisations.main import create_app as create_organisations
 from eproc_organisations.settings import Settings as OrganisationsSettings
 from eproc_platform_app.main import AppSettings
 from eproc_platform_app.main import create_app as create_platform_app
-from eproc_portal import testing as steps
 from eproc_portal.main import create_app as create_portal
 from eproc_portal.settings import Settings as PortalSettings
-from eproc_portal.testing import new_page
+from eproc_portal_testkit import new_page
 from eproc_requests.main import create_app as create_requests
 from eproc_requests.settings import Settings as RequestsSettings
 from eproc_runtime.auth import TokenVerifier

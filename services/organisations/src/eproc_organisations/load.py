@@ -1,6 +1,6 @@
-"""Load a generated directory into the database (benchmarks, demo, search tests).
-
-    python -m eproc_organisations.load --size 100000 --seed 1 --database-url URL
+"""Bulk-load a directory of organisations into the database (demo, benchmarks, search
+tests). The records come from elsewhere (the synthetic directory of ``tools/org-dataset``,
+whose command line calls this); anything shaped like ``DirectoryRecord`` will do.
 
 On PostgreSQL the rows go in with ``COPY`` (asyncpg ``copy_records_to_table``) and the
 trigram index is rebuilt once afterwards, which is far faster than maintaining it row by
@@ -11,18 +11,14 @@ whose key is already present are skipped.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
 from uuid import UUID, uuid5
 
 import asyncpg
 from sqlalchemy import insert, select, text
 
-from eproc_organisations.dataset import OrganisationSeed, generate
 from eproc_organisations.models import organisation, organisation_name, search_word
 from eproc_organisations.repository import LANGUAGES, organisation_values
 from eproc_organisations.search import search_texts, words_of
@@ -36,12 +32,40 @@ _ORGANISATION_COLUMNS = [
 ]
 
 
+class PostalAddress(Protocol):
+    @property
+    def street(self) -> str: ...
+    @property
+    def number(self) -> str: ...
+    @property
+    def postcode(self) -> str: ...
+    @property
+    def municipality(self) -> str: ...
+
+
+class DirectoryRecord(Protocol):
+    """One organisation to load: a stable ``key``, its parent's key, names by language."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def parent_key(self) -> str | None: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def names(self) -> Mapping[str, str]: ...
+    @property
+    def enterprise_number(self) -> str: ...
+    @property
+    def address(self) -> PostalAddress: ...
+
+
 def organisation_id(key: str) -> UUID:
     """The id an organisation of the generated dataset gets in the database."""
     return uuid5(DATASET_NAMESPACE, key)
 
 
-def _rows(seeds: Iterable[OrganisationSeed]) -> tuple[list[dict[str, Any]], list[tuple[UUID, str]]]:
+def _rows(seeds: Iterable[DirectoryRecord]) -> tuple[list[dict[str, Any]], list[tuple[UUID, str]]]:
     organisations: list[dict[str, Any]] = []
     names: list[tuple[UUID, str]] = []
     for seed in seeds:
@@ -70,11 +94,11 @@ def _word_frequencies(names: Iterable[tuple[UUID, str]]) -> Counter[str]:
     return Counter(w for _, text in names for w in words_of([text]))
 
 
-async def load_dataset(database_url: str, seeds: Sequence[OrganisationSeed]) -> int:
+async def load_dataset(database_url: str, seeds: Sequence[DirectoryRecord]) -> int:
     """Insert the seeds whose key is not in the database yet; return how many were added.
 
-    Parents must come before their children or be in the database already (``generate``
-    returns them in that order).
+    Parents must come before their children or be in the database already (the dataset
+    generator returns them in that order).
     """
     engine = create_engine(database_url)
     try:
@@ -151,29 +175,3 @@ async def _insert(
                 await conn.execute(text("ANALYZE"))
     finally:
         await engine.dispose()
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Load a generated organisation directory.")
-    parser.add_argument("--size", type=int, required=True)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--database-url", required=True)
-    parser.add_argument(
-        "--migrate", action="store_true", help="apply the service's migrations first"
-    )
-    args = parser.parse_args(argv)
-
-    async def run() -> None:
-        if args.migrate:
-            from eproc_runtime.migrations import upgrade_async
-
-            await upgrade_async("eproc_organisations", args.database_url)
-        started = time.perf_counter()
-        added = await load_dataset(args.database_url, generate(args.size, args.seed))
-        print(f"loaded {added} organisations in {time.perf_counter() - started:.1f} s")
-
-    asyncio.run(run())
-
-
-if __name__ == "__main__":
-    main()

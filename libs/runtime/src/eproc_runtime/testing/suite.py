@@ -23,7 +23,7 @@ from pathlib import Path
 
 from eproc_runtime.testing.infra import repo_root
 
-GROUPS = ("libs", "services", "examples")
+GROUPS = ("libs", "services", "examples", "tools")
 
 
 def discover(root: Path) -> list[Path]:

@@ -1,4 +1,4 @@
-"""Command line: ``python -m eproc_organisations.dataset --size 1000 --seed 1 --format jsonl``.
+"""Command line: ``python -m eproc_org_dataset --size 1000 --seed 1 --format jsonl``.
 
 Writes the generated organisations to stdout, parents before children.
 """
@@ -30,7 +30,7 @@ _CSV_COLUMNS = [
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the arguments, generate, write to stdout; return the exit status."""
     parser = argparse.ArgumentParser(
-        prog="python -m eproc_organisations.dataset",
+        prog="python -m eproc_org_dataset",
         description="Generate a deterministic dataset of Belgian public sector organisations.",
     )
     parser.add_argument("--size", type=int, default=1000, help=f"1..{MAX_SIZE} (default 1000)")

@@ -7,7 +7,8 @@ import math
 import random
 from collections.abc import Iterator
 
-from ..enterprise_number import enterprise_number_from_sequence
+from eproc_organisations.enterprise_number import enterprise_number_from_sequence
+
 from .core import CoreBuilder, Draft
 from .municipalities import BXL
 from .records import Address, OrganisationSeed

@@ -9,9 +9,9 @@ from collections import Counter
 
 import pytest
 
-from eproc_organisations.dataset import OrganisationSeed, generate
-from eproc_organisations.dataset.__main__ import main
-from eproc_organisations.dataset.municipalities import MUNICIPALITIES
+from eproc_org_dataset import OrganisationSeed, generate
+from eproc_org_dataset.__main__ import main
+from eproc_org_dataset.municipalities import MUNICIPALITIES
 from eproc_organisations.enterprise_number import normalise_enterprise_number
 
 BIG = 100_000
