@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import html
 import importlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -189,7 +189,7 @@ class _PrefixDispatch:
     application routes its own prefix), everything else (and the lifespan) to
     ``default``."""
 
-    def __init__(self, default: ASGIApp, apps: dict[str, ASGIApp]) -> None:
+    def __init__(self, default: ASGIApp, apps: Mapping[str, ASGIApp]) -> None:
         self.default = default
         self.apps = apps
 

@@ -65,7 +65,7 @@ class MailSink:
                     "to": str(message.get("To", "")),
                     "subject": str(message.get("Subject", "")),
                     "date": str(message.get("Date", "")),
-                    "body": body.get_content() if body is not None else "",  # type: ignore[attr-defined]
+                    "body": body.get_content() if body is not None else "",
                 }
             )
         return out

@@ -9,9 +9,10 @@ the migrated schema with the service's models (the test that they agree).
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 from alembic import command
+from alembic import context as alembic_context
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -39,8 +40,10 @@ async def upgrade_async(package: str, url: str, revision: str = "head") -> None:
     await asyncio.to_thread(upgrade, package, url, revision)
 
 
-def run_migrations(context: EnvironmentContext, metadata: MetaData) -> None:
+def run_migrations(metadata: MetaData) -> None:
     """The body of every service's ``env.py``: online, async engine, batch mode on SQLite."""
+    # Alembic's ``context`` module proxies the EnvironmentContext of the running command.
+    context = cast(EnvironmentContext, alembic_context)
     url = context.config.attributes.get("database_url") or context.config.get_main_option(
         "sqlalchemy.url"
     )

@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict
 
 from eproc_contracts.common import RoleGrant
 from eproc_contracts.roles import SUPERUSER as SUPERUSER_GRANT
-from eproc_contracts.roles import Grant, apply_cascade
+from eproc_contracts.roles import Grant as Grant  # re-exported: the service speaks of Grant
+from eproc_contracts.roles import apply_cascade
 
 
 class Localised(BaseModel):

@@ -1,6 +1,4 @@
-from alembic import context
-
 from eproc_eid_gateway.models import metadata
 from eproc_runtime.migrations import run_migrations
 
-run_migrations(context, metadata)
+run_migrations(metadata)
