@@ -11,7 +11,7 @@ from uuid import UUID
 from sqlalchemy import func, select
 
 from eproc_contracts.common import Language
-from eproc_contracts.events import UserProfileChanged, UserRegistered
+from eproc_contracts.events import PlatformOperatorChanged, UserProfileChanged, UserRegistered
 from eproc_requests.models import audit_record, request_history
 
 from .conftest import BUYER, Api, events_of, ids
@@ -306,3 +306,33 @@ async def test_the_superuser_sees_who_asks_and_their_later_edits(
     # Others still see nothing of the request.
     other = await api.call("GET", f"/requests/{request['id']}", ids(1)[0])
     assert other.status_code == 404
+
+
+async def test_a_withdrawn_operator_is_refused_at_once_though_the_token_still_claims_it(
+    api: Api, feed: Any
+) -> None:
+    """Issue 18 finding 8: identity's withdrawal (PlatformOperatorChanged) counts
+    here as soon as it arrives, not when the operator's token expires (on main
+    the token's claim decided for its whole life)."""
+    requester, operator = ids(2)
+    response = await api.call(
+        "POST", "/requests/registrations", requester, json={**REGISTRATION, "parent_id": None}
+    )
+    assert response.status_code == 201, response.text
+    request = response.json()
+    inbox = "/operator/requests?top_level_registrations=true"
+    assert (await api.call("GET", inbox, operator, operator=True)).status_code == 200
+
+    await feed(PlatformOperatorChanged(user_id=operator, platform_operator=False))
+    listed = await api.call("GET", inbox, operator, operator=True)
+    assert listed.status_code == 403
+    decided = await api.call("POST", f"/requests/{request['id']}/approve", operator, operator=True)
+    assert decided.status_code == 403
+    assert decided.json()["detail"]["code"] == "operator_decision_required"
+    seen = await api.call("GET", f"/requests/{request['id']}", operator, operator=True)
+    assert seen.status_code in (403, 404)
+
+    # Granted again: identity's word counts again.
+    await feed(PlatformOperatorChanged(user_id=operator, platform_operator=True))
+    decided = await api.call("POST", f"/requests/{request['id']}/approve", operator, operator=True)
+    assert decided.status_code == 200, decided.text

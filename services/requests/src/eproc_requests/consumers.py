@@ -10,6 +10,7 @@ from eproc_contracts.events import (
     MembershipRevoked,
     MembershipRolesChanged,
     OrganisationRegistered,
+    PlatformOperatorChanged,
     UserProfileChanged,
     UserRegistered,
 )
@@ -19,6 +20,7 @@ from eproc_runtime.consumer import EventHandlers
 HANDLERS = EventHandlers()
 HANDLERS.add(UserRegistered, saga.requester_changed)
 HANDLERS.add(UserProfileChanged, saga.requester_changed)
+HANDLERS.add(PlatformOperatorChanged, saga.operator_changed)
 HANDLERS.add(MembershipGranted, saga.membership_changed)
 HANDLERS.add(MembershipRolesChanged, saga.membership_changed)
 HANDLERS.add(MembershipRevoked, saga.membership_changed)

@@ -110,6 +110,17 @@ requester = Table(
     comment="Projection of identity.user.v1",
 )
 
+# Identity's word on platform operators (PlatformOperatorChanged): a withdrawal
+# counts here at once, before the withdrawn operator's token expires.
+operator_status = Table(
+    "operator_status",
+    metadata,
+    Column("user_id", Uuid, primary_key=True),
+    Column("platform_operator", Boolean, nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    comment="Projection of identity.user.v1 (platform-operator status)",
+)
+
 reminder = Table(
     "reminder",
     metadata,

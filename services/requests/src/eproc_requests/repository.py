@@ -15,6 +15,7 @@ from eproc_requests.models import (
     audit_record,
     basket_entry,
     membership,
+    operator_status,
     reminder,
     request,
     request_history,
@@ -263,6 +264,32 @@ class RequesterRepository:
             return {}
         query = select(requester).where(requester.c.user_id.in_(set(user_ids)))
         return {row.user_id: row for row in (await self.session.execute(query)).all()}
+
+
+class OperatorRepository:
+    """This service's projection of identity's platform-operator status."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def put(self, user_id: UUID, platform_operator: bool, at: datetime) -> None:
+        row = {"user_id": user_id, "platform_operator": platform_operator, "changed_at": at}
+        await self.session.execute(
+            upsert(
+                self.session,
+                operator_status,
+                row,
+                keys=["user_id"],
+                update=["platform_operator", "changed_at"],
+            )
+        )
+
+    async def status(self, user_id: UUID) -> bool | None:
+        """Identity's last word on the user, ``None`` when none has reached us."""
+        value = await self.session.scalar(
+            select(operator_status.c.platform_operator).where(operator_status.c.user_id == user_id)
+        )
+        return None if value is None else bool(value)
 
 
 class MembershipRepository:

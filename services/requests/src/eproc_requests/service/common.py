@@ -16,7 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from eproc_contracts.common import ProposedOrganisation, RequestKind, RoleGrant
 from eproc_requests.catalogue import RoleCatalogue, roles_from_json
 from eproc_requests.models import messaging_tables
-from eproc_requests.repository import AuditRepository, MembershipRepository, RequestRepository
+from eproc_requests.repository import (
+    AuditRepository,
+    MembershipRepository,
+    OperatorRepository,
+    RequestRepository,
+)
 from eproc_runtime.auth import Caller
 from eproc_runtime.errors import Forbidden, NotFound
 from eproc_runtime.outbox import Outbox
@@ -94,6 +99,17 @@ async def get_request(session: AsyncSession, request_id: UUID) -> Row[Any]:
     return row
 
 
+async def is_platform_operator(session: AsyncSession, caller: Caller) -> bool:
+    """Whether ``caller`` is a platform operator: identity's last word as this
+    service projected it (``PlatformOperatorChanged``), else the token's claim.
+    A withdrawal counts here as soon as its event arrives, not when the token
+    that still claims it expires (issue 18)."""
+    if caller.kind != "user" or caller.user_id is None:
+        return False
+    projected = await OperatorRepository(session).status(caller.user_id)
+    return caller.platform_operator if projected is None else projected
+
+
 async def capacity(session: AsyncSession, caller: Caller, row: Row[Any]) -> str | None:
     """In which capacity ``caller`` may see ``row``: requester, superuser,
     platform_operator, or ``None`` when they may not."""
@@ -105,7 +121,7 @@ async def capacity(session: AsyncSession, caller: Caller, row: Row[Any]) -> str 
         and await MembershipRepository(session).is_superuser(caller.user_id, row.organisation_id)
     ):
         return "superuser"
-    if caller.platform_operator:
+    if await is_platform_operator(session, caller):
         return "platform_operator"
     return None
 

@@ -23,6 +23,7 @@ from eproc_requests.service.common import (
     Status,
     event_fields,
     get_request,
+    is_platform_operator,
     is_top_level_registration,
     outbox,
     proposed_of,
@@ -39,7 +40,7 @@ MAX_REASON = 2000
 async def _authorise_decision(session: AsyncSession, caller: Caller, row: Row[Any]) -> str:
     """The capacity in which ``caller`` decides ``row``; raises 403 otherwise."""
     if is_top_level_registration(row):
-        if caller.platform_operator and caller.user_id is not None:
+        if await is_platform_operator(session, caller):
             return "platform_operator"
         raise Forbidden(
             "operator_decision_required",
@@ -51,7 +52,7 @@ async def _authorise_decision(session: AsyncSession, caller: Caller, row: Row[An
         and await MembershipRepository(session).is_superuser(caller.user_id, row.organisation_id)
     ):
         return "superuser"
-    if caller.platform_operator:
+    if await is_platform_operator(session, caller):
         raise Forbidden(
             "operator_cannot_decide",
             "A platform operator can view this request but only a Superuser of the "

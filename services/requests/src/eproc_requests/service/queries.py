@@ -20,7 +20,13 @@ from eproc_requests.repository import (
     RequesterRepository,
     RequestRepository,
 )
-from eproc_requests.service.common import IN_PROGRESS, capacity, get_request, requester
+from eproc_requests.service.common import (
+    IN_PROGRESS,
+    capacity,
+    get_request,
+    is_platform_operator,
+    requester,
+)
 from eproc_runtime.auth import Caller
 from eproc_runtime.errors import Forbidden, Invalid, NotFound
 
@@ -106,8 +112,8 @@ async def superuser_inbox(
     return Page(await with_history(session, rows), total, page, page_size)
 
 
-def require_operator(caller: Caller) -> None:
-    if not caller.platform_operator:
+async def require_operator(session: AsyncSession, caller: Caller) -> None:
+    if not await is_platform_operator(session, caller):
         raise Forbidden("operator_only", "Only a platform operator can see this.")
 
 
@@ -125,7 +131,7 @@ async def operator_requests(
 ) -> Page:
     """Every request, for the platform operators (who may view, R-REQ-12).
     ``top_level_registrations`` gives the operators' own inbox."""
-    require_operator(caller)
+    await require_operator(session, caller)
     organisation_ids: list[UUID | None] | None = None
     if top_level_registrations:
         organisation_ids = [None]
@@ -155,7 +161,7 @@ async def search_audit(
     page: int,
     page_size: int,
 ) -> Page:
-    require_operator(caller)
+    await require_operator(session, caller)
     if since is not None and until is not None and since >= until:
         raise Invalid("invalid_range", "'since' must be before 'until'.", field="until")
     rows, total = await AuditRepository(session).search(

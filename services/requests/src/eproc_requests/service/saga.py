@@ -18,6 +18,7 @@ from eproc_contracts.events import (
     MembershipRevoked,
     MembershipRolesChanged,
     OrganisationRegistered,
+    PlatformOperatorChanged,
     RefusalReason,
     RequestCompleted,
     RequestFailed,
@@ -29,6 +30,7 @@ from eproc_contracts.roles import holds_superuser
 from eproc_requests.catalogue import roles_to_json
 from eproc_requests.repository import (
     MembershipRepository,
+    OperatorRepository,
     RequesterRepository,
     RequestRepository,
 )
@@ -81,6 +83,16 @@ async def requester_changed(
         family_name=event.family_name,
         email=event.email,
         at=envelope.occurred_at,
+    )
+
+
+async def operator_changed(
+    session: AsyncSession, event: PlatformOperatorChanged, envelope: Envelope[Any]
+) -> None:
+    """Identity's word on a platform operator decides from now on
+    (:func:`~eproc_requests.service.common.is_platform_operator`)."""
+    await OperatorRepository(session).put(
+        event.user_id, event.platform_operator, envelope.occurred_at
     )
 
 
