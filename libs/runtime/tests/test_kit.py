@@ -8,6 +8,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -16,6 +17,7 @@ from sqlalchemy import Column, Integer, String, Table, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from eproc_runtime.app import DbSession, ServiceState, create_service_app
+from eproc_runtime.auth import CurrentCaller
 from eproc_runtime.db import create_engine, new_metadata, upsert
 from eproc_runtime.errors import Conflict, NotFound, Unavailable, UseCaseError
 from eproc_runtime.jobs import Job, running
@@ -24,6 +26,7 @@ from eproc_runtime.outbox import add_messaging_tables
 from eproc_runtime.settings import ServiceSettings
 from eproc_runtime.testing.eventually import eventually
 from eproc_runtime.testing.plugin import CreateDatabase
+from eproc_runtime.testing.tokens import TestIssuer
 
 # --- UseCaseError and its handler --------------------------------------------------
 
@@ -31,6 +34,11 @@ app_metadata = new_metadata()
 app_tables = add_messaging_tables(app_metadata)
 thing_table = Table("thing", app_metadata, Column("name", String(40), primary_key=True))
 router = APIRouter()
+
+
+@router.get("/me")
+async def me(caller: CurrentCaller) -> dict[str, str]:
+    return {"user_id": str(caller.require_user())}
 
 
 @router.get("/things/{name}")
@@ -107,6 +115,33 @@ async def test_a_use_case_error_is_answered_with_its_status_code_and_sentence(
     assert fine.status_code == 200
     # A refused command changed nothing: its unit of work rolled back.
     assert written == {"fine"}
+
+
+async def test_only_a_person_passes_require_user_and_a_bad_token_is_401(database: Path) -> None:
+    issuer = TestIssuer()
+    app = create_service_app(
+        _settings(database),
+        package="eproc_runtime",
+        tables=app_tables,
+        routers=[router],
+        token_verifier=issuer.verifier(),
+    )
+    person = uuid4()
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://kit") as client:
+
+            async def me(token: str) -> httpx.Response:
+                return await client.get("/me", headers={"Authorization": f"Bearer {token}"})
+
+            by_person = await me(issuer.user_token(person))
+            by_application = await me(issuer.client_token("e-tendering"))
+            by_stranger = await me(TestIssuer().user_token(person))
+    assert by_person.json() == {"user_id": str(person)}
+    assert by_application.status_code == 403
+    assert by_application.json()["detail"]["code"] == "user_required"
+    assert by_stranger.status_code == 401
+    assert by_stranger.json()["detail"]["code"] == "invalid_token"
 
 
 # --- upsert --------------------------------------------------------------------------

@@ -74,7 +74,7 @@ def fake_identity(verifier: TokenVerifier) -> FastAPI:
 
 async def test_port_follows_identity_contract(edge_server: EdgeServer) -> None:
     verifier = TokenVerifier(
-        issuer=edge_server.base_url, audience="eproc", jwks_url=f"{edge_server.base_url}/jwks"
+        issuer=edge_server.base_url, client_id="eproc", jwks_url=f"{edge_server.base_url}/jwks"
     )
     port = HttpIdentityPort(
         "http://identity.test",

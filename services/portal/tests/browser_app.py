@@ -60,7 +60,7 @@ def create() -> FastAPI:
     def public(key: ECKey) -> KeySet:
         return KeySet.import_key_set(KeySet([key]).as_dict(private=False))
 
-    verifier = TokenVerifier(issuer=TOKEN_ISSUER, audience="eproc", keys=public(edge_key))
+    verifier = TokenVerifier(issuer=TOKEN_ISSUER, client_id="eproc", keys=public(edge_key))
     identity = create_identity(
         IdentitySettings(
             database_url=env["PORTAL_TEST_IDENTITY_DB"],

@@ -192,7 +192,7 @@ async def journey(
         "jwks_url": f"{edge_url}/jwks",
     }
     issuer = TestIssuer()
-    edge_tokens = TokenVerifier(issuer=edge_url, audience="eproc", jwks_url=f"{edge_url}/jwks")
+    edge_tokens = TokenVerifier(issuer=edge_url, client_id="eproc", jwks_url=f"{edge_url}/jwks")
     verifier = EitherVerifier(edge_tokens, issuer.verifier())
 
     # The eID gateway with a fresh development PKI; its TEST root is the trust anchor.

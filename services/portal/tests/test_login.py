@@ -155,7 +155,7 @@ async def login_setup(stack: Stack, create_database: CreateDatabase) -> AsyncIte
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=edge)) as http:
             jwks = (await http.get(f"{EDGE}/jwks")).json()
         edge_verifier = TokenVerifier(
-            issuer=EDGE, audience="eproc", keys=KeySet.import_key_set(jwks)
+            issuer=EDGE, client_id="eproc", keys=KeySet.import_key_set(jwks)
         )
         previous = {}
         for app in (stack.identity, stack.organisations, stack.requests):

@@ -15,8 +15,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from eproc_access_tokens import UserRequired
 from eproc_contracts import handlers as shared
-from eproc_runtime.auth import TokenVerifier
+from eproc_runtime.auth import TokenVerifier, on_user_required
 from eproc_runtime.db import create_engine, create_session_factory
 from eproc_runtime.errors import UseCaseError, on_use_case_error
 from eproc_runtime.forwarded import trust_proxies
@@ -89,6 +90,7 @@ def create_service_app(
 
     app = FastAPI(title=title or settings.service_name, lifespan=lifespan)
     app.add_exception_handler(UseCaseError, on_use_case_error)
+    app.add_exception_handler(UserRequired, on_user_required)
     # Oversized bodies (413) and NUL characters (400) never reach a route.
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_request_body_bytes)
     # Outermost: one server span per request, continuing the caller's traceparent.
@@ -97,7 +99,7 @@ def create_service_app(
     trust_proxies(app, settings)
     # Tests replace it with a verifier of their own test issuer.
     app.state.token_verifier = token_verifier or TokenVerifier(
-        issuer=settings.token_issuer, audience=settings.token_audience, jwks_url=settings.jwks_url
+        issuer=settings.token_issuer, client_id=settings.token_audience, jwks_url=settings.jwks_url
     )
 
     @app.get("/healthz", include_in_schema=False)

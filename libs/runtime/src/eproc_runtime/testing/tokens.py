@@ -32,7 +32,7 @@ class TestIssuer:
         self.keys = KeySet([self.key])
 
     def verifier(self) -> TokenVerifier:
-        return TokenVerifier(issuer=self.issuer, audience=self.audience, keys=self.keys)
+        return TokenVerifier(issuer=self.issuer, client_id=self.audience, keys=self.keys)
 
     def jwks(self) -> dict[str, Any]:
         return dict(self.keys.as_dict(private=False))
