@@ -15,7 +15,7 @@ from eproc_edge.service import claims_for
 from eproc_edge.settings import ClientConfig
 from eproc_notifier.mails import MailRenderer
 from eproc_organisations.repository import Organisation
-from eproc_organisations.schemas import OrganisationOut
+from eproc_organisations.schemas import organisation_out
 from eproc_portal.catalogue import localised
 
 
@@ -81,7 +81,7 @@ def _shown_in_portal(names: LocalisedName, language: str) -> tuple[str, str]:
         municipality="Brussel",
         country="BE",
     )
-    listed = OrganisationOut.of(organisation, language).name
+    listed = organisation_out(organisation, language).name
     return listed, localised(names.model_dump(), language)
 
 

@@ -41,7 +41,7 @@ def _page(
     items: list[Any], total: int, offset: int, limit: int, lang: Language | None
 ) -> schemas.OrganisationPage:
     return schemas.OrganisationPage(
-        items=[schemas.OrganisationOut.of(o, lang) for o in items],
+        items=[schemas.organisation_out(o, lang) for o in items],
         total=total,
         offset=offset,
         limit=limit,
@@ -79,7 +79,7 @@ async def search(
     hits = await directory.search(session, q, offset=offset, limit=limit + 1)
     return schemas.SearchPage(
         items=[
-            schemas.SearchHit(organisation=schemas.OrganisationOut.of(o, lang), score=round(s, 4))
+            schemas.SearchHit(organisation=schemas.organisation_out(o, lang), score=round(s, 4))
             for o, s in hits[:limit]
         ],
         offset=offset,
@@ -94,7 +94,7 @@ async def search(
 async def organisation(
     session: DbSession, _caller: CurrentCaller, organisation_id: UUID, lang: Lang = None
 ) -> schemas.OrganisationOut:
-    return schemas.OrganisationOut.of(await directory.get(session, organisation_id), lang)
+    return schemas.organisation_out(await directory.get(session, organisation_id), lang)
 
 
 @router.get(
@@ -124,7 +124,7 @@ async def path(
 ) -> list[schemas.OrganisationOut]:
     """The ancestors from the root down to the organisation ("show in tree")."""
     return [
-        schemas.OrganisationOut.of(o, lang)
+        schemas.organisation_out(o, lang)
         for o in await directory.path_to_root(session, organisation_id)
     ]
 
@@ -141,7 +141,7 @@ async def edit_organisation(
     updated = await directory.edit(
         session, Actor.from_caller(caller), organisation_id, names=body.names, address=body.address
     )
-    return schemas.OrganisationOut.of(updated)
+    return schemas.organisation_out(updated)
 
 
 @router.get(
@@ -299,7 +299,7 @@ async def my_organisations(
     pairs = await memberships.my_memberships(session, caller.require_user())
     return [
         schemas.MyMembership(
-            organisation=schemas.OrganisationOut.of(o, lang),
+            organisation=schemas.organisation_out(o, lang),
             roles=to_role_grants(m.roles),
             is_default=m.is_default,
         )
@@ -343,4 +343,4 @@ async def bootstrap_organisation(
         key=body.key,
         kind=body.kind,
     )
-    return schemas.OrganisationOut.of(created)
+    return schemas.organisation_out(created)

@@ -13,74 +13,11 @@ from importlib import resources
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict
 
 from eproc_contracts.common import RoleGrant
 from eproc_contracts.roles import SUPERUSER as SUPERUSER_GRANT
 from eproc_contracts.roles import Grant as Grant  # re-exported: the service speaks of Grant
-from eproc_contracts.roles import apply_cascade
-
-
-class Localised(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    nl: str
-    fr: str
-    de: str
-    en: str
-
-
-class Role(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    names: Localised
-    descriptions: Localised
-    cascades: bool = False
-    must_keep: bool = False
-
-
-class Application(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    names: Localised
-    roles: tuple[Role, ...]
-
-
-class RoleCatalogue(BaseModel):
-    """The applications of the platform and the roles each offers."""
-
-    model_config = ConfigDict(frozen=True)
-
-    version: int
-    applications: tuple[Application, ...]
-
-    def role(self, application: str, role: str) -> Role | None:
-        for app in self.applications:
-            if app.id == application:
-                return next((r for r in app.roles if r.id == role), None)
-        return None
-
-    def unknown(self, grants: Iterable[Grant]) -> list[Grant]:
-        """The grants that name no role of the catalogue."""
-        return [g for g in grants if self.role(*g) is None]
-
-    def cascading(self) -> frozenset[Grant]:
-        """Every (application, role) the catalogue marks as cascading (R-ROLE-2)."""
-        return frozenset(
-            (app.id, role.id) for app in self.applications for role in app.roles if role.cascades
-        )
-
-    def must_keep(self) -> frozenset[Grant]:
-        """The roles an organisation must always have at least one holder of."""
-        return frozenset(
-            (app.id, role.id) for app in self.applications for role in app.roles if role.must_keep
-        )
-
-    def apply_cascade(self, before: Iterable[Grant], after: Iterable[Grant]) -> frozenset[Grant]:
-        """The roles a member really gets when asking to go from ``before`` to ``after``."""
-        return apply_cascade(before, after, self.cascading())
+from eproc_contracts.roles import RoleCatalogue as RoleCatalogue  # the shape /roles serves
 
 
 @cache

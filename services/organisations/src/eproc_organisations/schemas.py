@@ -7,58 +7,30 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from eproc_contracts.common import Address, LocalisedName, RoleGrant
+from eproc_contracts.directory import MemberOut as MemberOut
+from eproc_contracts.directory import MyMembership as MyMembership
+from eproc_contracts.directory import OrganisationOut as OrganisationOut
+from eproc_contracts.directory import OrganisationPage as OrganisationPage
+from eproc_contracts.directory import SearchHit as SearchHit
+from eproc_contracts.directory import SearchPage as SearchPage
 from eproc_organisations.enterprise_number import format_enterprise_number
 from eproc_organisations.repository import Organisation
 from eproc_organisations.service.directory import address_of
 
 
-class OrganisationOut(BaseModel):
-    id: UUID
-    parent_id: UUID | None
-    key: str | None
-    kind: str | None
-    name: str = Field(
-        description="The name in the requested language, else in nl, fr, de, en (NAME_FALLBACK)"
+def organisation_out(organisation: Organisation, language: str | None = None) -> OrganisationOut:
+    return OrganisationOut(
+        id=organisation.id,
+        parent_id=organisation.parent_id,
+        key=organisation.key,
+        kind=organisation.kind,
+        name=organisation.name(language),
+        names=LocalisedName(**organisation.names),
+        enterprise_number=organisation.enterprise_number,
+        enterprise_number_display=format_enterprise_number(organisation.enterprise_number),
+        address=address_of(organisation),
+        has_children=organisation.has_children,
     )
-    names: LocalisedName
-    enterprise_number: str = Field(examples=["0123456749"])
-    enterprise_number_display: str = Field(examples=["0123.456.749"])
-    address: Address
-    has_children: bool
-
-    @classmethod
-    def of(cls, organisation: Organisation, language: str | None = None) -> OrganisationOut:
-        return cls(
-            id=organisation.id,
-            parent_id=organisation.parent_id,
-            key=organisation.key,
-            kind=organisation.kind,
-            name=organisation.name(language),
-            names=LocalisedName(**organisation.names),
-            enterprise_number=organisation.enterprise_number,
-            enterprise_number_display=format_enterprise_number(organisation.enterprise_number),
-            address=address_of(organisation),
-            has_children=organisation.has_children,
-        )
-
-
-class OrganisationPage(BaseModel):
-    items: list[OrganisationOut]
-    total: int
-    offset: int
-    limit: int
-
-
-class SearchHit(BaseModel):
-    organisation: OrganisationOut
-    score: float
-
-
-class SearchPage(BaseModel):
-    items: list[SearchHit]
-    offset: int
-    limit: int
-    has_more: bool
 
 
 class OrganisationEdit(BaseModel):
@@ -97,22 +69,6 @@ class MemberAdd(BaseModel):
     user_id: UUID | None = None
     username: str | None = None
     roles: list[RoleGrant]
-
-
-class MemberOut(BaseModel):
-    user_id: UUID
-    username: str | None = None
-    given_name: str | None = None
-    family_name: str | None = None
-    email: str | None = None
-    roles: list[RoleGrant]
-    member_since: str
-
-
-class MyMembership(BaseModel):
-    organisation: OrganisationOut
-    roles: list[RoleGrant]
-    is_default: bool
 
 
 class DefaultOrganisationIn(BaseModel):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eproc_contracts.common import name_in_language
+from eproc_contracts.roles import RoleCatalogue
 
 
 @dataclass(frozen=True)
@@ -25,35 +26,39 @@ def localised(names: Any, language: str) -> str:
     return str(names or "")
 
 
-def applications(catalogue: dict[str, Any], language: str) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class ApplicationView:
+    id: str
+    name: str
+    roles: list[RoleView]
+
+
+def applications(catalogue: RoleCatalogue, language: str) -> list[ApplicationView]:
     """The applications with their roles, localised, in catalogue order."""
-    return [
-        {
-            "id": app["id"],
-            "name": localised(app.get("names"), language),
-            "roles": [
-                RoleView(
-                    app["id"],
-                    localised(app.get("names"), language),
-                    role["id"],
-                    localised(role.get("names"), language),
-                    localised(role.get("descriptions"), language),
-                )
-                for role in app.get("roles", [])
-            ],
-        }
-        for app in catalogue.get("applications", [])
-    ]
+    views = []
+    for app in catalogue.applications:
+        name = localised(app.names.model_dump(), language)
+        roles = [
+            RoleView(
+                app.id,
+                name,
+                role.id,
+                localised(role.names.model_dump(), language),
+                localised(role.descriptions.model_dump(), language),
+            )
+            for role in app.roles
+        ]
+        views.append(ApplicationView(app.id, name, roles))
+    return views
 
 
-def role_label(catalogue: dict[str, Any], grant: dict[str, str], language: str) -> str:
+def role_label(catalogue: RoleCatalogue, grant: dict[str, str], language: str) -> str:
     """ "e-Notification: Publisher" in the user's language."""
-    for app in catalogue.get("applications", []):
-        if app["id"] == grant.get("application"):
-            for role in app.get("roles", []):
-                if role["id"] == grant.get("role"):
-                    return (
-                        f"{localised(app.get('names'), language)}: "
-                        f"{localised(role.get('names'), language)}"
-                    )
-    return f"{grant.get('application')}: {grant.get('role')}"
+    role = catalogue.role(grant.get("application", ""), grant.get("role", ""))
+    app = next((a for a in catalogue.applications if a.id == grant.get("application")), None)
+    if role is None or app is None:
+        return f"{grant.get('application')}: {grant.get('role')}"
+    return (
+        f"{localised(app.names.model_dump(), language)}: "
+        f"{localised(role.names.model_dump(), language)}"
+    )

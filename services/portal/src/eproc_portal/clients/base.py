@@ -4,11 +4,14 @@ the services' error shapes turned into :class:`ApiError`."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import TypeAdapter
 
 from eproc_runtime.tracing import inject_headers
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,21 @@ class ServiceClient:
 
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
+
+    async def fetch(
+        self,
+        shape: type[T],
+        method: str,
+        path: str,
+        token: str | None,
+        *,
+        json: Any = None,
+        params: Any = None,
+    ) -> T:
+        """``call``, with the answer checked against the service's response model: a
+        service answering another shape is an error here, not a KeyError in a view."""
+        answer = await self.call(method, path, token, json=json, params=params)
+        return TypeAdapter(shape).validate_python(answer)
 
     async def call(
         self,

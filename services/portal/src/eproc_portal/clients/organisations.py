@@ -6,14 +6,14 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from eproc_contracts.roles import RoleCatalogue
 from eproc_portal.clients.base import ServiceClient
 
 
 class OrganisationsClient(ServiceClient):
-    async def roles(self) -> dict[str, Any]:
+    async def roles(self) -> RoleCatalogue:
         """The role catalogue with names and descriptions in nl/fr/de/en (R-ROLE-3)."""
-        result: dict[str, Any] = await self.call("GET", "/roles", None)
-        return result
+        return await self.fetch(RoleCatalogue, "GET", "/roles", None)
 
     async def roots(self, token: str, lang: str, *, offset: int = 0, limit: int = 50) -> Any:
         params = {"lang": lang, "offset": offset, "limit": limit}
