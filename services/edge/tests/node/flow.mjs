@@ -24,12 +24,17 @@ const authorizeUrl = client.buildAuthorizationUrl(config, {
 });
 
 // The browser: authorize -> login page -> local login -> back to authorize -> callback.
-let cookie = '';
+// A cookie jar by name, as a browser keeps one (a login sets several cookies).
+const jar = new Map();
 async function browse(url, init = {}) {
+  const cookie = [...jar.values()].join('; ');
   const headers = { ...(init.headers || {}), ...(cookie ? { cookie } : {}) };
   const response = await fetch(url, { ...init, headers, redirect: 'manual' });
   const set = response.headers.getSetCookie ? response.headers.getSetCookie() : [];
-  for (const c of set) cookie = c.split(';')[0];
+  for (const c of set) {
+    const pair = c.split(';')[0];
+    jar.set(pair.slice(0, pair.indexOf('=')), pair);
+  }
   return response;
 }
 let response = await browse(authorizeUrl);
