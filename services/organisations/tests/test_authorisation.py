@@ -10,7 +10,7 @@ import pytest
 
 from eproc_contracts.common import RequestKind
 from eproc_contracts.envelope import Envelope
-from eproc_contracts.events import UserRegistered
+from eproc_contracts.events import PlatformOperatorChanged, UserRegistered
 from eproc_organisations.consumers import HANDLERS
 from eproc_runtime.db import unit_of_work
 from eproc_runtime.testing.tokens import TestIssuer
@@ -240,3 +240,45 @@ async def test_an_edited_name_is_found_by_the_search(
         )
     ).json()["items"]
     assert hits[0]["organisation"]["id"] == str(family["b"])
+
+
+async def test_a_withdrawn_operator_is_refused_at_once_though_the_token_still_claims_it(
+    client: httpx.AsyncClient, issuer: TestIssuer, db: Db
+) -> None:
+    """Issue 18 finding 8: identity's withdrawal (PlatformOperatorChanged) counts
+    here as soon as it arrives; on main the token's claim decided for its life."""
+    operator = uuid4()
+    body = {
+        "names": {"nl": "Ingetrokken Operator Test"},
+        "address": {
+            "street": "Havenlaan",
+            "number": "88",
+            "postcode": "1000",
+            "municipality": "Brussel",
+        },
+        "superuser_id": str(uuid4()),
+    }
+
+    async def bootstrap() -> httpx.Response:
+        return await client.post(
+            "/operator/organisations",
+            json={**body, "enterprise_number": next_enterprise_number()},
+            headers=bearer(issuer, operator, operator=True),
+        )
+
+    assert (await bootstrap()).status_code == 201
+    for still_operator in (False, True):
+        async with unit_of_work(db.sessions) as session:
+            await HANDLERS.dispatch(
+                session,
+                Envelope.wrap(
+                    PlatformOperatorChanged(user_id=operator, platform_operator=still_operator),
+                    producer="identity",
+                ),
+            )
+        response = await bootstrap()
+        if still_operator:
+            assert response.status_code == 201, response.text
+        else:
+            assert response.status_code == 403
+            assert response.json()["detail"]["code"] == "operator_required"

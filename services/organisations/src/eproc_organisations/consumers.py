@@ -10,14 +10,24 @@ from eproc_contracts.envelope import Envelope
 from eproc_contracts.events import (
     DossierLinked,
     DossierUnlinked,
+    PlatformOperatorChanged,
     RequestApproved,
     UserProfileChanged,
     UserRegistered,
 )
-from eproc_organisations.service import approvals
+from eproc_organisations.service import approvals, common
 from eproc_runtime.consumer import EventHandlers
 
 HANDLERS = EventHandlers()
+
+
+@HANDLERS.on(PlatformOperatorChanged)
+async def on_operator_changed(
+    session: AsyncSession, event: PlatformOperatorChanged, envelope: Envelope[Any]
+) -> None:
+    await common.operator_status_changed(
+        session, event.user_id, event.platform_operator, envelope.occurred_at
+    )
 
 
 @HANDLERS.on(RequestApproved)

@@ -147,6 +147,17 @@ applied_request = Table(
 
 # Users known from identity.user.v1, so a Superuser can add an *existing* user (R-SU-1)
 # and member lists can show names.
+# Identity's word on platform operators (PlatformOperatorChanged): a withdrawal
+# counts here at once, before the withdrawn operator's token expires.
+operator_status = Table(
+    "operator_status",
+    metadata,
+    Column("user_id", Uuid, primary_key=True),
+    Column("platform_operator", Boolean, nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    comment="Projection of identity.user.v1 (platform-operator status)",
+)
+
 known_user = Table(
     "known_user",
     metadata,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts.envelope import Envelope, Payload
 from eproc_organisations.models import messaging_tables
-from eproc_organisations.repository import Records
+from eproc_organisations.repository import Operators, Records
 from eproc_runtime.auth import Caller
 from eproc_runtime.outbox import Outbox
 
@@ -35,6 +36,24 @@ class Actor:
         if caller.kind == "client":
             return cls("client")
         return cls("operator" if caller.platform_operator else "user", caller.user_id)
+
+
+async def is_operator(session: AsyncSession, actor: Actor) -> bool:
+    """Whether ``actor`` is a platform operator: identity's last word as this
+    service projected it (``PlatformOperatorChanged``), else the token's claim. A
+    withdrawal counts as soon as its event arrives, not when the token that still
+    claims it expires (issue 18)."""
+    if actor.kind not in ("user", "operator") or actor.user_id is None:
+        return False
+    projected = await Operators(session).status(actor.user_id)
+    return actor.kind == "operator" if projected is None else projected
+
+
+async def operator_status_changed(
+    session: AsyncSession, user_id: UUID, platform_operator: bool, at: datetime
+) -> None:
+    """Identity's word on a platform operator decides from now on (:func:`is_operator`)."""
+    await Operators(session).put(user_id, platform_operator, at)
 
 
 async def publish(session: AsyncSession, actor: Actor, payload: Payload) -> None:

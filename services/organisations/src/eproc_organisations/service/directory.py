@@ -19,7 +19,7 @@ from eproc_organisations.enterprise_number import (
 from eproc_organisations.errors import ChangeRefused
 from eproc_organisations.repository import Directory, Organisation, Records, organisation_values
 from eproc_organisations.roles import SUPERUSER, Grant
-from eproc_organisations.service.common import Actor, audit, publish
+from eproc_organisations.service.common import Actor, audit, is_operator, publish
 from eproc_organisations.service.memberships import checked_roles, grant, require_superuser
 from eproc_runtime.errors import Conflict, Forbidden, Invalid, NotFound
 
@@ -189,7 +189,7 @@ async def bootstrap(
 ) -> Organisation:
     """A platform operator adds an organisation and its first Superuser (demo data,
     top-level organisations)."""
-    if actor.kind != "operator":
+    if not await is_operator(session, actor):
         raise Forbidden("operator_required", "Only a platform operator may do this.")
     return await register(
         session,
@@ -209,7 +209,7 @@ async def audit_trail(
     session: AsyncSession, actor: Actor, organisation_id: UUID, *, offset: int, limit: int
 ) -> list[Mapping[str, Any]]:
     """The organisation's audit trail, newest first: for its Superusers and operators (R-NF-1)."""
-    if actor.kind != "operator":
+    if not await is_operator(session, actor):
         await require_superuser(session, actor, organisation_id)
     return await Records(session).audit_trail(organisation_id, offset=offset, limit=limit)
 

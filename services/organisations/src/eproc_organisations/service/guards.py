@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from eproc_organisations.errors import ChangeRefused
 from eproc_organisations.repository import Memberships
 from eproc_organisations.roles import Grant, catalogue
-from eproc_organisations.service.common import Actor
+from eproc_organisations.service.common import Actor, is_operator
 from eproc_organisations.service.memberships import refusals, require_superuser
 
 
@@ -21,7 +21,7 @@ async def may_check(
 ) -> None:
     """Who may ask whether a member could leave: the member, a Superuser of the
     organisation, a platform application's back end (the requests service), an operator."""
-    if actor.kind in ("client", "operator") or actor.user_id == user_id:
+    if actor.kind == "client" or actor.user_id == user_id or await is_operator(session, actor):
         return
     await require_superuser(session, actor, organisation_id)
 
