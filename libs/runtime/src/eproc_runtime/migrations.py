@@ -9,21 +9,58 @@ the migrated schema with the service's models (the test that they agree).
 from __future__ import annotations
 
 import asyncio
-from typing import Any, cast
+import re
+from importlib.resources import files
+from typing import TYPE_CHECKING, Any, cast
 
-from alembic import command
-from alembic import context as alembic_context
-from alembic.autogenerate import compare_metadata
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from alembic.runtime.environment import EnvironmentContext
-from sqlalchemy import MetaData, pool
+from sqlalchemy import MetaData, pool, text
 from sqlalchemy.engine import Connection
 
 from eproc_runtime.db import create_engine
 
+if TYPE_CHECKING:
+    # Alembic (≈ 20 MB of a process's memory) is imported only when a
+    # migration is pending, never by a service whose schema is up to date.
+    from alembic.config import Config
+    from alembic.runtime.environment import EnvironmentContext
+
+_REVISION = re.compile(r"^revision\b[^=]*=\s*[\"']([^\"']+)[\"']", re.MULTILINE)
+_DOWN_REVISION = re.compile(r"^down_revision\b[^=]*=(.*)$", re.MULTILINE)
+
+
+def head_revisions(package: str) -> set[str]:
+    """The heads of ``package``'s history, read from its version files (no Alembic)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (files(package) / "migrations" / "versions").iterdir():
+        if not script.name.endswith(".py"):
+            continue
+        source = script.read_text(encoding="utf-8")
+        if (revision := _REVISION.search(source)) is None:
+            continue
+        revisions.add(revision.group(1))
+        if (down := _DOWN_REVISION.search(source)) is not None:
+            parents.update(re.findall(r"[\"']([^\"']+)[\"']", down.group(1)))
+    return revisions - parents
+
+
+async def at_head(package: str, url: str) -> bool:
+    """Whether the database at ``url`` already has every revision of ``package``."""
+    heads = head_revisions(package)
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(text("SELECT version_num FROM alembic_version"))
+            return bool(heads) and {row[0] for row in rows} == heads
+    except Exception:  # no version table yet, or unreadable: let Alembic decide
+        return False
+    finally:
+        await engine.dispose()
+
 
 def alembic_config(package: str, url: str) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", f"{package}:migrations")
     config.set_main_option("sqlalchemy.url", url)
@@ -33,17 +70,25 @@ def alembic_config(package: str, url: str) -> Config:
 
 def upgrade(package: str, url: str, revision: str = "head") -> None:
     """Apply ``package``'s migrations to the database at ``url`` (blocking)."""
+    from alembic import command
+
     command.upgrade(alembic_config(package, url), revision)
 
 
 async def upgrade_async(package: str, url: str, revision: str = "head") -> None:
+    """Apply the migrations; to ``head``, only when one is pending (Alembic is not
+    even imported for a database that is up to date)."""
+    if revision == "head" and await at_head(package, url):
+        return
     await asyncio.to_thread(upgrade, package, url, revision)
 
 
 def run_migrations(metadata: MetaData) -> None:
     """The body of every service's ``env.py``: online, async engine, batch mode on SQLite."""
+    from alembic import context as alembic_context
+
     # Alembic's ``context`` module proxies the EnvironmentContext of the running command.
-    context = cast(EnvironmentContext, alembic_context)
+    context = cast("EnvironmentContext", alembic_context)
     url = context.config.attributes.get("database_url") or context.config.get_main_option(
         "sqlalchemy.url"
     )
@@ -72,6 +117,9 @@ def run_migrations(metadata: MetaData) -> None:
 async def pending_differences(url: str, metadata: MetaData) -> list[Any]:
     """What autogenerate would still write: empty when migrations and models agree."""
     engine = create_engine(url, poolclass=pool.NullPool)
+
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
 
     def compare(connection: Connection) -> list[Any]:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
