@@ -199,6 +199,10 @@ async def drive(base: str, people: dict[str, Any], until: float, counters: Count
             await asyncio.sleep(max(0.0, 10 - (time.monotonic() - started)))
 
 
+def _hosted(name: str, status: dict[str, Any]) -> bool:
+    return any("+" in other and name in other.split("+") for other in status)
+
+
 async def soak(minutes: float, layout: str) -> dict[str, Any]:
     data = Path(tempfile.mkdtemp(prefix="bench-soak-"))
     label = f"soak{uuid.uuid4().hex[:6]}_"
@@ -213,6 +217,7 @@ async def soak(minutes: float, layout: str) -> dict[str, Any]:
         demo_organisations=50,
         platform_apps=False,
         demo_superusers=True,
+        layout="light-together" if layout == "light-together" else "separate",
     )
     ready = asyncio.Event()
     task = asyncio.create_task(serve_stack(config, ready))
@@ -234,7 +239,9 @@ async def soak(minutes: float, layout: str) -> dict[str, Any]:
             await asyncio.sleep(1)
         people = json.loads(state.read_text())
         async with httpx.AsyncClient(timeout=10) as http:
-            processes = (await http.get(f"{config.base_url}/_stack")).json()
+            status = (await http.get(f"{config.base_url}/_stack")).json()
+        # One entry per process (light-together: one process serves several services).
+        processes = {n: s for n, s in status.items() if "+" in n or not _hosted(n, status)}
         began = time.monotonic()
         until = began + minutes * 60
         driver = asyncio.create_task(drive(config.base_url, people, until, counters))

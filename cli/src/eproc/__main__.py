@@ -111,6 +111,7 @@ def _stack(args: argparse.Namespace) -> None:
         trace_file=args.trace_file,
         demo_organisations=args.demo_organisations,
         demo_superusers=True,
+        layout=args.layout,
     )
     eid_home = config.data_dir / "eid"
     # The development PKI exists before the card is cut from it (the stack reuses it).
@@ -183,6 +184,12 @@ def main(argv: list[str] | None = None) -> None:
     up.add_argument("--trace-file", type=Path, default=None)
     up.add_argument("--demo-organisations", type=int, default=400)
     up.add_argument("--no-infra", action="store_true", help="PostgreSQL and Kafka already run")
+    up.add_argument(
+        "--layout",
+        choices=["separate", "light-together"],
+        default=os.environ.get("EPROC_STACK_LAYOUT", "separate"),
+        help="light-together: identity, requests and the notifier share one process",
+    )
     up.add_argument("--no-card", action="store_true", help="without the virtual eID card")
     up.add_argument("--person", default="alice", help="demo person whose card is inserted")
     up.add_argument("--vpcd-port", type=int, default=35963, help="vpcd slot the card goes into")

@@ -24,7 +24,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import structlog
@@ -45,6 +45,7 @@ from eproc.embedded import PLATFORM_APPS, edge_clients, eid_clients
 from eproc.mailsink import MailSink, free_port
 from eproc.processes import die_with_parent
 from eproc.stack_bus import kafka_env, provision_stack
+from eproc.together import combine
 
 log = structlog.get_logger("eproc.stack")
 
@@ -87,6 +88,9 @@ class StackConfig:
     demo_organisations: int = DEMO_DATASET_SIZE
     platform_apps: bool = True
     services: tuple[str, ...] = tuple(SERVICE_APPS)
+    # "separate": every service its own process; "light-together": identity,
+    # requests and the notifier share one (eproc.together; docs/operations.md).
+    layout: Literal["separate", "light-together"] = "separate"
     # Tests verify tokens of their own issuer (API-level journeys without a browser login).
     token_issuer: str | None = None
     jwks_url: str | None = None
@@ -155,6 +159,10 @@ class Child:
     # request that arrives while the service restarts waits in the backlog
     # instead of being refused.
     listener: socket.socket | None = None
+    # --layout light-together (eproc.together): a service run by another child's
+    # process (hosted_by), and the sockets of the services a process hosts.
+    hosted_by: str | None = None
+    hosted: list[socket.socket] = field(default_factory=list)
 
 
 class Supervisor:
@@ -174,7 +182,7 @@ class Supervisor:
             env=child.env,
             stdout=out,
             stderr=subprocess.STDOUT,
-            pass_fds=(child.listener.fileno(),) if child.listener else (),
+            pass_fds=tuple(s.fileno() for s in (child.listener, *child.hosted) if s),
             # Ends with the supervisor, even when it is killed (eproc.processes).
             preexec_fn=die_with_parent(os.getpid()),
         )
@@ -199,9 +207,10 @@ class Supervisor:
 
     async def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        for child in self.children.values():
+        processes = [c for c in self.children.values() if c.hosted_by is None]
+        for child in processes:
             await self._spawn(child)
-        self._tasks = [asyncio.create_task(self._watch(c)) for c in self.children.values()]
+        self._tasks = [asyncio.create_task(self._watch(c)) for c in processes]
 
     async def wait_ready(self, timeout: float = 120.0) -> None:
         """Until every child answers its health check."""
@@ -241,10 +250,13 @@ class Supervisor:
                 child.listener.close()
 
     def status(self) -> dict[str, Any]:
+        def process(c: Child) -> asyncio.subprocess.Process | None:
+            return self.children[c.hosted_by].process if c.hosted_by else c.process
+
         return {
             name: {
-                "pid": c.process.pid if c.process else None,
-                "running": bool(c.process and c.process.returncode is None),
+                "pid": p.pid if (p := process(c)) else None,
+                "running": bool(p and p.returncode is None),
                 "port": c.port,
                 "prefix": c.prefix,
                 "restarts": c.restarts,
@@ -388,7 +400,6 @@ def build_children(config: StackConfig, smtp_port: int) -> list[Child]:
         "EPROC_TOKEN_ISSUER": config.token_issuer or f"{base}/sso",
         # Services fetch the edge's keys directly, not through the proxy.
         "EPROC_JWKS_URL": config.jwks_url or f"http://127.0.0.1:{ports['edge']}/jwks",
-        "EPROC_RELAY_IDLE_INTERVAL": "0.05",
         # This supervisor is the one proxy in front of every service; it sets
         # (never appends to) X-Forwarded-For.
         "EPROC_TRUSTED_PROXIES": '["127.0.0.1"]',
@@ -505,6 +516,8 @@ def build_children(config: StackConfig, smtp_port: int) -> list[Child]:
                     strip_prefix=False,
                 )
             )
+    if config.layout == "light-together":
+        children = combine(children, {name: app for name, (app, _) in SERVICE_APPS.items()})
     return children
 
 
