@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from eproc_edge.identity_port import EID_SUBJECT_PATH, LOCAL_LOGIN_PATH
+from eproc_edge.identity_port import EID_SUBJECT_PATH, LOCAL_LOGIN_PATH, POLICY_PATH
 from eproc_identity.main import create_app as create_identity
 
 
@@ -19,6 +19,7 @@ def test_identity_serves_the_routes_the_edge_calls_at_login() -> None:
     served = _operations(create_identity())
     assert ("POST", LOCAL_LOGIN_PATH) in served
     assert ("GET", EID_SUBJECT_PATH) in served
+    assert ("GET", POLICY_PATH) in served
 
 
 def test_organisations_serves_the_leave_check_the_requests_service_calls() -> None:

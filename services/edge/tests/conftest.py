@@ -196,7 +196,7 @@ class Browser:
     async def logout(self) -> httpx.Response:
         """Log out without an id_token_hint: the edge asks first; confirm its form."""
         asked = await self.http.get(f"{self.server.base_url}/logout")
-        assert asked.status_code == 200 and "every application" in asked.text, asked.text
+        assert asked.status_code == 200 and "alle toepassingen" in asked.text, asked.text
         csrf = re.search(r"name='csrf' value='([^']+)'", asked.text)
         assert csrf is not None
         return await self.http.post(f"{self.server.base_url}/logout", data={"csrf": csrf.group(1)})

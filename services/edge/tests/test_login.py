@@ -52,7 +52,7 @@ async def test_local_login_refusal_is_shown_and_the_source_ip_passed(
     _, username, _ = await edge_server.create_user()
     response = await browser.login_form(username, "wrong")
     assert response.status_code == 401
-    assert "Wrong username or password" in response.text
+    assert "Verkeerde gebruikersnaam of wachtwoord." in response.text  # Dutch by default
     assert edge_server.identity.seen_ips[-1] == "127.0.0.1"
 
 
@@ -114,5 +114,5 @@ async def test_an_upstream_token_with_a_foreign_nonce_is_refused(
     finally:
         edge_server.upstream.state.forge_nonce = False
     assert response.status_code == 400
-    assert "could not be verified" in response.text
+    assert "kon niet worden gecontroleerd" in response.text
     assert edge_server.settings.session_cookie_name not in response.cookies

@@ -25,7 +25,7 @@ async def test_logout_ends_tokens_and_notifies_applications(
     sid = edge_server.edge.server.verify_access_token(catalogue["access_token"])["sid"]  # type: ignore[index]
     already = len(edge_server.logout_tokens)
     response = await browser.logout()
-    assert response.status_code == 200 and "logged out" in response.text
+    assert response.status_code == 200 and "afgemeld bij alle toepassingen" in response.text
     # Refresh tokens and userinfo die with the session.
     refused = await browser.http.post(
         f"{edge_server.base_url}/token",
@@ -66,10 +66,10 @@ async def test_a_logout_without_id_token_hint_or_confirmation_ends_nothing(
     tokens = await browser.tokens("e-tendering")
     base = edge_server.base_url
     asked = await browser.http.get(f"{base}/logout", params={"client_id": "e-tendering"})
-    assert asked.status_code == 200 and "every application" in asked.text
+    assert asked.status_code == 200 and "alle toepassingen" in asked.text
     assert "name='client_id' value='e-tendering'" in asked.text
     forged = await browser.http.post(f"{base}/logout", data={"csrf": "guessed"})
-    assert forged.status_code == 200 and "every application" in forged.text
+    assert forged.status_code == 200 and "alle toepassingen" in forged.text
     # The session lives on: the application's refresh still works.
     refreshed = await browser.http.post(
         f"{base}/token",
@@ -78,7 +78,7 @@ async def test_a_logout_without_id_token_hint_or_confirmation_ends_nothing(
     )
     assert refreshed.status_code == 200, refreshed.text
     # Confirmed: ended.
-    assert "logged out" in (await browser.logout()).text
+    assert "afgemeld bij alle toepassingen" in (await browser.logout()).text
     refused = await browser.http.post(
         f"{base}/token",
         data={"grant_type": "refresh_token", "refresh_token": refreshed.json()["refresh_token"]},

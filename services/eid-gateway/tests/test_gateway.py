@@ -280,12 +280,31 @@ async def test_authorize_validates_the_request(eid: EidLogin) -> None:
     assert "Continuer" in page.page and 'lang="fr"' in page.page
     assert "Verdergaan" in (await eid.start()).page
     assert "Weiter" in (await eid.start(ui_locales="de")).page
+    # The language the user chose in the portal (its shared cookie) wins over
+    # ui_locales; the page's own switch (``lang``) wins over both (R-I18N-1).
+    eid.gateway.cookies.set("eproc_lang", "fr")
+    try:
+        chosen = (await eid.start(ui_locales="nl")).page
+        assert 'lang="fr"' in chosen and "Continuer" in chosen
+        switched = (await eid.start(ui_locales="nl", lang="de")).page
+        assert 'lang="de"' in switched and "Weiter" in switched
+    finally:
+        eid.gateway.cookies.delete("eproc_lang")
+    # The platform's one look: its stylesheet, served by the gateway itself.
+    assert f'href="{ISSUER}/static/eproc.css"' in chosen
+    style = await eid.gateway.get("/eid/static/eproc.css")
+    assert style.status_code == 200 and ".topbar" in style.text
 
     unknown_redirect = await eid.gateway.get(
         "/eid/authorize",
         params={"response_type": "code", "client_id": "edge", "redirect_uri": "https://evil/cb"},
+        headers={"Accept-Language": "fr-BE"},
     )
     assert unknown_redirect.status_code == 400
+    assert 'lang="fr"' in unknown_redirect.text
+    assert "L'application a envoyé une demande de connexion invalide." in (
+        unknown_redirect.text.replace("&#39;", "'")
+    )
     no_pkce = await eid.gateway.get(
         "/eid/authorize",
         params={

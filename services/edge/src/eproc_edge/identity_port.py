@@ -12,6 +12,8 @@ called with a client-credentials access token of the edge itself (client id
   failures per account and source, hence the source IP; the browser's device
   cookie, which identity hands out at a password login, spares the owner's
   known browser the account's ceiling).
+- ``GET /internal/local-login/policy``: ``{"local_login_enabled"}``, whether local
+  login is on for everyone (the login page shows its password form up front only then).
 - ``GET /internal/users/by-eid-subject/{eid_subject}`` (the keyed hash the eID
   gateway puts in ``sub``): ``200`` the user, ``404`` no account for that card.
 
@@ -32,6 +34,7 @@ import httpx
 # Identity's routes this port calls; tests/test_service_contracts.py checks
 # that identity serves them.
 LOCAL_LOGIN_PATH = "/internal/local-login"
+POLICY_PATH = "/internal/local-login/policy"
 EID_SUBJECT_PATH = "/internal/users/by-eid-subject/{eid_subject}"
 
 
@@ -57,6 +60,8 @@ class IdentityPort(Protocol):
     ) -> Authenticated | LoginRefused: ...
 
     async def find_by_eid_subject(self, subject: str) -> Authenticated | None: ...
+
+    async def password_login_for_everyone(self) -> bool: ...
 
 
 class HttpIdentityPort:
@@ -116,6 +121,16 @@ class HttpIdentityPort:
             return None
         response.raise_for_status()
         return self._user(response.json())
+
+    async def password_login_for_everyone(self) -> bool:
+        """Whether local login is on for everyone; when identity cannot say, the login
+        page offers the password form behind a link rather than up front."""
+        try:
+            response = await self._client.get(POLICY_PATH, headers=self._auth())
+            response.raise_for_status()
+            return bool(response.json().get("local_login_enabled", False))
+        except (httpx.HTTPError, ValueError):
+            return False
 
     async def aclose(self) -> None:
         await self._client.aclose()

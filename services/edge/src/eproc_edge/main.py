@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from eproc_contracts.topics import SESSION
 from eproc_edge.api import Edge, router
@@ -17,6 +18,7 @@ from eproc_edge.oauth import EdgeAuthorizationServer
 from eproc_edge.security import ALWAYS, HTML
 from eproc_edge.settings import Settings
 from eproc_edge.upstream import UpstreamProvider
+from eproc_page_shell import STATIC_DIR
 from eproc_runtime.app import ServiceState, create_service_app
 from eproc_runtime.db import unit_of_work
 from eproc_runtime.security import SecurityHeaders
@@ -72,6 +74,8 @@ def create_app(
         on_start=on_start,
     )
     app.state.edge = edge
+    # The platform's one stylesheet, for the login and logout pages (R-I18N-1).
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Clickjacking, sniffing and referrer leaks of codes; HSTS when served over https.
     app.add_middleware(
         SecurityHeaders, always=ALWAYS, html=HTML, hsts=settings.issuer.startswith("https://")

@@ -65,8 +65,9 @@ class UpstreamProvider:
             self._loaded_at = time.monotonic()
         return self._metadata
 
-    async def authorization_url(self) -> tuple[str, dict[str, str]]:
-        """Where to send the browser, and the state to keep until it comes back."""
+    async def authorization_url(self, ui_locales: str | None = None) -> tuple[str, dict[str, str]]:
+        """Where to send the browser, and the state to keep until it comes back;
+        ``ui_locales``: the language the eID page should speak."""
         metadata = await self.metadata()
         attempt = {
             "state": secrets.token_urlsafe(24),
@@ -79,6 +80,7 @@ class UpstreamProvider:
                 state=attempt["state"],
                 nonce=attempt["nonce"],
                 code_verifier=attempt["code_verifier"],
+                **({"ui_locales": ui_locales} if ui_locales else {}),
             )
         return url, attempt
 

@@ -4,7 +4,6 @@ endpoint the login page posts the card agent's answer to."""
 
 from __future__ import annotations
 
-import html
 import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -18,11 +17,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from eproc_page_shell import LANGUAGE_COOKIE, STYLESHEET
 from eproc_runtime.errors import error_response
 
 from . import service
 from .oauth import AUTH_METHODS, SCOPES
-from .pages import LANGUAGES, choose_language, login_page
+from .pages import LANGUAGES, choose_language, invalid_request_page, login_page
 from .presentation import CardPresentation
 from .service import Gateway, LoginRefused
 
@@ -90,7 +90,14 @@ async def jwks(gateway: GatewayDep) -> dict[str, Any]:
 async def authorize(request: Request, gateway: GatewayDep, db: DbSession) -> Response:
     """Validate the authorization request, then show the eID login page with a fresh
     single-use challenge for the card."""
-    items = list(request.query_params.multi_items())
+    # ``lang``: the page's own language switch, not part of the authorization request.
+    items = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    language = choose_language(
+        request.query_params.get("ui_locales"),
+        request.headers.get("accept-language"),
+        chosen=request.query_params.get("lang") or request.cookies.get(LANGUAGE_COOKIE),
+    )
+    stylesheet = f"{gateway.settings.base_url}/static/{STYLESHEET}"
     oauth_request = gateway.oauth_request(request.method, "/authorize", request.headers, items)
     try:
         gateway.server.get_consent_grant(oauth_request)
@@ -99,16 +106,15 @@ async def authorize(request: Request, gateway: GatewayDep, db: DbSession) -> Res
         if error.redirect_uri:
             return gateway.server.handle_error_response(oauth_request, error)  # type: ignore[no-any-return]
         return HTMLResponse(
-            f"<!doctype html><title>eID</title><p>{html.escape(error.error)}: "
-            "the application sent an invalid login request.</p>",
+            invalid_request_page(language=language, error=error.error, stylesheet_url=stylesheet),
             status_code=400,
         )
     challenge = await service.start_login(db, gateway, items, datetime.now(UTC))
-    language = choose_language(
-        request.query_params.get("ui_locales"), request.headers.get("accept-language")
-    )
     others = [(k, v) for k, v in items if k != "ui_locales"]
-    links = {code: "?" + urlencode([*others, ("ui_locales", code)]) for code in LANGUAGES}
+    links = {
+        code: "?" + urlencode([*others, ("ui_locales", code), ("lang", code)])
+        for code in LANGUAGES
+    }
     nonce = secrets.token_urlsafe(16)
     agent = gateway.settings.agent_url.rstrip("/")
     page = login_page(
@@ -119,12 +125,13 @@ async def authorize(request: Request, gateway: GatewayDep, db: DbSession) -> Res
         complete_url=f"{gateway.settings.base_url}/authorize/complete",
         script_nonce=nonce,
         language_links=links,
+        stylesheet_url=stylesheet,
     )
     return HTMLResponse(
         page,
         headers={
             "Content-Security-Policy": (
-                f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; "
+                f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'self'; "
                 f"connect-src 'self' {agent}; form-action 'self'; frame-ancestors 'none'; "
                 "base-uri 'none'"
             ),

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import structlog
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
+from eproc_page_shell import STATIC_DIR
 from eproc_runtime.db import create_engine, create_session_factory, unit_of_work
 from eproc_runtime.errors import UseCaseError, on_use_case_error
 from eproc_runtime.forwarded import trust_proxies
@@ -84,6 +86,8 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Fal
         return {"status": "ok"}
 
     app.include_router(router)
+    # The platform's one stylesheet, for the eID login page (R-I18N-1).
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 
 

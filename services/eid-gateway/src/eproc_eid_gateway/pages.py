@@ -7,13 +7,17 @@ agent's answer is then posted to the gateway, which checks all of it.
 
 from __future__ import annotations
 
-import html
 import json
 
-LANGUAGES = ("nl", "fr", "de", "en")
+from jinja2 import PackageLoader
+
+import eproc_page_shell as page_shell
+
+LANGUAGES = page_shell.LANGUAGES
 
 TEXTS: dict[str, dict[str, str]] = {
     "nl": {
+        "invalid_request": "De toepassing stuurde een ongeldige aanmeldingsaanvraag.",
         "title": "Aanmelden met uw eID",
         "intro": "Steek uw eID-kaart in de kaartlezer, geef uw pincode en klik op Verdergaan.",
         "pin": "Pincode",
@@ -43,6 +47,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "niet meer aanvaard.",
     },
     "fr": {
+        "invalid_request": "L'application a envoyé une demande de connexion invalide.",
         "title": "Se connecter avec votre eID",
         "intro": "Insérez votre carte eID dans le lecteur, saisissez votre code PIN et cliquez "
         "sur Continuer.",
@@ -73,6 +78,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "acceptée.",
     },
     "de": {
+        "invalid_request": "Die Anwendung hat eine ungültige Anmeldeanfrage gesendet.",
         "title": "Mit Ihrer eID anmelden",
         "intro": "Stecken Sie Ihre eID-Karte in das Lesegerät, geben Sie Ihre PIN ein und klicken "
         "Sie auf Weiter.",
@@ -104,6 +110,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "nicht mehr akzeptiert.",
     },
     "en": {
+        "invalid_request": "The application sent an invalid login request.",
         "title": "Log in with your eID",
         "intro": "Insert your eID card in the reader, enter your PIN and click Continue.",
         "pin": "PIN",
@@ -134,14 +141,14 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-def choose_language(ui_locales: str | None, accept_language: str | None) -> str:
-    """The first supported language of ``ui_locales``, else of Accept-Language, else nl."""
-    for source in (ui_locales or "", accept_language or ""):
-        for part in source.replace(",", " ").split():
-            code = part.split(";")[0].split("-")[0].strip().lower()
-            if code in LANGUAGES:
-                return code
-    return "nl"
+def choose_language(
+    ui_locales: str | None, accept_language: str | None, chosen: str | None = None
+) -> str:
+    """``chosen`` (this page's language switch, else the language the user chose in
+    the portal), then ``ui_locales``, then Accept-Language, then nl (R-I18N-1)."""
+    return page_shell.choose_language(
+        chosen=chosen, ui_locales=ui_locales, accept_language=accept_language
+    )
 
 
 _SCRIPT = """
@@ -186,6 +193,9 @@ form.addEventListener("submit", async (event) => {
 """
 
 
+_ENVIRONMENT = page_shell.environment(PackageLoader("eproc_eid_gateway", "templates"))
+
+
 def login_page(
     *,
     language: str,
@@ -195,8 +205,10 @@ def login_page(
     complete_url: str,
     script_nonce: str,
     language_links: dict[str, str],
+    stylesheet_url: str,
 ) -> str:
-    """The authorize endpoint's page: a PIN field and a Continue button."""
+    """The authorize endpoint's page: a PIN field and a Continue button, in the
+    platform's one look."""
     texts = TEXTS[language]
     config = {
         "challenge_id": challenge_id,
@@ -207,40 +219,22 @@ def login_page(
     }
     # "</" must not end the script element early.
     config_json = json.dumps(config).replace("</", "<\\/")
-    e = html.escape
-    switch = " · ".join(
-        f'<a href="{e(url)}" lang="{code}">{code.upper()}</a>'
-        for code, url in language_links.items()
-        if code != language
+    return _ENVIRONMENT.get_template("login.html").render(
+        lang=language,
+        t=texts,
+        title=texts["title"],
+        stylesheet=stylesheet_url,
+        home=None,
+        language_links=language_links,
+        config_json=config_json,
+        script=_SCRIPT,
+        script_nonce=script_nonce,
     )
-    return f"""<!doctype html>
-<html lang="{language}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{e(texts["title"])}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 32rem; margin: 3rem auto; padding: 0 1rem; }}
-label, input, button {{ display: block; margin-top: .5rem; font-size: 1.1rem; }}
-button {{ padding: .5rem 1.5rem; }}
-#eid-status {{ min-height: 1.5rem; margin-top: 1rem; }}
-</style>
-</head>
-<body>
-<main>
-<h1>{e(texts["title"])}</h1>
-<p>{e(texts["intro"])}</p>
-<form id="eid-form" autocomplete="off">
-<label for="pin">{e(texts["pin"])}</label>
-<input id="pin" name="pin" type="password" inputmode="numeric" pattern="[0-9]{{4,12}}"
- minlength="4" maxlength="12" required>
-<button type="submit">{e(texts["continue"])}</button>
-</form>
-<p id="eid-status" role="status" aria-live="polite"></p>
-<nav aria-label="language">{switch}</nav>
-</main>
-<script type="application/json" id="eid-config">{config_json}</script>
-<script nonce="{e(script_nonce)}">{_SCRIPT}</script>
-</body>
-</html>
-"""
+
+
+def invalid_request_page(*, language: str, error: str, stylesheet_url: str) -> str:
+    """What a person sees when the application's login request was invalid."""
+    texts = TEXTS[language]
+    return _ENVIRONMENT.get_template("invalid_request.html").render(
+        lang=language, t=texts, title=texts["title"], stylesheet=stylesheet_url, error=error
+    )

@@ -20,6 +20,7 @@ from eproc_identity.schemas import (
     LoginUserOut,
     OperatorSwitch,
     PasswordLoginIn,
+    PasswordLoginPolicyOut,
     ProfileOut,
     ProfileUpdate,
     RegistrationIn,
@@ -282,6 +283,18 @@ async def password_login(
         return error_response(refusal)
     assert outcome.user is not None
     return _login_user(outcome.user).model_copy(update={"device_token": outcome.device_token})
+
+
+@internal.get(
+    "/local-login/policy", response_model=PasswordLoginPolicyOut, responses=_errors(401, 403)
+)
+async def password_login_policy(
+    session: DbSession, caller: CurrentCaller, identity: IdentityDep
+) -> PasswordLoginPolicyOut:
+    """Whether local login is on for everyone: the edge shows its password form
+    up front only then (R-LOGIN-2, R-PWD-1)."""
+    enabled = await local_login.password_login_for_everyone(session, identity, caller)
+    return PasswordLoginPolicyOut(local_login_enabled=enabled)
 
 
 @internal.get(

@@ -273,6 +273,10 @@ class GlobalPolicyOut(BaseModel):
     changed_at: datetime | None = None
 
 
+class PasswordLoginPolicyOut(BaseModel):
+    local_login_enabled: bool = Field(description="Local login on for everyone")
+
+
 class UserLocalLoginOut(BaseModel):
     user_id: UUID
     local_login_enabled: bool

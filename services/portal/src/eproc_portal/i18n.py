@@ -9,7 +9,6 @@ language of the current request lives in a context variable that the templates'
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
 from contextvars import ContextVar
 from functools import cache
 from importlib import resources
@@ -18,9 +17,20 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-LANGUAGES: tuple[str, ...] = ("nl", "fr", "de", "en")
-LANGUAGE_NAMES = {"nl": "Nederlands", "fr": "Français", "de": "Deutsch", "en": "English"}
-DEFAULT_LANGUAGE = "nl"
+# One rule for every page's language, shared with the SSO and eID pages.
+from eproc_page_shell.languages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, negotiate
+
+__all__ = [
+    "DEFAULT_LANGUAGE",
+    "LANGUAGES",
+    "LANGUAGE_NAMES",
+    "N_",
+    "current_language",
+    "gettext",
+    "negotiate",
+    "ngettext",
+    "translations",
+]
 
 current_language: ContextVar[str] = ContextVar("current_language", default=DEFAULT_LANGUAGE)
 
@@ -55,28 +65,3 @@ def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
 def N_(message: str) -> str:
     """Marks a string for extraction; translated later, where it is shown."""
     return message
-
-
-def negotiate(accept_language: str | None, supported: Iterable[str] = LANGUAGES) -> str | None:
-    """The best supported language of an ``Accept-Language`` header, if any."""
-    if not accept_language:
-        return None
-    supported = tuple(supported)
-    choices: list[tuple[float, int, str]] = []
-    for position, part in enumerate(accept_language.split(",")):
-        fields = part.strip().split(";")
-        tag = fields[0].strip().lower()
-        quality = 1.0
-        for parameter in fields[1:]:
-            name, _, value = parameter.strip().partition("=")
-            if name == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        primary = tag.split("-")[0]
-        if quality > 0 and primary in supported:
-            choices.append((-quality, position, primary))
-    if not choices:
-        return None
-    return sorted(choices)[0][2]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from urllib.parse import quote
 
 import httpx
@@ -16,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from eproc_page_shell import frame as page_shell
 from eproc_portal import i18n
 from eproc_portal.auth import LoginRequired, create_oauth
 from eproc_portal.auth import router as auth_router
@@ -35,8 +35,6 @@ from eproc_runtime.limits import RequestLimits
 from eproc_runtime.logging import configure_logging
 from eproc_runtime.security import SecurityHeaders
 from eproc_runtime.tracing import TracingMiddleware, configure_tracing
-
-STATIC = Path(__file__).parent / "static"
 
 
 class LanguageMiddleware:
@@ -116,7 +114,8 @@ def create_app(
     app.state.oauth = oauth or create_oauth(settings)
     app.state.session_store = session_store or MemorySessionStore()
 
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # The one stylesheet of every page a person sees (portal, SSO, eID, applications).
+    app.mount("/static", StaticFiles(directory=page_shell.STATIC_DIR), name="static")
     app.include_router(auth_router)
     for router in ROUTERS:
         app.include_router(router)

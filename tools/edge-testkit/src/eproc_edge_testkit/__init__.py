@@ -36,6 +36,9 @@ class FakeIdentity:
     seen_ips: list[str] = field(default_factory=list)
     seen_devices: list[str | None] = field(default_factory=list)
     operators: set[UUID] = field(default_factory=set)
+    # Its users log in with passwords: local login on for everyone unless a test
+    # switches it off (then the login page offers the form behind a link).
+    local_login_for_everyone: bool = True
 
     async def check_password(
         self, username: str, password: str, source_ip: str, device_token: str | None = None
@@ -55,6 +58,9 @@ class FakeIdentity:
     async def find_by_eid_subject(self, subject: str) -> Authenticated | None:
         user_id = self.eid_subjects.get(subject)
         return Authenticated(user_id) if user_id else None
+
+    async def password_login_for_everyone(self) -> bool:
+        return self.local_login_for_everyone
 
 
 def client_config(client_id: str, application: str | None = None) -> ClientConfig:

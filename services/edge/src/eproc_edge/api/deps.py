@@ -4,7 +4,6 @@ helpers that turn a Starlette request into what authlib or a use case needs."""
 from __future__ import annotations
 
 import hmac
-import html
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -98,13 +97,6 @@ async def bearer_claims(request: Request, edge: Edge, db: Any) -> dict[str, Any]
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
     return claims
-
-
-def page(title: str, body: str) -> str:
-    return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        f"</head><body><h1>{html.escape(title)}</h1>{body}</body></html>"
-    )
 
 
 def cookie_path(edge: Edge) -> str:

@@ -4,7 +4,6 @@ hand-over of a user without organisation to the portal (R-LOGIN-4)."""
 
 from __future__ import annotations
 
-import html
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -13,7 +12,7 @@ import httpx
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from eproc_edge import repository, service
+from eproc_edge import pages, repository, service
 from eproc_edge.api.deps import (
     DbSession,
     Edge,
@@ -21,7 +20,6 @@ from eproc_edge.api.deps import (
     cookie_path,
     form_token_matches,
     new_form_token,
-    page,
     set_form_token,
 )
 from eproc_edge.identity_port import Authenticated, LoginRefused
@@ -43,50 +41,62 @@ DEVICE_COOKIE = "eproc_device"
 DEVICE_COOKIE_MAX_AGE = 180 * 24 * 3600  # identity's login_device_lifetime_days
 
 
-def _login_response(
+async def _login_response(
+    request: Request,
     edge: Edge,
     return_to: str,
     message: str = "",
     *,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
+    password_form: bool = False,
+    retry_after: int | None = None,
+    language: str | None = None,
 ) -> HTMLResponse:
-    """The login page, with a fresh double-submit token against login CSRF
-    (someone else's form logging the browser in to their account)."""
+    """The login page in the user's language, with a fresh double-submit token
+    against login CSRF (someone else's form logging the browser in to their account).
+
+    The password form is shown up front only when local login is on for everyone,
+    or when asked for (``/login/password``: a user for whom the helpdesk enabled
+    it, R-LOGIN-2) and after a password attempt; otherwise a link leads to it."""
+    language = pages.language_of(request, pages.ui_locales_of(return_to), chosen=language)
+    for_everyone = await edge.identity.password_login_for_everyone()
     csrf = new_form_token()
-    response = HTMLResponse(
-        _login_page(return_to, csrf, message), status_code=status_code, headers=headers
+    body = pages.render(
+        "login.html",
+        frame=pages.Frame.of(edge.settings),
+        language=language,
+        title="login_title",
+        path="/login/password" if password_form else "/login",
+        query={"return_to": return_to},
+        message=pages.message(language, message, retry_after=retry_after) if message else "",
+        return_to=return_to,
+        csrf=csrf,
+        eid_query=urlencode({"return_to": return_to, "lang": language}),
+        password_query=urlencode({"return_to": return_to, "lang": language}),
+        show_password_form=for_everyone or password_form,
+        password_login_for_everyone=for_everyone,
     )
+    response = HTMLResponse(body, status_code=status_code, headers=headers)
     set_form_token(response, edge, _CSRF_COOKIE, csrf, max_age=3600)
     return response
 
 
-def _login_page(return_to: str, csrf: str, message: str = "") -> str:
-    escaped = html.escape(return_to, quote=True)
-    note = f"<p role='alert'>{html.escape(message)}</p>" if message else ""
-    return page(
-        "Aanmelden / Log in",
-        f"{note}<p><a id='eid' href='login/eid?{urlencode({'return_to': return_to})}'>"
-        "Aanmelden met eID / Log in with eID</a></p>"
-        "<form method='post' action='login/local'>"
-        f"<input type='hidden' name='return_to' value='{escaped}'>"
-        f"<input type='hidden' name='csrf' value='{csrf}'>"
-        "<label>Username <input name='username' autocomplete='username'></label>"
-        "<label>Password <input name='password' type='password'></label>"
-        "<button type='submit'>Aanmelden / Log in</button></form>",
-    )
-
-
 @router.get("/login", response_class=HTMLResponse)
-async def login_page(edge: EdgeDep, return_to: str = "/authorize") -> HTMLResponse:
-    return _login_response(edge, _safe_return_to(return_to))
+async def login_page(
+    request: Request, edge: EdgeDep, return_to: str = "/authorize"
+) -> HTMLResponse:
+    return await _login_response(request, edge, _safe_return_to(return_to))
 
 
-_LOGIN_MESSAGES = {
-    "invalid_credentials": "Wrong username or password.",
-    "local_login_disabled": "Log in with your eID card: login with a password is not enabled.",
-    "too_many_attempts": "Too many failed attempts; try again later.",
-}
+@router.get("/login/password", response_class=HTMLResponse)
+async def password_login_page(
+    request: Request, edge: EdgeDep, return_to: str = "/authorize"
+) -> HTMLResponse:
+    """The password form, for a user for whom the helpdesk enabled local login."""
+    return await _login_response(request, edge, _safe_return_to(return_to), password_form=True)
+
+
 
 
 @router.post("/login/local")
@@ -98,19 +108,35 @@ async def login_local(
     password: Annotated[str, Form()],
     return_to: Annotated[str, Form()] = "/",
     csrf: Annotated[str, Form()] = "",
+    lang: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
     return_to = _safe_return_to(return_to)
     if not form_token_matches(request, _CSRF_COOKIE, csrf):
-        return _login_response(
-            edge, return_to, "The login form expired; please try again.", status_code=400
+        return await _login_response(
+            request,
+            edge,
+            return_to,
+            "form_expired",
+            status_code=400,
+            password_form=True,
+            language=lang,
         )
     result = await edge.identity.check_password(
         username, password, source_address(request), request.cookies.get(DEVICE_COOKIE)
     )
     if isinstance(result, LoginRefused):
         headers = {"Retry-After": str(result.retry_after)} if result.retry_after else None
-        message = _LOGIN_MESSAGES.get(result.code, "Login refused.")
-        return _login_response(edge, return_to, message, status_code=result.status, headers=headers)
+        return await _login_response(
+            request,
+            edge,
+            return_to,
+            result.code,
+            status_code=result.status,
+            headers=headers,
+            password_form=True,
+            retry_after=result.retry_after,
+            language=lang,
+        )
     response = await complete_login(db, edge, result, acr="password", return_to=return_to)
     if result.device_token:
         # The browser is now one identity knows for this account: an attacker's
@@ -156,16 +182,16 @@ async def complete_login(
 
 
 @router.get("/login/eid")
-async def login_eid(edge: EdgeDep, db: DbSession, return_to: str = "/authorize") -> Response:
+async def login_eid(
+    request: Request, edge: EdgeDep, db: DbSession, return_to: str = "/authorize"
+) -> Response:
     """Send the browser to the eID login page of the upstream provider (R-LOGIN-1)."""
     try:
-        url, attempt = await edge.upstream.authorization_url()
+        language = pages.language_of(request, pages.ui_locales_of(return_to))
+        url, attempt = await edge.upstream.authorization_url(ui_locales=language)
     except httpx.HTTPError:
-        return _login_response(
-            edge,
-            _safe_return_to(return_to),
-            "eID login is unavailable at the moment; please try again later.",
-            status_code=503,
+        return await _login_response(
+            request, edge, _safe_return_to(return_to), "eid_unavailable", status_code=503
         )
     await repository.insert_upstream_login(
         db,
@@ -178,9 +204,7 @@ async def login_eid(edge: EdgeDep, db: DbSession, return_to: str = "/authorize")
 async def login_eid_callback(request: Request, edge: EdgeDep, db: DbSession) -> Response:
     attempt = await repository.take_upstream_login(db, request.query_params.get("state", ""))
     if attempt is None or "code" not in request.query_params:
-        return _login_response(
-            edge, "/authorize", "The eID login did not complete; try again.", status_code=400
-        )
+        return await _login_response(request, edge, "/authorize", "eid_incomplete", status_code=400)
     try:
         subject = await edge.upstream.subject(
             f"{edge.upstream.redirect_uri}?{request.url.query}",
@@ -188,8 +212,8 @@ async def login_eid_callback(request: Request, edge: EdgeDep, db: DbSession) -> 
             code_verifier=attempt.code_verifier,
         )
     except (UpstreamError, httpx.HTTPError):
-        return _login_response(
-            edge, attempt.return_to, "The eID login could not be verified.", status_code=400
+        return await _login_response(
+            request, edge, attempt.return_to, "eid_unverified", status_code=400
         )
     user = await edge.identity.find_by_eid_subject(subject)
     if user is None:  # a card holder without an account: the portal registers them

@@ -3,7 +3,6 @@ userinfo, introspection, revocation and RP-initiated logout."""
 
 from __future__ import annotations
 
-import html
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -12,7 +11,7 @@ from authlib.oauth2.rfc6749 import OAuth2Error
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from eproc_edge import backchannel, repository, service
+from eproc_edge import backchannel, pages, repository, service
 from eproc_edge.api.deps import (
     DbSession,
     Edge,
@@ -24,7 +23,6 @@ from eproc_edge.api.deps import (
     new_form_token,
     oauth_headers,
     oauth_uri,
-    page,
     principal_of,
     set_form_token,
 )
@@ -238,22 +236,21 @@ def _logout_confirmed(request: Request, oauth_request: EdgeRequest) -> bool:
     return request.method == "POST" and form_token_matches(request, _LOGOUT_CSRF_COOKIE, given)
 
 
-def _logout_confirmation(edge: Edge, oauth_request: EdgeRequest) -> HTMLResponse:
+def _logout_confirmation(request: Request, edge: Edge, oauth_request: EdgeRequest) -> HTMLResponse:
     csrf = new_form_token()
     data = oauth_request.payload.data
-    hidden = "".join(
-        f"<input type='hidden' name='{name}' value='{html.escape(data[name], quote=True)}'>"
-        for name in _LOGOUT_PARAMETERS
-        if data.get(name)
-    )
+    parameters = {name: data[name] for name in _LOGOUT_PARAMETERS if data.get(name)}
+    language = pages.language_of(request, parameters.get("ui_locales"))
     response = HTMLResponse(
-        page(
-            "Afmelden / Log out",
-            "<p>Wilt u zich afmelden bij alle toepassingen? / "
-            "Do you want to log out of every application?</p>"
-            "<form method='post' action='logout'>"
-            f"<input type='hidden' name='csrf' value='{csrf}'>{hidden}"
-            "<button type='submit'>Afmelden / Log out</button></form>",
+        pages.render(
+            "logout.html",
+            frame=pages.Frame.of(edge.settings),
+            language=language,
+            title="logout_title",
+            path="/logout",
+            query=parameters,
+            csrf=csrf,
+            parameters=parameters,
         )
     )
     set_form_token(response, edge, _LOGOUT_CSRF_COOKIE, csrf, max_age=600)
@@ -289,7 +286,7 @@ async def logout(
         and session_row is not None
         and not _logout_confirmed(request, oauth_request)
     ):
-        return _logout_confirmation(edge, oauth_request)
+        return _logout_confirmation(request, edge, oauth_request)
     response = run(exchange, lambda: edge.server.create_endpoint_response("end_session", validated))
     if exchange.ended_session:
         user_id, client_ids = await service.end_session(db, exchange.ended_session)
@@ -310,7 +307,16 @@ async def logout(
         if notices:
             background.add_task(backchannel.deliver, notices)
     if response is None:
-        response = HTMLResponse(page("Afgemeld / Logged out", "<p>You are logged out.</p>"))
+        language = pages.language_of(request, oauth_request.payload.data.get("ui_locales"))
+        response = HTMLResponse(
+            pages.render(
+                "logged_out.html",
+                frame=pages.Frame.of(edge.settings),
+                language=language,
+                title="logged_out_title",
+                path=None,
+            )
+        )
     response.delete_cookie(edge.settings.session_cookie_name, path=cookie_path(edge))
     response.delete_cookie(_LOGOUT_CSRF_COOKIE, path=cookie_path(edge))
     return response

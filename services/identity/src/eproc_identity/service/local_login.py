@@ -49,6 +49,16 @@ def require_edge(caller: Caller, identity: Identity) -> None:
 # --- the operator's switches ------------------------------------------------------
 
 
+async def password_login_for_everyone(
+    session: AsyncSession, identity: Identity, caller: Caller
+) -> bool:
+    """Whether local login is on for everyone, for the edge's login page: the
+    password form is shown only where it can work (R-PWD-1)."""
+    require_edge(caller, identity)
+    row = await LoginPolicy(session).global_policy()
+    return bool(row is not None and row.local_login_enabled)
+
+
 async def global_policy(session: AsyncSession, caller: Caller) -> Row[Any] | None:
     await require_operator(session, caller)
     return await LoginPolicy(session).global_policy()

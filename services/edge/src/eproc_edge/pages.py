@@ -1,0 +1,241 @@
+"""The pages a person sees at the edge — login, logout confirmation, logged out —
+in Dutch, French, German and English, in the platform's one look (R-I18N-1).
+
+Language: what the user chose in the portal (the shared ``eproc_lang`` cookie) or
+on this page (``lang``), then the relying party's ``ui_locales``, then
+``Accept-Language`` (:func:`eproc_page_shell.choose_language`). Every link and form
+target is absolute under the edge's own path, so that a page shown at
+``/sso/login/local`` (after a refused password) never points below itself.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from fastapi import Request
+from jinja2 import PackageLoader
+
+from eproc_edge.settings import Settings
+from eproc_page_shell import LANGUAGE_COOKIE, LANGUAGES, STYLESHEET, choose_language, environment
+
+TEXTS: dict[str, dict[str, str]] = {
+    "nl": {
+        "login_title": "Aanmelden",
+        "eid_heading": "Met uw eID-kaart",
+        "eid_intro": "Houd uw eID-kaart, uw pincode en een kaartlezer bij de hand.",
+        "eid_button": "Aanmelden met eID",
+        "password_heading": "Met gebruikersnaam en wachtwoord",
+        "password_link": "Geen eID? Aanmelden met gebruikersnaam en wachtwoord",
+        "password_note": "Dit kan alleen als de helpdesk aanmelden met een wachtwoord voor u "
+        "heeft ingeschakeld.",
+        "username": "Gebruikersnaam",
+        "password": "Wachtwoord",
+        "submit": "Aanmelden",
+        "forgot_password": "Wachtwoord vergeten?",
+        "no_account": "Nog geen account?",
+        "register": "Registreren als Openbare Aankoper",
+        "invalid_credentials": "Verkeerde gebruikersnaam of wachtwoord.",
+        "local_login_disabled": "Aanmelden met een wachtwoord is voor u niet ingeschakeld. "
+        "Meld u aan met uw eID-kaart.",
+        "too_many_attempts": "Te veel mislukte pogingen. Probeer het over {minutes} minuten "
+        "opnieuw.",
+        "refused": "Aanmelden geweigerd.",
+        "form_expired": "Het aanmeldformulier is verlopen. Probeer het opnieuw.",
+        "eid_unavailable": "Aanmelden met eID is op dit moment niet mogelijk. Probeer het "
+        "later opnieuw.",
+        "eid_incomplete": "De aanmelding met eID werd niet voltooid. Probeer het opnieuw.",
+        "eid_unverified": "De aanmelding met eID kon niet worden gecontroleerd. Probeer het "
+        "opnieuw.",
+        "logout_title": "Afmelden",
+        "logout_question": "Wilt u zich afmelden bij alle toepassingen van e-Procurement?",
+        "logout_button": "Afmelden",
+        "logged_out_title": "Afgemeld",
+        "logged_out_text": "U bent afgemeld bij alle toepassingen.",
+        "start_page": "Naar de startpagina",
+    },
+    "fr": {
+        "login_title": "Se connecter",
+        "eid_heading": "Avec votre carte eID",
+        "eid_intro": "Munissez-vous de votre carte eID, de son code PIN et d'un lecteur de carte.",
+        "eid_button": "Se connecter avec l'eID",
+        "password_heading": "Avec nom d'utilisateur et mot de passe",
+        "password_link": "Pas d'eID ? Se connecter avec nom d'utilisateur et mot de passe",
+        "password_note": "Uniquement si le helpdesk a activé pour vous la connexion par mot "
+        "de passe.",
+        "username": "Nom d'utilisateur",
+        "password": "Mot de passe",
+        "submit": "Se connecter",
+        "forgot_password": "Mot de passe oublié ?",
+        "no_account": "Pas encore de compte ?",
+        "register": "S'enregistrer comme acheteur public",
+        "invalid_credentials": "Nom d'utilisateur ou mot de passe incorrect.",
+        "local_login_disabled": "La connexion par mot de passe n'est pas activée pour vous. "
+        "Connectez-vous avec votre carte eID.",
+        "too_many_attempts": "Trop de tentatives échouées. Réessayez dans {minutes} minutes.",
+        "refused": "Connexion refusée.",
+        "form_expired": "Le formulaire de connexion a expiré. Veuillez réessayer.",
+        "eid_unavailable": "La connexion par eID est momentanément indisponible. Réessayez "
+        "plus tard.",
+        "eid_incomplete": "La connexion par eID n'a pas abouti. Veuillez réessayer.",
+        "eid_unverified": "La connexion par eID n'a pas pu être vérifiée. Veuillez réessayer.",
+        "logout_title": "Se déconnecter",
+        "logout_question": "Voulez-vous vous déconnecter de toutes les applications "
+        "e-Procurement ?",
+        "logout_button": "Se déconnecter",
+        "logged_out_title": "Déconnecté",
+        "logged_out_text": "Vous êtes déconnecté de toutes les applications.",
+        "start_page": "Aller à la page d'accueil",
+    },
+    "de": {
+        "login_title": "Anmelden",
+        "eid_heading": "Mit Ihrer eID-Karte",
+        "eid_intro": "Halten Sie Ihre eID-Karte, Ihre PIN und ein Kartenlesegerät bereit.",
+        "eid_button": "Mit eID anmelden",
+        "password_heading": "Mit Benutzername und Passwort",
+        "password_link": "Keine eID? Mit Benutzername und Passwort anmelden",
+        "password_note": "Nur möglich, wenn der Helpdesk die Anmeldung mit Passwort für Sie "
+        "freigeschaltet hat.",
+        "username": "Benutzername",
+        "password": "Passwort",
+        "submit": "Anmelden",
+        "forgot_password": "Passwort vergessen?",
+        "no_account": "Noch kein Konto?",
+        "register": "Als öffentlicher Auftraggeber registrieren",
+        "invalid_credentials": "Falscher Benutzername oder falsches Passwort.",
+        "local_login_disabled": "Die Anmeldung mit Passwort ist für Sie nicht freigeschaltet. "
+        "Melden Sie sich mit Ihrer eID-Karte an.",
+        "too_many_attempts": "Zu viele fehlgeschlagene Versuche. Versuchen Sie es in "
+        "{minutes} Minuten erneut.",
+        "refused": "Anmeldung abgelehnt.",
+        "form_expired": "Das Anmeldeformular ist abgelaufen. Bitte versuchen Sie es erneut.",
+        "eid_unavailable": "Die Anmeldung mit eID ist derzeit nicht möglich. Bitte versuchen "
+        "Sie es später erneut.",
+        "eid_incomplete": "Die Anmeldung mit eID wurde nicht abgeschlossen. Bitte versuchen "
+        "Sie es erneut.",
+        "eid_unverified": "Die Anmeldung mit eID konnte nicht überprüft werden. Bitte "
+        "versuchen Sie es erneut.",
+        "logout_title": "Abmelden",
+        "logout_question": "Möchten Sie sich von allen e-Procurement-Anwendungen abmelden?",
+        "logout_button": "Abmelden",
+        "logged_out_title": "Abgemeldet",
+        "logged_out_text": "Sie sind von allen Anwendungen abgemeldet.",
+        "start_page": "Zur Startseite",
+    },
+    "en": {
+        "login_title": "Log in",
+        "eid_heading": "With your eID card",
+        "eid_intro": "Have your eID card, its PIN and a card reader at hand.",
+        "eid_button": "Log in with eID",
+        "password_heading": "With username and password",
+        "password_link": "No eID? Log in with username and password",
+        "password_note": "Only if the helpdesk has enabled password login for you.",
+        "username": "Username",
+        "password": "Password",
+        "submit": "Log in",
+        "forgot_password": "Forgot your password?",
+        "no_account": "No account yet?",
+        "register": "Register as public buyer",
+        "invalid_credentials": "Wrong username or password.",
+        "local_login_disabled": "Login with a password is not enabled for you. Log in with "
+        "your eID card.",
+        "too_many_attempts": "Too many failed attempts. Try again in {minutes} minutes.",
+        "refused": "Login refused.",
+        "form_expired": "The login form expired. Please try again.",
+        "eid_unavailable": "eID login is unavailable at the moment. Please try again later.",
+        "eid_incomplete": "The eID login did not complete. Please try again.",
+        "eid_unverified": "The eID login could not be verified. Please try again.",
+        "logout_title": "Log out",
+        "logout_question": "Do you want to log out of every e-Procurement application?",
+        "logout_button": "Log out",
+        "logged_out_title": "Logged out",
+        "logged_out_text": "You are logged out of every application.",
+        "start_page": "Go to the start page",
+    },
+}
+
+_ENVIRONMENT = environment(PackageLoader("eproc_edge", "templates"))
+
+
+def language_of(
+    request: Request, ui_locales: str | None = None, *, chosen: str | None = None
+) -> str:
+    """The page's language: ``chosen`` or this page's ``lang`` (the switch on the page
+    itself), the portal's choice, ``ui_locales`` (given, else the request's own),
+    ``Accept-Language``."""
+    chosen = chosen or request.query_params.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
+    return choose_language(
+        chosen=chosen,
+        ui_locales=ui_locales or request.query_params.get("ui_locales"),
+        accept_language=request.headers.get("accept-language"),
+    )
+
+
+def ui_locales_of(return_to: str) -> str | None:
+    """The ``ui_locales`` of the authorization request a login page continues."""
+    return parse_qs(urlsplit(return_to).query).get("ui_locales", [None])[0]
+
+
+def message(language: str, code: str, *, retry_after: int | None = None) -> str:
+    """A login refusal in ``language`` (``code``: identity's stable reason or ours)."""
+    texts = TEXTS[language]
+    if code == "too_many_attempts":
+        minutes = max(1, math.ceil((retry_after or 60) / 60))
+        return texts["too_many_attempts"].format(minutes=minutes)
+    return texts.get(code, texts["refused"]) if code in _MESSAGE_CODES else texts["refused"]
+
+
+_MESSAGE_CODES = {
+    "invalid_credentials",
+    "local_login_disabled",
+    "refused",
+    "form_expired",
+    "eid_unavailable",
+    "eid_incomplete",
+    "eid_unverified",
+}
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Where the edge lives (``base``: its path, e.g. ``/sso``) and where the portal is."""
+
+    base: str
+    portal_url: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> Frame:
+        return cls(urlsplit(settings.issuer).path.rstrip("/"), settings.portal_url)
+
+
+def render(
+    template: str,
+    *,
+    frame: Frame,
+    language: str,
+    title: str,
+    path: str | None,
+    query: dict[str, str] | None = None,
+    **context: Any,
+) -> str:
+    """``template`` in ``language``; the language switch links to ``path`` with
+    ``query`` (no switch when ``path`` is None: a page that cannot be shown twice)."""
+    query = {k: v for k, v in (query or {}).items() if v}
+    links = (
+        {code: f"{frame.base}{path}?" + urlencode({**query, "lang": code}) for code in LANGUAGES}
+        if path
+        else {}
+    )
+    return _ENVIRONMENT.get_template(template).render(
+        lang=language,
+        t=TEXTS[language],
+        title=TEXTS[language][title],
+        stylesheet=f"{frame.base}/static/{STYLESHEET}",
+        home=frame.portal_url,
+        language_links=links,
+        base=frame.base,
+        portal=frame.portal_url.rstrip("/"),
+        **context,
+    )
