@@ -3,15 +3,18 @@ gateway, then the browser lands on the relying party with a code (real servers).
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from importlib import resources
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
-from playwright.async_api import async_playwright
+from playwright.async_api import Page, async_playwright
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
@@ -26,7 +29,21 @@ from .conftest import EDGE_SECRET
 pytestmark = pytest.mark.integration
 
 CHROMIUM = "/usr/bin/chromium"
+AXE = resources.files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8")
+SCREENSHOTS = os.environ.get("EPROC_SCREENSHOTS")  # a folder: save what the test looks at
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+
+
+async def assert_accessible(page: Page, name: str) -> None:
+    """The platform's one look, checked by axe-core: no serious or critical violation."""
+    if SCREENSHOTS:
+        folder = Path(SCREENSHOTS) / str(await page.get_attribute("html", "lang"))
+        folder.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    await page.evaluate(AXE)
+    result: dict[str, Any] = await page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    bad = [v["id"] for v in result["violations"] if v.get("impact") in {"serious", "critical"}]
+    assert bad == [], f"{page.url}: {bad}"
 
 
 async def test_the_login_page_drives_agent_and_gateway(
@@ -76,6 +93,14 @@ async def test_the_login_page_drives_agent_and_gateway(
             await page.route(f"{callback}*", lambda route: route.fulfill(body="relying party"))
             await page.goto(f"{origin}/eid/authorize?{query}")
             assert await page.locator("h1").inner_text() == "Aanmelden met uw eID"
+            await assert_accessible(page, "eid-login")
+            # The page's own switch, then back: French, then Dutch again.
+            await page.get_by_role("link", name="Français").click()
+            assert await page.get_attribute("html", "lang") == "fr"
+            await page.get_by_role("button", name="Continuer").wait_for()
+            await assert_accessible(page, "eid-login")
+            await page.get_by_role("link", name="Nederlands").click()
+            assert await page.get_attribute("html", "lang") == "nl"
 
             await page.fill("#pin", "9999")
             await page.get_by_role("button", name="Verdergaan").click()

@@ -193,6 +193,16 @@ class Browser:
             hops -= 1
         return response
 
+    async def password_form(self, login_url: str) -> httpx.Response:
+        """The edge's login page offers eID; local login is off for everyone, so
+        the password form is behind its link (R-LOGIN-2): follow it."""
+        login_page = await self.go(login_url)
+        assert login_page.status_code == 200
+        assert 'name="password"' not in login_page.text
+        link = re.search(r'href="(/login/password\?[^"]+)"', login_page.text)
+        assert link is not None, login_page.text
+        return await self.go(EDGE + html.unescape(link.group(1)))
+
     async def close(self) -> None:
         await self.portal.aclose()
         await self.edge.aclose()
@@ -247,7 +257,7 @@ async def test_login_with_pkce_keeps_tokens_server_side_and_calls_the_services(
         digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
         assert digest.rstrip(b"=").decode() == query["code_challenge"][0]
 
-        login_page = await browser.go(start.headers["location"])
+        login_page = await browser.password_form(start.headers["location"])
         assert login_page.status_code == 200
         landed = await browser.go(
             f"{EDGE}/login/local",
@@ -326,7 +336,7 @@ async def test_top_bar_and_change_organisation(stack: Stack, login_setup: LoginS
     browser = Browser(login_setup, "nl")
     try:
         start = await browser.portal.get("/auth/login")
-        login_page = await browser.go(start.headers["location"])
+        login_page = await browser.password_form(start.headers["location"])
         home = await browser.go(
             f"{EDGE}/login/local",
             method="POST",

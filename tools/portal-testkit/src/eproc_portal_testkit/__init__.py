@@ -85,7 +85,7 @@ async def login_with_card_after_registration(page: Page, portal: str, *, pin: st
     """From the page that confirms the registration: log in with the card (edge →
     eID gateway → card agent) and land on the first-login page."""
     await page.get_by_role("link", name="Aanmelden").click()
-    await page.locator("a#eid").click()
+    await page.get_by_role("link", name="Aanmelden met eID").click()
     await enter_pin(page, pin)
     await page.wait_for_url(f"{portal}/welcome")
 
@@ -93,9 +93,13 @@ async def login_with_card_after_registration(page: Page, portal: str, *, pin: st
 async def login_with_password(page: Page, portal: str, *, username: str, password: str) -> None:
     """The portal's login, through the edge's local-login form, to the home page."""
     await page.goto(f"{portal}/auth/login")
-    await page.locator("input[name=username]").fill(username)
-    await page.locator("input[name=password]").fill(password)
-    await page.locator("form[action='login/local'] button[type=submit]").click()
+    # Local login off for everyone: the form is behind its link (R-LOGIN-2).
+    await page.get_by_role(
+        "link", name="Geen eID? Aanmelden met gebruikersnaam en wachtwoord"
+    ).click()
+    await page.get_by_label("Gebruikersnaam", exact=True).fill(username)
+    await page.get_by_label("Wachtwoord", exact=True).fill(password)
+    await page.get_by_role("button", name="Aanmelden", exact=True).click()
     await page.wait_for_url(f"{portal}/home")
 
 
