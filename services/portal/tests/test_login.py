@@ -20,7 +20,7 @@ import pytest
 from fastapi import FastAPI
 from joserfc.jwk import KeySet
 
-from eproc_edge.identity_port import Authenticated, HttpIdentityPort, LoginRefused
+from eproc_edge.identity_port import POLICY_PATH, Authenticated, HttpIdentityPort, LoginRefused
 from eproc_edge.main import create_app as create_edge
 from eproc_edge.settings import ClientConfig
 from eproc_edge.settings import Settings as EdgeSettings
@@ -98,6 +98,9 @@ class IdentityWithEdgeToken:
 
     async def find_by_eid_subject(self, subject: str) -> Authenticated | None:
         return await self._port("/internal/eid-login").find_by_eid_subject(subject)
+
+    async def password_login_for_everyone(self) -> bool:
+        return await self._port(POLICY_PATH).password_login_for_everyone()
 
 
 @dataclass
