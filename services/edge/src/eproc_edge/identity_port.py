@@ -30,6 +30,7 @@ from urllib.parse import quote
 from uuid import UUID
 
 import httpx
+import structlog
 
 # Identity's routes this port calls; tests/test_service_contracts.py checks
 # that identity serves them.
@@ -123,13 +124,17 @@ class HttpIdentityPort:
         return self._user(response.json())
 
     async def password_login_for_everyone(self) -> bool:
-        """Whether local login is on for everyone; when identity cannot say, the login
-        page offers the password form behind a link rather than up front."""
+        """Whether local login is on for everyone. When that cannot be asked (identity
+        unreachable, or the edge's own token not ready yet: ``RuntimeError``), the
+        login page still shows, with the password form behind its link."""
         try:
             response = await self._client.get(POLICY_PATH, headers=self._auth())
             response.raise_for_status()
             return bool(response.json().get("local_login_enabled", False))
-        except (httpx.HTTPError, ValueError):
+        except (httpx.HTTPError, ValueError, RuntimeError) as error:
+            structlog.get_logger(__name__).warning(
+                "local_login_policy_unknown", error=type(error).__name__
+            )
             return False
 
     async def aclose(self) -> None:
