@@ -112,8 +112,7 @@ async def authorize(request: Request, gateway: GatewayDep, db: DbSession) -> Res
     challenge = await service.start_login(db, gateway, items, datetime.now(UTC))
     others = [(k, v) for k, v in items if k != "ui_locales"]
     links = {
-        code: "?" + urlencode([*others, ("ui_locales", code), ("lang", code)])
-        for code in LANGUAGES
+        code: "?" + urlencode([*others, ("ui_locales", code), ("lang", code)]) for code in LANGUAGES
     }
     nonce = secrets.token_urlsafe(16)
     agent = gateway.settings.agent_url.rstrip("/")

@@ -97,8 +97,6 @@ async def password_login_page(
     return await _login_response(request, edge, _safe_return_to(return_to), password_form=True)
 
 
-
-
 @router.post("/login/local")
 async def login_local(
     request: Request,
