@@ -42,7 +42,7 @@ if (response.status !== 303) throw new Error(`authorize: expected 303, got ${res
 const loginUrl = new URL(response.headers.get('location'), authorizeUrl);
 const loginPage = await (await browse(loginUrl)).text();
 const field = (name) => new RegExp(`name='${name}' value='([^']*)'`).exec(loginPage)[1]
-  .replaceAll('&amp;', '&').replaceAll('&#x27;', "'");
+  .replaceAll('&amp;', '&').replaceAll('&#x27;', "'").replaceAll('&#39;', "'");
 response = await browse(new URL('login/local', loginUrl), {
   method: 'POST',
   headers: { 'content-type': 'application/x-www-form-urlencoded' },
