@@ -37,16 +37,14 @@ import random
 import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import aiosmtplib
 import structlog
 from prometheus_client import Counter
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from eproc_notifier.mails import build_message
-from eproc_notifier.repository import MailRepository
+from eproc_notifier.repository import MailRepository, QueuedMail
 from eproc_notifier.settings import Settings
 from eproc_runtime.db import unit_of_work
 
@@ -173,7 +171,7 @@ class MailSender:
         self.stats.connections += 1
         return smtp
 
-    async def _claim(self) -> list[Row[Any]]:
+    async def _claim(self) -> list[QueuedMail]:
         now = _now()
         lease_until = now + timedelta(seconds=self.settings.sender_lease_seconds)
         async with unit_of_work(self._sessions) as session:
@@ -181,12 +179,14 @@ class MailSender:
                 now, lease_until, self.settings.sender_batch_size
             )
 
-    async def _send_batch(self, smtp: aiosmtplib.SMTP, batch: list[Row[Any]]) -> int:
+    async def _send_batch(self, smtp: aiosmtplib.SMTP, batch: list[QueuedMail]) -> int:
         done = 0
         for index, row in enumerate(batch):
             if self._stopping.is_set():
                 await self._release(batch[index:])
                 break
+            # A pending mail was rendered for its recipient, address included.
+            assert row.recipient_email is not None, row.message_id
             message = build_message(
                 sender=self.settings.mail_from,
                 to=row.recipient_email,
@@ -224,7 +224,7 @@ class MailSender:
             done += 1
         return done
 
-    async def _refused(self, row: Row[Any], code: int, error: str) -> None:
+    async def _refused(self, row: QueuedMail, code: int, error: str) -> None:
         attempts = row.attempts + 1
         if code >= 500 or attempts >= self.settings.max_attempts:
             log.error(
@@ -256,7 +256,7 @@ class MailSender:
         self.stats.postponed += 1
         MAILS.labels("postponed").inc()
 
-    async def _release(self, rows: list[Row[Any]]) -> None:
+    async def _release(self, rows: list[QueuedMail]) -> None:
         async with unit_of_work(self._sessions) as session:
             await MailRepository(session).release([r.id for r in rows], now=_now())
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -12,6 +13,58 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_notifier.models import MailState, mail, organisation, recipient, superuser
 from eproc_runtime.db import dialect_name, upsert
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Where and how to write to a user."""
+
+    user_id: UUID
+    email: str
+    language: str
+    given_name: str
+    family_name: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.given_name} {self.family_name}".strip()
+
+
+@dataclass(frozen=True)
+class QueuedMail:
+    """A row of the mail outbox."""
+
+    id: int
+    message_id: str
+    event_id: UUID
+    kind: str
+    recipient_user_id: UUID | None
+    recipient_email: str | None
+    language: str | None
+    context: dict[str, Any]
+    subject: str | None
+    text_body: str | None
+    html_body: str | None
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    created_at: datetime
+
+
+def _recipient(row: Row[Any]) -> Recipient:
+    m = row._mapping
+    return Recipient(
+        user_id=m["user_id"],
+        email=m["email"],
+        language=m["language"],
+        given_name=m["given_name"],
+        family_name=m["family_name"],
+    )
+
+
+def _mail(row: Row[Any]) -> QueuedMail:
+    m = row._mapping
+    return QueuedMail(**{name: m[name] for name in QueuedMail.__dataclass_fields__})
 
 
 class ProjectionRepository:
@@ -47,10 +100,11 @@ class ProjectionRepository:
             key = int.from_bytes(user_id.bytes[:8], "big", signed=True)
             await self.session.execute(select(func.pg_advisory_xact_lock(key)))
 
-    async def recipient(self, user_id: UUID) -> Row[Any] | None:
-        return (
+    async def recipient(self, user_id: UUID) -> Recipient | None:
+        row = (
             await self.session.execute(select(recipient).where(recipient.c.user_id == user_id))
         ).one_or_none()
+        return _recipient(row) if row is not None else None
 
     async def set_superuser(self, organisation_id: UUID, user_id: UUID, holds: bool) -> None:
         if holds:
@@ -98,8 +152,8 @@ class MailRepository:
     async def add(self, **values: Any) -> None:
         await self.session.execute(mail.insert().values(**values))
 
-    async def awaiting(self, user_id: UUID) -> Sequence[Row[Any]]:
-        return (
+    async def awaiting(self, user_id: UUID) -> list[QueuedMail]:
+        rows = (
             await self.session.execute(
                 select(mail)
                 .where(
@@ -110,6 +164,7 @@ class MailRepository:
                 .with_for_update()
             )
         ).all()
+        return [_mail(r) for r in rows]
 
     async def update(self, mail_id: int, **values: Any) -> None:
         await self.session.execute(update(mail).where(mail.c.id == mail_id).values(**values))
@@ -122,7 +177,7 @@ class MailRepository:
         )
         return found.first() is not None
 
-    async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[Row[Any]]:
+    async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[QueuedMail]:
         """Reserve up to ``limit`` due mails for this sender until ``lease_until``.
 
         ``SKIP LOCKED`` lets several senders claim at once without waiting on
@@ -144,7 +199,7 @@ class MailRepository:
                 .where(mail.c.id.in_([r.id for r in rows]))
                 .values(next_attempt_at=lease_until)
             )
-        return list(rows)
+        return [_mail(r) for r in rows]
 
     async def mark_sent(self, mail_id: int, *, now: datetime, sender: str) -> None:
         await self.session.execute(

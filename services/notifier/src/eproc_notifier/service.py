@@ -242,14 +242,12 @@ class Notifications:
             assert person is not None
             address = person.email
             language = person.language or str(self.settings.default_language)
-            name = f"{person.given_name} {person.family_name}".strip()
+            name = person.name
         else:
             language = str(self.settings.operator_language)
         facts = dict(context)
         requester = await projections.recipient(UUID(context["requester_id"]))
-        facts["requester_name"] = (
-            f"{requester.given_name} {requester.family_name}".strip() if requester else None
-        )
+        facts["requester_name"] = requester.name if requester else None
         organisation_id = context.get("organisation_id")
         facts["organisation_names"] = (
             await projections.organisation_names(UUID(organisation_id)) if organisation_id else None
