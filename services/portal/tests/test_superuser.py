@@ -328,3 +328,52 @@ async def test_operator_switches_local_login_and_sees_orphans_and_audit(portal: 
         refused = await client.get("/operator/local-login")
     assert refused.status_code == 403
     assert "Enkel de operatoren van het platform" in html.unescape(refused.text)
+
+
+async def test_a_superuser_cannot_approve_his_own_drop_of_the_last_superuser_role(
+    portal: Portal,
+) -> None:
+    """Issue 19, point 3: refused at decision time with a clear message (nl, fr), as
+    through "Members" — never "approved" and then failed."""
+    stack = portal.stack
+    anne = await stack.register(given_name="Anne", family_name="Claes")
+    bart = await stack.register(given_name="Bart", family_name="Maes")
+    suffix = uuid.uuid4().hex[:5]
+    org = await stack.organisation(f"Gemeente Boom {suffix}", superuser=UUID(anne["id"]))
+    org_id = UUID(org["id"])
+    token = stack.issuer.user_token(UUID(anne["id"]))
+    await wait_until_organisations_knows(portal, bart["username"])
+    superuser = [{"application": "user-management", "role": "superuser"}]
+    await stack.services().organisations.add_member(token, org_id, bart["username"], superuser)
+    await wait_until_requests_knows(portal, bart["id"], 1)
+    # Two Superusers: Anne may ask to become a plain buyer ...
+    buyer = [{"application": "user-management", "role": "buyer"}]
+    [request] = await stack.services().requests.request_role_changes(token, [org_id], buyer)
+    # ... then Bart is removed before anyone decides.
+    await stack.services().organisations.remove_member(token, org_id, UUID(bart["id"]))
+
+    from sqlalchemy import text
+
+    async def requests_saw_bart_leave() -> bool:
+        async with portal.stack.requests.state.service.sessions() as session:
+            found = await session.execute(
+                text("SELECT count(*) FROM membership WHERE user_id = :u"), {"u": UUID(bart["id"])}
+            )
+            return int(found.scalar_one()) == 0
+
+    await eventually(requests_saw_bart_leave, what="the requests service to see Bart removed")
+    async with portal.client("nl") as dutch, portal.client("fr") as french:
+        portal.login(dutch, anne)
+        portal.login(french, anne, language="fr")
+        for client, expected in [
+            (dutch, "Deze aanvraag kan niet worden goedgekeurd: de organisatie zou dan geen"),
+            (french, "Cette demande ne peut pas être approuvée : l'organisation n'aurait plus"),
+        ]:
+            refused = await client.post(
+                f"/superuser/requests/{request['id']}",
+                data={"csrf_token": CSRF, "decision": "approve"},
+            )
+            assert refused.status_code == 409
+            assert expected in html.unescape(refused.text)
+    detail = await stack.services().requests.request_detail(token, UUID(request["id"]))
+    assert detail["status"] == "submitted"

@@ -11,7 +11,13 @@ from uuid import UUID
 from sqlalchemy import func, select
 
 from eproc_contracts.common import Language
-from eproc_contracts.events import PlatformOperatorChanged, UserProfileChanged, UserRegistered
+from eproc_contracts.events import (
+    MembershipRevoked,
+    PlatformOperatorChanged,
+    RevocationReason,
+    UserProfileChanged,
+    UserRegistered,
+)
 from eproc_requests.models import audit_record, request_history
 
 from .conftest import BUYER, Api, events_of, ids
@@ -336,3 +342,46 @@ async def test_a_withdrawn_operator_is_refused_at_once_though_the_token_still_cl
     await feed(PlatformOperatorChanged(user_id=operator, platform_operator=True))
     decided = await api.call("POST", f"/requests/{request['id']}/approve", operator, operator=True)
     assert decided.status_code == 200, decided.text
+
+
+async def test_the_last_superuser_cannot_drop_the_role_by_request_nor_approve_it(
+    api: Api, grant: Any, feed: Any, sessions: Any
+) -> None:
+    """Issue 19, point 3: the same rule as through "Members" — refused when filed, and
+    refused at decision time (not approved and then failed) when it became true since."""
+    alone, first, second = ids(3)
+    solo_org, org = ids(2)
+    await grant(alone, solo_org)
+    drop = {"roles": [BUYER.model_dump()]}
+    response = await api.call(
+        "POST",
+        "/requests/role-changes",
+        alone,
+        json={"changes": [{"organisation_id": str(solo_org), **drop}]},
+    )
+    assert response.status_code == 409
+    assert response.json()["detail"]["code"] == "last_superuser"
+    assert response.json()["detail"]["field"] == "changes[0].roles"
+
+    # Two Superusers: the first may ask to become a plain buyer ...
+    await grant(first, org)
+    await grant(second, org)
+    response = await api.call(
+        "POST",
+        "/requests/role-changes",
+        first,
+        json={"changes": [{"organisation_id": str(org), **drop}]},
+    )
+    assert response.status_code == 201, response.text
+    (request,) = response.json()
+    # ... but the second leaves before anyone decides: approving is refused at once.
+    await feed(MembershipRevoked(user_id=second, organisation_id=org, reason=RevocationReason.LEFT))
+    response = await api.call("POST", f"/requests/{request['id']}/approve", first)
+    assert response.status_code == 409
+    assert response.json()["detail"]["code"] == "last_superuser"
+    detail = (await api.call("GET", f"/requests/{request['id']}", first)).json()
+    assert detail["status"] == "submitted"
+    assert await events_of(sessions, request["id"], "request.approved") == []
+    # Rejecting stays possible.
+    response = await api.call("POST", f"/requests/{request['id']}/reject", first, json={})
+    assert response.status_code == 200

@@ -340,6 +340,12 @@ class MembershipRepository:
         row = await self.get(user_id, organisation_id)
         return bool(row is not None and row.is_superuser)
 
+    async def superuser_count(self, organisation_id: UUID) -> int:
+        query = select(func.count()).where(
+            membership.c.organisation_id == organisation_id, membership.c.is_superuser.is_(True)
+        )
+        return int(await self.session.scalar(query) or 0)
+
     async def has_superuser(self, organisation_id: UUID) -> bool:
         query = select(membership.c.user_id).where(
             membership.c.organisation_id == organisation_id, membership.c.is_superuser.is_(True)

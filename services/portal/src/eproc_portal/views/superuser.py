@@ -27,6 +27,11 @@ _REASON_MAX = 2000
 DECISION_ERRORS = {
     "already_decided": N_("This request was already decided (or withdrawn) by someone else."),
     "not_a_superuser": N_("Only a Superuser of the organisation can decide this request."),
+    # Issue 19, point 3: refused before anything changes, as through "Members".
+    "last_superuser": N_(
+        "This request cannot be approved: the organisation would be left without a "
+        "Superuser. Appoint another Superuser first, or reject the request."
+    ),
 }
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts.common import ProposedOrganisation, RequestKind, RoleGrant
+from eproc_contracts.roles import holds_superuser
 from eproc_requests.catalogue import RoleCatalogue, roles_from_json
 from eproc_requests.models import messaging_tables
 from eproc_requests.repository import (
@@ -86,6 +87,33 @@ def proposed_of(row: Row[Any]) -> ProposedOrganisation | None:
     if row.proposed_organisation is None:
         return None
     return ProposedOrganisation.model_validate(row.proposed_organisation)
+
+
+async def drops_last_superuser(
+    session: AsyncSession,
+    user_id: UUID,
+    organisation_id: UUID,
+    kind: RequestKind,
+    roles: list[RoleGrant],
+) -> bool:
+    """Whether a leave or role change would take the organisation's last Superuser
+    away (R-REQ-8): the same rule as removing or re-roling a member through
+    "Members", checked from this service's projection of membership events —
+    when the request is filed, and again when it is approved (issue 19, point 3)."""
+    if kind not in (RequestKind.LEAVE, RequestKind.ROLE_CHANGE):
+        return False
+    if kind == RequestKind.ROLE_CHANGE and holds_superuser(roles):
+        return False
+    memberships = MembershipRepository(session)
+    return (
+        await memberships.is_superuser(user_id, organisation_id)
+        and await memberships.superuser_count(organisation_id) <= 1
+    )
+
+
+LAST_SUPERUSER_MESSAGE = (
+    "This would leave the organisation without a Superuser: appoint another Superuser first."
+)
 
 
 def is_top_level_registration(row: Row[Any]) -> bool:

@@ -16,11 +16,14 @@ from uuid import UUID
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from eproc_contracts.common import RequestKind
 from eproc_contracts.events import RequestApproved, RequestRejected
 from eproc_requests.repository import MembershipRepository, RequestRepository
 from eproc_requests.service.common import (
     IN_PROGRESS,
+    LAST_SUPERUSER_MESSAGE,
     Status,
+    drops_last_superuser,
     event_fields,
     get_request,
     is_platform_operator,
@@ -76,6 +79,11 @@ async def approve_request(session: AsyncSession, caller: Caller, request_id: UUI
     :mod:`eproc_requests.service.saga`)."""
     row = await get_request(session, request_id)
     acting_as = await _authorise_decision(session, caller, row)
+    if row.status in IN_PROGRESS and await drops_last_superuser(
+        session, row.requester_id, row.organisation_id, RequestKind(row.kind), roles_of(row)
+    ):
+        # Refused at decision time, not approved and then failed (issue 19, point 3).
+        raise Conflict("last_superuser", LAST_SUPERUSER_MESSAGE)
     at = utcnow()
     requests = RequestRepository(session)
     moved = await requests.transition(

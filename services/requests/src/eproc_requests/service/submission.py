@@ -27,8 +27,10 @@ from eproc_requests.leave_guard import LeaveGuard
 from eproc_requests.repository import MembershipRepository, RequestRepository
 from eproc_requests.service.common import (
     IN_PROGRESS,
+    LAST_SUPERUSER_MESSAGE,
     RequestsContext,
     Status,
+    drops_last_superuser,
     event_fields,
     get_request,
     new_id,
@@ -180,6 +182,10 @@ async def request_role_changes(
                 f"You already hold exactly these roles in organisation {change.organisation_id}.",
                 field=f"{field}.roles",
             )
+        if await drops_last_superuser(
+            session, user_id, change.organisation_id, RequestKind.ROLE_CHANGE, roles
+        ):
+            raise Conflict("last_superuser", LAST_SUPERUSER_MESSAGE, field=f"{field}.roles")
         planned.append((change.organisation_id, roles))
     await refuse_duplicates(
         session, user_id, [o for o, _ in planned], [RequestKind.ROLE_CHANGE.value]
