@@ -431,9 +431,10 @@ EXPECTED: dict[tuple[str, str, str], Row] = {
         statuses(403, operator=201, **users(201)), _basket_submit, "a fresh organisation"
     ),
     ("requests", "POST", "/requests/role-changes"): Row(
-        statuses(409, buyer=201, superuser=201, application=403, edge=403),
+        statuses(409, buyer=201, application=403, edge=403),
         _role_changes,
-        "org; non-members get 409 `not_member`",
+        "org; the last Superuser dropping the role → 409 `last_superuser`; "
+        "non-members → 409 `not_member`",
     ),
     ("requests", "POST", "/requests/leaves"): Row(
         statuses(409, buyer=201, application=403, edge=403),
