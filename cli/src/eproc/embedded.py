@@ -91,6 +91,7 @@ def edge_clients(base_url: str) -> list[Any]:
             post_logout_redirect_uris=[f"{base}/"],
             home_url=f"{base}/",
             login_url=f"{base}/auth/login",
+            resource_servers=["eproc"],  # the portal calls the user-management services
         )
     ]
     for client_id, name in PLATFORM_APPS.items():

@@ -113,6 +113,7 @@ def test_event_types_are_unique_and_every_event_has_a_topic() -> None:
         "requests.request.v1",
         "platform.dossier-link.v1",
         "sso.session.v1",
+        "sso.revocation.v1",
     }
 
 

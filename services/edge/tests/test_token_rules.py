@@ -17,9 +17,10 @@ from eproc_runtime.auth import TokenError, TokenVerifier
 from .conftest import Browser, EdgeServer, pkce_pair
 
 
-async def _verifier(server: EdgeServer) -> TokenVerifier:
+async def _verifier(server: EdgeServer, audience: str) -> TokenVerifier:
+    """A resource server's verifier: ``audience`` is its own name."""
     return TokenVerifier(
-        issuer=server.base_url, client_id="eproc", jwks_url=f"{server.base_url}/jwks"
+        issuer=server.base_url, client_id=audience, jwks_url=f"{server.base_url}/jwks"
     )
 
 
@@ -42,7 +43,7 @@ async def test_code_flow_gives_tokens_the_services_accept(
     )
     await browser.login(username, password)
     tokens = await browser.tokens("e-tendering")
-    caller = await (await _verifier(edge_server)).verify(tokens["access_token"])
+    caller = await (await _verifier(edge_server, "e-tendering")).verify(tokens["access_token"])
     assert caller.kind == "user" and caller.user_id == user_id
     assert caller.active_organisation == org
     assert caller.roles == {"dossier-manager"}  # only e-Tendering's roles (R-SSO-4)
@@ -90,9 +91,13 @@ async def test_client_credentials_for_an_application_back_end(edge_server: EdgeS
             auth=("e-catalogue", "not-the-secret"),
         )
     assert response.status_code == 200
-    caller = await (await _verifier(edge_server)).verify(response.json()["access_token"])
+    caller = await (await _verifier(edge_server, "e-catalogue")).verify(
+        response.json()["access_token"]
+    )
     assert caller.kind == "client" and caller.client_id == "e-catalogue"
     assert "refresh_token" not in response.json()
+    # No user, so none of the user scopes (issue 18): the client's own scopes only.
+    assert not {"openid", "profile", "email", "offline_access"} & set(caller.scopes)
     assert wrong.status_code == 401
 
 
@@ -169,7 +174,7 @@ async def test_forged_tokens_are_refused(edge_server: EdgeServer, browser: Brows
     _, username, password = await edge_server.create_user({org: [("e-tendering", "buyer")]})
     await browser.login(username, password)
     genuine = (await browser.tokens("e-tendering"))["access_token"]
-    verifier = await _verifier(edge_server)
+    verifier = await _verifier(edge_server, "e-tendering")
     claims = (await verifier.verify(genuine)).claims
     header = jwt.decode(genuine, edge_server.edge.keyring.material.published).header
     now = int(time.time())
@@ -225,7 +230,7 @@ async def test_rotated_key_stays_published_and_old_tokens_still_verify(
     kid_before = jwt.decode(before, keys).header["kid"]
     kid_after = jwt.decode(after, keys).header["kid"]
     assert kid_before != kid_after
-    verifier = await _verifier(edge_server)
+    verifier = await _verifier(edge_server, "e-catalogue")
     assert (await verifier.verify(before)).kind == "user"
     assert (await verifier.verify(after)).kind == "user"
 
@@ -288,3 +293,35 @@ async def test_a_code_is_single_use_without_refresh_tokens_too(
     assert first.status_code == 200 and "refresh_token" not in first.json()
     replay = await browser.http.post(f"{edge_server.base_url}/token", data=form, auth=auth)
     assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
+
+
+async def test_each_application_gets_tokens_for_itself_only(
+    edge_server: EdgeServer, browser: Browser
+) -> None:
+    _, username, password = await edge_server.create_user()
+    await browser.login(username, password)
+    tendering = (await browser.tokens("e-tendering"))["access_token"]
+    assert (await (await _verifier(edge_server, "e-tendering")).verify(tendering)).client_id
+    # Neither another application nor the user-management services accept it.
+    for audience in ("e-catalogue", "eproc"):
+        try:
+            await (await _verifier(edge_server, audience)).verify(tendering)
+        except TokenError:
+            pass
+        else:
+            raise AssertionError(f"a token of e-tendering was accepted by {audience}")
+    # The portal calls the services: its tokens name them as audience too.
+    portal = (await browser.tokens("portal"))["access_token"]
+    assert (await (await _verifier(edge_server, "eproc")).verify(portal)).client_id == "portal"
+
+
+async def test_the_authorization_response_names_its_issuer(
+    edge_server: EdgeServer, browser: Browser
+) -> None:
+    _, username, password = await edge_server.create_user()
+    await browser.login(username, password)
+    granted = await browser.authorize("e-tendering")
+    meta = await browser.http.get(f"{edge_server.base_url}/.well-known/openid-configuration")
+    assert meta.json()["authorization_response_iss_parameter_supported"] is True
+    assert granted["iss"] == edge_server.base_url  # RFC 9207 §2
+    assert "code" in granted

@@ -288,6 +288,7 @@ async def journey(
             post_logout_redirect_uris=[f"{portal_url}/"],
             home_url=f"{portal_url}/",
             login_url=f"{portal_url}/auth/login",
+            resource_servers=["eproc"],
         ),
         *(
             EdgeClientConfig(

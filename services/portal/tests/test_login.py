@@ -123,6 +123,7 @@ async def login_setup(stack: Stack, create_database: CreateDatabase) -> AsyncIte
         post_logout_redirect_uris=[f"{PORTAL}/"],
         home_url=f"{PORTAL}/",
         login_url=f"{PORTAL}/auth/login",
+        resource_servers=["eproc"],
     )
     edge = create_edge(
         EdgeSettings(

@@ -15,6 +15,7 @@ WrongIssuer            ``wrong_issuer``         issued by another issuer than th
 WrongAudience          ``wrong_audience``       issued to another application (``aud``)
 ExpiredToken           ``token_expired``        past ``exp`` (beyond the leeway)
 NotYetValid            ``token_not_yet_valid``  before ``nbf``/``iat`` (beyond the leeway)
+RevokedToken           ``token_revoked``        revoked at the edge (logout, RFC 7009, reuse)
 =====================  =======================  ==============================================
 """
 
@@ -83,6 +84,13 @@ class NotYetValid(TokenError):
     """The token's ``nbf`` or ``iat`` lies in the future."""
 
     code = "token_not_yet_valid"
+
+
+class RevokedToken(TokenError):
+    """The edge revoked the token, its refresh-token family or its session
+    (see ``eproc_platform_sdk.revocation``): the user must log in again."""
+
+    code = "token_revoked"
 
 
 class UserRequired(Exception):

@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from uuid import UUID
 
 import httpx
@@ -33,6 +33,7 @@ from eproc_access_tokens.errors import (
     InvalidSignature,
     MalformedToken,
     NotYetValid,
+    RevokedToken,
     UnknownKey,
     UserRequired,
     WrongAudience,
@@ -40,6 +41,14 @@ from eproc_access_tokens.errors import (
 )
 
 ALGORITHM = "ES256"
+
+
+class Revocations(Protocol):
+    """What the verifier asks about revocations (``eproc_platform_sdk.RevocationList``)."""
+
+    def is_revoked(self, claims: Mapping[str, Any]) -> bool: ...
+
+
 log = logging.getLogger(__name__)
 
 
@@ -147,7 +156,9 @@ class TokenVerifier:
     returns the current Unix time (tests and replays may pass their own).
 
     Use :meth:`verify` from async code and :meth:`verify_sync` from threads
-    (WSGI); both share the key cache.
+    (WSGI); both share the key cache. ``revocations`` (the SDK's
+    ``RevocationList``, fed by the edge's ``sso.revocation.v1``) makes a token
+    the edge revoked fail with :class:`RevokedToken`.
     """
 
     def __init__(
@@ -162,8 +173,10 @@ class TokenVerifier:
         leeway: int = 30,
         timeout: float = 5.0,
         clock: Callable[[], float] = time.time,
+        revocations: Revocations | None = None,
     ) -> None:
         self.issuer = issuer.rstrip("/")
+        self.revocations = revocations
         self.client_id = client_id
         self._static = keys is not None
         self.jwks_url = None if keys is not None else (jwks_url or f"{self.issuer}/jwks")
@@ -279,6 +292,8 @@ class TokenVerifier:
             value = claims.get(name)
             if isinstance(value, int | float) and value > now + self._leeway:
                 raise NotYetValid(f"{name} is in the future")
+        if self.revocations is not None and self.revocations.is_revoked(claims):
+            raise RevokedToken("the edge revoked this token")
         return caller_from_claims(claims)
 
 

@@ -323,3 +323,29 @@ class SessionEnded(_SessionEvent):
     EVENT_TYPE = "session.logout"
 
     reason: str = "logout"
+
+
+# --- sso.revocation.v1 ------------------------------------------------------
+
+
+class RevokedKind(StrEnum):
+    TOKEN = "token"  # noqa: S105 - one access token, by its ``jti``
+    GRANT = "grant"  # a refresh-token family and every access token issued under it (``grant_id``)
+    SESSION = "session"  # an SSO session and every token issued in it (``sid``)
+
+
+class TokensRevoked(Payload):
+    """Access tokens that must be refused from now on, though not yet expired
+    (RFC 7009; R-SEC). ``kind`` says which claim of an access token ``id`` is
+    matched against (``jti``, ``grant_id`` or ``sid``); after ``until`` every
+    token it covers has expired, so the revocation need not be remembered."""
+
+    EVENT_TYPE = "tokens.revoked"
+
+    kind: RevokedKind
+    id: str
+    until: datetime
+    user_id: UUID | None = None
+
+    def partition_key(self) -> str:
+        return str(self.user_id) if self.user_id else self.id

@@ -93,7 +93,28 @@ SESSION = Topic(
     events=(ev.SessionStarted, ev.SessionEnded),
 )
 
-TOPICS: tuple[Topic, ...] = (USER, ORGANISATION, MEMBERSHIP, REQUEST, DOSSIER_LINK, SESSION)
+REVOCATION = Topic(
+    name="sso.revocation.v1",
+    description=(
+        "Access tokens revoked before they expire (RFC 7009): one token, a refresh-token "
+        "family or a whole SSO session. Every edge instance and every application that "
+        "verifies tokens locally reads all of it (no consumer group)."
+    ),
+    key="user_id",
+    producer="edge",
+    consumers=("edge", "platform applications"),
+    events=(ev.TokensRevoked,),
+)
+
+TOPICS: tuple[Topic, ...] = (
+    USER,
+    ORGANISATION,
+    MEMBERSHIP,
+    REQUEST,
+    DOSSIER_LINK,
+    SESSION,
+    REVOCATION,
+)
 
 _TOPIC_BY_EVENT: dict[type[Payload], Topic] = {e: t for t in TOPICS for e in t.events}
 _PAYLOAD_BY_TYPE: dict[str, type[Payload]] = {e.EVENT_TYPE: e for t in TOPICS for e in t.events}

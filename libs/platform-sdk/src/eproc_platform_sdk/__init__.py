@@ -8,6 +8,7 @@
 - :class:`EventHandlers` / :class:`EventConsumer` and :func:`first_time`: react
   to membership events exactly once in the application's database;
 - :class:`DossierLinkReporter` / :class:`OutboxRelay`: report dossier links;
+- :class:`RevocationFeed` / :class:`RevocationList`: refuse tokens the edge revoked;
 - :func:`sasl_options`: the application's own Kafka credentials (SASL/SCRAM).
 """
 
@@ -28,6 +29,7 @@ from eproc_platform_sdk.errors import (
     MalformedToken,
     MissingToken,
     NotYetValid,
+    RevokedToken,
     TokenError,
     UnknownKey,
     WrongAudience,
@@ -42,6 +44,7 @@ from eproc_platform_sdk.outbox import (
     OutgoingMessage,
     outbox_table,
 )
+from eproc_platform_sdk.revocation import RevocationFeed, RevocationList
 from eproc_platform_sdk.tokens import Caller, Organisation, TokenVerifier, caller_from_claims
 from eproc_platform_sdk.web import BearerAuthMiddleware, WSGIBearerAuthMiddleware
 
@@ -67,6 +70,9 @@ __all__ = [
     "Outbox",
     "OutboxRelay",
     "OutgoingMessage",
+    "RevocationFeed",
+    "RevocationList",
+    "RevokedToken",
     "TokenError",
     "TokenVerifier",
     "TopBar",

@@ -166,6 +166,11 @@ class ClaimsCache:
 
     async def get(self, session: AsyncSession, user_id: UUID) -> UserSnapshot:
         version = await repository.projection_version_of(session, user_id)
+        return await self.snapshot(session, user_id, version)
+
+    async def snapshot(self, session: AsyncSession, user_id: UUID, version: int) -> UserSnapshot:
+        """The snapshot at ``version``, read by the caller (the refresh statement
+        reads it with the rotation): no query when the cached one is current."""
         cached = self._entries.get(user_id)
         if cached is not None and cached[0] == version:
             self._entries.move_to_end(user_id)

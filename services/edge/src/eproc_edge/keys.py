@@ -51,11 +51,15 @@ class KeyRing:
             raise RuntimeError("key ring not loaded")
         return self._material
 
+    @property
+    def due(self) -> bool:
+        """Whether :meth:`refresh` would read the database (not loaded, or stale)."""
+        return self._material is None or time.monotonic() - self._loaded_at >= _RELOAD_INTERVAL
+
     async def refresh(self, session: AsyncSession, *, force: bool = False) -> KeyMaterial:
         """The current keys, rotating when the signing key is due."""
-        fresh = time.monotonic() - self._loaded_at < _RELOAD_INTERVAL
-        if self._material is not None and fresh and not force:
-            return self._material
+        if not self.due and not force:
+            return self.material
         async with self._lock:
             now = datetime.now(UTC)
             rows = await self._published_rows(session, now)

@@ -3,24 +3,33 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from eproc_contracts.topics import SESSION
+from eproc_contracts.topics import REVOCATION, SESSION
 from eproc_edge.api import Edge, router
+from eproc_edge.api.token_path import TokenPath
+from eproc_edge.api.token_path import routes as token_path_routes
 from eproc_edge.claims import ClaimsCache
+from eproc_edge.clients import ClientAuthenticator
 from eproc_edge.consumers import HANDLERS
 from eproc_edge.identity_port import HttpIdentityPort, IdentityPort
 from eproc_edge.keys import KeyRing
 from eproc_edge.models import messaging_tables
 from eproc_edge.oauth import EdgeAuthorizationServer
+from eproc_edge.rotation import RotationBatcher
 from eproc_edge.security import ALWAYS, HTML
 from eproc_edge.settings import Settings
+from eproc_edge.tokens import TokenService
 from eproc_edge.upstream import UpstreamProvider
 from eproc_page_shell import STATIC_DIR
+from eproc_platform_sdk.revocation import RevocationFeed, RevocationList
 from eproc_runtime.app import ServiceState, create_service_app
-from eproc_runtime.db import unit_of_work
+from eproc_runtime.db import create_engine, unit_of_work
+from eproc_runtime.jobs import Job
 from eproc_runtime.security import SecurityHeaders
 
 
@@ -55,13 +64,50 @@ def create_app(
             access_token=lambda: server.self_access_token(),
         ),
         upstream=UpstreamProvider(settings),
+        authenticator=ClientAuthenticator(server.clients),
+        revocations=RevocationList(max_lag=settings.revocation_max_lag),
     )
 
     async def on_start(state: ServiceState) -> None:
         async with unit_of_work(state.sessions) as session:
             await keyring.refresh(session, force=True)
-        # The topic the edge publishes (its consumer's topics exist already).
-        await state.messaging.bus.ensure_topics([settings.topic_prefix + SESSION.name])
+        # The topics the edge publishes (its consumer's topics exist already).
+        await state.messaging.bus.ensure_topics(
+            [settings.topic_prefix + SESSION.name, settings.topic_prefix + REVOCATION.name]
+        )
+        edge.tokens = TokenService(
+            settings=settings,
+            server=server,
+            cache=cache,
+            sessions=state.sessions,
+            rotations=RotationBatcher(
+                _token_path_engine(settings),
+                refresh_token_lifetime=settings.refresh_token_lifetime,
+                linger=settings.refresh_group_commit_linger,
+            ),
+            revocations=edge.revocations,
+            nudge=state.messaging.relay.nudge if state.messaging.relay else lambda: None,
+        )
+        if settings.bus != "kafka":
+            # The embedded mode: this process is the only edge, and every
+            # revocation enters its list as it is made.
+            edge.revocations.always_current = True
+
+    jobs = [Job("refresh-rotations", lambda state: edge.tokens.rotations)]
+    if settings.bus == "kafka":
+        # Every instance reads every revocation (no consumer group).
+        feed = RevocationFeed(
+            edge.revocations,
+            bootstrap_servers=settings.kafka_bootstrap,
+            topic_prefix=settings.topic_prefix,
+            replay_seconds=settings.access_token_lifetime + 120,
+            kafka_options={
+                k: v
+                for k, v in settings.kafka_connection().aiokafka_options().items()
+                if k != "bootstrap_servers"
+            },
+        )
+        jobs.append(Job("revocation-feed", lambda state: _FeedJob(feed)))
 
     app = create_service_app(
         settings,
@@ -72,6 +118,7 @@ def create_app(
         migrate_on_start=migrate_on_start,
         title="e-Procurement edge",
         on_start=on_start,
+        jobs=jobs,
     )
     app.state.edge = edge
     # The platform's one stylesheet, for the login and logout pages (R-I18N-1).
@@ -80,4 +127,33 @@ def create_app(
     app.add_middleware(
         SecurityHeaders, always=ALWAYS, html=HTML, hsts=settings.issuer.startswith("https://")
     )
+    # Outermost: the token path answers before any other middleware or routing.
+    app.add_middleware(TokenPath)
+    app.router.routes.extend(token_path_routes())
     return app
+
+
+@dataclass
+class _FeedJob:
+    """The revocation feed as one of the app's background jobs."""
+
+    feed: RevocationFeed
+
+    async def run(self) -> None:
+        await self.feed.run()
+
+    def stop(self) -> None:
+        self.feed.request_stop()
+
+
+def _token_path_engine(settings: Settings) -> AsyncEngine:
+    # The refresh rotations' own small pool, without a ping per checkout (a
+    # connection that died fails its batch, which is retried grant by grant).
+    if settings.database_url.startswith("sqlite"):
+        return create_engine(settings.database_url)
+    return create_engine(
+        settings.database_url,
+        pool_size=settings.token_path_pool_size,
+        max_overflow=settings.token_path_pool_size,
+        pool_pre_ping=False,
+    )

@@ -110,6 +110,21 @@ refresh_token = Table(
     Column("revoked_at", DateTime(timezone=True), nullable=True),
 )
 
+# Revoked access tokens (RFC 7009), by what an access token names: one token
+# (its ``jti``), a refresh-token family (``grant_id``) or a whole session
+# (``sid``). Kept until every token it covers has expired (``until``). The
+# revocation views of the edge instances and the applications are fed from
+# the ``sso.revocation.v1`` events written with these rows; this table is the
+# fallback an instance reads when its view is not known to be up to date.
+revocation = Table(
+    "revocation",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=False),
+    Column("until", DateTime(timezone=True), nullable=False, index=True),
+)
+
 upstream_login = Table(
     "upstream_login",
     metadata,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import exists, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Uuid, and_, exists, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from eproc_edge.models import (
     authorization_code,
@@ -17,11 +19,14 @@ from eproc_edge.models import (
     projected_user,
     projection_version,
     refresh_token,
+    revocation,
     session_client,
     sso_session,
     upstream_login,
 )
 from eproc_runtime.db import upsert, utc
+
+Db = AsyncSession | AsyncConnection
 
 
 def _now() -> datetime:
@@ -84,12 +89,244 @@ async def mark_refresh_used(session: AsyncSession, token_hash: str, when: dateti
     )
 
 
-async def revoke_family(session: AsyncSession, family_id: str) -> None:
+async def revoke_family(session: Db, family_id: str) -> None:
     await session.execute(
         update(refresh_token)
         .where(refresh_token.c.family_id == family_id, refresh_token.c.revoked_at.is_(None))
         .values(revoked_at=_now())
     )
+
+
+# --- refresh rotation (the token endpoint's hot path)
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """One refresh grant to apply: the presented token, its client, its successor."""
+
+    old_hash: str
+    client_id: str
+    new_hash: str
+
+
+# One statement per batch of refresh grants (PostgreSQL): mark each presented
+# token used, if it is still good and its session live, insert its successor in
+# the same family, and return what the new access token needs (the session, the
+# client's organisation in it, the user's projection version). A token that is
+# presented twice in one batch, or by two instances at once, is rotated once:
+# the row lock serialises the UPDATEs and the loser finds it used.
+_ROTATE_POSTGRES = text(
+    """
+WITH batch AS (
+    SELECT * FROM unnest(
+        CAST(:old_hashes AS varchar[]), CAST(:client_ids AS varchar[]),
+        CAST(:new_hashes AS varchar[]), CAST(:ordinals AS integer[])
+    ) AS b(old_hash, client_id, new_hash, ordinal)
+),
+rotated AS (
+    UPDATE refresh_token AS r SET used_at = :now
+    FROM batch AS b, sso_session AS s
+    WHERE r.token_hash = b.old_hash AND r.client_id = b.client_id
+      AND r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > :now
+      AND s.id = r.session_id AND s.ended_at IS NULL AND s.expires_at > :now
+    RETURNING b.ordinal, b.new_hash, r.family_id, r.client_id, r.user_id, r.session_id,
+              r.scope, s.acr, s.auth_time, s.platform_operator,
+              s.active_organisation_id AS session_organisation_id
+),
+successor AS (
+    INSERT INTO refresh_token
+        (token_hash, family_id, client_id, user_id, session_id, scope, issued_at, expires_at)
+    SELECT new_hash, family_id, client_id, user_id, session_id, scope, :now, :expires_at
+    FROM rotated
+)
+SELECT rotated.*, sc.session_id IS NOT NULL AS client_known,
+       sc.active_organisation_id AS client_organisation_id,
+       COALESCE(pv.version, 0) AS projection_version
+FROM rotated
+LEFT JOIN session_client AS sc
+    ON sc.session_id = rotated.session_id AND sc.client_id = rotated.client_id
+LEFT JOIN projection_version AS pv ON pv.user_id = rotated.user_id
+"""
+).columns(
+    user_id=Uuid,
+    session_organisation_id=Uuid,
+    client_organisation_id=Uuid,
+)
+
+
+async def rotate_refresh_tokens(
+    conn: AsyncConnection, rotations: Sequence[Rotation], *, now: datetime, expires_at: datetime
+) -> dict[int, Any]:
+    """Rotate a batch of refresh tokens; the rows of the ones rotated, by their
+    index in ``rotations`` (a missing index: refused, see :func:`refused_refresh`).
+
+    PostgreSQL: one statement. SQLite (the embedded mode, one writer): the same
+    checks, statement by statement, in the caller's transaction.
+    """
+    if conn.dialect.name == "postgresql":
+        result = await conn.execute(
+            _ROTATE_POSTGRES,
+            {
+                "old_hashes": [r.old_hash for r in rotations],
+                "client_ids": [r.client_id for r in rotations],
+                "new_hashes": [r.new_hash for r in rotations],
+                "ordinals": list(range(len(rotations))),
+                "now": now,
+                "expires_at": expires_at,
+            },
+        )
+        return {row.ordinal: row for row in result}
+    rows: dict[int, Any] = {}
+    for ordinal, rotation in enumerate(rotations):
+        live_session = exists().where(
+            sso_session.c.id == refresh_token.c.session_id,
+            sso_session.c.ended_at.is_(None),
+            sso_session.c.expires_at > now,
+        )
+        used = (
+            await conn.execute(
+                update(refresh_token)
+                .where(
+                    refresh_token.c.token_hash == rotation.old_hash,
+                    refresh_token.c.client_id == rotation.client_id,
+                    refresh_token.c.used_at.is_(None),
+                    refresh_token.c.revoked_at.is_(None),
+                    refresh_token.c.expires_at > now,
+                    live_session,
+                )
+                .values(used_at=now)
+                .returning(refresh_token)
+            )
+        ).first()
+        if used is None:
+            continue
+        await conn.execute(
+            refresh_token.insert().values(
+                token_hash=rotation.new_hash,
+                family_id=used.family_id,
+                client_id=used.client_id,
+                user_id=used.user_id,
+                session_id=used.session_id,
+                scope=used.scope,
+                issued_at=now,
+                expires_at=expires_at,
+            )
+        )
+        row = (
+            await conn.execute(
+                select(
+                    sso_session.c.acr,
+                    sso_session.c.auth_time,
+                    sso_session.c.platform_operator,
+                    sso_session.c.active_organisation_id.label("session_organisation_id"),
+                    session_client.c.session_id.is_not(None).label("client_known"),
+                    session_client.c.active_organisation_id.label("client_organisation_id"),
+                    projection_version.c.version.label("projection_version"),
+                )
+                .select_from(
+                    sso_session.outerjoin(
+                        session_client,
+                        and_(
+                            session_client.c.session_id == sso_session.c.id,
+                            session_client.c.client_id == rotation.client_id,
+                        ),
+                    ).outerjoin(projection_version, projection_version.c.user_id == used.user_id)
+                )
+                .where(sso_session.c.id == used.session_id)
+            )
+        ).one()
+        rows[ordinal] = _RotatedRow(
+            ordinal=ordinal,
+            new_hash=rotation.new_hash,
+            family_id=used.family_id,
+            client_id=used.client_id,
+            user_id=used.user_id,
+            session_id=used.session_id,
+            scope=used.scope,
+            acr=row.acr,
+            auth_time=row.auth_time,
+            platform_operator=row.platform_operator,
+            session_organisation_id=row.session_organisation_id,
+            client_known=bool(row.client_known),
+            client_organisation_id=row.client_organisation_id,
+            projection_version=int(row.projection_version or 0),
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class _RotatedRow:
+    ordinal: int
+    new_hash: str
+    family_id: str
+    client_id: str
+    user_id: UUID
+    session_id: str
+    scope: str
+    acr: str
+    auth_time: datetime
+    platform_operator: bool
+    session_organisation_id: UUID | None
+    client_known: bool
+    client_organisation_id: UUID | None
+    projection_version: int
+
+
+async def refresh_by_hash(session: Db, token_hash: str) -> Any | None:
+    """A stored refresh token, whatever its state."""
+    return (
+        await session.execute(select(refresh_token).where(refresh_token.c.token_hash == token_hash))
+    ).first()
+
+
+# --- revocations (RFC 7009)
+
+
+async def record_revocation(session: Db, kind: str, identifier: str, *, until: datetime) -> bool:
+    """Remember that tokens of ``kind``/``identifier`` are revoked until ``until``;
+    False when it already was."""
+    found = await session.scalar(
+        select(revocation.c.id).where(revocation.c.kind == kind, revocation.c.id == identifier)
+    )
+    if found is not None:
+        return False
+    await session.execute(
+        revocation.insert().values(kind=kind, id=identifier, revoked_at=_now(), until=until)
+    )
+    return True
+
+
+async def revoked_any(session: Db, keys: Sequence[tuple[str, str]]) -> bool:
+    """Whether any (kind, id) is revoked (the revocation view's fallback)."""
+    if not keys:
+        return False
+    return bool(
+        await session.scalar(
+            select(
+                exists().where(
+                    or_(*(and_(revocation.c.kind == k, revocation.c.id == i) for k, i in keys)),
+                    revocation.c.until > _now(),
+                )
+            )
+        )
+    )
+
+
+async def revocations_since(session: Db, since: datetime) -> list[Any]:
+    """Revocations still in force recorded after ``since`` (a view's warm start)."""
+    return list(
+        (
+            await session.execute(
+                select(revocation.c.kind, revocation.c.id, revocation.c.until).where(
+                    revocation.c.revoked_at >= since, revocation.c.until > _now()
+                )
+            )
+        ).all()
+    )
+
+
+async def forget_expired_revocations(session: Db) -> None:
+    await session.execute(revocation.delete().where(revocation.c.until <= _now()))
 
 
 async def revoke_session_tokens(session: AsyncSession, session_id: str) -> None:

@@ -11,13 +11,14 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from eproc_contracts.events import SessionEnded, SessionStarted
+from eproc_contracts.events import RevokedKind, SessionEnded, SessionStarted, TokensRevoked
 from eproc_edge import repository
 from eproc_edge.claims import ClaimsCache, UserSnapshot
 from eproc_edge.identity_port import Authenticated
 from eproc_edge.models import messaging_tables
-from eproc_edge.oauth import Client, Principal, token_hash
+from eproc_edge.oauth import Client, CodeRecord, Principal, token_hash
 from eproc_edge.settings import Settings
+from eproc_platform_sdk.revocation import RevocationList
 from eproc_runtime.db import utc
 from eproc_runtime.outbox import Outbox
 
@@ -79,14 +80,20 @@ async def session_from_cookie(db: AsyncSession, cookie: str | None) -> Any | Non
     return await repository.live_session_by_cookie(db, token_hash(cookie))
 
 
-async def end_session(db: AsyncSession, session_id: str) -> tuple[UUID | None, list[str]]:
-    """End the session and every refresh token issued in it; returns its user
+async def end_session(
+    db: AsyncSession, revocations: RevocationList, settings: Settings, session_id: str
+) -> tuple[UUID | None, list[str]]:
+    """End the session, every refresh token issued in it and every access token
+    (revoked at once on every edge and in the applications); returns its user
     and the clients that signed in through it."""
     row = await repository.session_by_id(db, session_id)
     if row is None or row.ended_at is not None:
         return None, []
     clients = await repository.end_session(db, session_id)
     await outbox.add(db, SessionEnded(session_id=session_id, user_id=row.user_id))
+    await revoke(
+        db, revocations, RevokedKind.SESSION, session_id, revocation_until(settings), row.user_id
+    )
     return row.user_id, clients
 
 
@@ -94,6 +101,71 @@ async def platform_operator_changed(db: AsyncSession, user_id: UUID, operator: b
     """Identity's record changed: the user's live sessions follow it, so the next
     token (a refresh included) carries it, not the value read at login."""
     await repository.set_platform_operator(db, user_id, operator)
+
+
+# --- revocation (RFC 7009)
+
+# Verifiers allow 30 s of clock skew; a revocation outlives its tokens by more.
+_REVOCATION_MARGIN = 60
+
+
+def revocation_until(settings: Settings, expires_at: int | None = None) -> datetime:
+    """When every access token it covers has expired (issued up to now, or
+    expiring at ``expires_at``), plus the skew margin."""
+    if expires_at is None:
+        expires_at = int(datetime.now(UTC).timestamp()) + settings.access_token_lifetime
+    return datetime.fromtimestamp(expires_at + _REVOCATION_MARGIN, UTC)
+
+
+async def revoke(
+    db: AsyncSession,
+    revocations: RevocationList,
+    kind: RevokedKind,
+    identifier: str,
+    until: datetime,
+    user_id: UUID | None,
+) -> None:
+    """Refuse every access token ``kind``/``identifier`` covers until ``until``:
+    recorded and published in the caller's transaction, and known to this
+    instance at once (before the commit: a failed commit errs on refusing)."""
+    if await repository.record_revocation(db, kind.value, identifier, until=until):
+        await outbox.add(db, TokensRevoked(kind=kind, id=identifier, until=until, user_id=user_id))
+    revocations.revoke(kind.value, identifier, until.timestamp())
+
+
+async def revoke_grant(
+    db: AsyncSession,
+    revocations: RevocationList,
+    settings: Settings,
+    family_id: str,
+    user_id: UUID | None,
+) -> None:
+    """Revoke a refresh-token family and every access token issued under it."""
+    await repository.revoke_family(db, family_id)
+    await revoke(db, revocations, RevokedKind.GRANT, family_id, revocation_until(settings), user_id)
+
+
+# --- authorization codes
+
+
+async def redeem_code(
+    db: AsyncSession,
+    cache: ClaimsCache,
+    clients: dict[str, Client],
+    revocations: RevocationList,
+    settings: Settings,
+    code: str,
+) -> tuple[CodeRecord | None, Principal | None]:
+    """The stored code (locked) and the user it was issued for. A code presented
+    again is refused, and what it produced is revoked (RFC 6749 §4.1.2)."""
+    row = await repository.code_for_update(db, token_hash(code))
+    if row is None:
+        return None, None
+    if row.used_at is not None:
+        if row.family_id:
+            await revoke_grant(db, revocations, settings, row.family_id, row.user_id)
+        return None, None
+    return CodeRecord(row), await principal_of(db, cache, clients, row.session_id, row.client_id)
 
 
 # --- claims
@@ -164,6 +236,22 @@ async def principal_for(
         claims=claims,
     )
     return principal, new
+
+
+async def principal_of(
+    db: AsyncSession,
+    cache: ClaimsCache,
+    clients: dict[str, Client],
+    session_id: str,
+    client_id: str,
+) -> Principal | None:
+    """The principal of a live session for ``client_id``, else None."""
+    session_row = await repository.session_by_id(db, session_id)
+    client = clients.get(client_id)
+    if session_row is None or client is None or not is_live(session_row):
+        return None
+    principal, _ = await principal_for(db, cache, session_row, client)
+    return principal
 
 
 # --- active organisation and application switching

@@ -28,6 +28,13 @@ class ClientConfig(BaseModel):
     login_url: str = Field(description="Where an application switch sends the browser to log in")
     backchannel_logout_uri: str | None = None
     scope: str = "openid profile email offline_access"
+    resource_servers: list[str] = Field(
+        default_factory=list,
+        description=(
+            "The audiences its access tokens carry besides its own client id: the resource "
+            "servers it calls with them (the portal: the user-management services, 'eproc')"
+        ),
+    )
     grant_types: list[str] = Field(
         default_factory=lambda: ["authorization_code", "refresh_token", "client_credentials"]
     )
@@ -55,6 +62,7 @@ def default_clients() -> list[ClientConfig]:
     portal.post_logout_redirect_uris = ["http://localhost:8000/"]
     portal.login_url = "http://localhost:8000/auth/login"
     portal.backchannel_logout_uri = None
+    portal.resource_servers = ["eproc"]
     return [
         portal,
         _local_client("e-notification", "e-Notification", "e-notification", 8101),
@@ -79,6 +87,16 @@ class Settings(ServiceSettings):
     session_cookie_secure: bool | None = Field(
         default=None, description="Secure cookies; by default when the issuer is https"
     )
+
+    # The token path (issue 16): refresh grants arriving within this many seconds
+    # are rotated in one statement and one commit; one request in
+    # ``trace_sample_every`` without a traceparent starts a trace.
+    refresh_group_commit_linger: float = 0.001
+    trace_sample_every: int = 100
+    token_path_pool_size: int = 4
+    # How stale the revocation list may be before introspection and userinfo
+    # ask the database instead (seconds since its feed was last at the end).
+    revocation_max_lag: float = 1.0
 
     # Identity's login checks (a small HTTP port; see eproc_edge.identity_port),
     # called with a client-credentials token the edge mints for itself.

@@ -75,6 +75,7 @@ def client_config(client_id: str, application: str | None = None) -> ClientConfi
         post_logout_redirect_uris=[f"{base}/"],
         home_url=f"{base}/",
         login_url=f"{base}/login",
+        resource_servers=["eproc"] if client_id == "portal" else [],
     )
 
 

@@ -1,21 +1,19 @@
-"""What the edge's routes share: the ``Edge`` state, the unit of work, and the
-helpers that turn a Starlette request into what authlib or a use case needs."""
+"""What the edge's routes share: the ``Edge`` state and the helpers that turn a
+Starlette request into what authlib or a use case needs."""
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from eproc_edge import repository, service
 from eproc_edge.claims import ClaimsCache
+from eproc_edge.clients import ClientAuthenticator
 from eproc_edge.identity_port import IdentityPort
 from eproc_edge.keys import KeyRing
 from eproc_edge.oauth import (
@@ -23,8 +21,10 @@ from eproc_edge.oauth import (
     EdgeRequest,
 )
 from eproc_edge.settings import Settings
+from eproc_edge.tokens import TokenService
 from eproc_edge.upstream import UpstreamProvider
-from eproc_runtime.app import ServiceState
+from eproc_platform_sdk.revocation import RevocationList
+from eproc_runtime.app import DbSession
 
 
 @dataclass
@@ -37,6 +37,10 @@ class Edge:
     cache: ClaimsCache
     identity: IdentityPort
     upstream: UpstreamProvider
+    authenticator: ClientAuthenticator
+    revocations: RevocationList = field(default_factory=RevocationList)
+    # Made at start-up (they need the database and the bus).
+    tokens: TokenService = field(init=False)
 
 
 def _edge(request: Request) -> Edge:
@@ -46,19 +50,7 @@ def _edge(request: Request) -> Edge:
 EdgeDep = Annotated[Edge, Depends(_edge)]
 
 
-async def _unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
-    """One unit of work per request that commits *before* the response is sent
-    (``scope="function"``): a client that gets a token and at once presents it
-    must find it stored. (``eproc_runtime.app.DbSession`` has FastAPI's default
-    request scope, which commits after the response has gone out.)"""
-    state: ServiceState = request.app.state.service
-    async with state.sessions() as session, session.begin():
-        yield session
-    if state.messaging.relay is not None:
-        state.messaging.relay.nudge()
-
-
-DbSession = Annotated[AsyncSession, Depends(_unit_of_work, scope="function")]
+__all__ = ["DbSession", "Edge", "EdgeDep"]
 
 
 def oauth_uri(edge: Edge, request: Request) -> str:
@@ -76,20 +68,12 @@ async def form_request(edge: Edge, request: Request) -> EdgeRequest:
     return EdgeRequest("POST", oauth_uri(edge, request), oauth_headers(request), items)
 
 
-async def principal_of(db: Any, edge: Edge, session_id: str, client_id: str) -> Any:
-    session_row = await repository.session_by_id(db, session_id)
-    client = edge.server.query_client(client_id)
-    if session_row is None or client is None or not service.is_live(session_row):
-        return None
-    principal, _ = await service.principal_for(db, edge.cache, session_row, client)
-    return principal
-
-
-async def bearer_claims(request: Request, edge: Edge, db: Any) -> dict[str, Any]:
+async def bearer_claims(request: Request, edge: Edge) -> dict[str, Any]:
+    """The claims of the request's bearer token: one of our user access tokens,
+    valid and not revoked, else 401."""
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
-    await edge.keyring.refresh(db)
-    claims = edge.server.verify_access_token(value) if scheme.lower() == "bearer" else None
+    claims = await edge.tokens.active_claims(value) if scheme.lower() == "bearer" else None
     if claims is None or claims.get("token_use") != "user":
         raise HTTPException(
             401,

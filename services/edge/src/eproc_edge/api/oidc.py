@@ -1,41 +1,34 @@
-"""The OpenID Provider's endpoints: discovery, JWKS, authorization, token,
-userinfo, introspection, revocation and RP-initiated logout."""
+"""The OpenID Provider's endpoints run through authlib: discovery, authorization,
+the authorization-code grant and RP-initiated logout. The token path (refresh and
+client credentials, introspection, revocation, userinfo, JWKS) is
+:mod:`eproc_edge.api.token_path`."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
+from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749 import OAuth2Error
-from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from eproc_edge import backchannel, pages, repository, service
 from eproc_edge.api.deps import (
     DbSession,
     Edge,
     EdgeDep,
-    bearer_claims,
     cookie_path,
     form_request,
     form_token_matches,
     new_form_token,
     oauth_headers,
     oauth_uri,
-    principal_of,
     set_form_token,
 )
-from eproc_edge.oauth import (
-    AccessRecord,
-    CodeRecord,
-    EdgeRequest,
-    Exchange,
-    RefreshRecord,
-    run,
-    token_hash,
-    user_claims,
-)
+from eproc_edge.oauth import EdgeRequest, Exchange, run
 
 router = APIRouter()
 
@@ -78,16 +71,11 @@ async def discovery(edge: EdgeDep) -> dict[str, Any]:
             "default_org_id",
             "sid",
         ],
+        "authorization_response_iss_parameter_supported": True,  # RFC 9207
         "frontchannel_logout_supported": False,
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,
     }
-
-
-@router.get("/jwks")
-async def jwks(edge: EdgeDep, db: DbSession) -> JSONResponse:
-    await edge.keyring.refresh(db)
-    return JSONResponse(edge.keyring.jwks(), headers={"Cache-Control": "max-age=60"})
 
 
 @router.api_route("/authorize", methods=["GET", "POST"])
@@ -133,6 +121,12 @@ async def authorize(request: Request, edge: EdgeDep, db: DbSession) -> Response:
     response = run(exchange, call)
     await exchange.apply(db)
     if response is not None:
+        if response.status_code == 302 and "location" in response.headers:
+            # RFC 9207: the client learns which issuer answered (mix-up attacks).
+            location = add_params_to_uri(
+                response.headers["location"], {"iss": edge.settings.issuer}
+            )
+            response.headers["location"] = location
         return response
     # Not logged in yet: log in, then come back without the "prompt=login".
     query = [(k, v) for k, v in items if k != "prompt"]
@@ -142,86 +136,22 @@ async def authorize(request: Request, edge: EdgeDep, db: DbSession) -> Response:
 
 @router.post("/token")
 async def token(request: Request, edge: EdgeDep, db: DbSession) -> Response:
+    """The authorization-code grant (the token path answers the others)."""
     await edge.keyring.refresh(db)
     oauth_request = await form_request(edge, request)
     data = oauth_request.payload.data
     exchange = Exchange()
-    grant_type = data.get("grant_type")
-    if grant_type == "authorization_code" and data.get("code"):
-        row = await repository.code_for_update(db, token_hash(data["code"]))
-        if row is not None and row.used_at is not None:
-            # A replayed code: refuse, and revoke what was issued from it.
-            if row.family_id:
-                family = row.family_id
-                exchange.writes.append(lambda s: repository.revoke_family(s, family))
-        elif row is not None:
-            exchange.code = CodeRecord(row)
-            exchange.principal = await principal_of(db, edge, row.session_id, row.client_id)
-    elif grant_type == "refresh_token" and data.get("refresh_token"):
-        row = await repository.refresh_for_update(db, token_hash(data["refresh_token"]))
-        if row is not None and (row.used_at is not None or row.revoked_at is not None):
-            # Reuse of a rotated refresh token: someone holds a stolen copy.
-            family = row.family_id
-            exchange.writes.append(lambda s: repository.revoke_family(s, family))
-        elif row is not None:
-            principal = await principal_of(db, edge, row.session_id, row.client_id)
-            if principal is not None:
-                exchange.refresh = RefreshRecord(row)
-                exchange.principal = principal
+    if data.get("grant_type") == "authorization_code" and data.get("code"):
+        # The family the grant's refresh token starts, named in its access token.
+        exchange.family_id = uuid.uuid4().hex
+        exchange.code, exchange.principal = await service.redeem_code(
+            db, edge.cache, edge.server.clients, edge.revocations, edge.settings, data["code"]
+        )
     response = run(exchange, lambda: edge.server.create_token_response(oauth_request))
     await exchange.apply(db)
     assert response is not None
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-@router.api_route("/userinfo", methods=["GET", "POST"])
-async def userinfo(request: Request, edge: EdgeDep, db: DbSession) -> dict[str, Any]:
-    claims = await bearer_claims(request, edge, db)
-    principal = await principal_of(db, edge, claims["sid"], claims["client_id"])
-    if principal is None:
-        raise HTTPException(
-            401,
-            detail={"code": "session_ended", "message": "The session has ended."},
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-        )
-    return user_claims(principal, str(claims.get("scope", "")))
-
-
-async def _load_token(db: Any, edge: Edge, value: str) -> Any:
-    if value.count(".") == 2:
-        claims = edge.server.verify_access_token(value)
-        if claims is None:
-            return None
-        active = True
-        if claims.get("sid"):
-            row = await repository.session_by_id(db, claims["sid"])
-            active = row is not None and row.ended_at is None
-        return AccessRecord(claims, session_active=active)
-    row = await repository.refresh_for_update(db, token_hash(value))
-    return RefreshRecord(row) if row is not None else None
-
-
-async def _token_endpoint(name: str, request: Request, edge: Edge, db: Any) -> Response:
-    await edge.keyring.refresh(db)
-    oauth_request = await form_request(edge, request)
-    exchange = Exchange()
-    if oauth_request.payload.data.get("token"):
-        exchange.token = await _load_token(db, edge, oauth_request.payload.data["token"])
-    response = run(exchange, lambda: edge.server.create_endpoint_response(name, oauth_request))
-    await exchange.apply(db)
-    assert response is not None
-    return response
-
-
-@router.post("/introspect")
-async def introspect(request: Request, edge: EdgeDep, db: DbSession) -> Response:
-    return await _token_endpoint("introspection", request, edge, db)
-
-
-@router.post("/revoke")
-async def revoke(request: Request, edge: EdgeDep, db: DbSession) -> Response:
-    return await _token_endpoint("revocation", request, edge, db)
 
 
 # RP-initiated logout §6: a request without a valid id_token_hint may come from
@@ -289,7 +219,9 @@ async def logout(
         return _logout_confirmation(request, edge, oauth_request)
     response = run(exchange, lambda: edge.server.create_endpoint_response("end_session", validated))
     if exchange.ended_session:
-        user_id, client_ids = await service.end_session(db, exchange.ended_session)
+        user_id, client_ids = await service.end_session(
+            db, edge.revocations, edge.settings, exchange.ended_session
+        )
         notices = [
             (
                 client.config.backchannel_logout_uri,

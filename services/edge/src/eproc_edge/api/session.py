@@ -31,7 +31,7 @@ async def change_organisation(
     choice: OrganisationChoice, request: Request, edge: EdgeDep, db: DbSession
 ) -> dict[str, Any]:
     """Change organisation (R-SSO-2) for the calling application; bearer: the user access token."""
-    claims = await bearer_claims(request, edge, db)
+    claims = await bearer_claims(request, edge)
     client = client_or_404(edge, claims.get("client_id"), "client_id")
     try:
         snapshot = await service.change_organisation(
@@ -89,7 +89,7 @@ def _find_application(edge: Edge, name: str) -> Any:
 @router.get("/session/topbar")
 async def topbar(request: Request, edge: EdgeDep, db: DbSession) -> dict[str, Any]:
     """The top bar of the calling application: who, which organisation, which applications."""
-    claims = await bearer_claims(request, edge, db)
+    claims = await bearer_claims(request, edge)
     source = client_or_404(edge, claims.get("client_id"), "client_id")
     snapshot = await edge.cache.get(db, UUID(claims["sub"]))
     organisation = UUID(claims["org_id"]) if claims.get("org_id") else None

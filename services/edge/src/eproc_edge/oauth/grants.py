@@ -1,6 +1,8 @@
 """authlib's grants and endpoints, bound to the exchange: PKCE S256 for everyone,
-the code, refresh (rotation) and client-credentials grants, OIDC id_token rules,
-RFC 7009 revocation, RFC 7662 introspection and RP-initiated logout."""
+the authorization-code grant, OIDC id_token rules and RP-initiated logout.
+
+The refresh and client-credentials grants, introspection and revocation are the
+token path's (:mod:`eproc_edge.tokens`): they do only what the protocol needs."""
 
 from __future__ import annotations
 
@@ -12,8 +14,6 @@ from authlib.oauth2.rfc6749 import (
     OAuth2Request,
     grants,
 )
-from authlib.oauth2.rfc7009 import RevocationEndpoint
-from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode
 from authlib.oidc.rpinitiated import EndSessionEndpoint, EndSessionRequest
@@ -22,11 +22,9 @@ from eproc_edge import repository
 from eproc_edge.keys import ALGORITHM
 from eproc_edge.oauth.models import (
     AUTH_METHODS,
-    AccessRecord,
     Client,
     CodeRecord,
     Principal,
-    RefreshRecord,
     current_exchange,
     token_hash,
 )
@@ -85,31 +83,6 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
         return current_exchange().principal
 
 
-class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
-    TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
-    INCLUDE_NEW_REFRESH_TOKEN = True
-
-    def authenticate_refresh_token(self, refresh_token: str) -> RefreshRecord | None:
-        record = current_exchange().refresh
-        if record is None or record.is_expired() or record.is_revoked():
-            return None
-        return record
-
-    def authenticate_user(self, refresh_token: RefreshRecord) -> Principal | None:
-        return current_exchange().principal
-
-    def revoke_old_credential(self, refresh_token: RefreshRecord) -> None:
-        # Rotation: the presented token is used up; presenting it again is reuse.
-
-        token_hash = refresh_token.row.token_hash
-        now = datetime.now(UTC)
-        current_exchange().writes.append(lambda s: repository.mark_refresh_used(s, token_hash, now))
-
-
-class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[misc]
-    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
-
-
 class EdgeOpenIDCode(OpenIDCode):  # type: ignore[misc]
     """OIDC id_token rules for the code flow, signed with the current ES256 key."""
 
@@ -159,54 +132,6 @@ def user_claims(user: Principal, scope: str) -> dict[str, Any]:
         if value is not None:
             claims[name] = value
     return claims
-
-
-class Revocation(RevocationEndpoint):  # type: ignore[misc]
-    """RFC 7009. Revoking a refresh token revokes its whole family; access tokens
-    are short-lived JWTs and are left to expire."""
-
-    CLIENT_AUTH_METHODS = AUTH_METHODS
-
-    def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
-        return current_exchange().token
-
-    def revoke_token(self, token: Any, request: OAuth2Request) -> None:
-        if isinstance(token, RefreshRecord):
-            from eproc_edge import repository
-
-            family = token.row.family_id
-            current_exchange().writes.append(lambda s: repository.revoke_family(s, family))
-
-
-class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
-    """RFC 7662: any confidential client may introspect access tokens (it is a
-    resource server); a refresh token only by the client it was issued to."""
-
-    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
-
-    def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
-        return current_exchange().token
-
-    def check_permission(self, token: Any, client: Client, request: OAuth2Request) -> bool:
-        if isinstance(token, RefreshRecord):
-            return token.check_client(client)
-        return True
-
-    def introspect_token(self, token: Any) -> dict[str, Any]:
-        if isinstance(token, AccessRecord):
-            return {"active": True, "token_type": "access_token", **token.claims}
-        row = token.row
-        return {
-            "active": True,
-            "token_type": "refresh_token",
-            "client_id": row.client_id,
-            "sub": str(row.user_id),
-            "scope": row.scope,
-            "sid": row.session_id,
-            "exp": int(utc(row.expires_at).timestamp()),
-            "iat": int(utc(row.issued_at).timestamp()),
-            "iss": self.server.settings.issuer,
-        }
 
 
 class EndSession(EndSessionEndpoint):  # type: ignore[misc]

@@ -6,10 +6,8 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import hmac
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -20,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from eproc_edge.settings import ClientConfig
-from eproc_runtime.db import utc
 from eproc_runtime.oauth import PreparedRequest, StoredCode
 
 SCOPES = ["openid", "profile", "email", "offline_access"]
@@ -99,61 +96,16 @@ class CodeRecord(StoredCode):
 
 
 @dataclass
-class RefreshRecord:
-    """A stored refresh token (authlib's TokenMixin)."""
-
-    row: Any
-    revoked: bool = False
-
-    def check_client(self, client: Client) -> bool:
-        return bool(self.row.client_id == client.client_id)
-
-    def get_scope(self) -> str:
-        return str(self.row.scope)
-
-    def get_expires_in(self) -> int:
-        return max(0, int(utc(self.row.expires_at).timestamp() - time.time()))
-
-    def is_expired(self) -> bool:
-        return utc(self.row.expires_at) <= datetime.now(UTC)
-
-    def is_revoked(self) -> bool:
-        return self.revoked or self.row.revoked_at is not None or self.row.used_at is not None
-
-
-@dataclass
-class AccessRecord:
-    """A verified access token (a JWT: nothing stored)."""
-
-    claims: dict[str, Any]
-    session_active: bool = True
-
-    def check_client(self, client: Client) -> bool:
-        return bool(self.claims.get("client_id") == client.client_id)
-
-    def get_scope(self) -> str:
-        return str(self.claims.get("scope", ""))
-
-    def is_expired(self) -> bool:
-        return int(self.claims.get("exp", 0)) <= time.time()
-
-    def is_revoked(self) -> bool:
-        return not self.session_active
-
-
-@dataclass
 class Exchange:
     """What one request preloaded for authlib, and the writes authlib queued."""
 
     principal: Principal | None = None
     code: CodeRecord | None = None
-    refresh: RefreshRecord | None = None
-    token: RefreshRecord | AccessRecord | None = None
     nonce_seen: bool = False
     session_id: str | None = None  # the browser's SSO session, for logout
     writes: list[Write] = field(default_factory=list)
     ended_session: str | None = None
-    family_id: str | None = None  # the refresh token family the request started or continued
+    family_id: str | None = None  # the refresh-token family a code grant starts
 
     async def apply(self, session: AsyncSession) -> None:
         for write in self.writes:

@@ -21,12 +21,8 @@ from eproc_edge import repository
 from eproc_edge.keys import ALGORITHM, KeyRing
 from eproc_edge.oauth.grants import (
     AuthorizationCodeGrant,
-    ClientCredentialsGrant,
     EdgeOpenIDCode,
     EndSession,
-    Introspection,
-    RefreshTokenGrant,
-    Revocation,
 )
 from eproc_edge.oauth.models import (
     SCOPES,
@@ -47,15 +43,17 @@ class EdgeAuthorizationServer(StarletteServerHooks, AuthorizationServer):  # typ
         self.settings = settings
         self.keyring = keyring
         self.clients = {c.client_id: Client(c) for c in settings.clients}
+        self._claims_registry = jwt.JWTClaimsRegistry(
+            iss={"essential": True, "value": settings.issuer},
+            exp={"essential": True},
+            sub={"essential": True},
+            client_id={"essential": True},
+        )
         self.register_token_generator(
             "default",
             BearerTokenGenerator(self._access_token, self._refresh_token, self._expires_in),
         )
         self.register_grant(AuthorizationCodeGrant, [S256Required(), EdgeOpenIDCode(self)])
-        self.register_grant(RefreshTokenGrant)
-        self.register_grant(ClientCredentialsGrant)
-        self.register_endpoint(Revocation)
-        self.register_endpoint(Introspection)
         self.register_endpoint(EndSession)
 
     # -- authlib hooks
@@ -70,10 +68,7 @@ class EdgeAuthorizationServer(StarletteServerHooks, AuthorizationServer):  # typ
         exchange = current_exchange()
         principal: Principal = request.user
         now = datetime.now(UTC)
-        if request.refresh_token is not None:
-            family = request.refresh_token.row.family_id
-        else:
-            family = uuid.uuid4().hex
+        family = exchange.family_id or uuid.uuid4().hex
         exchange.family_id = family
         values = {
             "token_hash": token_hash(value),
@@ -99,16 +94,29 @@ class EdgeAuthorizationServer(StarletteServerHooks, AuthorizationServer):  # typ
     def _access_token(
         self, client: Client, grant_type: str, user: Principal | None, scope: str
     ) -> str:
-        return self.sign_access_token(client, user, scope)
+        # The code grant: the family its refresh token will start (see save_token).
+        return self.sign_access_token(client, user, scope, grant_id=current_exchange().family_id)
 
     def sign_access_token(
-        self, client: Client, user: Principal | None, scope: str, *, lifetime: int | None = None
+        self,
+        client: Client,
+        user: Principal | None,
+        scope: str,
+        *,
+        lifetime: int | None = None,
+        grant_id: str | None = None,
     ) -> str:
-        """An ES256 access token shaped for ``eproc_runtime.auth.TokenVerifier``."""
+        """An ES256 access token shaped for ``eproc_runtime.auth.TokenVerifier``.
+
+        ``grant_id`` names the refresh-token family a user's token was issued
+        under: revoking the family revokes the token too (``sso.revocation.v1``).
+        """
         now = int(time.time())
         claims: dict[str, Any] = {
             "iss": self.settings.issuer,
-            "aud": [self.settings.token_audience, client.client_id],
+            # One audience per application (issue 18): its own, plus the
+            # resource servers it calls; another application's token is refused.
+            "aud": [client.client_id, *client.config.resource_servers],
             "iat": now,
             "exp": now + (lifetime or self.settings.access_token_lifetime),
             "jti": uuid.uuid4().hex,
@@ -124,6 +132,8 @@ class EdgeAuthorizationServer(StarletteServerHooks, AuthorizationServer):  # typ
                 sid=user.session_id,
                 token_use="user",  # noqa: S106 - not a secret
             )
+            if grant_id:
+                claims["grant_id"] = grant_id
         key = self.keyring.material.signing
         return jwt.encode({"alg": ALGORITHM, "kid": str(key.kid), "typ": "at+jwt"}, claims, key)
 
@@ -145,15 +155,17 @@ class EdgeAuthorizationServer(StarletteServerHooks, AuthorizationServer):  # typ
         return jwt.encode({"alg": ALGORITHM, "kid": str(key.kid), "typ": "at+jwt"}, claims, key)
 
     def verify_access_token(self, token: str) -> dict[str, Any] | None:
-        """The claims of one of our own valid access tokens, else None."""
+        """The claims of one of our own valid access tokens (issued to a client we
+        know, which is in its audience), else None."""
         try:
             decoded = jwt.decode(token, self.keyring.material.published, algorithms=[ALGORITHM])
-            jwt.JWTClaimsRegistry(
-                iss={"essential": True, "value": self.settings.issuer},
-                aud={"essential": True, "value": self.settings.token_audience},
-                exp={"essential": True},
-                sub={"essential": True},
-            ).validate(decoded.claims)
+            self._claims_registry.validate(decoded.claims)
         except (ValueError, JoseError):
             return None
-        return dict(decoded.claims)
+        claims = dict(decoded.claims)
+        client_id = claims.get("client_id")
+        audience = claims.get("aud")
+        audiences = audience if isinstance(audience, list) else [audience]
+        if client_id not in self.clients or client_id not in audiences:
+            return None
+        return claims
