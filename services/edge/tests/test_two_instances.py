@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from eproc_edge.main import create_app
-from eproc_edge.testing import FakeIdentity
+from eproc_edge_testkit import FakeIdentity
 from eproc_runtime.testing import infra
 from eproc_runtime.testing.servers import serving
 
