@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from eproc_contracts.topics import REVOCATION, SESSION
 from eproc_edge.api import Edge, router
@@ -20,15 +19,13 @@ from eproc_edge.identity_port import HttpIdentityPort, IdentityPort
 from eproc_edge.keys import KeyRing
 from eproc_edge.models import messaging_tables
 from eproc_edge.oauth import EdgeAuthorizationServer
-from eproc_edge.rotation import RotationBatcher
 from eproc_edge.security import ALWAYS, HTML
 from eproc_edge.settings import Settings
-from eproc_edge.tokens import TokenService
 from eproc_edge.upstream import UpstreamProvider
 from eproc_page_shell import STATIC_DIR
 from eproc_platform_sdk.revocation import RevocationFeed, RevocationList
 from eproc_runtime.app import ServiceState, create_service_app
-from eproc_runtime.db import create_engine, unit_of_work
+from eproc_runtime.db import unit_of_work
 from eproc_runtime.jobs import Job
 from eproc_runtime.security import SecurityHeaders
 
@@ -75,25 +72,13 @@ def create_app(
         await state.messaging.bus.ensure_topics(
             [settings.topic_prefix + SESSION.name, settings.topic_prefix + REVOCATION.name]
         )
-        edge.tokens = TokenService(
-            settings=settings,
-            server=server,
-            cache=cache,
-            sessions=state.sessions,
-            rotations=RotationBatcher(
-                _token_path_engine(settings),
-                refresh_token_lifetime=settings.refresh_token_lifetime,
-                linger=settings.refresh_group_commit_linger,
-            ),
-            revocations=edge.revocations,
-            nudge=state.messaging.relay.nudge if state.messaging.relay else lambda: None,
-        )
+        edge.token_service(state)
         if settings.bus != "kafka":
             # The embedded mode: this process is the only edge, and every
             # revocation enters its list as it is made.
             edge.revocations.always_current = True
 
-    jobs = [Job("refresh-rotations", lambda state: edge.tokens.rotations)]
+    jobs = [Job("refresh-rotations", lambda state: edge.token_service(state).rotations)]
     if settings.bus == "kafka":
         # Every instance reads every revocation (no consumer group).
         feed = RevocationFeed(
@@ -144,16 +129,3 @@ class _FeedJob:
 
     def stop(self) -> None:
         self.feed.request_stop()
-
-
-def _token_path_engine(settings: Settings) -> AsyncEngine:
-    # The refresh rotations' own small pool, without a ping per checkout (a
-    # connection that died fails its batch, which is retried grant by grant).
-    if settings.database_url.startswith("sqlite"):
-        return create_engine(settings.database_url)
-    return create_engine(
-        settings.database_url,
-        pool_size=settings.token_path_pool_size,
-        max_overflow=settings.token_path_pool_size,
-        pool_pre_ping=False,
-    )

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from eproc_edge import repository
 from eproc_edge.repository import Rotation
+from eproc_runtime.db import create_engine
 
 log = structlog.get_logger(__name__)
 
@@ -52,6 +53,20 @@ class RotationBatcher:
         self._stopped = asyncio.Event()
         self.batches = 0
         """How many batches were committed (for tests and the benchmark)."""
+
+    @classmethod
+    def for_database(
+        cls, url: str, *, pool_size: int, refresh_token_lifetime: int, linger: float
+    ) -> RotationBatcher:
+        """A batcher with the token path's own small pool, without a ping per
+        checkout (a connection that died fails its batch, which is retried)."""
+        if url.startswith("sqlite"):
+            engine = create_engine(url)
+        else:
+            engine = create_engine(
+                url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False
+            )
+        return cls(engine, refresh_token_lifetime=refresh_token_lifetime, linger=linger)
 
     async def rotate(self, rotation: Rotation) -> Any | None:
         """Rotate one token; its row once committed, or None when refused."""

@@ -20,11 +20,12 @@ from eproc_edge.oauth import (
     EdgeAuthorizationServer,
     EdgeRequest,
 )
+from eproc_edge.rotation import RotationBatcher
 from eproc_edge.settings import Settings
 from eproc_edge.tokens import TokenService
 from eproc_edge.upstream import UpstreamProvider
 from eproc_platform_sdk.revocation import RevocationList
-from eproc_runtime.app import DbSession
+from eproc_runtime.app import DbSession, ServiceState
 
 
 @dataclass
@@ -39,8 +40,30 @@ class Edge:
     upstream: UpstreamProvider
     authenticator: ClientAuthenticator
     revocations: RevocationList = field(default_factory=RevocationList)
-    # Made at start-up (they need the database and the bus).
-    tokens: TokenService = field(init=False)
+    _tokens: TokenService | None = field(default=None, init=False)
+
+    def token_service(self, state: ServiceState) -> TokenService:
+        """The token path's use cases, made on first use from the running service."""
+        if self._tokens is None:
+            self._tokens = TokenService(
+                settings=self.settings,
+                server=self.server,
+                cache=self.cache,
+                sessions=state.sessions,
+                rotations=RotationBatcher.for_database(
+                    self.settings.database_url,
+                    pool_size=self.settings.token_path_pool_size,
+                    refresh_token_lifetime=self.settings.refresh_token_lifetime,
+                    linger=self.settings.refresh_group_commit_linger,
+                ),
+                revocations=self.revocations,
+                nudge=state.messaging.relay.nudge if state.messaging.relay else _nothing,
+            )
+        return self._tokens
+
+
+def _nothing() -> None:
+    pass
 
 
 def _edge(request: Request) -> Edge:
@@ -73,7 +96,8 @@ async def bearer_claims(request: Request, edge: Edge) -> dict[str, Any]:
     valid and not revoked, else 401."""
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
-    claims = await edge.tokens.active_claims(value) if scheme.lower() == "bearer" else None
+    tokens = edge.token_service(request.app.state.service)
+    claims = await tokens.active_claims(value) if scheme.lower() == "bearer" else None
     if claims is None or claims.get("token_use") != "user":
         raise HTTPException(
             401,

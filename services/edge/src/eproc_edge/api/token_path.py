@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from eproc_edge.clients import ClientRefused
 from eproc_edge.security import ALWAYS
-from eproc_edge.tokens import OAuthError
+from eproc_edge.tokens import OAuthError, TokenService
 from eproc_runtime.security import HSTS
 from eproc_runtime.tracing import context_from_traceparent, tracer
 
@@ -38,7 +38,9 @@ _COMMON = [(k.lower().encode(), v.encode()) for k, v in ALWAYS.items()]
 _JSON = [(b"content-type", b"application/json"), *_COMMON]
 _NO_STORE = [*_JSON, (b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
 
-Handler = Callable[[Any, dict[str, str], dict[bytes, bytes]], Awaitable[tuple[int, Any]]]
+Handler = Callable[
+    [Any, TokenService, dict[str, str], dict[bytes, bytes]], Awaitable[tuple[int, Any]]
+]
 _FAST_GRANTS = ("refresh_token", "client_credentials")
 _JWKS = [*_JSON, (b"cache-control", b"max-age=60")]
 
@@ -87,14 +89,15 @@ async def serve(scope: Scope, receive: Receive, send: Send, app: ASGIApp | None)
     method: str = scope["method"]
     path = _route_path(scope)
     edge = scope["app"].state.edge
+    tokens = edge.token_service(scope["app"].state.service)
     settings = edge.settings
     onward = send  # what the authorization-code route answers with (it adds its own headers)
     if settings.issuer.startswith("https://"):
         send = _with_hsts(send)
     headers = dict(scope["headers"])
     if path == "/jwks":
-        await edge.tokens.keys_current()
-        await _send(send, 200, edge.tokens.jwks_document(), _JWKS)
+        await tokens.keys_current()
+        await _send(send, 200, tokens.jwks_document(), _JWKS)
         return
     body = await _body(headers, receive, send, settings.max_request_body_bytes)
     if body is None:
@@ -107,7 +110,7 @@ async def serve(scope: Scope, receive: Receive, send: Send, app: ASGIApp | None)
         return
     with _span(method, path, headers, settings.trace_sample_every):
         try:
-            status, document = await HANDLERS[method, path](edge, form, headers)
+            status, document = await HANDLERS[method, path](edge, tokens, form, headers)
         except OAuthError as error:
             await _error(send, error, bearer=path == "/userinfo")
             return
@@ -162,36 +165,42 @@ def _authorization(headers: dict[bytes, bytes]) -> str | None:
     return value.decode("latin-1") if value is not None else None
 
 
-async def _token(edge: Any, form: dict[str, str], headers: dict[bytes, bytes]) -> tuple[int, Any]:
+async def _token(
+    edge: Any, tokens: TokenService, form: dict[str, str], headers: dict[bytes, bytes]
+) -> tuple[int, Any]:
     client = edge.authenticator.authenticate(_authorization(headers), form, methods=_ANY_CLIENT)
     if form["grant_type"] == "client_credentials":
-        return 200, await edge.tokens.client_credentials(client, form)
-    return 200, await edge.tokens.refresh(client, form)
+        return 200, await tokens.client_credentials(client, form)
+    return 200, await tokens.refresh(client, form)
 
 
 async def _introspect(
-    edge: Any, form: dict[str, str], headers: dict[bytes, bytes]
+    edge: Any, tokens: TokenService, form: dict[str, str], headers: dict[bytes, bytes]
 ) -> tuple[int, Any]:
     client = edge.authenticator.authenticate(_authorization(headers), form, methods=_CONFIDENTIAL)
-    return 200, await edge.tokens.introspect(client, form)
+    return 200, await tokens.introspect(client, form)
 
 
-async def _revoke(edge: Any, form: dict[str, str], headers: dict[bytes, bytes]) -> tuple[int, Any]:
+async def _revoke(
+    edge: Any, tokens: TokenService, form: dict[str, str], headers: dict[bytes, bytes]
+) -> tuple[int, Any]:
     client = edge.authenticator.authenticate(_authorization(headers), form, methods=_ANY_CLIENT)
-    await edge.tokens.revoke(client, form)
+    await tokens.revoke(client, form)
     return 200, {}
 
 
 async def _userinfo(
-    edge: Any, form: dict[str, str], headers: dict[bytes, bytes]
+    edge: Any, tokens: TokenService, form: dict[str, str], headers: dict[bytes, bytes]
 ) -> tuple[int, Any]:
     scheme, _, token = (_authorization(headers) or "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise OAuthError(401, "invalid_token", "A valid user access token is required.")
-    return 200, await edge.tokens.userinfo(token.strip())
+    return 200, await tokens.userinfo(token.strip())
 
 
-async def _jwks(edge: Any, form: dict[str, str], headers: dict[bytes, bytes]) -> tuple[int, Any]:
+async def _jwks(
+    edge: Any, tokens: TokenService, form: dict[str, str], headers: dict[bytes, bytes]
+) -> tuple[int, Any]:
     raise AssertionError("answered before the form is read")
 
 
