@@ -35,12 +35,12 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import machine, write_section
 
-from eproc_eid_gateway import card_layout as layout
+from eproc_eid_agent.reader import der_length
+from eproc_eid_card import card_layout as layout
 from eproc_eid_gateway.oauth import Exchange, GatewayAuthorizationServer, Principal, run
-from eproc_eid_gateway.pki import CardMaterial, DevPki, issue_demo_card
 from eproc_eid_gateway.presentation import CardPresentation, subject_for, verify_presentation
-from eproc_eid_gateway.reader import der_length
 from eproc_eid_gateway.settings import Settings
+from eproc_eid_testkit.pki import CardMaterial, DevPki, issue_demo_card
 
 SUBJECT_KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from eproc_eid_gateway.pki import ensure_demo_card
+from eproc_eid_testkit.pki import ensure_demo_card
 from eproc_runtime.testing.infra import free_port
 
 SIGTERM_BIT = 1 << (signal.SIGTERM - 1)

@@ -10,7 +10,21 @@ from pathlib import Path
 from eproc import operator, secrets
 
 
+def _needs_development_kit(command: str) -> None:
+    """``eproc run`` and ``eproc stack up`` seed demo data and cut the demo persons'
+    cards from the eID test kit, which the platform's image leaves out."""
+    import importlib.util
+
+    if importlib.util.find_spec("eproc_eid_testkit") is None:
+        raise SystemExit(
+            f"eproc: `{command}` needs the eID test kit (development PKI and virtual card), "
+            "which is not installed here: install the workspace with `uv sync --all-packages`, "
+            "or build the image's `demo` target (docker build --target demo)"
+        )
+
+
 def _run(args: argparse.Namespace) -> None:
+    _needs_development_kit("eproc run")
     import uvicorn
 
     from eproc.card import start_virtual_card
@@ -78,7 +92,7 @@ def banner(options: object, *, card_status: str) -> str:
 def demo_lines(base: str, *, card_status: str, own_card: str) -> list[str]:
     """The banner's lines on the virtual card, the demo persons and Superusers."""
     from eproc.demo import DEMO_PASSWORD, DEMO_SUPERUSERS
-    from eproc_eid_gateway.pki import DEMO_PERSONS
+    from eproc_eid_testkit.pki import DEMO_PERSONS
 
     return [
         f"  virtual eID card  {card_status}",
@@ -98,9 +112,10 @@ def demo_lines(base: str, *, card_status: str, own_card: str) -> list[str]:
 
 
 def _stack(args: argparse.Namespace) -> None:
+    _needs_development_kit("eproc stack up")
     from eproc.card import start_virtual_card
     from eproc.stack import StackConfig, run_stack
-    from eproc_eid_gateway.pki import DevPki
+    from eproc_eid_testkit.pki import DevPki
 
     config = StackConfig(
         data_dir=args.data_dir.resolve(),

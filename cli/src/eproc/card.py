@@ -20,8 +20,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from eproc.processes import spawn_child
-from eproc_eid_gateway.agent import AgentSettings
-from eproc_eid_gateway.pki import DevPki
+from eproc_eid_agent.agent import AgentSettings
+from eproc_eid_testkit.pki import DevPki
 
 VPCD_PORT = 35963
 

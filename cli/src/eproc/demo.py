@@ -70,9 +70,9 @@ async def seed_demo_superusers(
     from joserfc import jwt
 
     from eproc_contracts.common import Address, LocalisedName
-    from eproc_eid_gateway.pki import DEMO_PERSONS
     from eproc_eid_gateway.presentation import subject_for
     from eproc_eid_gateway.settings import EID_ACR
+    from eproc_eid_testkit.pki import DEMO_PERSONS
     from eproc_identity.service import local_login
     from eproc_organisations.service import directory
     from eproc_organisations.service.common import Actor

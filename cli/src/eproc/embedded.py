@@ -214,7 +214,7 @@ def create_embedded_app(data_dir: Path, *, options: EmbeddedOptions | None = Non
     options.status["smtp_port"] = sink.port
 
     # The development PKI of the virtual cards; its TEST root is the gateway's trust anchor.
-    from eproc_eid_gateway.pki import DevPki
+    from eproc_eid_testkit.pki import DevPki
 
     eid_home = options.eid_home or data_dir / "eid"
     DevPki.load_or_create(eid_home / "pki")
@@ -338,7 +338,7 @@ def create_embedded_app(data_dir: Path, *, options: EmbeddedOptions | None = Non
 
 def start_page(options: EmbeddedOptions) -> str:
     """The developer's page (``/dev``): links, demo persons, mails."""
-    from eproc_eid_gateway.pki import DEMO_PERSONS
+    from eproc_eid_testkit.pki import DEMO_PERSONS
 
     base = options.base_url.rstrip("/")
     links = "".join(

@@ -388,7 +388,7 @@ def build_children(config: StackConfig, smtp_port: int) -> list[Child]:
         for name in SERVICE_APPS
     }
     eid_home = config.data_dir / "eid"
-    from eproc_eid_gateway.pki import DevPki
+    from eproc_eid_testkit.pki import DevPki
 
     DevPki.load_or_create(eid_home / "pki")
     common = {

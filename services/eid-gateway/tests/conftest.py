@@ -22,13 +22,13 @@ from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from eproc_eid_gateway import reader
-from eproc_eid_gateway.agent import AgentSettings, create_agent_app
+from eproc_eid_agent import reader
+from eproc_eid_agent.agent import AgentSettings, create_agent_app
 from eproc_eid_gateway.main import create_app
-from eproc_eid_gateway.pki import CardMaterial, DevPki, issue_demo_card
-from eproc_eid_gateway.pki_status import StatusServer, StatusService
 from eproc_eid_gateway.settings import ClientConfig, Settings
-from eproc_eid_gateway.virtual_card import VirtualCard
+from eproc_eid_testkit.pki import CardMaterial, DevPki, issue_demo_card
+from eproc_eid_testkit.pki_status import StatusServer, StatusService
+from eproc_eid_testkit.virtual_card import VirtualCard
 from eproc_runtime.migrations import upgrade_async
 
 REPO_ROOT = Path(__file__).resolve().parents[3]

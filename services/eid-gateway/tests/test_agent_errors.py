@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from eproc_eid_gateway import reader
-from eproc_eid_gateway.agent import AgentSettings, describe_card_error
+from eproc_eid_agent import reader
+from eproc_eid_agent.agent import AgentSettings, describe_card_error
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from pathlib import Path
 
-from eproc_eid_gateway.virtual_card import EidCardEmulator, VirtualCard
+from eproc_eid_testkit.virtual_card import EidCardEmulator, VirtualCard
 
 
 def _card(card_factory: Callable[..., Path], person: str = "alice") -> EidCardEmulator:

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from eproc_eid_gateway.pki import CardMaterial, DevPki, issue_demo_card
-from eproc_eid_gateway.pki_status import StatusService
 from eproc_eid_gateway.settings import Settings
+from eproc_eid_testkit.pki import CardMaterial, DevPki, issue_demo_card
+from eproc_eid_testkit.pki_status import StatusService
 
 from .conftest import EidLogin, eid_login
 

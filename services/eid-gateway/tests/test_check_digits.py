@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from eproc_eid_gateway.check_digits import (
+from eproc_eid_card.check_digits import (
     format_national_number,
     is_valid_card_number,
     is_valid_enterprise_number,

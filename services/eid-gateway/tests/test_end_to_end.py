@@ -12,10 +12,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from eproc_eid_gateway import reader
-from eproc_eid_gateway.card_layout import EF_CERT_AUTHENTICATION, EF_PHOTO, Applet
-from eproc_eid_gateway.check_digits import is_valid_national_number
-from eproc_eid_gateway.pki import DEMO_PERSONS, DevPki
+from eproc_eid_agent import reader
+from eproc_eid_card.card_layout import EF_CERT_AUTHENTICATION, EF_PHOTO, Applet
+from eproc_eid_card.check_digits import is_valid_national_number
 from eproc_eid_gateway.verification import (
     VerificationError,
     certificate_national_number,
@@ -24,6 +23,7 @@ from eproc_eid_gateway.verification import (
     verify_challenge_signature,
     verify_identity_signature,
 )
+from eproc_eid_testkit.pki import DEMO_PERSONS, DevPki
 
 pytestmark = pytest.mark.integration
 

@@ -17,9 +17,9 @@ from joserfc.jwk import KeySet
 from sqlalchemy import select, update
 
 from eproc_eid_gateway.models import login_challenge, metadata
-from eproc_eid_gateway.pki import DEMO_PERSONS
 from eproc_eid_gateway.presentation import subject_for
 from eproc_eid_gateway.settings import EID_ACR
+from eproc_eid_testkit.pki import DEMO_PERSONS
 from eproc_runtime.db import create_engine
 
 from .conftest import EDGE_REDIRECT, ISSUER, SUBJECT_KEY, EidLogin
@@ -259,7 +259,7 @@ async def test_the_agent_answers_only_the_gateway_page_on_loopback(eid: EidLogin
 async def test_the_agent_without_its_reader(pcscd: str) -> None:
     import httpx
 
-    from eproc_eid_gateway.agent import AgentSettings, create_agent_app
+    from eproc_eid_agent.agent import AgentSettings, create_agent_app
 
     app = create_agent_app(
         AgentSettings(gateway_origin="http://localhost:8000", reader="No Such Reader 00 00")

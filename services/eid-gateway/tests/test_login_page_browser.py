@@ -18,7 +18,7 @@ from playwright.async_api import Page, async_playwright
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from eproc_eid_gateway.agent import AgentSettings, create_agent_app
+from eproc_eid_agent.agent import AgentSettings, create_agent_app
 from eproc_eid_gateway.main import create_app
 from eproc_eid_gateway.settings import ClientConfig, Settings
 from eproc_runtime.testing.infra import free_port

@@ -7,8 +7,8 @@ import pytest
 from asn1crypto import parser
 from asn1crypto import x509 as asn1_x509
 
-from eproc_eid_gateway import pkcs15
-from eproc_eid_gateway.card_layout import (
+from eproc_eid_card import pkcs15
+from eproc_eid_card.card_layout import (
     BELPIC_AID,
     EF_AODF,
     EF_CDF,
@@ -17,7 +17,7 @@ from eproc_eid_gateway.card_layout import (
     EF_PRKDF,
     EF_TOKENINFO,
 )
-from eproc_eid_gateway.pki import CardMaterial
+from eproc_eid_testkit.pki import CardMaterial
 
 
 def _canonical(obj: pkcs15.core.Asn1Value, original: bytes) -> None:

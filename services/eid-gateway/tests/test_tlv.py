@@ -1,6 +1,6 @@
 import pytest
 
-from eproc_eid_gateway.tlv import (
+from eproc_eid_card.tlv import (
     BirthDate,
     TlvError,
     decode_tlv,

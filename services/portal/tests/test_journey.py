@@ -40,14 +40,14 @@ import eproc_portal_testkit as steps
 from eproc_edge.main import create_app as create_edge
 from eproc_edge.settings import ClientConfig as EdgeClientConfig
 from eproc_edge.settings import Settings as EdgeSettings
-from eproc_eid_gateway import reader
-from eproc_eid_gateway.agent import AgentSettings, create_agent_app
+from eproc_eid_agent import reader
+from eproc_eid_agent.agent import AgentSettings, create_agent_app
 from eproc_eid_gateway.main import create_app as create_gateway
-from eproc_eid_gateway.pki import DevPki, issue_demo_card
-from eproc_eid_gateway.pki_status import StatusServer, StatusService
 from eproc_eid_gateway.settings import ClientConfig as GatewayClientConfig
 from eproc_eid_gateway.settings import Settings as GatewaySettings
-from eproc_eid_gateway.virtual_card import VirtualCard
+from eproc_eid_testkit.pki import DevPki, issue_demo_card
+from eproc_eid_testkit.pki_status import StatusServer, StatusService
+from eproc_eid_testkit.virtual_card import VirtualCard
 from eproc_identity.eid_token import EidTokenVerifier
 from eproc_identity.main import create_app as create_identity
 from eproc_identity.service.local_login import set_local_login

@@ -1,6 +1,7 @@
-"""Belgian eID support for the e-procurement SSO hub.
+"""The eID gateway: an OpenID Provider whose users log in with their Belgian eID card.
 
-The package holds the card reader (PC/SC via pyscard), the parsing of the card's
-identity files, a development PKI and a virtual eID card that speaks vsmartcard's
-vpcd protocol so that tests run through a real pcscd.
+It checks what the card agent presents (chains to the configured roots, file and
+challenge signatures, revocation status) and issues codes and ID tokens. The card
+format lives in ``eproc_eid_card``, the agent beside the reader in
+``eproc_eid_agent``, the development PKI and virtual card in ``eproc_eid_testkit``.
 """

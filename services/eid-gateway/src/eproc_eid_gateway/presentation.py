@@ -17,9 +17,10 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
-from pydantic import BaseModel, Field
 
-from .tlv import TlvError, parse_identity
+from eproc_eid_card.tlv import TlvError, parse_identity
+from eproc_eid_card.wire import CardPresentation
+
 from .verification import (
     VerificationError,
     certificate_national_number,
@@ -28,24 +29,6 @@ from .verification import (
     verify_challenge_signature,
     verify_identity_signature,
 )
-
-_B64 = Field(min_length=4, max_length=16384, pattern=r"^[A-Za-z0-9+/=]+$")
-
-
-class CardPresentation(BaseModel):
-    """The card agent's answer to ``POST /authenticate`` (all binary fields base64)."""
-
-    challenge: str = _B64
-    identity: str = _B64
-    identity_signature: str = _B64
-    address: str = _B64
-    address_signature: str = _B64
-    rrn_certificate: str = _B64
-    authentication_certificate: str = _B64
-    ca_certificate: str = _B64
-    root_certificate: str | None = Field(default=None, description="ignored: roots are configured")
-    signature: str = _B64
-    signature_algorithm: str = Field(default="", max_length=32, description="informative only")
 
 
 @dataclass(frozen=True)

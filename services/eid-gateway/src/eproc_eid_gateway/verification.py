@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 from cryptography.x509.oid import NameOID
 
-from .tlv import strip_trailing_zeros
+from eproc_eid_card.tlv import strip_trailing_zeros
 
 
 class VerificationError(Exception):

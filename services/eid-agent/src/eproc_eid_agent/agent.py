@@ -26,9 +26,10 @@ from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.concurrency import run_in_threadpool
 
+from eproc_eid_card.card_layout import EF_CERT_AUTHENTICATION, Applet
+from eproc_eid_card.wire import CardPresentation
+
 from . import reader
-from .card_layout import EF_CERT_AUTHENTICATION, Applet
-from .presentation import CardPresentation
 
 _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
 

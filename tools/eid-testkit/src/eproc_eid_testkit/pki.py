@@ -30,8 +30,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
-from . import pkcs15
-from .card_layout import (
+from eproc_eid_card import pkcs15
+from eproc_eid_card.card_layout import (
     APPLET_VERSION_BYTE,
     ATR_1_7,
     ATR_1_8,
@@ -59,8 +59,8 @@ from .card_layout import (
     parse_path_key,
     path_key,
 )
-from .check_digits import make_card_number, make_national_number
-from .tlv import encode_tlv, format_birth_date, strip_trailing_zeros
+from eproc_eid_card.check_digits import make_card_number, make_national_number
+from eproc_eid_card.tlv import encode_tlv, format_birth_date, strip_trailing_zeros
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 

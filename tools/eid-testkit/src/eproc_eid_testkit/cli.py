@@ -7,7 +7,8 @@ import signal
 import sys
 from pathlib import Path
 
-from .card_layout import Applet
+from eproc_eid_card.card_layout import Applet
+
 from .pki import (
     DEMO_PERSONS,
     CardMaterial,

@@ -30,7 +30,7 @@ from smartcard.scard import (
 )
 from smartcard.System import readers as pcsc_readers
 
-from .card_layout import (
+from eproc_eid_card.card_layout import (
     BELPIC_APPLET_AID,
     EC_ALG_SHA384,
     EF_ADDRESS,
@@ -58,7 +58,7 @@ from .card_layout import (
     SW_SECURITY_NOT_SATISFIED,
     Applet,
 )
-from .tlv import Address, Identity, parse_address, parse_identity
+from eproc_eid_card.tlv import Address, Identity, parse_address, parse_identity
 
 # ---- errors ----
 

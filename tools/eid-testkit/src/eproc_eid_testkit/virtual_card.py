@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature
 
-from .card_layout import (
+from eproc_eid_card.card_layout import (
     APPLET_VERSION_BYTE,
     BELPIC_AID,
     BELPIC_APPLET_AID,
@@ -55,6 +55,7 @@ from .card_layout import (
     SW_WRONG_P1P2,
     Applet,
 )
+
 from .pki import CardMaterial
 
 log = logging.getLogger(__name__)
