@@ -7,6 +7,7 @@ import asyncio
 import html
 import re
 import uuid
+from typing import Any
 from uuid import UUID
 
 from eproc_runtime.testing.eventually import eventually
@@ -105,6 +106,24 @@ async def test_superuser_approves_one_and_rejects_the_other_with_a_reason(
         view = re.search(rf'href="(/my-requests/{cpas_request})"', finished)
         assert view is not None
         detail = html.unescape((await asker.get(view.group(1))).text)
+
+        # Issue 19, point 4: the approved request reads "approved", its history in
+        # words; no raw state, nothing one letter from "rejected".
+        async def approved_and_applied(client: Any, word: str) -> str:
+            page = html.unescape((await client.get(f"/my-requests/{city_request}")).text)
+            assert word in page
+            return page
+
+        assert "Approuvée" in finished and "Terminée" not in finished
+        approved = await eventually(lambda: approved_and_applied(asker, "Traitée"))
+        assert "En cours de traitement" in approved and "applying" not in approved
+        async with portal.client("nl") as dutch:
+            portal.login(dutch, requester)
+            listed = html.unescape((await dutch.get("/my-requests")).text)
+            assert "Goedgekeurd" in listed.split('id="finished"')[1]
+            assert "Afgewerkt<" not in listed and "applying" not in listed
+            history = await approved_and_applied(dutch, "Verwerkt")
+            assert "Wordt verwerkt" in history and "applying" not in history
     assert "Geen medewerker van het OCMW" in detail
 
 

@@ -26,13 +26,23 @@ KINDS = {
     "leave": N_("Leave organisation"),
     "organisation_registration": N_("Register a new organisation"),
 }
+# Where a request is, in the words of the manual (SPEC §10): an approved request
+# reads "Approved" once applied; the raw state "applying" never shows, and nothing
+# reads "Afgewerkt" ("finished" is the list's section, one letter from "Afgekeurd").
 STATUSES = {
     "submitted": N_("Submitted"),
     "approved": N_("Approved"),
+    "applying": N_("Approved, being applied"),
+    "completed": N_("Approved"),
     "rejected": N_("Rejected"),
     "withdrawn": N_("Withdrawn"),
-    "completed": N_("Completed"),
     "failed": N_("Failed"),
+}
+# The steps of a request's history (issue 19, point 4).
+HISTORY_STEPS = {
+    **STATUSES,
+    "applying": N_("Being applied"),
+    "completed": N_("Applied"),
 }
 
 
@@ -63,7 +73,7 @@ async def decorate(
         item["status_label"] = label(STATUSES, item["status"])
         item["role_labels"] = [role_label(catalogue, r, lang) for r in item.get("roles", [])]
         for entry in item.get("history", []):
-            entry["status_label"] = label(STATUSES, entry["status"])
+            entry["status_label"] = label(HISTORY_STEPS, entry["status"])
     return items
 
 
