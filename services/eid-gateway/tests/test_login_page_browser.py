@@ -21,6 +21,7 @@ from starlette.routing import Mount
 from eproc_eid_agent.agent import AgentSettings, create_agent_app
 from eproc_eid_gateway.main import create_app
 from eproc_eid_gateway.settings import ClientConfig, Settings
+from eproc_eid_testkit.pki import DevPki, issue_demo_card
 from eproc_runtime.testing.infra import free_port
 from eproc_runtime.testing.servers import serving_in_thread
 
@@ -129,3 +130,61 @@ async def test_the_login_page_drives_agent_and_gateway(
             )
         assert tokens.status_code == 200, tokens.text
         assert "id_token" in tokens.json()
+
+
+async def test_a_revoked_card_is_refused_with_a_message_in_the_users_language(
+    gateway_settings: Settings, pcscd: str, slot, pki: DevPki, tmp_path: Path
+) -> None:
+    """Issue 18, item 6: the card's certificate is revoked at the PKI's OCSP responder;
+    the page, in German, says so in German (the user can do nothing but get a new card)."""
+    port, agent_port = free_port(), free_port()
+    origin = f"http://localhost:{port}"
+    callback = f"{origin}/callback"
+    settings = gateway_settings.model_copy(
+        update={
+            "issuer": f"{origin}/eid",
+            "agent_url": f"http://127.0.0.1:{agent_port}",
+            "clients": [
+                ClientConfig(client_id="edge", client_secret=EDGE_SECRET, redirect_uris=[callback])
+            ],
+        }
+    )
+    gateway = create_app(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        async with gateway.router.lifespan_context(gateway):
+            yield
+
+    site = Starlette(routes=[Mount("/eid", app=gateway)], lifespan=lifespan)
+    agent = create_agent_app(AgentSettings(gateway_origin=origin, reader=pcscd))
+    card = issue_demo_card(pki, "chloe")  # her own certificates: revoking touches no other test
+    card.save(tmp_path / "card-chloe")
+    pki.revoke(card.authentication_certificate)
+    slot.insert(tmp_path / "card-chloe")
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": "edge",
+            "redirect_uri": callback,
+            "scope": "openid profile",
+            "state": "st4te",
+            "code_challenge": create_s256_code_challenge("v" * 50),
+            "code_challenge_method": "S256",
+        }
+    )
+    with serving_in_thread(site, port), serving_in_thread(agent, agent_port):
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = await browser.new_page(locale="de-BE")
+            await page.goto(f"{origin}/eid/authorize?{query}")
+            await page.fill("#pin", "1234")
+            await page.get_by_role("button", name="Weiter").click()
+            status = page.locator("#eid-status")
+            await status.filter(has_text="widerrufen").wait_for(timeout=15_000)
+            text = await status.inner_text()
+            await browser.close()
+    assert text == (
+        "Das Zertifikat Ihrer Karte wurde widerrufen. "
+        "Beantragen Sie bei Ihrer Gemeinde eine neue Karte."
+    )
