@@ -394,5 +394,18 @@ async def test_a_superuser_cannot_approve_his_own_drop_of_the_last_superuser_rol
             )
             assert refused.status_code == 409
             assert expected in html.unescape(refused.text)
+        # Point 6: a rejection needs its reason, told next to the field.
+        for client, expected in [
+            (dutch, "Geef de reden van de afkeuring: de aanvrager krijgt ze te zien."),
+            (french, "Indiquez le motif du refus : le demandeur le verra."),
+        ]:
+            unexplained = await client.post(
+                f"/superuser/requests/{request['id']}",
+                data={"csrf_token": CSRF, "decision": "reject", "reason": "  "},
+            )
+            assert unexplained.status_code == 422
+            page = html.unescape(unexplained.text)
+            assert f'<p class="error" id="reason-error">{expected}</p>' in page
+            assert 'aria-describedby="reason-error"' in page
     detail = await stack.services().requests.request_detail(token, UUID(request["id"]))
     assert detail["status"] == "submitted"

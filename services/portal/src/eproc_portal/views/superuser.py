@@ -90,7 +90,14 @@ async def inbox(
 
 
 async def _detail(
-    request: Request, token: str, request_id: UUID, error: str | None = None, status: int = 200
+    request: Request,
+    token: str,
+    request_id: UUID,
+    error: str | None = None,
+    status: int = 200,
+    *,
+    reason_error: str | None = None,
+    reason: str = "",
 ) -> Response:
     services = services_of(request)
     item = await services.requests.request_detail(token, request_id)
@@ -106,6 +113,8 @@ async def _detail(
             "item": item,
             "requester": requester,
             "error": error,
+            "reason_error": reason_error,
+            "reason": reason,
             "flashes": take_flashes(request),
         },
         status=status,
@@ -132,7 +141,13 @@ async def decide(
         return await _detail(request, token, request_id, message, status=422)
     if len(reason) > _REASON_MAX:
         message = i18n.gettext("This value is too long.")
-        return await _detail(request, token, request_id, message, status=422)
+        return await _detail(
+            request, token, request_id, status=422, reason_error=message, reason=reason
+        )
+    if decision == "reject" and not reason:
+        # Issue 19, point 6: the requester always learns why (nothing is decided yet).
+        message = i18n.gettext("Give the reason for the rejection: the requester will see it.")
+        return await _detail(request, token, request_id, status=422, reason_error=message)
     try:
         if decision == "approve":
             result = await requests.approve(token, request_id)
