@@ -167,7 +167,10 @@ def main() -> None:
             "root, RRN certificate → root, identity and address file signatures, challenge "
             "signature, identity file parsed), the HMAC subject, the authorization code issued "
             "by the gateway's authlib server for a PKCE request. Not included: the two "
-            "database statements of the route (take the challenge, store the code) and HTTP. "
+            "database statements of the route (take the challenge, store the code), HTTP, "
+            "and the certificates' revocation status (three lookups answered from the "
+            "gateway's cache until the answers' nextUpdate; the first login of a card after "
+            "that costs one OCSP round trip and, once per CA, a CRL download). "
             "Answers recorded once from DevPki card material, signed as the card signs.",
             "",
             "| card | applet | authentication key | logins | logins/s per core | ms per login |",
