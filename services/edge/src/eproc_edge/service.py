@@ -20,26 +20,10 @@ from eproc_edge.oauth import Client, CodeRecord, Principal, token_hash
 from eproc_edge.settings import Settings
 from eproc_platform_sdk.revocation import RevocationList
 from eproc_runtime.db import utc
+from eproc_runtime.errors import Forbidden, Unauthenticated
 from eproc_runtime.outbox import Outbox
 
 outbox = Outbox(messaging_tables, producer="edge")
-
-
-class EdgeError(Exception):
-    """A refused command: ``code`` is stable, ``status`` the HTTP status."""
-
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.field = field
-
-    def detail(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.field:
-            body["field"] = self.field
-        return body
 
 
 # --- sessions
@@ -269,11 +253,10 @@ async def change_organisation(
     """Change organisation (Organisatie wijzigen) in one application (R-SSO-2)."""
     session_row = await repository.session_by_id(db, session_id)
     if session_row is None or not is_live(session_row) or session_row.user_id != user_id:
-        raise EdgeError(401, "session_ended", "The session has ended; log in again.")
+        raise Unauthenticated("session_ended", "The session has ended; log in again.")
     snapshot = await cache.get(db, user_id)
     if not snapshot.is_member(organisation_id):
-        raise EdgeError(
-            403,
+        raise Forbidden(
             "not_a_member",
             "You are not a member of this organisation.",
             field="organisation_id",

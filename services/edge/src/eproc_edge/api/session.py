@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
@@ -33,17 +33,15 @@ async def change_organisation(
     """Change organisation (R-SSO-2) for the calling application; bearer: the user access token."""
     claims = await bearer_claims(request, edge)
     client = client_or_404(edge, claims.get("client_id"), "client_id")
-    try:
-        snapshot = await service.change_organisation(
-            db,
-            edge.cache,
-            session_id=claims["sid"],
-            client=client,
-            user_id=UUID(claims["sub"]),
-            organisation_id=choice.organisation_id,
-        )
-    except service.EdgeError as error:
-        raise HTTPException(error.status, detail=error.detail()) from error
+    # A refusal is a UseCaseError: the runtime's handler answers it.
+    snapshot = await service.change_organisation(
+        db,
+        edge.cache,
+        session_id=claims["sid"],
+        client=client,
+        user_id=UUID(claims["sub"]),
+        organisation_id=choice.organisation_id,
+    )
     return {
         "organisation_id": str(choice.organisation_id),
         "name": snapshot.organisation_name(choice.organisation_id),
