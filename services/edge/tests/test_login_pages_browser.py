@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 AXE = resources.files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8")
-SCREENSHOTS = os.environ.get("EPROC_SCREENSHOTS")  # a folder: save what the tests look at
+SCREENSHOTS = os.environ.get("PORTAL_SCREENSHOTS")  # `make screenshots`: save what is looked at
 RETURN_TO = "/authorize?client_id=e-tendering&response_type=code&ui_locales=nl"
 
 

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.integration
 
 CHROMIUM = "/usr/bin/chromium"
 AXE = resources.files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8")
-SCREENSHOTS = os.environ.get("EPROC_SCREENSHOTS")  # a folder: save what the test looks at
+SCREENSHOTS = os.environ.get("PORTAL_SCREENSHOTS")  # `make screenshots`: save what is looked at
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 
 

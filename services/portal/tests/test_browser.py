@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 from eproc_portal_testkit import CHROMIUM, CHROMIUM_ARGS
 from eproc_runtime.migrations import upgrade_async
@@ -255,6 +255,17 @@ async def test_superuser_decides_a_request(browser: Browser, portal_url: str, lo
     await page.locator("a[href^='/superuser/requests/']").first.click()
     await page.locator("textarea#reason").wait_for()
     await assert_accessible(page, "superuser-decide")
+    # Issue 19, point 6: "Reject" without a reason is refused beside the field.
+    await page.locator("button[value=reject]").click()
+    required = {
+        "nl": "Geef de reden van de afkeuring: de aanvrager krijgt ze te zien.",
+        "fr": "Indiquez le motif du refus : le demandeur le verra.",
+    }[str(await page.get_attribute("html", "lang"))]
+    await expect(page.locator("#reason-error")).to_have_text(required)
+    await expect(page.locator("textarea#reason")).to_have_attribute(
+        "aria-describedby", "reason-error"
+    )
+    await assert_accessible(page, "superuser-decide-reason-required")
     await page.locator("textarea#reason").fill("Onbekende medewerker / Collaborateur inconnu")
     await page.locator("button[value=reject]").click()
     await page.locator(".notice").wait_for()
