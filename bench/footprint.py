@@ -3,10 +3,12 @@ mode next to Keycloak ``start-dev``.
 
     uv run python bench/footprint.py [--skip-keycloak]
 
-Each service runs alone in its own uvicorn process (PostgreSQL database of its
-own, migrated on start, Kafka), as in production; its RSS (VmRSS of the
-process) is read 3 s after its first answer (idle) and after 10 s of ``wrk``
-on ``GET /healthz`` at 8 connections (the middleware stack, no business work).
+The real stack as ``eproc stack up`` runs it (every service under the
+supervisor, its own PostgreSQL database migrated by the migration step, Kafka,
+no platform applications), in each process layout (``separate``: one process
+per service; ``light-together``: identity, requests and the notifier in one);
+the RSS (VmRSS) of every process 5 s after the stack is ready (idle) and after
+5 s of ``wrk`` on each service's ``GET /healthz`` at 8 connections.
 The edge's and Keycloak's RSS after the token-endpoint load come from
 bench/token_endpoint.py when it ran before (bench/.results/).
 
@@ -20,7 +22,7 @@ unpacked distribution (its first start builds) and again. Neither is pinned.
 Rewrites the "footprint" section of docs/benchmarks.md.
 """
 
-# ruff: noqa: S603, S607 - a driver starting the processes it measures
+# ruff: noqa: S603 - a driver starting the processes it measures
 
 from __future__ import annotations
 
@@ -45,46 +47,83 @@ import keycloak
 from report import machine, write_section
 from token_endpoint import RESULTS, rss_mb
 
+from eproc.stack import StackConfig, serve_stack
 from eproc_runtime.testing import infra
 
 HERE = Path(__file__).resolve().parent
-SERVICES = ("identity", "organisations", "requests", "notifier", "edge", "eid-gateway", "portal")
 
-SERVE = """
-import importlib, sys, uvicorn
-service, port, url, prefix = sys.argv[1:5]
-package = "eproc_" + service.replace("-", "_")
-Settings = importlib.import_module(package + ".settings").Settings
-create_app = importlib.import_module(package + ".main").create_app
-fields = Settings.model_fields
-values = {"log_level": "WARNING"}
-if "database_url" in fields:
-    values["database_url"] = url
-if "kafka_bootstrap" in fields:
-    values.update(kafka_bootstrap=prefix.split("|")[1], topic_prefix=prefix.split("|")[0])
-settings = Settings(**values)
-try:
-    app = create_app(settings, migrate_on_start=True)
-except TypeError:
-    app = create_app(settings)
-uvicorn.run(app, host="127.0.0.1", port=int(port), log_level="warning", access_log=False)
-"""
+LAYOUTS = ("separate", "light-together")
 
 
-async def _database(label: str) -> str:
-    admin = infra.postgres_url()
-    name = f"bench_fp_{label.replace('-', '_')}_{uuid.uuid4().hex[:6]}"
-    conn = await asyncpg.connect(admin)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    return infra.async_url(admin).rsplit("/", 1)[0] + f"/{name}"
+def _process_rss(status: dict[str, Any]) -> dict[str, float]:
+    """RSS per process of the stack (a process serving several services counted once)."""
+    hosted = {n for name in status if "+" in name for n in name.split("+")}
+    return {
+        name: rss_mb(entry["pid"])
+        for name, entry in status.items()
+        if name not in hosted and entry["pid"]
+    }
 
 
-async def _drop(urls: list[str]) -> None:
-    conn = await asyncpg.connect(infra.postgres_url())
-    for url in urls:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-    await conn.close()
+async def _stack_rss(layout: str) -> dict[str, dict[str, float]]:
+    data = Path(tempfile.mkdtemp(prefix="bench-fp-"))
+    label = f"fp{uuid.uuid4().hex[:6]}_"
+    config = StackConfig(
+        data_dir=data,
+        port=infra.free_port(),
+        database_admin_url=infra.postgres_url(),
+        kafka_bootstrap=infra.kafka_bootstrap(),
+        topic_prefix=label.replace("_", "."),
+        group_prefix=label,
+        database_prefix=label,
+        demo_organisations=20,
+        platform_apps=False,
+        layout=layout,  # type: ignore[arg-type]
+    )
+    ready = asyncio.Event()
+    task = asyncio.create_task(serve_stack(config, ready))
+    try:
+        await asyncio.wait(
+            [task, asyncio.create_task(ready.wait())],
+            return_when=asyncio.FIRST_COMPLETED,
+            timeout=300,
+        )
+        if task.done():
+            task.result()
+        async with httpx.AsyncClient(timeout=10) as http:
+            status = (await http.get(f"{config.base_url}/_stack")).json()
+        await asyncio.sleep(5)
+        idle = _process_rss(status)
+        for entry in status.values():
+            if "/_together" in entry["prefix"]:
+                continue
+            await asyncio.to_thread(
+                subprocess.run,
+                [
+                    "wrk",
+                    "-t",
+                    "2",
+                    "-c",
+                    "8",
+                    "-d",
+                    "5s",
+                    f"http://127.0.0.1:{entry['port']}/healthz",
+                ],
+                capture_output=True,
+                check=True,
+                timeout=60,
+            )
+        loaded = _process_rss(status)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        conn = await asyncpg.connect(infra.postgres_url())
+        for service in config.services:
+            name = config.database_prefix + service.replace("-", "_")
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+        shutil.rmtree(data, ignore_errors=True)
+    return {name: {"idle": idle[name], "loaded": loaded.get(name, 0.0)} for name in idle}
 
 
 def _wait(url: str, process: subprocess.Popen[bytes], timeout: float) -> float:
@@ -99,54 +138,6 @@ def _wait(url: str, process: subprocess.Popen[bytes], timeout: float) -> float:
             pass
         time.sleep(0.05)
     raise RuntimeError(f"no answer from {url} in {timeout} s")
-
-
-def services_rss() -> dict[str, dict[str, Any]]:
-    """Start every service at once (each its own process), RSS idle then loaded."""
-    prefix = f"fp{uuid.uuid4().hex[:6]}.|{infra.kafka_bootstrap()}"
-    urls: list[str] = []
-    running: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
-    out: dict[str, dict[str, Any]] = {}
-    try:
-        for service in SERVICES:
-            url = asyncio.run(_database(service))
-            urls.append(url)
-            port = infra.free_port()
-            process = subprocess.Popen(
-                [sys.executable, "-c", SERVE, service, str(port), url, prefix],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            running[service] = (process, port)
-        for service, (process, port) in running.items():
-            try:
-                _wait(f"http://127.0.0.1:{port}/healthz", process, 120)
-            except RuntimeError as error:
-                out[service] = {"error": str(error)}
-        time.sleep(3)
-        for service, (process, _) in running.items():
-            if service not in out:
-                out[service] = {"idle": rss_mb(process.pid)}
-        for service, (process, port) in running.items():
-            if "error" in out[service]:
-                continue
-            subprocess.run(
-                ["wrk", "-t", "2", "-c", "8", "-d", "10s", f"http://127.0.0.1:{port}/healthz"],
-                capture_output=True,
-                check=True,
-                timeout=60,
-            )
-            out[service]["loaded"] = rss_mb(process.pid)
-    finally:
-        for process, _ in running.values():
-            process.terminate()
-        for process, _ in running.values():
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        asyncio.run(_drop(urls))
-    return out
 
 
 PYCACHE = Path.home() / ".cache" / "eproc" / "pycache"
@@ -231,52 +222,55 @@ def main() -> None:
     parser.add_argument("--skip-keycloak", action="store_true")
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
-    rss = services_rss()
-    if any("error" in v for v in rss.values()):
-        # Another engineer may be restarting the shared Kafka broker: once more.
-        time.sleep(10)
-        rss = services_rss()
+    layouts = {layout: asyncio.run(_stack_rss(layout)) for layout in LAYOUTS}
     embedded, embedded_flags = embedded_cold_start()
     compiled, _ = embedded_cold_start(_bytecode_env())
     kc_dev = [] if args.skip_keycloak else keycloak_dev_cold_start()
     token_results: dict[str, Any] = {}
     if (RESULTS / "token_endpoint.json").exists():
         token_results = json.loads((RESULTS / "token_endpoint.json").read_text())["footprint"]
-    total_idle = sum(v.get("idle", 0) for v in rss.values())
+    keycloak_idle = token_results.get("keycloak", {}).get("idle")
+    totals = {
+        layout: (sum(v["idle"] for v in rss.values()), sum(v["loaded"] for v in rss.values()))
+        for layout, rss in layouts.items()
+    }
     lines = [
-        "## Footprint: memory per service, cold start",
+        "## Footprint: memory per process, cold start",
         "",
         f"`uv run python bench/footprint.py` (part of `make bench`) — {machine()}; load average "
         f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after (shared machine).",
         "",
-        "Each service alone in its own uvicorn process (own PostgreSQL database, Kafka); "
-        "RSS 3 s after its first answer, then after 10 s of `wrk` on `/healthz` at 8 "
-        "connections. *After token load*: the edge and Keycloak processes after the "
-        "token-endpoint runs above. Goal: all services together ≤ 600 MB RSS idle.",
+        "The real stack as `eproc stack up` runs it (own PostgreSQL databases migrated by "
+        "the migration step, Kafka, no platform applications), in both process layouts "
+        "(docs/operations.md): RSS of every process 5 s after the stack is ready, then after "
+        "5 s of `wrk` on each service's `/healthz` at 8 connections. *After token load*: "
+        "the edge and Keycloak after the token-endpoint runs above. Goal: the stack with one "
+        "instance of each service ≤ 600 MB.",
         "",
-        "| process | RSS idle (MB) | RSS after /healthz load (MB) | RSS after token load (MB) |",
-        "|---|---|---|---|",
+        "| layout | process | RSS idle (MB) | RSS after /healthz load (MB) | "
+        "RSS after token load (MB) |",
+        "|---|---|---|---|---|",
     ]
-    for service, figures in rss.items():
-        if "error" in figures:
-            lines.append(f"| {service} | did not start: {figures['error']} | | |")
-            continue
-        after_tokens = token_results.get(service, {}).get("loaded")
+    for layout, rss in layouts.items():
+        for process, figures in rss.items():
+            after_tokens = token_results.get(process, {}).get("loaded")
+            lines.append(
+                f"| {layout} | {process} | {figures['idle']:.0f} | {figures['loaded']:.0f} | "
+                + (f"{after_tokens:.0f}" if after_tokens else "")
+                + " |"
+            )
+        idle, loaded = totals[layout]
         lines.append(
-            f"| {service} | {figures['idle']:.0f} | {figures['loaded']:.0f} | "
-            + (f"{after_tokens:.0f}" if after_tokens else "")
-            + " |"
+            f"| {layout} | **all {len(rss)} processes** | **{idle:.0f}** | {loaded:.0f} | |"
         )
-    started = sum("error" not in v for v in rss.values())
-    complete = "" if started == len(rss) else f" ({started} of {len(rss)} started)"
-    lines.append(f"| **all services**{complete} | **{total_idle:.0f}** | | |")
-    if "keycloak" in token_results:
+    if keycloak_idle:
         k = token_results["keycloak"]
         lines.append(
-            f"| Keycloak {keycloak.VERSION} (`start`, PostgreSQL) | {k['idle']:.0f} | | "
+            f"| | Keycloak {keycloak.VERSION} (`start`, PostgreSQL) | {k['idle']:.0f} | | "
             f"{k['loaded']:.0f} |"
         )
-        lines.append(f"| ratio all services ÷ Keycloak | {total_idle / k['idle']:.2f} | | |")
+        for layout, (idle, _) in totals.items():
+            lines.append(f"| {layout} | ratio all ÷ Keycloak | {idle / k['idle']:.2f} | | |")
     lines += [
         "",
         "Cold start to the first page (goal for the embedded mode: ≤ 5 s):",
@@ -303,8 +297,9 @@ def main() -> None:
     (RESULTS / "footprint.json").write_text(
         json.dumps(
             {
-                "services": rss,
-                "total_idle": total_idle,
+                "layouts": layouts,
+                "total_idle": totals["separate"][0],
+                "total_idle_light_together": totals["light-together"][0],
                 "embedded": embedded,
                 "keycloak_dev": kc_dev,
                 "compiled": compiled,
