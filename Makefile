@@ -63,9 +63,9 @@ screenshots: setup infra
 	@PORTAL_SCREENSHOTS=$(CURDIR)/docs/screenshots $(UV) run --no-sync pytest -q services/edge/tests/test_login_pages_browser.py
 
 # Benchmarks side by side with Keycloak (fetched into ~/.cache/eproc): writes
-# docs/benchmarks.md. Not part of `make test`; about 15 minutes.
+# docs/benchmarks.md. Not part of `make test`; about 40 minutes; BENCH_ARGS=--soak adds the 30-minute soak.
 bench: setup infra
-	@$(UV) run --no-sync python bench/run.py
+	@$(UV) run --no-sync python bench/run.py $(BENCH_ARGS)
 
 format: setup
 	@$(UV) run --no-sync ruff format .
