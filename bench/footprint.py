@@ -86,7 +86,7 @@ async def _stack_rss(layout: str) -> dict[str, dict[str, float]]:
         await asyncio.wait(
             [task, asyncio.create_task(ready.wait())],
             return_when=asyncio.FIRST_COMPLETED,
-            timeout=300,
+            timeout=900,
         )
         if task.done():
             task.result()

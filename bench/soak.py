@@ -196,7 +196,7 @@ async def drive(base: str, people: dict[str, Any], until: float, counters: Count
                     people[superuser]["organisation_id"],
                     counters,
                 )
-            except (RuntimeError, httpx.HTTPError) as error:
+            except Exception as error:
                 counters.add("errors")
                 print(f"round {turn}: {error}", flush=True)
             await asyncio.sleep(max(0.0, 10 - (time.monotonic() - started)))
@@ -301,9 +301,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--layout", choices=["separate", "light-together"], default="separate")
+    parser.add_argument(
+        "--report", type=Path, help="only write the section from a result file of an earlier run"
+    )
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
-    result = asyncio.run(soak(args.minutes, args.layout))
+    if args.report:
+        result = json.loads(args.report.read_text())
+        args.minutes = result["samples"][-1]["minute"]
+    else:
+        result = asyncio.run(soak(args.minutes, args.layout))
     samples = result["samples"]
     names = [k for k in samples[0] if k != "minute"]
     warm = next(
@@ -328,9 +335,12 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "soak.json").write_text(json.dumps(result))
     plot(RESULTS / "soak.json", DOCS / "soak-rss.png")
+    if result.get("note"):
+        rows.append("")
+        rows.append(result["note"])
     counters = result["counters"]
     mix = ", ".join(f"{v} {k}" for k, v in counters.items())
-    restarts = sum(result["restarts"].values())
+    restarts = sum(result["restarts"].values()) if result["restarts"] else "not recorded"
     body = "\n".join(
         [
             "## Soak: the stack under a steady mix",
