@@ -210,8 +210,10 @@ async def run(approvals: int, mode: str = "kafka-postgres") -> dict[str, Any]:
                 response.raise_for_status()
                 request_ids[buyer] = response.json()[0]["id"]
 
-            for start in range(0, len(buyers), 20):
-                await asyncio.gather(*(prepare(b) for b in buyers[start : start + 20]))
+            # SQLite takes one writer at a time: fewer buyers at once in the embedded mode.
+            step = 5 if mode == "embedded" else 20
+            for start in range(0, len(buyers), step):
+                await asyncio.gather(*(prepare(b) for b in buyers[start : start + step]))
             setup_seconds = time.monotonic() - started
             print(f"setup: {approvals} buyers in {setup_seconds:.1f} s", flush=True)
 

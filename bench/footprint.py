@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -91,7 +92,11 @@ async def _stack_rss(layout: str) -> dict[str, dict[str, float]]:
         if task.done():
             task.result()
         async with httpx.AsyncClient(timeout=10) as http:
-            status = (await http.get(f"{config.base_url}/_stack")).json()
+            for _ in range(120):  # the proxy may answer a moment after "ready"
+                with contextlib.suppress(httpx.TransportError):
+                    status = (await http.get(f"{config.base_url}/_stack")).json()
+                    break
+                await asyncio.sleep(0.5)
         await asyncio.sleep(5)
         idle = _process_rss(status)
         for entry in status.values():
