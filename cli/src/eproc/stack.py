@@ -320,14 +320,19 @@ def create_proxy(
                 status_code=503,
                 headers={"Retry-After": "1"},
             )
-        return StreamingResponse(
+        forwarded = StreamingResponse(
             response.aiter_raw(),
             status_code=response.status_code,
-            headers={
-                k: v for k, v in response.headers.multi_items() if k.lower() not in _HOP_BY_HOP
-            },
             background=BackgroundTask(response.aclose),
         )
+        # Every header line as it came, repeated ones included: a login sets
+        # several cookies (session and device), each its own Set-Cookie.
+        forwarded.raw_headers = [
+            (k.encode("latin-1"), v.encode("latin-1"))
+            for k, v in response.headers.multi_items()
+            if k.lower() not in _HOP_BY_HOP
+        ]
+        return forwarded
 
     async def status(_: Request) -> JSONResponse:
         return JSONResponse(supervisor.status())
