@@ -81,11 +81,47 @@ async def register_with_card(
     return given_names
 
 
+# The edge's login page speaks the language the user chose (R-I18N-1): the labels a
+# user reads there (written out, as a user sees them, not imported from the edge).
+SSO_WORDS = {
+    "nl": {
+        "eid_button": "Aanmelden met eID",
+        "password_link": "Geen eID? Aanmelden met gebruikersnaam en wachtwoord",
+        "username": "Gebruikersnaam",
+        "password": "Wachtwoord",
+        "submit": "Aanmelden",
+    },
+    "fr": {
+        "eid_button": "Se connecter avec l'eID",
+        "password_link": "Pas d'eID ? Se connecter avec nom d'utilisateur et mot de passe",
+        "username": "Nom d'utilisateur",
+        "password": "Mot de passe",
+        "submit": "Se connecter",
+    },
+    "de": {
+        "eid_button": "Mit eID anmelden",
+        "password_link": "Keine eID? Mit Benutzername und Passwort anmelden",
+        "username": "Benutzername",
+        "password": "Passwort",
+        "submit": "Anmelden",
+    },
+    "en": {
+        "eid_button": "Log in with eID",
+        "password_link": "No eID? Log in with username and password",
+        "username": "Username",
+        "password": "Password",
+        "submit": "Log in",
+    },
+}
+
+
 async def login_with_card_after_registration(page: Page, portal: str, *, pin: str) -> None:
     """From the page that confirms the registration: log in with the card (edge →
     eID gateway → card agent) and land on the first-login page."""
     await page.get_by_role("link", name="Aanmelden").click()
-    await page.get_by_role("link", name="Aanmelden met eID").click()
+    await page.locator("html[lang]").wait_for()
+    words = SSO_WORDS[str(await page.get_attribute("html", "lang"))]
+    await page.get_by_role("link", name=words["eid_button"]).click()
     await enter_pin(page, pin)
     await page.wait_for_url(f"{portal}/welcome")
 
@@ -93,13 +129,12 @@ async def login_with_card_after_registration(page: Page, portal: str, *, pin: st
 async def login_with_password(page: Page, portal: str, *, username: str, password: str) -> None:
     """The portal's login, through the edge's local-login form, to the home page."""
     await page.goto(f"{portal}/auth/login")
+    words = SSO_WORDS[str(await page.get_attribute("html", "lang"))]
     # Local login off for everyone: the form is behind its link (R-LOGIN-2).
-    await page.get_by_role(
-        "link", name="Geen eID? Aanmelden met gebruikersnaam en wachtwoord"
-    ).click()
-    await page.get_by_label("Gebruikersnaam", exact=True).fill(username)
-    await page.get_by_label("Wachtwoord", exact=True).fill(password)
-    await page.get_by_role("button", name="Aanmelden", exact=True).click()
+    await page.get_by_role("link", name=words["password_link"]).click()
+    await page.get_by_label(words["username"], exact=True).fill(username)
+    await page.get_by_label(words["password"], exact=True).fill(password)
+    await page.get_by_role("button", name=words["submit"], exact=True).click()
     await page.wait_for_url(f"{portal}/home")
 
 
