@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# A single-node Apache Kafka broker (KRaft, broker+controller in one JVM) for
-# tests and the local stack, on machines without Docker. The broker's jars come
-# from Maven (deploy/local/kafka/pom.xml) and are cached per Kafka version.
+# Apache Kafka (KRaft) for tests and the local stack, on machines without
+# Docker: one combined broker+controller node (the default), or a cluster of N
+# combined nodes on this one machine (EPROC_KAFKA_NODES=3: three voters of a
+# static controller quorum, replication factor 3, min.insync.replicas=2, the
+# same SASL/SCRAM and ACLs). The jars come from Maven (deploy/local/kafka/pom.xml)
+# and are cached per Kafka version.
 #
 #   deploy/local/kafka.sh start    install Java/Maven if needed, fetch the jars
-#                                  once, format storage once, start, wait until
-#                                  the broker serves; prints the bootstrap address
-#                                  as the last line of stdout
+#                                  once, format storage once, start every node
+#                                  that does not run, wait until all serve; prints
+#                                  the bootstrap address(es) as the last line of stdout
 #   deploy/local/kafka.sh stop     graceful stop (SIGTERM, SIGKILL after a timeout)
-#   deploy/local/kafka.sh kill     SIGKILL the broker (crash tests)
+#   deploy/local/kafka.sh kill [NODE]  SIGKILL every node, or node NODE (1..N)
+#                                  (crash tests; `start` brings it back)
 #   deploy/local/kafka.sh restart  stop then start, keeping the data
 #   deploy/local/kafka.sh wipe     stop and delete the data
-#   deploy/local/kafka.sh status   exit 0 when the broker runs and listens
+#   deploy/local/kafka.sh status   exit 0 when every node runs and listens
 #   deploy/local/kafka.sh address  print the bootstrap address (also: url)
+#   deploy/local/kafka.sh nodes    print "NODE_ID HOST:PORT PID" per node (PID - when down)
 #   deploy/local/kafka.sh admin-env  print the super user's credentials as
 #                                  EPROC_KAFKA_USERNAME=... / EPROC_KAFKA_PASSWORD=...
 #   deploy/local/kafka.sh tool CLASS ARGS...   run a Kafka tool, e.g.
@@ -20,6 +25,8 @@
 #           --bootstrap-server 127.0.0.1:59092
 #
 #   addr=$(deploy/local/kafka.sh start | tail -1)    # -> 127.0.0.1:59092
+#   EPROC_LOCAL_DIR=/tmp/cluster EPROC_KAFKA_PORT=59192 EPROC_KAFKA_NODES=3 \
+#       deploy/local/kafka.sh start | tail -1        # -> 127.0.0.1:59192,127.0.0.1:59194,127.0.0.1:59196
 #
 # Security: the only client listener is SASL_PLAINTEXT with SCRAM-SHA-512, the
 # StandardAuthorizer refuses what no ACL allows, and the one super user
@@ -30,11 +37,13 @@
 # another admin password is reformatted automatically (its data is test data).
 # Service and application principals and their ACLs: `eproc kafka provision`.
 #
-# Environment: EPROC_LOCAL_DIR (state, default <repo>/.local), EPROC_CACHE_DIR
-# (jar cache, default ~/.cache/eproc), EPROC_KAFKA_PORT (default 59092; the
-# controller uses the next port), EPROC_KAFKA_ADMIN_USER, EPROC_KAFKA_ADMIN_PASSWORD
-# (used when admin.env does not exist yet), EPROC_KAFKA_HEAP_OPTS, EPROC_KAFKA_JVM_OPTS,
-# EPROC_KAFKA_START_TIMEOUT, EPROC_KAFKA_STOP_TIMEOUT (seconds).
+# Environment: EPROC_LOCAL_DIR (state, default <repo>/.local; one state dir holds
+# one broker or one cluster), EPROC_CACHE_DIR (jar cache, default ~/.cache/eproc),
+# EPROC_KAFKA_PORT (default 59092: node n listens on PORT+2(n-1), its controller
+# on the next port), EPROC_KAFKA_NODES (1, or 3 and more for a cluster; default 1),
+# EPROC_KAFKA_ADMIN_USER, EPROC_KAFKA_ADMIN_PASSWORD (used when admin.env does not
+# exist yet), EPROC_KAFKA_HEAP_OPTS, EPROC_KAFKA_JVM_OPTS, EPROC_KAFKA_START_TIMEOUT,
+# EPROC_KAFKA_STOP_TIMEOUT (seconds).
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -45,27 +54,55 @@ TEMPLATE="$SCRIPT_DIR/kafka/server.properties.template"
 
 STATE="${EPROC_LOCAL_DIR:-$REPO_ROOT/.local}"
 KDIR="$STATE/kafka"
-DATA="$KDIR/data"
-LOGDIR="$KDIR/logs"
-LOGFILE="$LOGDIR/server.log"
-PIDFILE="$KDIR/kafka.pid"
-CONFIG="$KDIR/server.properties"
 ADMIN_ENV="$KDIR/admin.env"
 # Bumped whenever the listeners' security changes in a way that needs a reformat.
 SECURITY="sasl-scram-sha-512/1"
 LOCK="$STATE/kafka.lock"
 
 PORT="${EPROC_KAFKA_PORT:-59092}"
-CONTROLLER_PORT=$((PORT + 1))
+NODES="${EPROC_KAFKA_NODES:-1}"
+[[ "$NODES" =~ ^[0-9]+$ ]] && { [ "$NODES" -eq 1 ] || [ "$NODES" -ge 3 ]; } ||
+    { echo "kafka.sh: EPROC_KAFKA_NODES must be 1 or 3+ (min.insync.replicas=2 needs 3)" >&2; exit 2; }
 HOST=127.0.0.1
-ADDRESS="$HOST:$PORT"
 START_TIMEOUT="${EPROC_KAFKA_START_TIMEOUT:-180}"
 STOP_TIMEOUT="${EPROC_KAFKA_STOP_TIMEOUT:-30}"
-HEAP_OPTS="${EPROC_KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}"
+if [ "$NODES" -eq 1 ]; then
+    HEAP_OPTS="${EPROC_KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}"
+else
+    HEAP_OPTS="${EPROC_KAFKA_HEAP_OPTS:--Xmx384m -Xms128m}"
+fi
 # Serial GC and C1 only: the broker idles in tests, and on 2 cores a faster,
 # lighter start matters more than peak throughput (measured in README.md).
 JVM_OPTS="${EPROC_KAFKA_JVM_OPTS:--XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -XX:MaxMetaspaceSize=256m -Djava.awt.headless=true}"
 READY_LINE="Kafka Server started"
+
+node_port() { echo $((PORT + 2 * ($1 - 1))); }
+
+ADDRESS=""
+QUORUM=""
+for ((n = 1; n <= NODES; n++)); do
+    ADDRESS+="${ADDRESS:+,}$HOST:$(node_port "$n")"
+    QUORUM+="${QUORUM:+,}$n@$HOST:$(($(node_port "$n") + 1))"
+done
+
+# Node n's files and ports. One node keeps the historical layout (kafka/data,
+# kafka/logs, ...); a cluster has kafka/node-<n>/{data,logs,...} per node.
+use_node() {
+    NODE=$1
+    if [ "$NODES" -eq 1 ]; then
+        NDIR="$KDIR"
+    else
+        NDIR="$KDIR/node-$NODE"
+    fi
+    DATA="$NDIR/data"
+    LOGDIR="$NDIR/logs"
+    LOGFILE="$LOGDIR/server.log"
+    PIDFILE="$NDIR/kafka.pid"
+    CONFIG="$NDIR/server.properties"
+    NODE_PORT=$(node_port "$NODE")
+    CONTROLLER_PORT=$((NODE_PORT + 1))
+}
+use_node 1
 
 log() { echo "kafka.sh: $*" >&2; }
 die() {
@@ -198,7 +235,7 @@ ensure_jars() {
     log "fetched ${#jars[@]} jars in $(since "$t0") s"
 }
 
-# --- the broker process --------------------------------------------------------
+# --- the broker processes --------------------------------------------------------
 
 # A live, non-zombie process (a SIGKILLed broker stays a zombie until its parent,
 # often PID 1, reaps it, and kill -0 still succeeds on it).
@@ -209,8 +246,8 @@ pid_alive() {
     [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
 }
 
-# Our broker's pid, if it runs: the pid file names a live java process that
-# runs kafka.Kafka with our config (guards against a reused pid).
+# The current node's pid, if it runs: the pid file names a live java process
+# that runs kafka.Kafka with our config (guards against a reused pid).
 broker_pid() {
     local pid
     [ -f "$PIDFILE" ] || return 1
@@ -230,7 +267,7 @@ port_listens() {
 # Serving: "Kafka Server started" is logged once the broker has caught up with
 # the metadata log, is unfenced and accepts requests; plus the port is open.
 broker_ready() {
-    grep -qF "$READY_LINE" "$LOGFILE" 2>/dev/null && port_listens "$PORT"
+    grep -qF "$READY_LINE" "$LOGFILE" 2>/dev/null && port_listens "$NODE_PORT"
 }
 
 # The super user's credentials: created once (random password), then kept.
@@ -256,11 +293,24 @@ ensure_admin() {
         die "EPROC_KAFKA_PASSWORD in $ADMIN_ENV must be 8+ characters of [A-Za-z0-9_.-]"
 }
 
+# The current node's server.properties. One node: a dynamic quorum of itself
+# (controller.quorum.bootstrap.servers, formatted --standalone), replication
+# factor 1. A cluster: a static quorum of every node (controller.quorum.voters),
+# replication factor 3 (at most N), min.insync.replicas=2: an acknowledged write
+# (acks=all) is on two nodes, so losing any one node loses nothing.
 write_config() {
-    mkdir -p "$KDIR" "$DATA" "$LOGDIR"
+    local quorum_key quorum rf min_isr
+    if [ "$NODES" -eq 1 ]; then
+        quorum_key=controller.quorum.bootstrap.servers quorum="$HOST:$CONTROLLER_PORT" rf=1 min_isr=1
+    else
+        quorum_key=controller.quorum.voters quorum="$QUORUM" rf=3 min_isr=2
+    fi
+    mkdir -p "$NDIR" "$DATA" "$LOGDIR"
     (
         umask 077
-        sed -e "s|@PORT@|$PORT|g" -e "s|@CONTROLLER_PORT@|$CONTROLLER_PORT|g" \
+        sed -e "s|@NODE_ID@|$NODE|g" -e "s|@QUORUM_KEY@|$quorum_key|g" -e "s|@QUORUM@|$quorum|g" \
+            -e "s|@REPLICATION_FACTOR@|$rf|g" -e "s|@MIN_ISR@|$min_isr|g" \
+            -e "s|@PORT@|$NODE_PORT|g" -e "s|@CONTROLLER_PORT@|$CONTROLLER_PORT|g" \
             -e "s|@DATA_DIR@|$DATA|g" -e "s|@ADMIN_USER@|$ADMIN_USER|g" \
             -e "s|@ADMIN_PASSWORD@|$ADMIN_PASSWORD|g" "$TEMPLATE" >"$CONFIG.tmp"
     )
@@ -273,34 +323,60 @@ storage_tool() {
         kafka.tools.StorageTool "$@" 9>&-
 }
 
-# Formats the log dir once. The controller's address is written into the
+format_stamp() {
+    if [ "$NODES" -eq 1 ]; then
+        echo "kafka=$VERSION controller=$HOST:$CONTROLLER_PORT security=$SECURITY admin=$(cksum <"$ADMIN_ENV" | cut -d' ' -f1)"
+    else
+        echo "kafka=$VERSION quorum=$QUORUM security=$SECURITY admin=$(cksum <"$ADMIN_ENV" | cut -d' ' -f1)"
+    fi
+}
+
+# Formats the log dirs once. The controllers' addresses are written into the
 # metadata log at format time, and so is the super user's SCRAM credential:
-# data formatted for another port, Kafka version, security setup or admin
-# password is discarded (it is test data).
+# data formatted for other ports, another Kafka version, security setup or admin
+# password is discarded (it is test data). The nodes of a cluster share one
+# cluster id, and are formatted (or reformatted) together.
 format_storage() {
-    local want
-    want="kafka=$VERSION controller=$HOST:$CONTROLLER_PORT security=$SECURITY admin=$(cksum <"$ADMIN_ENV" | cut -d' ' -f1)"
-    if [ -f "$DATA/meta.properties" ] && [ "$(cat "$KDIR/formatted" 2>/dev/null || true)" = "$want" ]; then
-        return 0
-    fi
+    local want n stale=0
+    use_node 1
+    want=$(format_stamp)
+    for ((n = 1; n <= NODES; n++)); do
+        use_node "$n"
+        [ -f "$DATA/meta.properties" ] && [ "$(cat "$NDIR/formatted" 2>/dev/null || true)" = "$want" ] ||
+            stale=1
+    done
+    [ "$stale" -eq 1 ] || return 0
+    use_node 1
     if [ -f "$DATA/meta.properties" ]; then
-        log "data was formatted for '$(cat "$KDIR/formatted" 2>/dev/null || echo unknown)', now '$want': reformatting"
+        log "data was formatted for '$(cat "$NDIR/formatted" 2>/dev/null || echo unknown)', now '$want': reformatting"
     fi
-    rm -rf "$DATA" "$KDIR/formatted"
-    mkdir -p "$DATA"
-    local id t0
+    local id t0 mode
     t0=$(now)
     id=$(storage_tool random-uuid 2>>"$LOGDIR/format.log" | tail -1)
     [ -n "$id" ] || die "StorageTool random-uuid failed (see $LOGDIR/format.log)"
-    if ! storage_tool format --standalone -t "$id" -c "$CONFIG" \
-        --add-scram "SCRAM-SHA-512=[name=$ADMIN_USER,password=$ADMIN_PASSWORD]" \
-        >>"$LOGDIR/format.log" 2>&1; then
-        cat "$LOGDIR/format.log" >&2
-        die "StorageTool format failed"
-    fi
+    # A static quorum (controller.quorum.voters) takes no quorum option.
+    mode=()
+    [ "$NODES" -eq 1 ] && mode=(--standalone)
+    local pids=()
+    for ((n = 1; n <= NODES; n++)); do
+        use_node "$n"
+        rm -rf "$DATA" "$NDIR/formatted"
+        mkdir -p "$DATA" "$LOGDIR"
+        storage_tool format "${mode[@]}" -t "$id" -c "$CONFIG" \
+            --add-scram "SCRAM-SHA-512=[name=$ADMIN_USER,password=$ADMIN_PASSWORD]" \
+            >>"$LOGDIR/format.log" 2>&1 &
+        pids+=($!)
+    done
+    for ((n = 1; n <= NODES; n++)); do
+        use_node "$n"
+        if ! wait "${pids[$((n - 1))]}"; then
+            cat "$LOGDIR/format.log" >&2
+            die "StorageTool format failed (node $n)"
+        fi
+        echo "$want" >"$NDIR/formatted"
+    done
     echo "$id" >"$KDIR/cluster.id"
-    echo "$want" >"$KDIR/formatted"
-    log "formatted $DATA (cluster id $id) in $(since "$t0") s"
+    log "formatted $NODES node(s) (cluster id $id) in $(since "$t0") s"
 }
 
 take_lock() {
@@ -312,59 +388,44 @@ take_lock() {
     fi
 }
 
+# Waits for every node given (node ids) to serve. The nodes of a cluster start
+# together: none is ready before a majority of the controllers runs.
 wait_ready() {
-    local pid=$1 t0=$2 deadline=$((SECONDS + START_TIMEOUT))
-    until broker_ready; do
-        if ! pid_alive "$pid"; then
-            log "the broker exited during start-up; end of $LOGFILE:"
-            tail -n 40 "$LOGFILE" >&2 || true
-            rm -f "$PIDFILE"
-            exit 1
-        fi
-        if [ $SECONDS -ge $deadline ]; then
-            log "not ready after ${START_TIMEOUT}s; end of $LOGFILE:"
-            tail -n 40 "$LOGFILE" >&2 || true
-            exit 1
-        fi
+    local t0=$1 n pid waiting deadline=$((SECONDS + START_TIMEOUT))
+    shift
+    while :; do
+        waiting=0
+        for n in "$@"; do
+            use_node "$n"
+            broker_ready && continue
+            waiting=1
+            pid=$(cat "$PIDFILE" 2>/dev/null || true)
+            if ! pid_alive "$pid"; then
+                log "node $n exited during start-up; end of $LOGFILE:"
+                tail -n 40 "$LOGFILE" >&2 || true
+                rm -f "$PIDFILE"
+                exit 1
+            fi
+            if [ $SECONDS -ge $deadline ]; then
+                log "node $n not ready after ${START_TIMEOUT}s; end of $LOGFILE:"
+                tail -n 40 "$LOGFILE" >&2 || true
+                exit 1
+            fi
+        done
+        [ "$waiting" -eq 0 ] && break
         sleep 0.1
     done
-    log "ready in $(since "$t0") s (pid $pid): $ADDRESS"
+    log "ready in $(since "$t0") s: $ADDRESS"
 }
 
-start_locked() {
-    local t0 pid
-    t0=$(now)
-    if pid=$(broker_pid) && grep -q "^listeners=PLAINTEXT://$HOST:$PORT," "$CONFIG" 2>/dev/null; then
-        log "our broker runs the old PLAINTEXT setup (pid $pid): stopping it to reformat with SASL/SCRAM"
-        stop_locked
-    fi
-    ensure_admin
-    if pid=$(broker_pid); then
-        if ! grep -q "^listeners=CLIENT://$HOST:$PORT," "$CONFIG" 2>/dev/null; then
-            die "our broker already runs with another port ($(grep '^listeners=' "$CONFIG")); run '$0 stop' first"
-        fi
-        if ! broker_ready; then
-            log "already starting (pid $pid); waiting"
-            wait_ready "$pid" "$t0"
-        else
-            log "already running (pid $pid): $ADDRESS"
-        fi
-        echo "$ADDRESS"
-        return 0
-    fi
-    for p in "$PORT" "$CONTROLLER_PORT"; do
-        port_listens "$p" && die "port $p is already in use by another process; set EPROC_KAFKA_PORT"
-    done
-    ensure_java
-    ensure_jars
-    write_config
-    format_storage
+launch_node() {
+    local pid
     # Keep the previous run's log for post-mortems (crash tests).
     [ -f "$LOGFILE" ] && mv -f "$LOGFILE" "$LOGFILE.1"
-    log "starting Kafka $VERSION on $ADDRESS (log: $LOGFILE)"
+    log "starting Kafka $VERSION node $NODE on $HOST:$NODE_PORT (log: $LOGFILE)"
     # shellcheck disable=SC2086 # HEAP_OPTS / JVM_OPTS are lists of options
     (
-        cd "$KDIR"
+        cd "$NDIR"
         # A session of its own: Ctrl-C in the caller's terminal must not reach
         # the broker. No inherited stdout (callers read ours through a pipe) and
         # no inherited lock (fd 9).
@@ -375,7 +436,55 @@ start_locked() {
     ) &
     pid=$!
     echo "$pid" >"$PIDFILE"
-    wait_ready "$pid" "$t0"
+}
+
+start_locked() {
+    local t0 pid n running=() down=()
+    t0=$(now)
+    use_node 1
+    if [ "$NODES" -eq 1 ] && pid=$(broker_pid) &&
+        grep -q "^listeners=PLAINTEXT://$HOST:$NODE_PORT," "$CONFIG" 2>/dev/null; then
+        log "our broker runs the old PLAINTEXT setup (pid $pid): stopping it to reformat with SASL/SCRAM"
+        stop_locked
+    fi
+    ensure_admin
+    for ((n = 1; n <= NODES; n++)); do
+        use_node "$n"
+        if pid=$(broker_pid); then
+            if ! grep -q "^listeners=CLIENT://$HOST:$NODE_PORT," "$CONFIG" 2>/dev/null; then
+                die "node $n already runs with another port ($(grep '^listeners=' "$CONFIG")); run '$0 stop' first"
+            fi
+            running+=("$n")
+        else
+            down+=("$n")
+        fi
+    done
+    if [ ${#down[@]} -eq 0 ]; then
+        wait_ready "$t0" "${running[@]}"
+        echo "$ADDRESS"
+        return 0
+    fi
+    for n in "${down[@]}"; do
+        use_node "$n"
+        for p in "$NODE_PORT" "$CONTROLLER_PORT"; do
+            port_listens "$p" && die "port $p is already in use by another process; set EPROC_KAFKA_PORT"
+        done
+    done
+    ensure_java
+    ensure_jars
+    if [ ${#running[@]} -eq 0 ]; then
+        for ((n = 1; n <= NODES; n++)); do
+            use_node "$n"
+            write_config
+        done
+        format_storage
+    fi
+    for n in "${down[@]}"; do
+        use_node "$n"
+        [ ${#running[@]} -eq 0 ] || write_config
+        launch_node
+    done
+    wait_ready "$t0" $(seq 1 "$NODES")
     echo "$ADDRESS"
 }
 
@@ -389,48 +498,89 @@ wait_exit() {
     return 1
 }
 
+# One node after the other, last first, each with SIGTERM (SIGKILL after the
+# timeout). In a cluster a node's graceful shutdown needs the controller quorum
+# (its controlled shutdown is a metadata record): the nodes before the last one
+# have it; the last one never will, so it gets 5 s before SIGKILL (its data is
+# on disk and the next start recovers it).
 stop_locked() {
-    local pid t0
-    if ! pid=$(broker_pid); then
-        log "not running"
-        rm -f "$PIDFILE"
-        return 0
-    fi
+    local pid t0 n timeout left=0 stopped=()
     t0=$(now)
-    kill -TERM "$pid" 2>/dev/null || true
-    if ! wait_exit "$pid" "$STOP_TIMEOUT"; then
-        log "still running after ${STOP_TIMEOUT}s; SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-        wait_exit "$pid" 10 || die "pid $pid does not die"
+    for ((n = 1; n <= NODES; n++)); do
+        use_node "$n"
+        broker_pid >/dev/null && left=$((left + 1))
+    done
+    for ((n = NODES; n >= 1; n--)); do
+        use_node "$n"
+        if ! pid=$(broker_pid); then
+            rm -f "$PIDFILE"
+            continue
+        fi
+        timeout=$STOP_TIMEOUT
+        [ "$NODES" -gt 1 ] && [ "$left" -eq 1 ] && [ "$timeout" -gt 5 ] && timeout=5
+        kill -TERM "$pid" 2>/dev/null || true
+        if ! wait_exit "$pid" "$timeout"; then
+            log "node $n (pid $pid) still running after ${timeout}s; SIGKILL"
+            kill -KILL "$pid" 2>/dev/null || true
+            wait_exit "$pid" 10 || die "pid $pid does not die"
+        fi
+        rm -f "$PIDFILE"
+        stopped+=("$pid")
+        left=$((left - 1))
+    done
+    if [ ${#stopped[@]} -eq 0 ]; then
+        log "not running"
+    else
+        log "stopped (pid ${stopped[*]}) in $(since "$t0") s"
     fi
-    rm -f "$PIDFILE"
-    log "stopped (pid $pid) in $(since "$t0") s"
 }
 
 kill_locked() {
-    local pid
-    if ! pid=$(broker_pid); then
-        log "not running"
-        return 0
+    local pid n which
+    which=$(seq 1 "$NODES")
+    if [ -n "${1:-}" ]; then
+        [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -ge 1 ] && [ "$1" -le "$NODES" ] ||
+            die "no node '$1' (1..$NODES)"
+        which=$1
     fi
-    kill -KILL "$pid" 2>/dev/null || true
-    wait_exit "$pid" 10 || die "pid $pid does not die"
-    rm -f "$PIDFILE"
-    log "killed (pid $pid)"
+    for n in $which; do
+        use_node "$n"
+        if ! pid=$(broker_pid); then
+            log "node $n not running"
+            continue
+        fi
+        kill -KILL "$pid" 2>/dev/null || true
+        wait_exit "$pid" 10 || die "pid $pid does not die"
+        rm -f "$PIDFILE"
+        log "killed node $n (pid $pid)"
+    done
 }
 
 status() {
-    local pid
-    if pid=$(broker_pid) && broker_ready; then
-        echo "running (pid $pid), $ADDRESS, data $DATA"
-        return 0
-    fi
-    if [ -n "${pid:-}" ]; then
-        echo "starting (pid $pid)"
-    else
-        echo "not running"
-    fi
-    return 3
+    local pid n code=0 line
+    for ((n = 1; n <= NODES; n++)); do
+        use_node "$n"
+        if pid=$(broker_pid) && broker_ready; then
+            line="running (pid $pid), $HOST:$NODE_PORT, data $DATA"
+        elif [ -n "${pid:-}" ]; then
+            line="starting (pid $pid)"
+            code=3
+        else
+            line="not running"
+            code=3
+        fi
+        [ "$NODES" -eq 1 ] && echo "$line" || echo "node $n: $line"
+    done
+    return $code
+}
+
+nodes() {
+    local pid n
+    for ((n = 1; n <= NODES; n++)); do
+        use_node "$n"
+        pid=$(broker_pid) || pid=-
+        echo "$n $HOST:$NODE_PORT $pid"
+    done
 }
 
 run_tool() {
@@ -452,7 +602,7 @@ stop)
     ;;
 kill)
     take_lock
-    kill_locked
+    kill_locked "${2:-}"
     ;;
 restart)
     take_lock
@@ -462,11 +612,16 @@ restart)
 wipe)
     take_lock
     stop_locked
-    log "deleting $DATA"
-    rm -rf "$DATA" "$KDIR/formatted" "$KDIR/cluster.id"
+    for ((n = 1; n <= NODES; n++)); do
+        use_node "$n"
+        log "deleting $DATA"
+        rm -rf "$DATA" "$NDIR/formatted"
+    done
+    rm -f "$KDIR/cluster.id"
     ;;
 status) status ;;
 address | url) echo "$ADDRESS" ;;
+nodes) nodes ;;
 admin-env)
     take_lock
     ensure_admin
@@ -477,7 +632,7 @@ tool)
     run_tool "$@"
     ;;
 *)
-    echo "usage: $0 start|stop|kill|restart|wipe|status|address|url|admin-env|tool CLASS [ARGS...]" >&2
+    echo "usage: $0 start|stop|kill [NODE]|restart|wipe|status|address|url|nodes|admin-env|tool CLASS [ARGS...]" >&2
     exit 2
     ;;
 esac
