@@ -111,6 +111,15 @@ def demo_lines(base: str, *, card_status: str, own_card: str) -> list[str]:
     ]
 
 
+def _scale(text: str) -> dict[str, int]:
+    from eproc.stack import parse_scale
+
+    try:
+        return parse_scale(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def _stack(args: argparse.Namespace) -> None:
     _needs_development_kit("eproc stack up")
     from eproc.card import start_virtual_card
@@ -127,6 +136,7 @@ def _stack(args: argparse.Namespace) -> None:
         demo_organisations=args.demo_organisations,
         demo_superusers=True,
         layout=args.layout,
+        scale=args.scale,
     )
     eid_home = config.data_dir / "eid"
     # The development PKI exists before the card is cut from it (the stack reuses it).
@@ -208,6 +218,13 @@ def main(argv: list[str] | None = None) -> None:
     up.add_argument("--no-card", action="store_true", help="without the virtual eID card")
     up.add_argument("--person", default="alice", help="demo person whose card is inserted")
     up.add_argument("--vpcd-port", type=int, default=35963, help="vpcd slot the card goes into")
+    up.add_argument(
+        "--scale",
+        type=_scale,
+        default={},
+        metavar="SERVICE=N,...",
+        help="instances per service behind the one gateway, e.g. requests=2,notifier=2,edge=2",
+    )
     up.set_defaults(func=_stack)
 
     operator.add_commands(commands)

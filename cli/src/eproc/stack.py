@@ -2,11 +2,18 @@
 
 PostgreSQL and Kafka (``deploy/local/postgres.sh`` and ``kafka.sh``), one
 database per service, the demo organisations, a local SMTP sink, and every
-service as its own uvicorn process under a small asyncio supervisor that
-restarts a process that dies. One reverse proxy gives the single origin:
-``/sso`` edge, ``/eid`` eID gateway, ``/api/<service>``, ``/apps/<client>``,
-``/mail`` the received mails, and ``/_stack`` the supervisor's status (process
-ids, ports, restarts) — what the tests use to kill a service mid-journey.
+service as its own uvicorn process (or N of them: ``--scale requests=2,...``)
+under a small asyncio supervisor that restarts a process that dies. One
+reverse proxy gives the single origin: ``/sso`` edge, ``/eid`` eID gateway,
+``/api/<service>``, ``/apps/<client>``, ``/mail`` the received mails, and
+``/_stack`` the supervisor's status (process ids, ports, restarts) — what the
+tests use to kill a service mid-journey.
+
+A scaled service's instances share its database and its consumer group (Kafka
+spreads the partitions over them); the proxy sends each request to the next
+running instance in turn (round-robin, skipping an instance that is down or
+restarting), and the other services reach a scaled service through the proxy
+too, as they would through a Kubernetes Service.
 """
 
 from __future__ import annotations
@@ -104,10 +111,30 @@ class StackConfig:
     # identity, organisations and eid-gateway services.
     demo_superusers: bool = False
     banner_lines: list[str] = field(default_factory=list)  # the demo persons, the card
+    # Instances per service (``--scale requests=2,notifier=2``); 1 when not named.
+    scale: dict[str, int] = field(default_factory=dict)
+
+    def instances(self, service: str) -> int:
+        return self.scale.get(service, 1)
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+
+def parse_scale(text: str) -> dict[str, int]:
+    """``requests=2,notifier=2`` -> ``{"requests": 2, "notifier": 2}`` (1 to 16 each)."""
+    scale: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, count = item.partition("=")
+        if not sep or name not in SERVICE_APPS or not count.isdigit():
+            raise ValueError(
+                f"--scale: {item!r} is not SERVICE=N with SERVICE one of {', '.join(SERVICE_APPS)}"
+            )
+        if not 1 <= int(count) <= 16:
+            raise ValueError(f"--scale: {name} wants 1 to 16 instances, not {count}")
+        scale[name] = int(count)
+    return scale
 
 
 def database_url(config: StackConfig, service: str) -> str:
@@ -143,7 +170,8 @@ async def prepare_databases(config: StackConfig) -> None:
 
 @dataclass
 class Child:
-    """One supervised process."""
+    """One supervised process: ``name`` is the service (or application), or
+    ``<service>-<n>`` for instance n of a scaled service."""
 
     name: str
     command: list[str]
@@ -163,6 +191,11 @@ class Child:
     # process (hosted_by), and the sockets of the services a process hosts.
     hosted_by: str | None = None
     hosted: list[socket.socket] = field(default_factory=list)
+    service: str = ""  # the service it is an instance of (default: name)
+    instance: int = 1
+
+    def __post_init__(self) -> None:
+        self.service = self.service or self.name
 
 
 class Supervisor:
@@ -249,14 +282,21 @@ class Supervisor:
             if child.listener is not None:
                 child.listener.close()
 
-    def status(self) -> dict[str, Any]:
-        def process(c: Child) -> asyncio.subprocess.Process | None:
-            return self.children[c.hosted_by].process if c.hosted_by else c.process
+    def process_of(self, c: Child) -> asyncio.subprocess.Process | None:
+        """The process that serves ``c`` (its host's under light-together)."""
+        return self.children[c.hosted_by].process if c.hosted_by else c.process
 
+    def running(self, c: Child) -> bool:
+        process = self.process_of(c)
+        return bool(process and process.returncode is None)
+
+    def status(self) -> dict[str, Any]:
         return {
             name: {
-                "pid": p.pid if (p := process(c)) else None,
-                "running": bool(p and p.returncode is None),
+                "service": c.service,
+                "instance": c.instance,
+                "pid": p.pid if (p := self.process_of(c)) else None,
+                "running": self.running(c),
                 "port": c.port,
                 "prefix": c.prefix,
                 "restarts": c.restarts,
@@ -286,17 +326,32 @@ def _read_json(path: Path | None) -> Any:
 def create_proxy(
     supervisor: Supervisor, sink: MailSink | None, demo_file: Path | None = None
 ) -> Starlette:
-    """The single origin: a small streaming reverse proxy in front of the children."""
+    """The single origin: a small streaming reverse proxy in front of the children,
+    round-robin over the running instances of a scaled service."""
     client = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0), follow_redirects=False)
-    routes = sorted(supervisor.children.values(), key=lambda c: len(c.prefix), reverse=True)
+    pools: dict[str, list[Child]] = {}
+    for c in supervisor.children.values():
+        pools.setdefault(c.prefix, []).append(c)
+    prefixes = sorted(pools, key=len, reverse=True)
+    turns = dict.fromkeys(pools, 0)
+
+    def pick(prefix: str) -> Child:
+        """The next instance in turn that runs; if none runs, the next in turn
+        (its listening socket is held: the request waits for the restart)."""
+        pool = pools[prefix]
+        turn = turns[prefix]
+        turns[prefix] = turn + 1
+        ordered = [pool[(turn + i) % len(pool)] for i in range(len(pool))]
+        return next((c for c in ordered if supervisor.running(c)), ordered[0])
 
     async def forward(request: Request) -> Response:
         path = request.url.path
-        for child in routes:
-            if path == child.prefix or path.startswith(child.prefix + "/"):
+        for prefix in prefixes:
+            if path == prefix or path.startswith(prefix + "/"):
                 break
         else:
             return JSONResponse({"detail": {"code": "not_found"}}, status_code=404)
+        child = pick(prefix)
         upstream_path = path[len(child.prefix) :] if child.strip_prefix else path
         url = httpx.URL(f"http://127.0.0.1:{child.port}{upstream_path or '/'}")
         if request.url.query:
@@ -347,7 +402,9 @@ def create_proxy(
 
     async def index(_: Request) -> HTMLResponse:
         links = "".join(
-            f"<li><a href='{c.prefix}/'>{c.name}</a> (port {c.port})</li>" for c in routes
+            f"<li><a href='{c.prefix}/'>{c.name}</a> (port {c.port})</li>"
+            for prefix in prefixes
+            for c in pools[prefix]
         )
         return HTMLResponse(
             "<!doctype html><meta charset=utf-8><title>e-Procurement (local stack)</title>"
@@ -363,7 +420,7 @@ def create_proxy(
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
     return Starlette(
         routes=[
-            *([] if any(c.prefix == "" for c in routes) else [Route("/", index)]),
+            *([] if "" in pools else [Route("/", index)]),
             Route("/_stack/", index),
             Route("/_stack", status),
             Route("/mail", mail),
@@ -387,11 +444,25 @@ def _listen() -> socket.socket:
 def build_children(config: StackConfig, smtp_port: int) -> list[Child]:
     """The command line and environment of every service process."""
     base = config.base_url
-    listeners = {name: _listen() for name in SERVICE_APPS if name in config.services}
+    listeners = {
+        (name, n): _listen()
+        for name in SERVICE_APPS
+        if name in config.services
+        for n in range(1, config.instances(name) + 1)
+    }
     ports = {
-        name: listeners[name].getsockname()[1] if name in listeners else free_port()
+        name: listeners[(name, 1)].getsockname()[1] if (name, 1) in listeners else free_port()
         for name in SERVICE_APPS
     }
+
+    def url(name: str) -> str:
+        """Where the other processes reach a service: its one process, or the
+        proxy (round-robin) when it runs as several instances."""
+        if config.instances(name) == 1:
+            return f"http://127.0.0.1:{ports[name]}"
+        prefix = SERVICE_APPS[name][1]
+        return base + (f"/api/{name}" if prefix is None else prefix)
+
     eid_home = config.data_dir / "eid"
     from eproc_eid_testkit.pki import DevPki
 
@@ -404,7 +475,7 @@ def build_children(config: StackConfig, smtp_port: int) -> list[Child]:
         "EPROC_LOG_JSON": "true",
         "EPROC_TOKEN_ISSUER": config.token_issuer or f"{base}/sso",
         # Services fetch the edge's keys directly, not through the proxy.
-        "EPROC_JWKS_URL": config.jwks_url or f"http://127.0.0.1:{ports['edge']}/jwks",
+        "EPROC_JWKS_URL": config.jwks_url or f"{url('edge')}/jwks",
         # This supervisor is the one proxy in front of every service; it sets
         # (never appends to) X-Forwarded-For.
         "EPROC_TRUSTED_PROXIES": '["127.0.0.1"]',
@@ -415,11 +486,11 @@ def build_children(config: StackConfig, smtp_port: int) -> list[Child]:
     specific: dict[str, dict[str, str]] = {
         "identity": {
             "EPROC_EID_ISSUER": f"{base}/eid",
-            "EPROC_EID_JWKS_URL": f"http://127.0.0.1:{ports['eid-gateway']}/jwks",
+            "EPROC_EID_JWKS_URL": f"{url('eid-gateway')}/jwks",
         },
         "requests": {
-            "EPROC_LEAVE_GUARD_URL": f"http://127.0.0.1:{ports['organisations']}"
-            "/organisations/{organisation_id}/members/{user_id}/leave-check"
+            "EPROC_LEAVE_GUARD_URL": url("organisations")
+            + "/organisations/{organisation_id}/members/{user_id}/leave-check"
         },
         "notifier": {
             "EPROC_SMTP_HOST": "127.0.0.1",
@@ -428,7 +499,7 @@ def build_children(config: StackConfig, smtp_port: int) -> list[Child]:
             "EPROC_PORTAL_URL": f"{base}/",
         },
         "edge": {
-            "EPROC_IDENTITY_URL": f"http://127.0.0.1:{ports['identity']}",
+            "EPROC_IDENTITY_URL": url("identity"),
             "EPROC_UPSTREAM_ISSUER": f"{base}/eid",
             "EPROC_PORTAL_URL": f"{base}/",
             "EPROC_FIRST_LOGIN_URL": f"{base}/welcome",
@@ -446,9 +517,9 @@ def build_children(config: StackConfig, smtp_port: int) -> list[Child]:
             "EPROC_OIDC_REDIRECT_URI": f"{base}/auth/callback",
             "EPROC_EID_ISSUER": f"{base}/eid",
             "EPROC_EID_REDIRECT_URI": f"{base}/register/eid-callback",
-            "EPROC_IDENTITY_URL": f"http://127.0.0.1:{ports['identity']}",
-            "EPROC_ORGANISATIONS_URL": f"http://127.0.0.1:{ports['organisations']}",
-            "EPROC_REQUESTS_URL": f"http://127.0.0.1:{ports['requests']}",
+            "EPROC_IDENTITY_URL": url("identity"),
+            "EPROC_ORGANISATIONS_URL": url("organisations"),
+            "EPROC_REQUESTS_URL": url("requests"),
         },
     }
     children = []
@@ -463,28 +534,33 @@ def build_children(config: StackConfig, smtp_port: int) -> list[Child]:
             **specific.get(name, {}),
             **config.service_env.get(name, {}),
         }
-        children.append(
-            Child(
-                name=name,
-                command=[
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    factory,
-                    "--factory",
-                    "--fd",
-                    str(listeners[name].fileno()),
-                    "--no-access-log",
-                    "--no-proxy-headers",
-                    "--timeout-graceful-shutdown",
-                    "10",
-                ],
-                env=env,
-                port=ports[name],
-                prefix=f"/api/{name}" if prefix is None else prefix,
-                listener=listeners[name],
+        count = config.instances(name)
+        for n in range(1, count + 1):
+            listener = listeners[(name, n)]
+            children.append(
+                Child(
+                    name=name if count == 1 else f"{name}-{n}",
+                    service=name,
+                    instance=n,
+                    command=[
+                        sys.executable,
+                        "-m",
+                        "uvicorn",
+                        factory,
+                        "--factory",
+                        "--fd",
+                        str(listener.fileno()),
+                        "--no-access-log",
+                        "--no-proxy-headers",
+                        "--timeout-graceful-shutdown",
+                        "10",
+                    ],
+                    env=env,
+                    port=listener.getsockname()[1],
+                    prefix=f"/api/{name}" if prefix is None else prefix,
+                    listener=listener,
+                )
             )
-        )
     if config.platform_apps:
         for client_id, app_name in PLATFORM_APPS.items():
             port = free_port()
@@ -522,6 +598,8 @@ def build_children(config: StackConfig, smtp_port: int) -> list[Child]:
                 )
             )
     if config.layout == "light-together":
+        if any(n > 1 for n in config.scale.values()):
+            raise ValueError("--scale runs separate processes: use it with --layout separate")
         children = combine(children, {name: app for name, (app, _) in SERVICE_APPS.items()})
     return children
 
@@ -598,13 +676,20 @@ async def serve_stack(config: StackConfig, ready: asyncio.Event | None = None) -
             lifespan="on",
         )
     )
+    # The proxy serves first: the instances of a scaled service are reached
+    # through it, also by the other services while they start.
+    serving = asyncio.create_task(server.serve())
     try:
+        while not server.started:
+            if serving.done():
+                serving.result()  # raises why the proxy could not start
+                raise RuntimeError(f"the proxy did not start on port {config.port}")
+            await asyncio.sleep(0.05)
         await supervisor.start()
         await supervisor.wait_ready()
         print(stack_banner(config, supervisor, sink), flush=True)
         if ready is not None:
             ready.set()
-        serving = asyncio.create_task(server.serve())
         if config.demo_superusers and set(config.services) >= DEMO_SUPERUSER_SERVICES:
             seeding = asyncio.create_task(seed_stack_superusers(config))
             seeding.add_done_callback(_report_seeding)
@@ -616,6 +701,10 @@ async def serve_stack(config: StackConfig, ready: asyncio.Event | None = None) -
             await serving
             raise
     finally:
+        if not serving.done():
+            server.should_exit = True
+            with contextlib.suppress(Exception):
+                await serving
         await supervisor.stop()
         if sink is not None:
             sink.stop()

@@ -247,9 +247,15 @@ async def ensure_topics(
         existing = set(await admin.list_topics())
         missing = [n for n in dict.fromkeys(names) if n not in existing]
         if missing:
+            # Three replicas where the cluster has three brokers, else one each.
+            brokers = (await admin.describe_cluster())["brokers"]
+            replicas = min(3, max(1, len(brokers)))
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(
-                    [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in missing]
+                    [
+                        NewTopic(n, num_partitions=partitions, replication_factor=replicas)
+                        for n in missing
+                    ]
                 )
     finally:
         await admin.close()

@@ -97,12 +97,14 @@ def provision(
     passwords: Mapping[str, str],
     *,
     partitions: int = 4,
-    replication_factor: int = 1,
+    replication_factor: int = -1,
     prune: bool = True,
 ) -> ProvisionResult:
     """Create the model's topics, set the SCRAM credentials of the principals in
     ``passwords`` (principal name -> password; others keep theirs), grant the
-    model's ACLs and, with ``prune``, remove its principals' other ACLs."""
+    model's ACLs and, with ``prune``, remove its principals' other ACLs.
+    ``replication_factor=-1`` takes the cluster's ``default.replication.factor``
+    (1 on the local single broker, 3 on a cluster)."""
     client = AdminClient(
         {**admin.librdkafka_config(), "client.id": "eproc-provision", "log_level": 3}
     )
