@@ -23,9 +23,12 @@ run: setup
 run-stack: setup
 	@$(UV) run --no-sync eproc stack up
 
-# Render and check docker-compose.yml and the Kubernetes manifests.
+# Render the Kubernetes manifests (the workspace's kubectl) and validate every one
+# offline against the Kubernetes 1.30 and newest schemas and KEDA's CRD schema
+# (eproc.deploycheck; also in `make test`), then check docker-compose.yml and the
+# manifests for what the platform needs.
 deploy-check: setup
-	@kubectl kustomize deploy/k8s/base >/dev/null
+	@$(UV) run --no-sync python -m eproc.deploycheck deploy/k8s/base
 	@$(UV) run --no-sync pytest -q cli/tests/test_deploy.py
 
 infra:

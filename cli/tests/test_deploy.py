@@ -1,17 +1,20 @@
 """The deployment descriptions: docker-compose.yml and the Kubernetes manifests
-(rendered with ``kubectl kustomize``), checked for what the platform needs:
-every service, one image, health checks, start order, probes, autoscaling of
-requests and notifier, disruption budgets, configuration through env and secrets."""
+(rendered with ``kubectl kustomize`` and validated against the Kubernetes and
+KEDA schemas: ``eproc.deploycheck``), checked for what the platform needs:
+every service, one image, health checks, start order, probes, autoscaling
+(requests and notifier on consumer lag, the HTTP services on CPU), spread and
+disruption budgets, configuration through env and secrets."""
 
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from eproc.deploycheck import main as deploycheck_main
+from eproc.deploycheck import problems, render
 from eproc.stack import SERVICE_APPS, STATELESS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,14 +64,54 @@ def test_compose_gateway_routes_each_prefix_and_each_database_exists() -> None:
 
 
 def _rendered() -> list[dict[str, Any]]:
-    kubectl = shutil.which("kubectl")
-    command = (
-        [kubectl, "kustomize", str(ROOT / "deploy" / "k8s" / "base")]
-        if kubectl
-        else ["kustomize", "build", str(ROOT / "deploy" / "k8s" / "base")]
+    return render(ROOT / "deploy" / "k8s" / "base")
+
+
+def test_every_rendered_manifest_is_valid_for_kubernetes_and_keda() -> None:
+    """Kubernetes 1.30 and newest schemas (strict), KEDA's CRD schema for its kinds."""
+    docs = _rendered()
+    assert {"ScaledObject", "TriggerAuthentication", "Deployment"} <= {d["kind"] for d in docs}
+    assert list(problems(docs)) == []
+
+
+def test_deploy_check_refuses_a_planted_invalid_manifest(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "deploy" / "k8s" / "base", tmp_path / "base")
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "kustomization.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "resources": ["../base"],
+                "patches": [
+                    {
+                        "target": {"kind": "Deployment", "name": "requests"},
+                        "patch": yaml.safe_dump(
+                            [
+                                {
+                                    "op": "add",
+                                    "path": "/spec/template/spec/containers/0/resourcess",
+                                    "value": {},
+                                },
+                                {"op": "replace", "path": "/spec/replicas", "value": "two"},
+                            ]
+                        ),
+                    },
+                    {
+                        "target": {"kind": "ScaledObject", "name": "notifier"},
+                        "patch": yaml.safe_dump(
+                            [{"op": "add", "path": "/spec/maxReplicas", "value": 8}]
+                        ),
+                    },
+                ],
+            }
+        )
     )
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    return [d for d in yaml.safe_load_all(out) if d]
+    found = list(problems(render(overlay)))
+    assert any("Deployment/requests" in p and "'resourcess' was unexpected" in p for p in found)
+    assert any("Deployment/requests: spec.replicas" in p for p in found)
+    assert any("ScaledObject/notifier" in p and "'maxReplicas' was unexpected" in p for p in found)
+    # `make deploy-check`'s command says so and fails.
+    assert deploycheck_main([str(overlay)]) == 1
 
 
 def _generated_secret() -> tuple[str, set[str]]:
@@ -120,25 +163,65 @@ def test_kustomize_renders_deployments_services_probes_and_budgets() -> None:
         assert migrate["command"][:3] == ["python", "-m", "eproc_runtime.migrate"]
 
 
-def test_requests_and_notifier_scale_on_their_own() -> None:
+def test_requests_and_notifier_scale_on_consumer_lag_the_http_services_on_cpu() -> None:
     docs = _rendered()
-    hpas = {d["metadata"]["name"]: d for d in docs if d["kind"] == "HorizontalPodAutoscaler"}
-    assert set(hpas) == {"requests", "notifier"}
-    for name, hpa in hpas.items():
-        assert hpa["apiVersion"] == "autoscaling/v2"
-        assert hpa["spec"]["scaleTargetRef"] == {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "name": name,
-        }
-        assert 1 <= hpa["spec"]["minReplicas"] < hpa["spec"]["maxReplicas"]
+    by_kind: dict[str, dict[str, dict[str, Any]]] = {}
+    for doc in docs:
+        by_kind.setdefault(doc["kind"], {})[doc["metadata"]["name"]] = doc
+    lag_scaled = {"requests", "notifier"}
+    assert set(by_kind["ScaledObject"]) == lag_scaled
+    # KEDA owns the HPA of a ScaledObject's target: no second HPA on it.
+    assert set(by_kind["HorizontalPodAutoscaler"]) == SERVICES - lag_scaled
+    for name, scaled in by_kind["ScaledObject"].items():
+        spec = scaled["spec"]
+        assert spec["scaleTargetRef"]["name"] == name
+        assert 2 <= spec["minReplicaCount"] < spec["maxReplicaCount"]
+        kafka, cpu = spec["triggers"]
+        assert (kafka["type"], cpu["type"]) == ("kafka", "cpu")
+        meta = kafka["metadata"]
+        deployment = by_kind["Deployment"][name]
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        env = {e["name"]: e for e in container["env"]}
+        # The lag of the group the service consumes in, on the brokers it uses.
+        assert meta["consumerGroup"] == env["EPROC_SERVICE_NAME"]["value"] == name
+        assert meta["bootstrapServersFromEnv"] == "EPROC_KAFKA_BOOTSTRAP"
+        assert (meta["sasl"], meta["tls"]) == ("scram_sha512", "disable")
+        assert int(meta["lagThreshold"]) > 0
+        # Its credentials: the container's own principal, nothing configured twice.
+        auth = by_kind["TriggerAuthentication"][kafka["authenticationRef"]["name"]]
+        refs = {e["parameter"]: e for e in auth["spec"]["env"]}
+        assert refs["username"]["name"] == "EPROC_KAFKA_USERNAME"
+        assert refs["password"]["name"] == "EPROC_KAFKA_PASSWORD"
+        assert {r["containerName"] for r in refs.values()} == {container["name"]}
+        assert {"EPROC_KAFKA_USERNAME", "EPROC_KAFKA_PASSWORD"} <= set(env)
+    for name, hpa in by_kind["HorizontalPodAutoscaler"].items():
+        assert hpa["spec"]["scaleTargetRef"]["name"] == name
+        ((metric),) = hpa["spec"]["metrics"]
+        assert metric["resource"]["name"] == "cpu"
+        assert 2 <= hpa["spec"]["minReplicas"] < hpa["spec"]["maxReplicas"]
     backends = {
         p["backend"]["service"]["name"]
-        for ingress in (d for d in docs if d["kind"] == "Ingress")
+        for ingress in by_kind["Ingress"].values()
         for r in ingress["spec"]["rules"]
         for p in r["http"]["paths"]
     }
     assert backends == SERVICES
+
+
+def test_every_service_spreads_over_nodes_and_zones_and_loses_one_pod_at_a_time() -> None:
+    docs = _rendered()
+    budgets = {d["metadata"]["name"]: d for d in docs if d["kind"] == "PodDisruptionBudget"}
+    for deployment in (d for d in docs if d["kind"] == "Deployment"):
+        name = deployment["metadata"]["name"]
+        labels = deployment["spec"]["selector"]["matchLabels"]
+        spread = deployment["spec"]["template"]["spec"]["topologySpreadConstraints"]
+        keys = {c["topologyKey"]: c for c in spread}
+        assert keys["kubernetes.io/hostname"]["whenUnsatisfiable"] == "DoNotSchedule"
+        assert keys["topology.kubernetes.io/zone"]["whenUnsatisfiable"] == "ScheduleAnyway"
+        for constraint in spread:
+            assert constraint["maxSkew"] == 1
+            assert constraint["labelSelector"]["matchLabels"] == labels
+        assert budgets[name]["spec"] == {"maxUnavailable": 1, "selector": {"matchLabels": labels}}
 
 
 # --- the locked-down event bus (SASL/SCRAM + ACLs) -------------------------------------

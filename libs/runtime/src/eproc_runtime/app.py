@@ -5,6 +5,7 @@ background jobs, health and metrics endpoints, the one business-error handler
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -108,12 +109,21 @@ def create_service_app(
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz(request: Request, response: Response) -> dict[str, str]:
+        """Ready to take traffic: the database answers, and a consuming service's
+        consumer is a member of its group with its partitions assigned (not
+        while it joins or rebalances). Kubernetes routes requests only to ready
+        pods; a pod that stays unready is not restarted (liveness is /healthz)."""
+        state: ServiceState = request.app.state.service
         try:
-            async with request.app.state.service.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+            async with state.engine.connect() as conn:
+                await asyncio.wait_for(conn.execute(text("SELECT 1")), timeout=2)
         except Exception as exc:
             response.status_code = 503
             return {"status": "unavailable", "database": type(exc).__name__}
+        consumer = state.messaging.consumer
+        if consumer is not None and not consumer.joined:
+            response.status_code = 503
+            return {"status": "unavailable", "consumer": "not assigned"}
         return {"status": "ready"}
 
     @app.get("/metrics", include_in_schema=False)

@@ -97,6 +97,11 @@ class EventConsumer:
     def topics(self) -> list[str]:
         return [self._prefix + t for t in self._handlers.topics()]
 
+    @property
+    def joined(self) -> bool:
+        """Whether this instance is a member of its group with its partitions assigned."""
+        return self._subscription.joined()
+
     def stop(self) -> None:
         """Finish the message in hand, commit, and leave the group."""
         self._stopping.set()

@@ -67,3 +67,9 @@ class Subscription(Protocol):
     async def rewind(self, topic: str, partition: int, offset: int) -> None:
         """Read ``(topic, partition)`` again from ``offset`` (after a failed batch)."""
         ...
+
+    def joined(self) -> bool:
+        """Whether the group has given this member its share of the partitions
+        (possibly none: more members than partitions) and not taken it back
+        for a rebalance since: the readiness of a consuming service."""
+        ...

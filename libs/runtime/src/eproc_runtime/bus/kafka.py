@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import CommitFailedError, IllegalStateError, TopicAlreadyExistsError
 from pydantic import SecretStr
@@ -145,6 +145,19 @@ class KafkaPublisher:
         await asyncio.gather(*futures)
 
 
+class _Membership(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Follows the member's state: assigned after a join, not during a rebalance."""
+
+    def __init__(self, subscription: KafkaSubscription) -> None:
+        self._subscription = subscription
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        self._subscription._joined = False
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        self._subscription._joined = True
+
+
 class KafkaSubscription:
     """A consumer-group member with manual offset commits, tuned for latency.
 
@@ -169,8 +182,8 @@ class KafkaSubscription:
         fetch_max_wait_ms: int = 500,
     ) -> None:
         self._topics = list(topics)
+        self._joined = False
         self._consumer = AIOKafkaConsumer(
-            *self._topics,
             **kafka_connection(bootstrap).aiokafka_options(),
             group_id=group,
             group_instance_id=instance_id,
@@ -185,10 +198,15 @@ class KafkaSubscription:
         )
 
     async def start(self) -> None:
+        self._consumer.subscribe(self._topics, listener=_Membership(self))
         await self._consumer.start()
 
     async def stop(self) -> None:
+        self._joined = False
         await self._consumer.stop()
+
+    def joined(self) -> bool:
+        return self._joined
 
     async def poll(self, max_records: int, timeout: float) -> list[Delivered]:
         batches = await self._consumer.getmany(

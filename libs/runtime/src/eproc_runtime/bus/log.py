@@ -264,6 +264,9 @@ class LogSubscription:
             self._broker.leave(self._group, self._member)
             self._member = None
 
+    def joined(self) -> bool:
+        return self._member is not None
+
     def assignment(self) -> set[tuple[str, int]]:
         if self._member is None:
             return set()
