@@ -245,9 +245,10 @@ class Supervisor:
             await self._spawn(child)
         self._tasks = [asyncio.create_task(self._watch(c)) for c in processes]
 
-    async def wait_ready(self, timeout: float = 120.0) -> None:
-        """Until every child answers its health check."""
-        deadline = time.monotonic() + timeout
+    async def wait_ready(self, timeout: float | None = None) -> None:
+        """Until every child answers its health check (by default within 60 s
+        plus 20 s a process: they all start at once on however many cores)."""
+        deadline = time.monotonic() + (timeout or 60.0 + 20.0 * len(self.children))
         async with httpx.AsyncClient(timeout=2) as client:
             for child in self.children.values():
                 path = "/healthz"
@@ -335,10 +336,16 @@ def create_proxy(
     prefixes = sorted(pools, key=len, reverse=True)
     turns = dict.fromkeys(pools, 0)
 
-    def pick(prefix: str) -> Child:
-        """The next instance in turn that runs; if none runs, the next in turn
-        (its listening socket is held: the request waits for the restart)."""
+    def pick(prefix: str, pinned: str | None) -> Child:
+        """The instance named by the ``X-Eproc-Instance`` request header (tests:
+        "this call on the other edge instance"), else the next instance in turn
+        that runs; if none runs, the next in turn (its listening socket is held:
+        the request waits for the restart)."""
         pool = pools[prefix]
+        if pinned is not None:
+            for c in pool:
+                if c.name == pinned:
+                    return c
         turn = turns[prefix]
         turns[prefix] = turn + 1
         ordered = [pool[(turn + i) % len(pool)] for i in range(len(pool))]
@@ -351,12 +358,16 @@ def create_proxy(
                 break
         else:
             return JSONResponse({"detail": {"code": "not_found"}}, status_code=404)
-        child = pick(prefix)
+        child = pick(prefix, request.headers.get("x-eproc-instance"))
         upstream_path = path[len(child.prefix) :] if child.strip_prefix else path
         url = httpx.URL(f"http://127.0.0.1:{child.port}{upstream_path or '/'}")
         if request.url.query:
             url = url.copy_with(query=request.url.query.encode())
-        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP]
+        headers = [
+            (k, v)
+            for k, v in request.headers.items()
+            if k.lower() not in _HOP_BY_HOP and k.lower() != "x-eproc-instance"
+        ]
         peer = request.client.host if request.client else ""
         headers += [
             ("x-forwarded-for", peer),
@@ -380,13 +391,13 @@ def create_proxy(
             status_code=response.status_code,
             background=BackgroundTask(response.aclose),
         )
-        # Every header line as it came, repeated ones included: a login sets
-        # several cookies (session and device), each its own Set-Cookie.
+        # Every header line as it came, repeated ones included (a login sets
+        # several cookies, each its own Set-Cookie), and which instance answered.
         forwarded.raw_headers = [
             (k.encode("latin-1"), v.encode("latin-1"))
             for k, v in response.headers.multi_items()
             if k.lower() not in _HOP_BY_HOP
-        ]
+        ] + [(b"x-eproc-instance", child.name.encode())]
         return forwarded
 
     async def status(_: Request) -> JSONResponse:
