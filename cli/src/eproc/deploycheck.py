@@ -102,8 +102,8 @@ def _kubernetes_validator(version: str, api_version: str, kind: str) -> Any:
     kubernetes-validate ships (its file layout; the definitions file, several
     MB, is read once per version instead of once per manifest); None when that
     release has no such kind."""
-    import jsonschema
-    from kubernetes_validate import utils
+    import jsonschema  # type: ignore[import-untyped]
+    from kubernetes_validate import utils  # type: ignore[import-untyped]
     from referencing import Registry, Resource
 
     folder = f"kubernetes-json-schema/v{version}-local-strict"
