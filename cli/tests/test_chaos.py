@@ -53,6 +53,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
+import contextlib
 import email
 import hashlib
 import json
@@ -60,7 +62,11 @@ import os
 import random
 import re
 import secrets
+import shutil
 import signal
+import socket
+import subprocess
+import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -93,6 +99,7 @@ BUYERS = 200
 PER_BUYER = 5  # 200 x 5 = 1,000 join requests
 APPROVE_SHARE = 0.65
 CONCURRENCY = 12
+FLOW_SERVICES = ("identity", "organisations", "requests", "notifier", "edge")
 VICTIMS = ("organisations", "requests", "notifier", "edge")
 RESPITE = 32.0  # seconds between two kills of one service
 SMTP_OUTAGE = 20.0
@@ -112,29 +119,32 @@ def test_jwks_url() -> Iterator[str]:
         yield f"{url}/jwks"
 
 
-@pytest.fixture
-async def stack(
+def _stack_config(
     tmp_path: Path,
+    label: str,
+    *,
+    database_admin_url: str,
     kafka_bootstrap: str,
     topic_prefix: str,
-    test_jwks_url: str,
-    smtp_sink: SmtpSink,
-) -> AsyncIterator[StackConfig]:
-    label = f"chaos{uuid.uuid4().hex[:8]}_"
-    config = StackConfig(
+    jwks_url: str,
+    smtp_port: int,
+    instances: int = 1,
+) -> StackConfig:
+    return StackConfig(
         data_dir=tmp_path / "stack",
         port=infra.free_port(),
-        database_admin_url=infra.postgres_url(),
+        database_admin_url=database_admin_url,
         kafka_bootstrap=kafka_bootstrap,
         topic_prefix=topic_prefix,
         group_prefix=label,
         database_prefix=label,
         demo_organisations=0,
         platform_apps=False,
-        services=("identity", "organisations", "requests", "notifier", "edge"),
+        services=FLOW_SERVICES,
+        scale=dict.fromkeys(FLOW_SERVICES, instances),
         token_issuer=ISSUER.issuer,
-        jwks_url=test_jwks_url,
-        smtp_port=smtp_sink.port,
+        jwks_url=jwks_url,
+        smtp_port=smtp_port,
         service_env={
             # Our test key stands in for the eID gateway's keys; cheaper (still
             # argon2id) password hashing for 220 registrations.
@@ -156,10 +166,14 @@ async def stack(
             "requests": {"EPROC_SUBMISSION_RATE_LIMIT": "1000/minute"},
         },
     )
+
+
+@contextlib.asynccontextmanager
+async def _serving(config: StackConfig) -> AsyncIterator[StackConfig]:
     ready = asyncio.Event()
     task = asyncio.create_task(serve_stack(config, ready))
     waiting = asyncio.create_task(ready.wait())
-    done, _ = await asyncio.wait([task, waiting], return_when=asyncio.FIRST_COMPLETED, timeout=240)
+    done, _ = await asyncio.wait([task, waiting], return_when=asyncio.FIRST_COMPLETED, timeout=600)
     assert done, "the stack did not start"
     if task in done:
         task.result()  # raises what went wrong
@@ -169,6 +183,31 @@ async def stack(
         waiting.cancel()
         task.cancel()
         await asyncio.gather(task, waiting, return_exceptions=True)
+
+
+@pytest.fixture
+async def stack(
+    tmp_path: Path,
+    kafka_bootstrap: str,
+    topic_prefix: str,
+    test_jwks_url: str,
+    smtp_sink: SmtpSink,
+) -> AsyncIterator[StackConfig]:
+    """One process per service on the shared PostgreSQL and single broker."""
+    label = f"chaos{uuid.uuid4().hex[:8]}_"
+    config = _stack_config(
+        tmp_path,
+        label,
+        database_admin_url=infra.postgres_url(),
+        kafka_bootstrap=kafka_bootstrap,
+        topic_prefix=topic_prefix,
+        jwks_url=test_jwks_url,
+        smtp_port=smtp_sink.port,
+    )
+    try:
+        async with _serving(config):
+            yield config
+    finally:
         admin = await asyncpg.connect(infra.postgres_url())
         try:
             for service in config.services:
@@ -176,6 +215,116 @@ async def stack(
                 await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()
+
+
+@dataclass
+class Cluster:
+    """A PostgreSQL server and a 3-node Kafka cluster of this test's own
+    (``deploy/local/postgres.sh`` and ``kafka.sh`` under their own state dir and
+    ports): the run restarts them, which the shared ones must never be."""
+
+    env: dict[str, str]
+    postgres_url: str = ""
+    kafka_bootstrap: str = ""
+
+    def script(self, name: str, *args: str) -> str:
+        """Run the script against this cluster; its stdout."""
+        result = subprocess.run(
+            ["bash", str(infra.repo_root() / "deploy" / "local" / name), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, f"{name} {args}: {result.stderr[-3000:]}"
+        return result.stdout
+
+    def nodes(self) -> dict[int, int | None]:
+        """Node id -> pid (None: down)."""
+        found = {}
+        for line in self.script("kafka.sh", "nodes").splitlines() or []:
+            node, _, pid = line.split()
+            found[int(node)] = None if pid == "-" else int(pid)
+        return found
+
+
+def _free_port_block(size: int) -> int:
+    """The first of ``size`` consecutive free loopback ports."""
+    for _ in range(200):
+        first = random.randint(20000, 40000 - size)
+        sockets = []
+        try:
+            for port in range(first, first + size):
+                s = socket.socket()
+                sockets.append(s)
+                s.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise AssertionError(f"no {size} consecutive free ports")
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cluster]:
+    state = Path(tempfile.mkdtemp(prefix="eproc-cluster-"))
+    state.chmod(0o755)  # as root, postgres.sh runs the server as the postgres user
+    cluster = Cluster(
+        env={
+            **os.environ,
+            "EPROC_LOCAL_DIR": str(state),
+            "EPROC_PG_PORT": str(infra.free_port()),
+            "EPROC_KAFKA_PORT": str(_free_port_block(6)),
+            "EPROC_KAFKA_NODES": "3",
+        }
+    )
+    try:
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            pg = pool.submit(cluster.script, "postgres.sh", "start")
+            kafka = pool.submit(cluster.script, "kafka.sh", "start")
+            # The address is the last line each script prints.
+            cluster.postgres_url = pg.result().split()[-1]
+            cluster.kafka_bootstrap = kafka.result().split()[-1]
+        values = dict(
+            line.split("=", 1)
+            for line in (state / "kafka" / "admin.env").read_text().splitlines()
+            if "=" in line
+        )
+        # The stack's provisioning and this test's clients act as this cluster's super user.
+        monkeypatch.setenv("EPROC_KAFKA_USERNAME", values["EPROC_KAFKA_USERNAME"])
+        monkeypatch.setenv("EPROC_KAFKA_PASSWORD", values["EPROC_KAFKA_PASSWORD"])
+        yield cluster
+    finally:
+        for name in ("kafka.sh", "postgres.sh"):
+            with contextlib.suppress(AssertionError, subprocess.TimeoutExpired):
+                cluster.script(name, "wipe")
+        shutil.rmtree(state, ignore_errors=True)
+
+
+@pytest.fixture
+async def scaled_stack(
+    tmp_path: Path,
+    cluster: Cluster,
+    topic_prefix: str,
+    test_jwks_url: str,
+    smtp_sink: SmtpSink,
+) -> AsyncIterator[StackConfig]:
+    """Two instances of every service of the flow, on the cluster."""
+    config = _stack_config(
+        tmp_path,
+        f"scaled{uuid.uuid4().hex[:8]}_",
+        database_admin_url=cluster.postgres_url,
+        kafka_bootstrap=cluster.kafka_bootstrap,
+        topic_prefix=topic_prefix,
+        jwks_url=test_jwks_url,
+        smtp_port=smtp_sink.port,
+        instances=2,
+    )
+    async with _serving(config):
+        yield config
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -237,7 +386,7 @@ class Client:
     retried: Counter[str] = field(default_factory=Counter)
 
     async def call(
-        self, method: str, url: str, timeout: float = 180.0, **kw: Any
+        self, method: str, url: str, timeout: float = 300.0, **kw: Any
     ) -> httpx.Response:
         deadline = time.monotonic() + timeout
         while True:
@@ -329,22 +478,28 @@ async def bounded(limit: int, jobs: list[Awaitable[Any]]) -> list[Any]:
 
 @dataclass
 class Chaos:
-    kills: Counter[str] = field(default_factory=Counter)
+    kills: Counter[str] = field(default_factory=Counter)  # by service
     broker_restarts: int = 0
     smtp_outages: int = 0
+    leader_kills: list[str] = field(default_factory=list)
+    postgres_restarts: int = 0
 
 
 async def kill_services(
-    client: Client, stop: asyncio.Event, chaos: Chaos, rng: random.Random
+    client: Client,
+    stop: asyncio.Event,
+    chaos: Chaos,
+    rng: random.Random,
+    victims: tuple[str, ...],
 ) -> None:
-    """Every 2-5 s, SIGKILL one of the services that serve at that moment and have
-    run for ``RESPITE`` seconds since their last kill (the supervisor restarts
-    it). The respite matters: the supervisor backs off up to 10 s before
-    restarting a process that lived under 30 s, so killing faster keeps the
-    services down rather than disturbing them."""
-    prefixes = {"organisations": "/api/organisations", "requests": "/api/requests"}
-    prefixes |= {"notifier": "/api/notifier", "edge": "/sso"}
-    last_kill = dict.fromkeys(VICTIMS, -RESPITE)
+    """Every 2-5 s, SIGKILL one process of the ``victims`` services that serves
+    at that moment and has run for ``RESPITE`` seconds since its last kill (the
+    supervisor restarts it). Of a scaled service, only an instance whose
+    siblings all serve: a kill hits one instance while the others carry on. The
+    respite matters: the supervisor backs off up to 10 s before restarting a
+    process that lived under 30 s, so killing faster keeps the services down
+    rather than disturbing them."""
+    last_kill: dict[str, float] = {}
     while not stop.is_set():
         try:
             await asyncio.wait_for(stop.wait(), rng.uniform(2.0, 5.0))
@@ -352,27 +507,103 @@ async def kill_services(
         except TimeoutError:
             pass
         now = time.monotonic()
-        serving = []
-        for name in VICTIMS:
-            if now - last_kill[name] < RESPITE:
+        children = (await client.call("GET", "/_stack")).json()
+        serving: dict[str, bool] = {}
+        for name, child in children.items():
+            if child["service"] not in victims or not (child["running"] and child["pid"]):
                 continue
             try:
-                health = await client.http.get(f"{prefixes[name]}/healthz", timeout=2)
+                health = await client.http.get(
+                    f"http://127.0.0.1:{child['port']}/healthz", timeout=2
+                )
             except httpx.HTTPError:
                 continue
-            if health.status_code == 200:
-                serving.append(name)
-        if not serving:
+            serving[name] = health.status_code == 200
+        candidates = [
+            name
+            for name, ok in serving.items()
+            if ok
+            and now - last_kill.get(name, -RESPITE) >= RESPITE
+            and all(
+                serving.get(sibling, False)
+                for sibling, other in children.items()
+                if other["service"] == children[name]["service"]
+            )
+        ]
+        if not candidates:
             continue
-        victim = rng.choice(serving)
-        status = (await client.call("GET", "/_stack")).json()[victim]
-        if status["running"] and status["pid"]:
-            try:
-                os.kill(status["pid"], signal.SIGKILL)
-            except ProcessLookupError:
-                continue
-            chaos.kills[victim] += 1
-            last_kill[victim] = time.monotonic()
+        victim = rng.choice(candidates)
+        try:
+            os.kill(children[victim]["pid"], signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+        chaos.kills[children[victim]["service"]] += 1
+        last_kill[victim] = time.monotonic()
+
+
+@dataclass
+class Disturbance:
+    """What a scenario's disturbance works with."""
+
+    stack: StackConfig
+    smtp_sink: SmtpSink
+    chaos: Chaos
+    decided: Callable[[int], Awaitable[None]]  # returns once that many decisions are made
+
+
+async def broker_restart_and_smtp_outage(d: Disturbance) -> None:
+    # SMTP down for a while once the first decision mails are flowing.
+    await d.decided(100)
+    await asyncio.to_thread(d.smtp_sink.stop)
+    d.chaos.smtp_outages += 1
+    await asyncio.sleep(SMTP_OUTAGE)
+    await asyncio.to_thread(d.smtp_sink.start)
+    # The broker goes away once, mid-stream, and comes back with its data.
+    await d.decided(400)
+    await asyncio.to_thread(infra.run_script, "kafka.sh", "restart")
+    d.chaos.broker_restarts += 1
+
+
+def _leader_node(config: StackConfig) -> int:
+    """The node that leads the most partitions of the flow's topics."""
+    from confluent_kafka.admin import AdminClient
+
+    from eproc_runtime.bus.kafka import kafka_connection
+
+    admin = AdminClient(kafka_connection(config.kafka_bootstrap).librdkafka_config())
+    leaders: Counter[int] = Counter()
+    for name, topic in admin.list_topics(timeout=15).topics.items():
+        if name.startswith(config.topic_prefix):
+            leaders.update(p.leader for p in topic.partitions.values() if p.leader >= 0)
+    assert leaders, "no partition of the flow's topics has a leader"
+    return leaders.most_common(1)[0][0]
+
+
+def cluster_faults(cluster: Cluster) -> Callable[[Disturbance], Awaitable[None]]:
+    async def disturb(d: Disturbance) -> None:
+        # The broker that leads most of the flow's partitions dies (SIGKILL)
+        # mid-stream and comes back 10 s later, with its data.
+        await d.decided(BUYERS * PER_BUYER * 15 // 100)
+        node = await asyncio.to_thread(_leader_node, d.stack)
+        await asyncio.to_thread(cluster.script, "kafka.sh", "kill", str(node))
+        killed = time.monotonic()
+        await asyncio.sleep(10)
+        await asyncio.to_thread(cluster.script, "kafka.sh", "start")
+        d.chaos.leader_kills.append(f"node {node} down {time.monotonic() - killed:.0f}s")
+        # PostgreSQL restarts once (every service's connections break).
+        await d.decided(BUYERS * PER_BUYER * 55 // 100)
+        await asyncio.to_thread(cluster.script, "postgres.sh", "restart")
+        d.chaos.postgres_restarts += 1
+
+    return disturb
+
+
+@dataclass
+class Scenario:
+    name: str
+    victims: tuple[str, ...]  # services whose processes the chaos task SIGKILLs
+    disturb: Callable[[Disturbance], Awaitable[None]]
+    across_edge_instances: bool = False  # sessions and refresh tokens from one edge to another
 
 
 # --- the test ------------------------------------------------------------------------------
@@ -383,10 +614,57 @@ async def test_chaos_run_of_the_whole_join_flow(
     stack: StackConfig, smtp_sink: SmtpSink, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert infra.kafka_is_local_script(), "the chaos run restarts the broker it started itself"
+    chaos = await _chaos_run(
+        stack,
+        smtp_sink,
+        capsys,
+        Scenario("chaos run", VICTIMS, broker_restart_and_smtp_outage),
+    )
+    assert chaos.broker_restarts == 1 and chaos.smtp_outages == 1
+
+
+# Twice the processes of the run above on the same two cores, plus two brokers:
+# slower, and more so on a machine other suites load.
+@pytest.mark.timeout(1800)
+async def test_chaos_run_on_a_kafka_cluster_with_two_instances_of_every_service(
+    cluster: Cluster,
+    scaled_stack: StackConfig,
+    smtp_sink: SmtpSink,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The same run and counts on 3 Kafka nodes (replication factor 3,
+    min.insync.replicas=2) and a PostgreSQL of its own, two instances of every
+    service behind the proxy: the broker leading most partitions is SIGKILLed
+    mid-stream and restarted, PostgreSQL restarts once, and the kills hit one
+    instance of a service while the other carries on. Then sessions, refresh
+    rotation and revocation are checked across the two edge instances."""
+    chaos = await _chaos_run(
+        scaled_stack,
+        smtp_sink,
+        capsys,
+        Scenario(
+            "cluster chaos run",
+            (*VICTIMS, "identity"),
+            cluster_faults(cluster),
+            across_edge_instances=True,
+        ),
+    )
+    assert len(chaos.leader_kills) == 1 and chaos.postgres_restarts == 1
+    assert all(n is not None for n in cluster.nodes().values()), "a Kafka node is down"
+
+
+async def _chaos_run(
+    stack: StackConfig,
+    smtp_sink: SmtpSink,
+    capsys: pytest.CaptureFixture[str],
+    scenario: Scenario,
+) -> Chaos:
     started = time.monotonic()
     rng = random.Random(20260511)
     tag = stack.database_prefix.rstrip("_")
-    async with httpx.AsyncClient(base_url=stack.base_url, timeout=30) as http:
+    # As long as the proxy waits for a service (60 s): a client that gave up
+    # earlier would send the same work again while the first attempt still runs.
+    async with httpx.AsyncClient(base_url=stack.base_url, timeout=65) as http:
         client = Client(http)
 
         # --- set-up, before the chaos: users, organisations, their Superusers -----------
@@ -533,21 +811,14 @@ async def test_chaos_run_of_the_whole_join_flow(
         async def decided_at_least(count: int) -> bool:
             return decided >= count
 
-        async def disturb_broker_and_smtp() -> None:
-            # SMTP down for a while once the first decision mails are flowing.
-            await _until(lambda: decided_at_least(100), 600, "100 decisions")
-            await asyncio.to_thread(smtp_sink.stop)
-            chaos.smtp_outages += 1
-            await asyncio.sleep(SMTP_OUTAGE)
-            await asyncio.to_thread(smtp_sink.start)
-            # The broker goes away once, mid-stream, and comes back with its data.
-            await _until(lambda: decided_at_least(400), 600, "400 decisions")
-            await asyncio.to_thread(infra.run_script, "kafka.sh", "restart")
-            chaos.broker_restarts += 1
+        async def wait_decided(count: int) -> None:
+            await _until(lambda: decided_at_least(count), 600, f"{count} decisions")
 
         load_started = time.monotonic()
-        killer = asyncio.create_task(kill_services(client, stop, chaos, rng))
-        disturber = asyncio.create_task(disturb_broker_and_smtp())
+        killer = asyncio.create_task(kill_services(client, stop, chaos, rng, scenario.victims))
+        disturber = asyncio.create_task(
+            scenario.disturb(Disturbance(stack, smtp_sink, chaos, wait_decided))
+        )
         deciders = [asyncio.create_task(decide_worker()) for _ in range(CONCURRENCY)]
         try:
             await bounded(CONCURRENCY, [submit(b) for b in buyers])
@@ -664,30 +935,42 @@ async def test_chaos_run_of_the_whole_join_flow(
             stack, [u.user_id for u in everyone], held, default_org
         )
         token_mismatches = await _token_mismatches(client, stack, everyone, held, default_org)
+        across_edges: Counter[str] = Counter()
+        if scenario.across_edge_instances:
+            across_edges = await _across_edge_instances(client, stack, buyers[:EDGE_USERS])
 
     total_seconds = time.monotonic() - started
+    disturbances = (
+        f"broker_restarts={chaos.broker_restarts} "
+        f"smtp_outages={chaos.smtp_outages}x{SMTP_OUTAGE:.0f}s"
+        if not chaos.leader_kills
+        else f"leader_kills={chaos.leader_kills} postgres_restarts={chaos.postgres_restarts} "
+        f"instances={stack.scale}; across edge instances (users={EDGE_USERS}): "
+        f"{dict(across_edges)}"
+    )
     with capsys.disabled():  # the counts belong in the CI log, not in captured output
         print(
-            f"\nchaos run: requests={len(decisions)} approved={len(approved)} "
+            f"\n{scenario.name}: requests={len(decisions)} approved={len(approved)} "
             f"rejected={len(rejected)}; {lost_memberships} lost, {doubled_memberships} doubled "
             f"memberships; {lost_mails} lost, {doubled_mails} doubled mails "
             f"(of {len(expected_keys)}; {resent_mails} resent with the same Message-ID after "
             f"a sender kill); members of rejected={member_of_rejected} wrong_roles={wrong_roles} "
             f"wrong_status={wrong_status}; edge projection mismatches={projection_mismatches} "
             f"token mismatches={token_mismatches} (tokens={len(everyone)}); "
-            f"kills={dict(sorted(chaos.kills.items()))} broker_restarts={chaos.broker_restarts} "
-            f"smtp_outages={chaos.smtp_outages}x{SMTP_OUTAGE:.0f}s "
+            f"kills={dict(sorted(chaos.kills.items()))} {disturbances} "
             f"retried={dict(client.retried)} decided_before={dict(conflicts)}; "
             f"setup {setup_seconds:.0f}s load {load_seconds:.0f}s settle {settle_seconds:.0f}s "
             f"total {total_seconds:.0f}s"
         )
-    assert chaos.broker_restarts == 1 and chaos.smtp_outages == 1
-    assert all(chaos.kills[v] > 0 for v in VICTIMS), chaos.kills
+    assert all(chaos.kills[v] > 0 for v in scenario.victims), chaos.kills
     assert lost_memberships == 0 and doubled_memberships == 0
     assert member_of_rejected == 0 and wrong_roles == 0 and wrong_status == 0
     assert lost_mails == 0 and doubled_mails == 0
     assert resent_mails <= chaos.kills["notifier"], "more resends than the stated bound"
     assert projection_mismatches == 0 and token_mismatches == 0
+    failed_across = {step: n for step, n in across_edges.items() if not step.startswith("ok")}
+    assert not failed_across, across_edges
+    return chaos
 
 
 def _text(message: email.message.Message) -> str:
@@ -823,3 +1106,134 @@ async def _token_mismatches(
 
     results = await bounded(8, [mismatch(u) for u in users])
     return sum(results)
+
+
+EDGE_USERS = 20
+
+
+async def _across_edge_instances(
+    client: Client, config: StackConfig, users: list[User]
+) -> Counter[str]:
+    """For each user, one SSO session and one refresh-token family handed from
+    one edge instance to the other (the proxy's ``X-Eproc-Instance`` pins the
+    instance): a code from edge-1 redeemed at edge-2, a refresh at edge-1, the
+    reuse of the first refresh token refused at edge-2 and the rotated one then
+    dead at edge-1 (the family is revoked); a second family revoked at edge-2
+    is inactive and refused at edge-1. Returns counts by step: ``ok`` when all
+    of a user's steps behaved, else the step that did not."""
+    from eproc_edge.identity_port import Authenticated
+    from eproc_edge.service import start_session
+    from eproc_edge.settings import Settings as EdgeSettings
+    from eproc_runtime.db import create_engine, create_session_factory, unit_of_work
+
+    engine = create_engine(database_url(config, "edge"))
+    sessions = create_session_factory(engine)
+    cookies: dict[uuid.UUID, str] = {}
+    try:
+        for user in users:
+            async with unit_of_work(sessions) as db:
+                _, cookies[user.user_id] = await start_session(
+                    db, EdgeSettings(), Authenticated(user.user_id), acr="eid"
+                )
+    finally:
+        await engine.dispose()
+    client_id, secret = TOKEN_CLIENT
+    redirect_uri = f"{config.base_url}/apps/{client_id}/callback"
+    outcome: Counter[str] = Counter()
+
+    async def on(instance: str, method: str, path: str, **kw: Any) -> httpx.Response:
+        headers = {**kw.pop("headers", {}), "X-Eproc-Instance": instance}
+        response = await client.call(method, f"/sso{path}", headers=headers, **kw)
+        assert response.headers.get("x-eproc-instance") == instance
+        return response
+
+    async def tokens(user: User, authorize_on: str, redeem_on: str) -> dict[str, Any]:
+        verifier = secrets.token_urlsafe(48)
+        challenge = (
+            base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+            .rstrip(b"=")
+            .decode()
+        )
+        authorize = await on(
+            authorize_on,
+            "GET",
+            "/authorize",
+            params={
+                "response_type": "code",
+                "client_id": client_id,
+                "redirect_uri": redirect_uri,
+                "scope": "openid profile offline_access",
+                "state": "s",
+                "nonce": secrets.token_urlsafe(12),
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            },
+            headers={"Cookie": f"eproc_sso={cookies[user.user_id]}"},
+        )
+        if authorize.status_code not in (302, 303):
+            return {"step": f"session not known to {authorize_on}: {authorize.status_code}"}
+        code = parse_qs(urlparse(authorize.headers["location"]).query).get("code", [""])[0]
+        issued = await on(
+            redeem_on,
+            "POST",
+            "/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "code_verifier": verifier,
+            },
+            auth=(client_id, secret),
+        )
+        if issued.status_code != 200 or "refresh_token" not in issued.json():
+            return {"step": f"code of {authorize_on} at {redeem_on}: {issued.status_code}"}
+        return dict(issued.json())
+
+    async def refresh(instance: str, token: str) -> httpx.Response:
+        return await on(
+            instance,
+            "POST",
+            "/token",
+            data={"grant_type": "refresh_token", "refresh_token": token},
+            auth=(client_id, secret),
+        )
+
+    async def one(user: User) -> str:
+        first = await tokens(user, "edge-1", "edge-2")
+        if "step" in first:
+            return str(first["step"])
+        rotated = await refresh("edge-1", first["refresh_token"])
+        if rotated.status_code != 200:
+            return f"refresh at edge-1: {rotated.status_code}"
+        if (await refresh("edge-2", first["refresh_token"])).status_code != 400:
+            return "reuse of a rotated refresh token accepted at edge-2"
+        if (await refresh("edge-1", rotated.json()["refresh_token"])).status_code != 400:
+            return "family revoked at edge-2 still alive at edge-1"
+        second = await tokens(user, "edge-2", "edge-1")
+        if "step" in second:
+            return str(second["step"])
+        revoked = await on(
+            "edge-2",
+            "POST",
+            "/revoke",
+            data={"token": second["refresh_token"]},
+            auth=(client_id, secret),
+        )
+        if revoked.status_code != 200:
+            return f"revoke at edge-2: {revoked.status_code}"
+        introspected = await on(
+            "edge-1",
+            "POST",
+            "/introspect",
+            data={"token": second["refresh_token"]},
+            auth=(client_id, secret),
+        )
+        if introspected.status_code != 200 or introspected.json().get("active"):
+            return "token revoked at edge-2 active at edge-1"
+        if (await refresh("edge-1", second["refresh_token"])).status_code != 400:
+            return "token revoked at edge-2 refreshed at edge-1"
+        return "ok"
+
+    for result in await bounded(4, [one(u) for u in users]):
+        outcome[result] += 1
+    return outcome
