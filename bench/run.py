@@ -236,9 +236,9 @@ load (the token-endpoint section's last table):
 - The profile also shows FastAPI's own telemetry wrapper (outside every middleware,
   on once a tracer provider exists) opening a span per request, token path included
   (≈ 10 % with its attribute cleaning): it should be off or sampled for the edge.
-  And the edge's worker was mostly idle while answers waited ≈ 44 ms (see the
-  before → after note under the token-endpoint section): check `TCP_NODELAY` on
-  sockets accepted from an inherited listener (`uvicorn --fd`) first.
+  `uvicorn --fd` wraps the inherited listener as `AF_UNIX`, so uvloop leaves
+  `TCP_NODELAY` off and answers stall ≈ 40 ms on delayed ACKs (`eproc stack` starts
+  every service that way; the benchmark now passes the TCP socket itself).
 - What would move it next: signing with `cryptography` directly behind a
   precomputed header (joserfc's generic path is most of the signature's cost);
   asyncpg without SQLAlchemy for the one rotation statement; a verified-token cache
