@@ -13,7 +13,6 @@ import pytest
 from fastapi import FastAPI
 
 from eproc_runtime.app import ServiceState, create_service_app
-from eproc_runtime.auth import TokenVerifier
 from eproc_runtime.testing import demo
 from eproc_runtime.testing.tokens import TestIssuer
 
@@ -31,7 +30,7 @@ def _app(backend: Backend, **settings: object) -> FastAPI:
         package="eproc_runtime",
         tables=demo.consumer_tables,
         handlers=demo.HANDLERS,
-        token_verifier=TokenVerifier(issuer=ISSUER.issuer, keys=ISSUER.keys),
+        token_verifier=ISSUER.verifier(),
     )
 
 
