@@ -183,7 +183,7 @@ class Child:
     restarts: int = 0
     started_at: float = 0.0
     # The listening socket the supervisor holds and hands to every incarnation
-    # (uvicorn --fd): the port is never free for another program to take, and a
+    # (eproc.serve): the port is never free for another program to take, and a
     # request that arrives while the service restarts waits in the backlog
     # instead of being refused.
     listener: socket.socket | None = None
@@ -556,15 +556,9 @@ def build_children(config: StackConfig, smtp_port: int) -> list[Child]:
                     command=[
                         sys.executable,
                         "-m",
-                        "uvicorn",
+                        "eproc.serve",
                         factory,
-                        "--factory",
-                        "--fd",
                         str(listener.fileno()),
-                        "--no-access-log",
-                        "--no-proxy-headers",
-                        "--timeout-graceful-shutdown",
-                        "10",
                     ],
                     env=env,
                     port=listener.getsockname()[1],

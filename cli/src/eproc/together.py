@@ -23,12 +23,15 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import sys
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from uvicorn.importer import import_from_string
+
+from eproc.serve import inherited
 
 if TYPE_CHECKING:
     from eproc.stack import Child
@@ -92,29 +95,32 @@ def _environment(variables: Mapping[str, str]) -> Iterator[None]:
 class _Member(uvicorn.Server):
     """A uvicorn server that leaves the signals to :func:`serve` (one handler for all)."""
 
+    def __init__(self, config: uvicorn.Config, listener: socket.socket) -> None:
+        super().__init__(config)
+        self.listener = listener
+
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
 
 
-def members(spec: list[dict[str, Any]]) -> list[uvicorn.Server]:
-    servers: list[uvicorn.Server] = []
+def members(spec: list[dict[str, Any]]) -> list[_Member]:
+    servers: list[_Member] = []
     for member in spec:
         with _environment(member["env"]):
             app = import_from_string(member["factory"])()
         config = uvicorn.Config(
             app,
-            fd=member["fd"],
             access_log=False,
             proxy_headers=False,
             timeout_graceful_shutdown=10,
             log_level="info",
         )
-        servers.append(_Member(config))
+        servers.append(_Member(config, inherited(member["fd"])))
     return servers
 
 
-async def serve(servers: list[uvicorn.Server]) -> None:
+async def serve(servers: list[_Member]) -> None:
     """Run every member until SIGTERM/SIGINT, then stop them all; if one fails, all stop."""
     loop = asyncio.get_running_loop()
 
@@ -124,7 +130,7 @@ async def serve(servers: list[uvicorn.Server]) -> None:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop)
-    tasks = [asyncio.create_task(server.serve()) for server in servers]
+    tasks = [asyncio.create_task(server.serve(sockets=[server.listener])) for server in servers]
     done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     stop()
     await asyncio.gather(*tasks, return_exceptions=True)
