@@ -437,6 +437,7 @@ async def register(client: Client, config: StackConfig, username: str, index: in
         {"alg": "ES256", "kid": EID_KEY.kid},
         {
             "iss": f"{config.base_url}/eid",
+            "aud": "portal",  # the gateway issues registration tokens to the portal
             "sub": hashlib.sha256(f"{config.database_prefix}{username}".encode()).hexdigest(),
             "given_name": f"Given{index}",
             "family_name": f"Family{index}",

@@ -81,11 +81,11 @@ def await_demo(base: str) -> dict[str, Any]:
     raise AssertionError("no demo Superusers")
 
 
-def _client_token(base: str) -> str:
+def _client_token(base: str, client_id: str) -> str:
     response = httpx.post(
         f"{base}/sso/token",
         data={"grant_type": "client_credentials"},
-        auth=("e-tendering", "dev-secret-e-tendering"),
+        auth=(client_id, f"dev-secret-{client_id}"),
     )
     assert response.status_code == 200, response.text
     return str(response.json()["access_token"])
@@ -112,13 +112,16 @@ def test_eproc_run_serves_one_origin_with_demo_data_and_keeps_it(tmp_path: Path)
         assert "e-Tendering" in httpx.get(f"{base}/apps/e-tendering/").text
         assert httpx.get(base + "/mail").status_code == 200
 
-        # A token from the edge (mounted at /sso) is accepted by a mounted service.
-        headers = {"Authorization": f"Bearer {_client_token(base)}"}
-        found = httpx.get(
-            f"{base}/api/organisations/organisations/search",
-            params={"q": "gent", "lang": "nl"},
-            headers=headers,
-        ).json()
+        # A token from the edge (mounted at /sso) is accepted by a mounted service
+        # when issued to a client that may call it (the portal); an application's
+        # token is for that application only (one audience per application).
+        search = f"{base}/api/organisations/organisations/search"
+        query = {"q": "gent", "lang": "nl"}
+        app_token = _client_token(base, "e-tendering")
+        refused = httpx.get(search, params=query, headers={"Authorization": f"Bearer {app_token}"})
+        assert refused.status_code == 401, refused.text
+        headers = {"Authorization": f"Bearer {_client_token(base, 'portal')}"}
+        found = httpx.get(search, params=query, headers=headers).json()
         ids = [item["organisation"]["id"] for item in found["items"]]
         assert ids, found
 
@@ -134,7 +137,7 @@ def test_eproc_run_serves_one_origin_with_demo_data_and_keeps_it(tmp_path: Path)
     process = _start(tmp_path, port)
     try:
         _wait_for_start_page(base, process)
-        headers = {"Authorization": f"Bearer {_client_token(base)}"}
+        headers = {"Authorization": f"Bearer {_client_token(base, 'portal')}"}
         again = httpx.get(
             f"{base}/api/organisations/organisations/search",
             params={"q": "gent", "lang": "nl"},
