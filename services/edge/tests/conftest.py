@@ -23,6 +23,7 @@ from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
 
 import eproc_edge_testkit as testing
+from eproc_contracts import assurance
 from eproc_edge.api import Edge
 from eproc_edge.main import create_app
 from eproc_edge.settings import ClientConfig, Settings
@@ -44,6 +45,8 @@ def tiny_upstream_op(issuer: str) -> FastAPI:
     app = FastAPI()
     app.state.subject = "nobody"
     app.state.forge_nonce = False  # answer with someone else's nonce (a replayed token)
+    app.state.acr = assurance.EID  # the level its id_tokens state (None: states none)
+    app.state.requests = []  # the authorization requests it saw, newest last
 
     @app.get("/.well-known/openid-configuration")
     async def metadata() -> dict[str, str]:
@@ -61,6 +64,7 @@ def tiny_upstream_op(issuer: str) -> FastAPI:
     @app.get("/authorize")
     async def authorize(request: Request) -> RedirectResponse:
         q = request.query_params
+        app.state.requests.append(dict(q))
         code = secrets.token_urlsafe(16)
         pending[code] = {
             "nonce": q["nonce"],
@@ -84,6 +88,8 @@ def tiny_upstream_op(issuer: str) -> FastAPI:
             "nonce": "someone-else" if app.state.forge_nonce else grant["nonce"],
             "iat": now,
             "exp": now + 60,
+            "auth_time": now,
+            **({"acr": app.state.acr} if app.state.acr else {}),
         }
         id_token = jwt.encode({"alg": "ES256", "kid": key.kid}, claims, key)
         return {"access_token": "opaque", "token_type": "Bearer", "id_token": id_token}
@@ -137,6 +143,11 @@ async def edge_server(
     no_refresh.redirect_uris = ["http://rp.test/no-refresh/callback"]
     no_refresh.grant_types = ["authorization_code"]
     clients.append(no_refresh)
+    # e-Tendering's opening of tenders: only after an eID login (issue 20).
+    opening = client_config("tender-opening")
+    opening.application = "e-tendering"
+    opening.minimum_acr = assurance.EID
+    clients.append(opening)
     clients[
         APPS.index("e-catalogue")
     ].backchannel_logout_uri = f"http://127.0.0.1:{receiver_port}/backchannel-logout"

@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 from urllib.parse import unquote
 
+from eproc_contracts import assurance
+
 from .conftest import Browser, EdgeServer
 
 
@@ -31,7 +33,7 @@ async def test_eid_login_through_the_upstream_provider(
     tokens = await browser.tokens("e-notification")
     claims = edge_server.edge.server.verify_access_token(tokens["access_token"])
     assert claims is not None
-    assert claims["sub"] == str(user_id) and claims["acr"] == "eid"
+    assert claims["sub"] == str(user_id) and claims["acr"] == assurance.EID
     assert claims["roles"] == ["editor"]
 
 

@@ -8,6 +8,7 @@ import uuid
 
 from joserfc import jwt
 
+from eproc_contracts import assurance
 from eproc_contracts import events as ev
 from eproc_contracts.topics import decode
 from eproc_runtime.bus.kafka import KafkaSubscription
@@ -119,4 +120,4 @@ async def test_login_and_logout_are_published(edge_server: EdgeServer, browser: 
     finally:
         await reader.stop()
     assert [type(e) for e in seen] == [ev.SessionStarted, ev.SessionEnded]
-    assert seen[0].acr == "password" and seen[0].session_id == seen[1].session_id
+    assert seen[0].acr == assurance.PASSWORD and seen[0].session_id == seen[1].session_id

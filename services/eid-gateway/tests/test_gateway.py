@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import structlog.testing
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from sqlalchemy import select, update
@@ -321,6 +322,35 @@ async def test_authorize_validates_the_request(eid: EidLogin) -> None:
     discovery = (await eid.gateway.get("/eid/.well-known/openid-configuration")).json()
     assert discovery["scopes_supported"] == ["openid", "profile", "egovnrn"]
     assert discovery["authorization_endpoint"] == f"{ISSUER}/authorize"
+
+
+async def test_authorize_honours_the_requested_authentication_level(eid: EidLogin) -> None:
+    """Issue 20: the card login is the federal eID level, which meets any level the
+    edge asks for (a step-up); an essential acr nothing here meets is refused."""
+    discovery = (await eid.gateway.get("/eid/.well-known/openid-configuration")).json()
+    assert discovery["acr_values_supported"] == [EID_ACR]
+    stepped = await eid.start(acr_values=EID_ACR, prompt="login")
+    assert "Verdergaan" in stepped.page  # the card login page, as always
+    essential = {"id_token": {"acr": {"essential": True, "values": [EID_ACR]}}}
+    assert "Verdergaan" in (await eid.start(claims=json.dumps(essential))).page
+    essential["id_token"]["acr"]["values"] = ["urn:example:loa:4"]
+    refused = await eid.gateway.get(
+        "/eid/authorize",
+        params={
+            "response_type": "code",
+            "client_id": "edge",
+            "redirect_uri": EDGE_REDIRECT,
+            "scope": "openid",
+            "state": "s",
+            "code_challenge": create_s256_code_challenge("v" * 48),
+            "code_challenge_method": "S256",
+            "claims": json.dumps(essential),
+        },
+    )
+    assert refused.status_code == 302
+    location = refused.headers["location"]
+    assert location.startswith(EDGE_REDIRECT + "?")
+    assert "error=unmet_authentication_requirements" in location and "state=s" in location
 
 
 async def test_the_national_number_is_nowhere_in_the_database_or_the_logs(

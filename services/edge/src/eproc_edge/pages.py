@@ -48,6 +48,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "eid_incomplete": "De aanmelding met eID werd niet voltooid. Probeer het opnieuw.",
         "eid_unverified": "De aanmelding met eID kon niet worden gecontroleerd. Probeer het "
         "opnieuw.",
+        "eid_required": "Deze toepassing vraagt een aanmelding met uw eID-kaart. Meld u aan "
+        "met eID om verder te gaan.",
+        "eid_level_too_low": "Deze toepassing vraagt een aanmelding met uw eID-kaart; de "
+        "gebruikte aanmeldmethode volstaat niet.",
         "logout_title": "Afmelden",
         "logout_question": "Wilt u zich afmelden bij alle toepassingen van e-Procurement?",
         "logout_button": "Afmelden",
@@ -79,6 +83,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "plus tard.",
         "eid_incomplete": "La connexion par eID n'a pas abouti. Veuillez réessayer.",
         "eid_unverified": "La connexion par eID n'a pas pu être vérifiée. Veuillez réessayer.",
+        "eid_required": "Cette application demande une connexion avec votre carte eID. "
+        "Connectez-vous avec l'eID pour continuer.",
+        "eid_level_too_low": "Cette application demande une connexion avec votre carte eID ; "
+        "la méthode utilisée ne suffit pas.",
         "logout_title": "Se déconnecter",
         "logout_question": "Voulez-vous vous déconnecter de toutes les applications "
         "e-Procurement ?",
@@ -114,6 +122,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "Sie es erneut.",
         "eid_unverified": "Die Anmeldung mit eID konnte nicht überprüft werden. Bitte "
         "versuchen Sie es erneut.",
+        "eid_required": "Diese Anwendung verlangt eine Anmeldung mit Ihrer eID-Karte. Melden "
+        "Sie sich mit eID an, um fortzufahren.",
+        "eid_level_too_low": "Diese Anwendung verlangt eine Anmeldung mit Ihrer eID-Karte; die "
+        "verwendete Anmeldemethode reicht nicht aus.",
         "logout_title": "Abmelden",
         "logout_question": "Möchten Sie sich von allen e-Procurement-Anwendungen abmelden?",
         "logout_button": "Abmelden",
@@ -143,6 +155,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "eid_unavailable": "eID login is unavailable at the moment. Please try again later.",
         "eid_incomplete": "The eID login did not complete. Please try again.",
         "eid_unverified": "The eID login could not be verified. Please try again.",
+        "eid_required": "This application asks you to log in with your eID card. Log in "
+        "with eID to continue.",
+        "eid_level_too_low": "This application asks you to log in with your eID card; the "
+        "login method used is not enough.",
         "logout_title": "Log out",
         "logout_question": "Do you want to log out of every e-Procurement application?",
         "logout_button": "Log out",
@@ -191,6 +207,8 @@ _MESSAGE_CODES = {
     "eid_unavailable",
     "eid_incomplete",
     "eid_unverified",
+    "eid_required",
+    "eid_level_too_low",
 }
 
 

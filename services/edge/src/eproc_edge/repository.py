@@ -362,6 +362,16 @@ async def session_by_id(session: AsyncSession, session_id: str) -> Any | None:
     ).first()
 
 
+async def reauthenticate_session(
+    session: AsyncSession, session_id: str, *, cookie_hash: str, acr: str, auth_time: datetime
+) -> None:
+    await session.execute(
+        update(sso_session)
+        .where(sso_session.c.id == session_id)
+        .values(cookie_hash=cookie_hash, acr=acr, auth_time=auth_time)
+    )
+
+
 async def set_platform_operator(session: AsyncSession, user_id: UUID, operator: bool) -> None:
     """Every live session of the user takes identity's current operator status."""
     await session.execute(

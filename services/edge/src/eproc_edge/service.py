@@ -53,6 +53,21 @@ async def start_session(
     return session_id, cookie
 
 
+async def reauthenticate(db: AsyncSession, session_row: Any, *, acr: str) -> str:
+    """The user of ``session_row`` logged in again (a step-up, or a fresh login an
+    application asked for): the session keeps its id, applications and
+    organisation, and takes the new login's level and time; its cookie is
+    replaced (a new authentication, a new cookie). Returns the cookie value."""
+    cookie = secrets.token_urlsafe(32)
+    await repository.reauthenticate_session(
+        db, session_row.id, cookie_hash=token_hash(cookie), acr=acr, auth_time=datetime.now(UTC)
+    )
+    await outbox.add(
+        db, SessionStarted(session_id=session_row.id, user_id=session_row.user_id, acr=acr)
+    )
+    return cookie
+
+
 def is_live(session_row: Any) -> bool:
     """Not ended, not expired."""
     return session_row.ended_at is None and utc(session_row.expires_at) > datetime.now(UTC)

@@ -6,8 +6,9 @@ portal and the four platform applications, each with exact redirect URIs.
 
 from collections.abc import Iterator
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
+from eproc_contracts import assurance
 from eproc_runtime.settings import Secret, ServiceSettings, default_of
 
 APPLICATIONS = ("user-management", "e-notification", "e-tendering", "e-awarding", "e-catalogue")
@@ -38,6 +39,20 @@ class ClientConfig(BaseModel):
     grant_types: list[str] = Field(
         default_factory=lambda: ["authorization_code", "refresh_token", "client_credentials"]
     )
+    minimum_acr: str | None = Field(
+        default=None,
+        description=(
+            "The weakest login its users may come with (an acr of eproc_contracts.assurance, "
+            "e.g. the eID level): a weaker SSO session is stepped up first"
+        ),
+    )
+
+    @field_validator("minimum_acr")
+    @classmethod
+    def _on_the_ladder(cls, value: str | None) -> str | None:
+        if value is not None and assurance.level(value) is None:
+            raise ValueError("must be a federal level, urn:be:fedict:iam:fas:LevelNNN")
+        return value
 
 
 def _local_client(client_id: str, name: str, application: str, port: int) -> ClientConfig:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -19,6 +20,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from eproc_contracts import assurance
 from eproc_edge.settings import Settings
 
 _METADATA_TTL = 300.0
@@ -65,9 +67,22 @@ class UpstreamProvider:
             self._loaded_at = time.monotonic()
         return self._metadata
 
-    async def authorization_url(self, ui_locales: str | None = None) -> tuple[str, dict[str, str]]:
+    async def authorization_url(
+        self, ui_locales: str | None = None, *, acr_values: str | None = None, fresh: bool = False
+    ) -> tuple[str, dict[str, str]]:
         """Where to send the browser, and the state to keep until it comes back;
-        ``ui_locales``: the language the eID page should speak."""
+        ``ui_locales``: the language the eID page should speak; ``acr_values``:
+        the level asked for (a step-up); ``fresh``: no answer from the upstream's
+        own SSO session (``prompt=login``)."""
+        extra = {
+            k: v
+            for k, v in (
+                ("ui_locales", ui_locales),
+                ("acr_values", acr_values),
+                ("prompt", "login" if fresh else None),
+            )
+            if v
+        }
         metadata = await self.metadata()
         attempt = {
             "state": secrets.token_urlsafe(24),
@@ -80,12 +95,12 @@ class UpstreamProvider:
                 state=attempt["state"],
                 nonce=attempt["nonce"],
                 code_verifier=attempt["code_verifier"],
-                **({"ui_locales": ui_locales} if ui_locales else {}),
+                **extra,
             )
         return url, attempt
 
-    async def subject(self, callback_url: str, *, nonce: str, code_verifier: str) -> str:
-        """Exchange the code; return the verified id_token's ``sub``."""
+    async def login(self, callback_url: str, *, nonce: str, code_verifier: str) -> UpstreamLogin:
+        """Exchange the code; return who the verified id_token names, and how."""
         metadata = await self.metadata()
         try:
             async with self._client() as client:
@@ -108,4 +123,24 @@ class UpstreamProvider:
             ).validate(decoded.claims)
         except (KeyError, ValueError, JoseError) as exc:
             raise UpstreamError(str(exc) or type(exc).__name__) from exc
-        return str(decoded.claims["sub"])
+        claims = decoded.claims
+        # The level as the upstream states it (the federal ranks); one that
+        # states none is the eID provider it is configured as.
+        acr = str(claims.get("acr") or assurance.EID)
+        if assurance.level(acr) is None:
+            raise UpstreamError(f"unknown authentication level {acr!r}")
+        auth_time = claims.get("auth_time")
+        return UpstreamLogin(
+            subject=str(claims["sub"]),
+            acr=acr,
+            auth_time=int(auth_time) if isinstance(auth_time, int) else int(time.time()),
+        )
+
+
+@dataclass(frozen=True)
+class UpstreamLogin:
+    """A verified upstream login: the keyed ``sub``, its level and time."""
+
+    subject: str
+    acr: str
+    auth_time: int

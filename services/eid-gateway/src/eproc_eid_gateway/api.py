@@ -12,11 +12,13 @@ from urllib.parse import urlencode
 
 import structlog
 from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidRequestError
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from eproc_contracts import assurance
 from eproc_page_shell import LANGUAGE_COOKIE, STYLESHEET
 from eproc_runtime.errors import error_response
 
@@ -100,7 +102,8 @@ async def authorize(request: Request, gateway: GatewayDep, db: DbSession) -> Res
     stylesheet = f"{gateway.settings.base_url}/static/{STYLESHEET}"
     oauth_request = gateway.oauth_request(request.method, "/authorize", request.headers, items)
     try:
-        gateway.server.get_consent_grant(oauth_request)
+        grant = gateway.server.get_consent_grant(oauth_request)
+        _check_acr_request(grant, dict(items), gateway.settings.acr)
     except OAuth2Error as error:
         _log().info("eid_authorize_refused", error=error.error)
         if error.redirect_uri:
@@ -139,6 +142,31 @@ async def authorize(request: Request, gateway: GatewayDep, db: DbSession) -> Res
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+class UnmetAuthenticationRequirements(OAuth2Error):  # type: ignore[misc]
+    """OpenID Connect Unmet Authentication Requirements 1.0."""
+
+    error = "unmet_authentication_requirements"
+
+
+def _check_acr_request(grant: Any, params: dict[str, str], acr: str) -> None:
+    """The card login is the strongest there is: any federal level asked for is
+    met; an essential ``acr`` request for nothing on that ladder is refused."""
+    try:
+        values, essential = assurance.requested(params)
+    except ValueError:
+        raise InvalidRequestError(
+            "'claims' is not valid JSON.",
+            redirect_uri=grant.redirect_uri,
+            state=params.get("state"),
+        ) from None
+    if essential and not assurance.reachable(values, strongest=acr):
+        raise UnmetAuthenticationRequirements(
+            f"Only {acr} is offered here.",
+            redirect_uri=grant.redirect_uri,
+            state=params.get("state"),
+        )
 
 
 class CardLogin(BaseModel):

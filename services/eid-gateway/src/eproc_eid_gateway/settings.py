@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, SecretStr
 
+from eproc_contracts import assurance
 from eproc_runtime.settings import (
     InsecureProductionSettings,
     Secret,
@@ -16,7 +17,7 @@ from eproc_runtime.settings import (
 )
 
 # The federal authentication service's assurance level for an eID login.
-EID_ACR = "urn:be:fedict:iam:fas:Level500"
+EID_ACR = assurance.EID
 
 
 class ClientConfig(BaseModel):

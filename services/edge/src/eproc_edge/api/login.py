@@ -9,9 +9,11 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
+from authlib.oauth2.rfc6749 import OAuth2Error
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from eproc_contracts import assurance
 from eproc_edge import pages, repository, service
 from eproc_edge.api.deps import (
     DbSession,
@@ -23,10 +25,21 @@ from eproc_edge.api.deps import (
     set_form_token,
 )
 from eproc_edge.identity_port import Authenticated, LoginRefused
+from eproc_edge.stepup import LoginPolicy
 from eproc_edge.upstream import UpstreamError
 from eproc_runtime.ratelimit import source_address
 
 router = APIRouter()
+
+
+def _policy_of(edge: Edge, return_to: str) -> LoginPolicy:
+    """What the authorization request a login continues needs of it (step-up)."""
+    params = {k: v[0] for k, v in parse_qs(urlsplit(return_to).query).items()}
+    client = edge.server.query_client(params.get("client_id", ""))
+    try:
+        return LoginPolicy.of(params, client.config.minimum_acr if client else None)
+    except OAuth2Error:
+        return LoginPolicy()  # the authorization endpoint answers that request's error
 
 
 def _safe_return_to(value: str | None) -> str:
@@ -61,6 +74,10 @@ async def _login_response(
     it, R-LOGIN-2) and after a password attempt; otherwise a link leads to it."""
     language = pages.language_of(request, pages.ui_locales_of(return_to), chosen=language)
     for_everyone = await edge.identity.password_login_for_everyone()
+    # An application that needs eID (or asked for it): the password is no use here.
+    eid_only = _policy_of(edge, return_to).needs_eid
+    if eid_only and not message:
+        message = "eid_required"
     csrf = new_form_token()
     body = pages.render(
         "login.html",
@@ -76,6 +93,7 @@ async def _login_response(
         password_query=urlencode({"return_to": return_to, "lang": language}),
         show_password_form=for_everyone or password_form,
         password_login_for_everyone=for_everyone,
+        eid_only=eid_only,
     )
     response = HTMLResponse(body, status_code=status_code, headers=headers)
     set_form_token(response, edge, _CSRF_COOKIE, csrf, max_age=3600)
@@ -119,6 +137,11 @@ async def login_local(
             password_form=True,
             language=lang,
         )
+    if _policy_of(edge, return_to).needs_eid:
+        # Checked before the password: a password login could not continue anyway.
+        return await _login_response(
+            request, edge, return_to, "eid_required", status_code=403, language=lang
+        )
     result = await edge.identity.check_password(
         username, password, source_address(request), request.cookies.get(DEVICE_COOKIE)
     )
@@ -135,7 +158,9 @@ async def login_local(
             retry_after=result.retry_after,
             language=lang,
         )
-    response = await complete_login(db, edge, result, acr="password", return_to=return_to)
+    response = await complete_login(
+        request, db, edge, result, acr=assurance.PASSWORD, return_to=return_to
+    )
     if result.device_token:
         # The browser is now one identity knows for this account: an attacker's
         # failures elsewhere do not slow it (R-SEC-4).
@@ -152,11 +177,19 @@ async def login_local(
 
 
 async def complete_login(
-    db: Any, edge: Edge, user: Authenticated, *, acr: str, return_to: str
+    request: Request, db: Any, edge: Edge, user: Authenticated, *, acr: str, return_to: str
 ) -> Response:
-    """Open the SSO session and continue; a user without any organisation is
-    handed to the portal's first-login choice (R-LOGIN-4)."""
-    _, cookie = await service.start_session(db, edge.settings, user, acr=acr)
+    """Open the SSO session — or, when the browser's session is the same user's,
+    log in to it again (a step-up or a fresh login keeps the SSO session: its
+    id, its applications, its organisation) — and continue; a user without any
+    organisation is handed to the portal's first-login choice (R-LOGIN-4)."""
+    current = await service.session_from_cookie(
+        db, request.cookies.get(edge.settings.session_cookie_name)
+    )
+    if current is not None and current.user_id == user.user_id:
+        cookie = await service.reauthenticate(db, current, acr=acr)
+    else:
+        _, cookie = await service.start_session(db, edge.settings, user, acr=acr)
     snapshot = await edge.cache.get(db, user.user_id)
     client_id = parse_qs(urlsplit(return_to).query).get("client_id", [""])[0]
     client = edge.server.query_client(client_id)
@@ -184,9 +217,20 @@ async def login_eid(
     request: Request, edge: EdgeDep, db: DbSession, return_to: str = "/authorize"
 ) -> Response:
     """Send the browser to the eID login page of the upstream provider (R-LOGIN-1)."""
+    policy = _policy_of(edge, _safe_return_to(return_to))
+    # A browser that has a session logs in again on purpose (a step-up, a fresh
+    # login): the upstream must not answer from its own SSO session either.
+    fresh = (
+        await service.session_from_cookie(
+            db, request.cookies.get(edge.settings.session_cookie_name)
+        )
+        is not None
+    )
     try:
         language = pages.language_of(request, pages.ui_locales_of(return_to))
-        url, attempt = await edge.upstream.authorization_url(ui_locales=language)
+        url, attempt = await edge.upstream.authorization_url(
+            ui_locales=language, acr_values=policy.upstream_acr, fresh=fresh
+        )
     except httpx.HTTPError:
         return await _login_response(
             request, edge, _safe_return_to(return_to), "eid_unavailable", status_code=503
@@ -204,7 +248,7 @@ async def login_eid_callback(request: Request, edge: EdgeDep, db: DbSession) -> 
     if attempt is None or "code" not in request.query_params:
         return await _login_response(request, edge, "/authorize", "eid_incomplete", status_code=400)
     try:
-        subject = await edge.upstream.subject(
+        upstream = await edge.upstream.login(
             f"{edge.upstream.redirect_uri}?{request.url.query}",
             nonce=attempt.nonce,
             code_verifier=attempt.code_verifier,
@@ -213,7 +257,15 @@ async def login_eid_callback(request: Request, edge: EdgeDep, db: DbSession) -> 
         return await _login_response(
             request, edge, attempt.return_to, "eid_unverified", status_code=400
         )
-    user = await edge.identity.find_by_eid_subject(subject)
+    if not _policy_of(edge, attempt.return_to).met_by(upstream.acr, upstream.auth_time):
+        # The upstream logged the user in, but more weakly than the application
+        # needs (the federal service's other means): not a loop back to it.
+        return await _login_response(
+            request, edge, attempt.return_to, "eid_level_too_low", status_code=403
+        )
+    user = await edge.identity.find_by_eid_subject(upstream.subject)
     if user is None:  # a card holder without an account: the portal registers them
         return RedirectResponse(edge.settings.registration_url, status_code=303)
-    return await complete_login(db, edge, user, acr="eid", return_to=attempt.return_to)
+    return await complete_login(
+        request, db, edge, user, acr=upstream.acr, return_to=attempt.return_to
+    )

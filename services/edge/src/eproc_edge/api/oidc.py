@@ -12,9 +12,11 @@ from uuid import UUID
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749 import OAuth2Error
+from authlib.oidc.core.errors import LoginRequiredError
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from eproc_contracts import assurance
 from eproc_edge import backchannel, pages, repository, service
 from eproc_edge.api.deps import (
     DbSession,
@@ -28,7 +30,8 @@ from eproc_edge.api.deps import (
     oauth_uri,
     set_form_token,
 )
-from eproc_edge.oauth import EdgeRequest, Exchange, run
+from eproc_edge.oauth import Client, EdgeRequest, Exchange, run
+from eproc_edge.stepup import LoginPolicy, UnmetAuthenticationRequirements
 
 router = APIRouter()
 
@@ -58,6 +61,9 @@ async def discovery(edge: EdgeDep) -> dict[str, Any]:
         ],
         "code_challenge_methods_supported": ["S256"],
         "prompt_values_supported": ["none", "login"],
+        # Authentication levels (issue 20): password < eID, the federal ranks.
+        "acr_values_supported": list(assurance.SUPPORTED),
+        "claims_parameter_supported": True,
         "claims_supported": [
             "sub",
             "name",
@@ -70,6 +76,8 @@ async def discovery(edge: EdgeDep) -> dict[str, Any]:
             "roles",
             "default_org_id",
             "sid",
+            "acr",
+            "auth_time",
         ],
         "authorization_response_iss_parameter_supported": True,  # RFC 9207
         "frontchannel_logout_supported": False,
@@ -110,6 +118,16 @@ async def authorize(request: Request, edge: EdgeDep, db: DbSession) -> Response:
     def call() -> Response | None:
         try:
             grant = edge.server.get_consent_grant(oauth_request, end_user=principal)
+            policy = _policy(grant, data, client)
+            if principal is not None and not policy.met_by(principal.acr, principal.auth_time):
+                # Step-up or a fresh login (issue 20): the SSO session is kept.
+                if "none" in data.get("prompt", "").split():
+                    raise LoginRequiredError(
+                        "The session does not meet the request's authentication level or age.",
+                        redirect_uri=grant.redirect_uri,
+                        state=data.get("state"),
+                    )
+                return None
         except OAuth2Error as error:
             return edge.server.handle_error_response(oauth_request, error)  # type: ignore[no-any-return]
         if principal is None or grant.prompt == "login":
@@ -128,10 +146,28 @@ async def authorize(request: Request, edge: EdgeDep, db: DbSession) -> Response:
             )
             response.headers["location"] = location
         return response
-    # Not logged in yet: log in, then come back without the "prompt=login".
-    query = [(k, v) for k, v in items if k != "prompt"]
+    # Not logged in yet, or not strongly or recently enough: log in, then come back
+    # without the "prompt=login" or "max_age" the login has just satisfied.
+    query = [(k, v) for k, v in items if k not in ("prompt", "max_age")]
     return_to = f"/authorize?{urlencode(query)}"
     return RedirectResponse(f"login?{urlencode({'return_to': return_to})}", status_code=303)
+
+
+def _policy(grant: Any, data: dict[str, str], client: Client | None) -> LoginPolicy:
+    """The request's login policy; an essential acr no login meets is refused."""
+    try:
+        policy = LoginPolicy.of(data, client.config.minimum_acr if client else None)
+    except OAuth2Error as error:
+        error.redirect_uri, error.state = grant.redirect_uri, data.get("state")
+        raise
+    if policy.unmet:
+        raise UnmetAuthenticationRequirements(
+            "No login here reaches the essential 'acr' asked for; supported: "
+            + " ".join(assurance.SUPPORTED),
+            redirect_uri=grant.redirect_uri,
+            state=data.get("state"),
+        )
+    return policy
 
 
 @router.post("/token")

@@ -130,6 +130,7 @@ class EdgeAuthorizationServer(StarletteServerHooks, AuthorizationServer):  # typ
                 {k: v for k, v in user.claims.items() if v is not None},
                 sub=str(user.user_id),
                 sid=user.session_id,
+                auth_time=user.auth_time,
                 token_use="user",  # noqa: S106 - not a secret
             )
             if grant_id:
