@@ -192,7 +192,8 @@ async def test_an_unmeetable_essential_acr_gets_the_standard_error(
 async def test_max_age_zero_gets_a_fresh_login_in_the_same_session(
     edge_server: EdgeServer, browser: Browser
 ) -> None:
-    user = await edge_server.create_user({await edge_server.create_organisation("VDAB"): []})
+    org = await edge_server.create_organisation("VDAB")
+    user = await edge_server.create_user({org: [("e-awarding", "publisher")]})
     await browser.login(user.username, user.password)
     first = await _id_token(edge_server, await browser.tokens("e-awarding"))
     recent = await browser.authorize("e-awarding", max_age="3600")
