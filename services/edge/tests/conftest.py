@@ -145,7 +145,6 @@ async def edge_server(
     clients.append(no_refresh)
     # e-Tendering's opening of tenders: only after an eID login (issue 20).
     opening = client_config("tender-opening")
-    opening.application = "e-tendering"
     opening.minimum_acr = assurance.EID
     clients.append(opening)
     clients[

@@ -44,9 +44,9 @@ async def _exchange(browser: Browser, client_id: str, result: dict[str, Any]) ->
 
 
 async def _eid_user(server: EdgeServer, org: uuid.UUID) -> Any:
-    """A user with roles in e-Notification and e-Tendering, known by a card."""
+    """A user with roles in e-Notification and the opening of tenders, known by a card."""
     user = await server.create_user(
-        {org: [("e-notification", "editor"), ("e-tendering", "opener")]}
+        {org: [("e-notification", "editor"), ("tender-opening", "opener")]}
     )
     subject = uuid.uuid4().hex
     server.identity.eid_subjects[subject] = user.id
@@ -95,7 +95,9 @@ async def test_an_application_that_requires_eid_steps_a_password_session_up(
     assert "Deze toepassing vraagt een aanmelding met uw eID-kaart" in page.text
     assert "name='password'" not in page.text  # no password form: it would not do
     return_to = unquote(asked["location"].split("return_to=", 1)[1])
-    csrf = re.search(r"name='csrf' value='([^']+)'", page.text)
+    # A password form posted anyway (from an ordinary login page) is refused.
+    plain = await browser.http.get(f"{edge_server.base_url}/login")
+    csrf = re.search(r"name='csrf' value='([^']+)'", plain.text)
     assert csrf is not None
     refused = await browser.http.post(
         f"{edge_server.base_url}/login/local",
