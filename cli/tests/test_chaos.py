@@ -11,13 +11,14 @@ per buyer) are submitted and decided — about two thirds approved, the rest
 rejected — by 12 concurrent clients (decisions start while later buyers still
 submit), while a chaos task SIGKILLs one of the serving services (organisations,
 requests, notifier, edge) every few seconds (each at most every 32 s: see
-``kill_services``) and the supervisor restarts it, the SMTP
-server is down for 20 s (from the 100th decision) and the Kafka broker is
-restarted once (at the 400th decision). The clients retry what the chaos cuts
-(a refused connection, the proxy's 503, a 429) and reconcile an answer lost to
-a kill by reading the state back (a repeated submission or decision answers 409;
-the decision found must be ours). Then the flow is left to settle (no request
-open, every outbox empty, every mail sent) and checked:
+``kill_services``) and the supervisor restarts it, the SMTP server is down
+for 20 s (from the 100th decision) and the Kafka broker (the run's own, never
+the shared one) is restarted once (at the 400th decision). The clients retry
+what the chaos cuts (a refused connection, the proxy's 503, a 429) and
+reconcile an answer lost to a kill by reading the state back (a repeated
+submission or decision answers 409; the decision found must be ours). Then the
+flow is left to settle (no request open, every outbox empty, every mail sent)
+and checked:
 
 * **memberships** (organisations' database): every approved request has exactly
   one membership with the requested roles, every rejected one none, and no
@@ -53,7 +54,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import concurrent.futures
 import contextlib
 import email
 import hashlib
@@ -62,11 +62,7 @@ import os
 import random
 import re
 import secrets
-import shutil
 import signal
-import socket
-import subprocess
-import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -87,6 +83,7 @@ from eproc.stack import StackConfig, database_url, serve_stack
 from eproc_runtime.testing import infra
 from eproc_runtime.testing.eventually import eventually
 from eproc_runtime.testing.plugin import SmtpSink
+from eproc_runtime.testing.private_infra import PrivateInfra, private_infra
 from eproc_runtime.testing.servers import json_server
 from eproc_runtime.testing.tokens import TestIssuer
 
@@ -188,18 +185,18 @@ async def _serving(config: StackConfig) -> AsyncIterator[StackConfig]:
 @pytest.fixture
 async def stack(
     tmp_path: Path,
-    kafka_bootstrap: str,
+    own_broker: PrivateInfra,
     topic_prefix: str,
     test_jwks_url: str,
     smtp_sink: SmtpSink,
 ) -> AsyncIterator[StackConfig]:
-    """One process per service on the shared PostgreSQL and single broker."""
+    """One process per service on the shared PostgreSQL and a broker of its own."""
     label = f"chaos{uuid.uuid4().hex[:8]}_"
     config = _stack_config(
         tmp_path,
         label,
         database_admin_url=infra.postgres_url(),
-        kafka_bootstrap=kafka_bootstrap,
+        kafka_bootstrap=own_broker.kafka_bootstrap,
         topic_prefix=topic_prefix,
         jwks_url=test_jwks_url,
         smtp_port=smtp_sink.port,
@@ -217,97 +214,33 @@ async def stack(
             await admin.close()
 
 
-@dataclass
-class Cluster:
-    """A PostgreSQL server and a 3-node Kafka cluster of this test's own
-    (``deploy/local/postgres.sh`` and ``kafka.sh`` under their own state dir and
-    ports): the run restarts them, which the shared ones must never be."""
-
-    env: dict[str, str]
-    postgres_url: str = ""
-    kafka_bootstrap: str = ""
-
-    def script(self, name: str, *args: str) -> str:
-        """Run the script against this cluster; its stdout."""
-        result = subprocess.run(
-            ["bash", str(infra.repo_root() / "deploy" / "local" / name), *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert result.returncode == 0, f"{name} {args}: {result.stderr[-3000:]}"
-        return result.stdout
-
-    def nodes(self) -> dict[int, int | None]:
-        """Node id -> pid (None: down)."""
-        found = {}
-        for line in self.script("kafka.sh", "nodes").splitlines() or []:
-            node, _, pid = line.split()
-            found[int(node)] = None if pid == "-" else int(pid)
-        return found
-
-
-def _free_port_block(size: int) -> int:
-    """The first of ``size`` consecutive free loopback ports."""
-    for _ in range(200):
-        first = random.randint(20000, 40000 - size)
-        sockets = []
-        try:
-            for port in range(first, first + size):
-                s = socket.socket()
-                sockets.append(s)
-                s.bind(("127.0.0.1", port))
-            return first
-        except OSError:
-            continue
-        finally:
-            for s in sockets:
-                s.close()
-    raise AssertionError(f"no {size} consecutive free ports")
+@pytest.fixture
+def own_broker(monkeypatch: pytest.MonkeyPatch) -> Iterator[PrivateInfra]:
+    """A Kafka broker of this test's own: the run restarts it, which the shared
+    one must never be (the suites after this one would find it down)."""
+    with private_infra() as servers:
+        admin = servers.kafka_admin()
+        # The stack's provisioning and this test's clients act as its super user.
+        monkeypatch.setenv("EPROC_KAFKA_USERNAME", admin.username or "")
+        monkeypatch.setenv("EPROC_KAFKA_PASSWORD", admin.password or "")
+        yield servers
 
 
 @pytest.fixture
-def cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cluster]:
-    state = Path(tempfile.mkdtemp(prefix="eproc-cluster-"))
-    state.chmod(0o755)  # as root, postgres.sh runs the server as the postgres user
-    cluster = Cluster(
-        env={
-            **os.environ,
-            "EPROC_LOCAL_DIR": str(state),
-            "EPROC_PG_PORT": str(infra.free_port()),
-            "EPROC_KAFKA_PORT": str(_free_port_block(6)),
-            "EPROC_KAFKA_NODES": "3",
-        }
-    )
-    try:
-        with concurrent.futures.ThreadPoolExecutor(2) as pool:
-            pg = pool.submit(cluster.script, "postgres.sh", "start")
-            kafka = pool.submit(cluster.script, "kafka.sh", "start")
-            # The address is the last line each script prints.
-            cluster.postgres_url = pg.result().split()[-1]
-            cluster.kafka_bootstrap = kafka.result().split()[-1]
-        values = dict(
-            line.split("=", 1)
-            for line in (state / "kafka" / "admin.env").read_text().splitlines()
-            if "=" in line
-        )
-        # The stack's provisioning and this test's clients act as this cluster's super user.
-        monkeypatch.setenv("EPROC_KAFKA_USERNAME", values["EPROC_KAFKA_USERNAME"])
-        monkeypatch.setenv("EPROC_KAFKA_PASSWORD", values["EPROC_KAFKA_PASSWORD"])
-        yield cluster
-    finally:
-        for name in ("kafka.sh", "postgres.sh"):
-            with contextlib.suppress(AssertionError, subprocess.TimeoutExpired):
-                cluster.script(name, "wipe")
-        shutil.rmtree(state, ignore_errors=True)
+def cluster(monkeypatch: pytest.MonkeyPatch) -> Iterator[PrivateInfra]:
+    """A PostgreSQL server and a 3-node Kafka cluster of this test's own: the
+    run kills and restarts them."""
+    with private_infra(kafka_nodes=3, postgres=True) as servers:
+        admin = servers.kafka_admin()
+        monkeypatch.setenv("EPROC_KAFKA_USERNAME", admin.username or "")
+        monkeypatch.setenv("EPROC_KAFKA_PASSWORD", admin.password or "")
+        yield servers
 
 
 @pytest.fixture
 async def scaled_stack(
     tmp_path: Path,
-    cluster: Cluster,
+    cluster: PrivateInfra,
     topic_prefix: str,
     test_jwks_url: str,
     smtp_sink: SmtpSink,
@@ -557,17 +490,22 @@ class Disturbance:
     total: int  # the decisions the run will make
 
 
-async def broker_restart_and_smtp_outage(d: Disturbance) -> None:
-    # SMTP down for a while once the first decision mails are flowing.
-    await d.decided(100)
-    await asyncio.to_thread(d.smtp_sink.stop)
-    d.chaos.smtp_outages += 1
-    await asyncio.sleep(SMTP_OUTAGE)
-    await asyncio.to_thread(d.smtp_sink.start)
-    # The broker goes away once, mid-stream, and comes back with its data.
-    await d.decided(400)
-    await asyncio.to_thread(infra.run_script, "kafka.sh", "restart")
-    d.chaos.broker_restarts += 1
+def broker_restart_and_smtp_outage(
+    broker: PrivateInfra,
+) -> Callable[[Disturbance], Awaitable[None]]:
+    async def disturb(d: Disturbance) -> None:
+        # SMTP down for a while once the first decision mails are flowing.
+        await d.decided(100)
+        await asyncio.to_thread(d.smtp_sink.stop)
+        d.chaos.smtp_outages += 1
+        await asyncio.sleep(SMTP_OUTAGE)
+        await asyncio.to_thread(d.smtp_sink.start)
+        # The broker goes away once, mid-stream, and comes back with its data.
+        await d.decided(400)
+        await asyncio.to_thread(broker.script, "kafka.sh", "restart")
+        d.chaos.broker_restarts += 1
+
+    return disturb
 
 
 def _leader_node(config: StackConfig) -> int:
@@ -585,7 +523,7 @@ def _leader_node(config: StackConfig) -> int:
     return leaders.most_common(1)[0][0]
 
 
-def cluster_faults(cluster: Cluster) -> Callable[[Disturbance], Awaitable[None]]:
+def cluster_faults(cluster: PrivateInfra) -> Callable[[Disturbance], Awaitable[None]]:
     async def disturb(d: Disturbance) -> None:
         # The broker that leads most of the flow's partitions dies (SIGKILL)
         # mid-stream and comes back 10 s later, with its data.
@@ -618,14 +556,16 @@ class Scenario:
 
 @pytest.mark.timeout(900)
 async def test_chaos_run_of_the_whole_join_flow(
-    stack: StackConfig, smtp_sink: SmtpSink, capsys: pytest.CaptureFixture[str]
+    stack: StackConfig,
+    own_broker: PrivateInfra,
+    smtp_sink: SmtpSink,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert infra.kafka_is_local_script(), "the chaos run restarts the broker it started itself"
     chaos = await _chaos_run(
         stack,
         smtp_sink,
         capsys,
-        Scenario("chaos run", VICTIMS, broker_restart_and_smtp_outage),
+        Scenario("chaos run", VICTIMS, broker_restart_and_smtp_outage(own_broker)),
     )
     assert chaos.broker_restarts == 1 and chaos.smtp_outages == 1
 
@@ -634,7 +574,7 @@ async def test_chaos_run_of_the_whole_join_flow(
 # slower, and more so on a machine other suites load.
 @pytest.mark.timeout(1800)
 async def test_chaos_run_on_a_kafka_cluster_with_two_instances_of_every_service(
-    cluster: Cluster,
+    cluster: PrivateInfra,
     scaled_stack: StackConfig,
     smtp_sink: SmtpSink,
     capsys: pytest.CaptureFixture[str],

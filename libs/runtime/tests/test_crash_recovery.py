@@ -2,7 +2,8 @@
 state changes with their events while its relay and the consumer service are
 killed with SIGKILL at random moments and restarted, and the Kafka broker is
 restarted once. Afterwards the consumer's effect table holds every event
-exactly once."""
+exactly once. The broker is this test's own (``private_infra``): restarting the
+shared one would fail the fixtures of whatever suite runs next."""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ import pytest
 from sqlalchemy import func, select
 
 from eproc_runtime.db import create_engine
-from eproc_runtime.testing import demo, infra
+from eproc_runtime.testing import demo
 from eproc_runtime.testing.plugin import CreateDatabase
+from eproc_runtime.testing.private_infra import PrivateInfra, private_infra
 
 EVENTS = 2000
 
@@ -74,6 +76,12 @@ def workers() -> Iterator[list[Worker]]:
         worker.stop()
 
 
+@pytest.fixture
+def own_broker() -> Iterator[PrivateInfra]:
+    with private_infra() as servers:
+        yield servers
+
+
 async def _count(url: str, query: object) -> int:
     engine = create_engine(url)
     try:
@@ -85,12 +93,12 @@ async def _count(url: str, query: object) -> int:
 
 async def test_nothing_lost_nothing_doubled_through_kills_and_a_broker_restart(
     create_database: CreateDatabase,
-    kafka_bootstrap: str,
+    own_broker: PrivateInfra,
     topic_prefix: str,
     workers: list[Worker],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert infra.kafka_is_local_script(), "the crash test restarts the broker it started itself"
+    admin = own_broker.kafka_admin()
     producer_url = await create_database("crash_producer")
     consumer_url = await create_database("crash_consumer")
     for url, metadata in (
@@ -105,7 +113,9 @@ async def test_nothing_lost_nothing_doubled_through_kills_and_a_broker_restart(
     env = {
         **os.environ,
         "EPROC_BUS": "kafka",
-        "EPROC_KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "EPROC_KAFKA_BOOTSTRAP": own_broker.kafka_bootstrap,
+        "EPROC_KAFKA_USERNAME": admin.username or "",
+        "EPROC_KAFKA_PASSWORD": admin.password or "",
         "EPROC_TOPIC_PREFIX": topic_prefix,
         "EPROC_LOG_JSON": "true",
     }
@@ -131,7 +141,7 @@ async def test_nothing_lost_nothing_doubled_through_kills_and_a_broker_restart(
         applied = await _count(consumer_url, select(func.count()).select_from(demo.effect))
         if not broker_restarted and applied >= EVENTS // 3:
             # The broker goes away mid-stream and comes back with its data.
-            await asyncio.to_thread(infra.run_script, "kafka.sh", "restart")
+            await asyncio.to_thread(own_broker.script, "kafka.sh", "restart")
             broker_restarted = True
         if producer.process and producer.process.poll() is not None and applied >= EVENTS:
             break

@@ -138,11 +138,6 @@ def kafka_admin() -> KafkaConnection:
     return admin
 
 
-def kafka_is_local_script() -> bool:
-    """Whether the broker is the one ``deploy/local/kafka.sh`` runs (so tests may restart it)."""
-    return not os.environ.get("EPROC_TEST_KAFKA_BOOTSTRAP") and not docker_available()
-
-
 def stop_containers() -> None:
     while _containers:
         with contextlib.suppress(Exception):
