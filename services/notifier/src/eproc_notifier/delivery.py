@@ -24,6 +24,9 @@ at most one mail in that window (it sends one at a time and marks it before
 the next), so the bound is **one duplicate per sender process killed**, and
 the duplicate carries the same Message-ID (recipients' clients may fold it).
 The same holds when the connection breaks between the DATA and its reply.
+A database that goes away in that window (a PostgreSQL restart or failover)
+adds none: the sender keeps the outcome and retries the mark until the
+database is back, for as long as its lease on the mail lasts.
 A live sender never loses its lease as long as ``sender_lease_seconds``
 exceeds the time one batch can take.
 """
@@ -41,6 +44,7 @@ from datetime import UTC, datetime, timedelta
 import aiosmtplib
 import structlog
 from prometheus_client import Counter
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from eproc_notifier.mails import build_message
@@ -92,6 +96,7 @@ class MailSender:
         self.stats = SenderStats()
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
+        self._lease_ends = 0.0  # loop time at which the current batch's lease ends
 
     def stop(self) -> None:
         """Finish the mail in hand, then return from :meth:`run`."""
@@ -174,6 +179,8 @@ class MailSender:
     async def _claim(self) -> list[QueuedMail]:
         now = _now()
         lease_until = now + timedelta(seconds=self.settings.sender_lease_seconds)
+        # Safely inside the lease whatever the clocks: the claim's own start.
+        self._lease_ends = asyncio.get_running_loop().time() + self.settings.sender_lease_seconds
         async with unit_of_work(self._sessions) as session:
             return await MailRepository(session).claim_due(
                 now, lease_until, self.settings.sender_batch_size
@@ -215,14 +222,35 @@ class MailSender:
                 raise ServerUnavailable(str(exc)) from exc
             else:
                 # Mark it before anything else happens: this is the crash window.
-                async with unit_of_work(self._sessions) as session:
-                    await MailRepository(session).mark_sent(
-                        row.id, now=_now(), sender=self.instance
-                    )
+                await self._mark_sent(row)
                 self.stats.sent += 1
                 MAILS.labels("sent").inc()
             done += 1
         return done
+
+    async def _mark_sent(self, row: QueuedMail) -> None:
+        """Records that the server accepted ``row``. The database may be away (a
+        restart, a failover): the mail is out, so the mark is retried while the
+        lease keeps it ours — giving up would send it a second time."""
+        delay = 0.1
+        while True:
+            try:
+                async with unit_of_work(self._sessions) as session:
+                    await MailRepository(session).mark_sent(
+                        row.id, now=_now(), sender=self.instance
+                    )
+                return
+            except (DBAPIError, OSError) as exc:
+                left = self._lease_ends - asyncio.get_running_loop().time()
+                if left <= delay:
+                    raise
+                log.warning(
+                    "sent, but the database is away; retrying the mark",
+                    message_id=row.message_id,
+                    error=str(exc),
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
 
     async def _refused(self, row: QueuedMail, code: int, error: str) -> None:
         attempts = row.attempts + 1
