@@ -71,3 +71,30 @@ async def test_dead_letters_are_shown_and_replayed_to_their_topic(
     assert message.value == b'{"type": "membership.granted"}'
     headers = dict(message.headers)
     assert headers["event-type"] == b"membership.granted" and "dlt-error" not in headers
+
+
+def test_kafka_provision_creates_topics_with_the_capacity_models_partitions(
+    kafka_bootstrap: str, topic_prefix: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A deployment's topics start with 12 partitions (docs/capacity.md): KEDA may
+    run up to 8 consumers of a group, and partitions added later reorder keys."""
+    from confluent_kafka.admin import AdminClient
+
+    def partitions() -> dict[str, int]:
+        admin = AdminClient(kafka_connection(kafka_bootstrap).librdkafka_config())
+        topics = admin.list_topics(timeout=15).topics
+        return {n: len(t.partitions) for n, t in topics.items() if n.startswith(topic_prefix)}
+
+    args = ["kafka", "provision", "--kafka-bootstrap", kafka_bootstrap, "--services", "requests"]
+    main([*args, "--topic-prefix", topic_prefix, "--group-prefix", topic_prefix])
+    created = partitions()
+    assert f"{topic_prefix}requests.request.v1" in created
+    assert set(created.values()) == {12}
+    assert f"topics created: {len(created)}" in capsys.readouterr().out
+
+    # Run again with another count: idempotent, existing topics keep theirs.
+    main(
+        [*args, "--topic-prefix", topic_prefix, "--group-prefix", topic_prefix, "--partitions", "3"]
+    )
+    assert partitions() == created
+    assert "topics created: 0" in capsys.readouterr().out

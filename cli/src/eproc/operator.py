@@ -277,16 +277,24 @@ def bus_model(
     )
 
 
+# Partitions per topic for a deployment: the capacity model's figure for
+# Belgium's peak with room to double the consumers (docs/capacity.md). A group
+# has at most one busy consumer per partition, and adding partitions later
+# reorders keys, so production topics start with enough.
+PARTITIONS = 12
+
+
 def provision_bus(
     bootstrap: str,
     model: Any,
     passwords: dict[str, str] | None = None,
     *,
     prune: bool = True,
+    partitions: int = PARTITIONS,
 ) -> Any:
-    """Create the model's topics, SCRAM users and ACLs with the super user's
-    credentials from the environment. ``passwords`` by principal name; by
-    default each from :func:`password_variable` of its role (a principal
+    """Create the model's topics (``partitions`` each), SCRAM users and ACLs with
+    the super user's credentials from the environment. ``passwords`` by principal
+    name; by default each from :func:`password_variable` of its role (a principal
     without one keeps its password: ACLs only)."""
     from eproc_runtime.bus.kafka import kafka_connection
     from eproc_runtime.bus.provision import provision
@@ -297,7 +305,9 @@ def provision_bus(
             for p in model.principals
             if os.environ.get(password_variable(p.role))
         }
-    return provision(kafka_connection(bootstrap), model, passwords, prune=prune)
+    return provision(
+        kafka_connection(bootstrap), model, passwords, prune=prune, partitions=partitions
+    )
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -315,7 +325,9 @@ def _kafka_model(args: argparse.Namespace) -> Any:
 
 def _kafka_provision(args: argparse.Namespace) -> None:
     model = _kafka_model(args)
-    result = provision_bus(args.kafka_bootstrap, model, prune=not args.keep_other_acls)
+    result = provision_bus(
+        args.kafka_bootstrap, model, prune=not args.keep_other_acls, partitions=args.partitions
+    )
     without = sorted({p.name for p in model.principals} - set(result.users_set))
     print(
         f"topics created: {len(result.topics_created)}; passwords set: "
@@ -448,5 +460,12 @@ def add_commands(commands: Any) -> None:
                 "--keep-other-acls",
                 action="store_true",
                 help="do not remove the principals' ACLs that the model does not grant",
+            )
+            sub.add_argument(
+                "--partitions",
+                type=int,
+                default=PARTITIONS,
+                help=f"partitions of each topic it creates (default {PARTITIONS}: the "
+                "capacity model's figure, docs/capacity.md; existing topics keep theirs)",
             )
         sub.set_defaults(func=func)
