@@ -196,7 +196,7 @@ async def test_demo_journey_in_the_browser_against_eproc_run(
     # Alice's next page: the membership, with the role.
     await alice.goto(f"{base}/my-organisations")
     row = alice.locator("main table tbody tr").filter(has_text=organisation_name)
-    await expect(row).to_contain_text("e-Notification: Redacteur")
+    await expect(row).to_contain_text("e-Notification: Editor")
     assert errors == []
     for page in (alice, superuser, mail_page):
         await page.context.close()

@@ -32,8 +32,52 @@ async def test_the_catalogue_endpoint_lists_every_role_described_in_four_languag
     for application in body["applications"]:
         for role in application["roles"]:
             for language in ("nl", "fr", "de", "en"):
-                assert role["descriptions"][language].strip()
+                assert role["descriptions"][language], (role["id"], language)
+                assert all(item.strip() for item in role["descriptions"][language])
                 assert role["names"][language].strip()
+
+
+# SPEC §4: the Dutch role names exactly as the manual gives them (R-ROLE-3), and the
+# capability lists of its table, one entry per capability.
+DUTCH_NAMES = {
+    ("user-management", "buyer"): "Aankoper",
+    ("user-management", "superuser"): "Superuser",
+    ("e-notification", "superuser"): "Superuser",
+    ("e-notification", "publisher"): "Uitgever",
+    ("e-notification", "editor"): "Editor",
+    ("e-tendering", "associated-buyer"): "Geassocieerde aankoper",
+    ("e-tendering", "dossier-manager"): "Dossierverantwoordelijke",
+    ("e-awarding", "publisher"): "Uitgever",
+    ("e-awarding", "editor"): "Editor",
+    ("e-awarding", "superuser"): "Superuser",
+    ("e-catalogue", "dossier-manager"): "Dossierbeheerder",
+    ("e-catalogue", "buyer"): "Aankoper",
+    ("e-catalogue", "lead-buyer"): "Hoofdaankoper",
+    ("e-catalogue", "inspector"): "Keurder",
+    ("e-catalogue", "requester"): "Aanvrager",
+}
+CAPABILITY_COUNTS = {
+    ("user-management", "buyer"): 3,
+    ("user-management", "superuser"): 7,
+    ("e-tendering", "dossier-manager"): 4,
+    ("e-awarding", "superuser"): 4,
+    ("e-catalogue", "dossier-manager"): 5,
+    ("e-catalogue", "buyer"): 6,
+}
+
+
+def test_dutch_names_and_capabilities_are_the_manuals() -> None:
+    roles = catalogue()
+    names = {(a.id, r.id): r.names.nl for a in roles.applications for r in a.roles}
+    assert names == DUTCH_NAMES
+    for (application, role), count in CAPABILITY_COUNTS.items():
+        found = roles.role(application, role)
+        assert found is not None
+        for language in ("nl", "fr", "de", "en"):
+            assert len(found.descriptions.in_language(language)) == count, (role, language)
+    editor = roles.role("e-notification", "editor")
+    assert editor is not None
+    assert editor.descriptions.nl == ("Aankondigingen van opdrachten voorbereiden",)
 
 
 def test_superuser_cascades_to_every_application_that_has_it() -> None:

@@ -185,7 +185,7 @@ async def test_superuser_adds_edits_and_removes_members(portal: Portal) -> None:
         )
         assert added.status_code == 303, html.unescape(added.text)[-600:]
         listing = html.unescape((await client.get(added.headers["location"])).text)
-        assert "Karel Janssens" in listing and "e-Notification: Redacteur" in listing
+        assert "Karel Janssens" in listing and "e-Notification: Editor" in listing
         # The last Superuser cannot be removed (R-REQ-8): a message on that row.
         refused = await client.post(
             "/superuser/members/action",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from eproc_contracts.common import RoleGrant
 
@@ -68,12 +68,40 @@ class Localised(BaseModel):
     en: str
 
 
+class Capabilities(BaseModel):
+    """What a role may do, per language: the capability list R-ROLE-3 shows next to the
+    role pickers (SPEC §4's table). A single sentence is read as a one-item list."""
+
+    model_config = ConfigDict(frozen=True)
+
+    nl: tuple[str, ...]
+    fr: tuple[str, ...]
+    de: tuple[str, ...]
+    en: tuple[str, ...]
+
+    @field_validator("nl", "fr", "de", "en", mode="before")
+    @classmethod
+    def _one_sentence_is_a_list(cls, value: object) -> object:
+        return (value,) if isinstance(value, str) else value
+
+    @field_validator("nl", "fr", "de", "en")
+    @classmethod
+    def _not_empty(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value or not all(item.strip() for item in value):
+            raise ValueError("give at least one capability, none blank")
+        return value
+
+    def in_language(self, language: str) -> tuple[str, ...]:
+        """The capabilities in ``language`` (English for an unknown language)."""
+        return tuple(getattr(self, language if language in type(self).model_fields else "en"))
+
+
 class Role(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     id: str
     names: Localised
-    descriptions: Localised
+    descriptions: Capabilities
     cascades: bool = False
     must_keep: bool = False
 

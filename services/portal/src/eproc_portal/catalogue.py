@@ -16,7 +16,8 @@ class RoleView:
     application_name: str
     role: str
     name: str
-    description: str
+    capabilities: tuple[str, ...]
+    """What the role may do, in the user's language (SPEC §4's table)."""
 
 
 def localised(names: Any, language: str) -> str:
@@ -44,7 +45,7 @@ def applications(catalogue: RoleCatalogue, language: str) -> list[ApplicationVie
                 name,
                 role.id,
                 localised(role.names.model_dump(), language),
-                localised(role.descriptions.model_dump(), language),
+                role.descriptions.in_language(language),
             )
             for role in app.roles
         ]
