@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from eproc_portal import i18n
-from eproc_portal.catalogues import missing_translations
+from eproc_portal.catalogues import load, missing_translations
 
 # SPEC §10: the Dutch labels as in the manual, and our French and English.
 LABELS = [
@@ -54,7 +56,8 @@ LABELS = [
     ("Approve", "Goedkeuren", "Approuver"),
     ("Reject", "Afkeuren", "Refuser"),
     ("My profile", "Mijn Profiel", "Mon profil"),
-    ("You are logged in as", "Je bent aangemeld als", "Vous êtes connecté en tant que"),
+    # The manual's "Je bent aangemeld als" in the formal "u" the whole Dutch portal uses.
+    ("You are logged in as", "U bent aangemeld als", "Vous êtes connecté en tant que"),
     (
         "Register a new organisation",
         "Een nieuwe organisatie registreren",
@@ -65,6 +68,19 @@ LABELS = [
 
 def test_every_message_is_translated_in_all_four_languages() -> None:
     assert missing_translations() == {}
+
+
+INFORMAL_DUTCH = re.compile(r"\b(je|jij|jou|jouw|jezelf)\b", re.IGNORECASE)
+
+
+def test_dutch_says_u_never_je() -> None:
+    """Dutch addresses the reader with "u" everywhere (the manual's register)."""
+    informal = [
+        (message.id, message.string)
+        for message in load("nl")
+        if message.id and INFORMAL_DUTCH.search(str(message.string))
+    ]
+    assert informal == []
 
 
 @pytest.mark.parametrize(("en", "nl", "fr"), LABELS)

@@ -287,7 +287,7 @@ async def test_login_with_pkce_keeps_tokens_server_side_and_calls_the_services(
         assert str(welcome.url) == f"{PORTAL}/welcome"
         text = html.unescape(welcome.text)
         assert "Ik wil toetreden tot een organisatie" in text
-        assert "Je bent aangemeld als <strong>Lotte Claes</strong>" in text
+        assert "U bent aangemeld als <strong>Lotte Claes</strong>" in text
         # A new session id after login (no fixation), holding the tokens server-side.
         new_cookie = browser.portal.cookies.get("eproc_portal")
         assert new_cookie and new_cookie != cookie
@@ -352,7 +352,7 @@ async def test_top_bar_and_change_organisation(stack: Stack, login_setup: LoginS
         )
         assert str(home.url) == f"{PORTAL}/home", home.text[:300]
         text = html.unescape(home.text)
-        assert "Je bent aangemeld als <strong>Wim Goossens</strong>" in text
+        assert "U bent aangemeld als <strong>Wim Goossens</strong>" in text
         assert 'href="/change-organisation"' in text
         session = login_setup.store.load(browser.portal.cookies["eproc_portal"])
         assert session is not None

@@ -18,7 +18,7 @@ async def test_my_profile_shows_my_data_and_the_top_bar(portal: Portal) -> None:
     text = html.unescape(page.text)
     assert page.status_code == 200
     assert "<h1>Mijn Profiel</h1>" in text
-    assert "Je bent aangemeld als <strong>Els Maes</strong>" in text
+    assert "U bent aangemeld als <strong>Els Maes</strong>" in text
     assert user["username"] in text
     assert f'value="{user["email"]}"' in text
     assert "Afmelden" in text
