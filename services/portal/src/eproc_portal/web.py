@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from eproc_portal import i18n
+from eproc_portal import i18n, times
 from eproc_portal.clients.edge import EdgeClient
 from eproc_portal.clients.identity import IdentityClient
 from eproc_portal.clients.organisations import OrganisationsClient
@@ -53,6 +53,11 @@ def create_templates() -> Jinja2Templates:
     environment.globals["LANGUAGE_NAMES"] = i18n.LANGUAGE_NAMES
     environment.globals["LANGUAGES"] = i18n.LANGUAGES
     environment.globals["CSRF_FIELD"] = CSRF_FIELD
+    # Times in Belgian local time, written the page's way (R-I18N-1): never UTC ISO.
+    environment.filters["datetime"] = lambda value: times.local_datetime(
+        value, i18n.current_language.get()
+    )
+    environment.filters["date"] = lambda value: times.local_date(value, i18n.current_language.get())
     return Jinja2Templates(env=environment)
 
 
