@@ -136,13 +136,27 @@ async def test_field_errors_are_field_level_and_change_nothing(identity: Running
     assert {f: e["code"] for f, e in by_field.items()} == {
         "email": "invalid_email",
         "phone": "invalid_phone",
-        "mobile": "invalid_phone",
+        "mobile": "invalid_mobile",
         "language": "invalid_choice",
         "username": "invalid_username",
     }
     assert "+32 2 511 11 11" in by_field["phone"]["message"]  # an example of the format
+    assert "0470 12 34 56" in by_field["mobile"]["message"]  # a mobile example for the mobile
     assert all(set(e) == {"field", "code", "message"} for e in detail["errors"])
     assert form["password"] not in response.text  # values are never echoed
+    assert await _count_users(identity) == before
+
+
+async def test_a_landline_is_not_a_mobile_number(identity: Running) -> None:
+    form = _form(identity, _fresh_number(), mobile="02 511 11 11")
+    before = await _count_users(identity)
+
+    response = await identity.client.post("/registrations", json=form)
+
+    assert response.status_code == 422
+    [error] = response.json()["detail"]["errors"]
+    assert (error["field"], error["code"]) == ("mobile", "invalid_mobile")
+    assert "0470 12 34 56" in error["message"]
     assert await _count_users(identity) == before
 
 

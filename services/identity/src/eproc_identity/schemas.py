@@ -15,6 +15,11 @@ from pydantic_core import PydanticCustomError
 from eproc_contracts.common import Language
 
 PHONE_EXAMPLE = "+32 2 511 11 11 or 02 511 11 11"
+MOBILE_EXAMPLE = "0470 12 34 56 or +32 470 12 34 56"
+_MOBILE_TYPES = {
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+}
 _USERNAME = re.compile(r"^[a-z0-9._-]{3,64}$")
 
 
@@ -29,6 +34,26 @@ def normalise_phone(value: str) -> str:
             "invalid_phone",
             "Enter a Belgian or international phone number, e.g. {example}.",
             {"example": PHONE_EXAMPLE},
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_mobile(value: str) -> str:
+    """A mobile number (Belgian ``04xx``, or international), as E.164: the mobile
+    field refuses a landline such as ``02 511 11 11`` with its own example."""
+    try:
+        number = phonenumbers.parse(value, "BE")
+    except phonenumbers.NumberParseException:
+        number = None
+    if (
+        number is None
+        or not phonenumbers.is_valid_number(number)
+        or phonenumbers.number_type(number) not in _MOBILE_TYPES
+    ):
+        raise PydanticCustomError(
+            "invalid_mobile",
+            "Enter a mobile phone number, e.g. {example}.",
+            {"example": MOBILE_EXAMPLE},
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -80,6 +105,12 @@ OptionalPhone = Annotated[
     Field(examples=["0470 12 34 56"]),
     AfterValidator(lambda v: None if v is None else normalise_phone(v)),
 ]
+OptionalMobile = Annotated[
+    Annotated[str, Field(max_length=40)] | None,
+    BeforeValidator(_blank_to_none),
+    Field(examples=["0470 12 34 56"]),
+    AfterValidator(lambda v: None if v is None else normalise_mobile(v)),
+]
 Email = Annotated[
     str,
     BeforeValidator(_strip),
@@ -128,7 +159,7 @@ class RegistrationIn(_Strict):
     email: Email
     language: Language = Field(examples=["nl"])
     phone: Phone
-    mobile: OptionalPhone = None
+    mobile: OptionalMobile = None
     job_title: JobTitle = None
     username: Username
     password: str = Field(
@@ -184,7 +215,7 @@ class ProfileUpdate(_Strict):
     email: Email | None = None
     language: Language | None = None
     phone: Phone | None = None
-    mobile: OptionalPhone = None
+    mobile: OptionalMobile = None
     job_title: JobTitle = None
 
     model_config = ConfigDict(

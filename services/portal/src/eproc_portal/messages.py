@@ -10,6 +10,7 @@ from eproc_portal.clients.base import ApiError
 from eproc_portal.i18n import N_, gettext
 
 PHONE_EXAMPLE = "+32 2 511 11 11"
+MOBILE_EXAMPLE = "0470 12 34 56"
 EMAIL_EXAMPLE = "jan.peeters@example.be"
 USERNAME_EXAMPLE = "jan.peeters"
 ENTERPRISE_NUMBER_EXAMPLE = "0123.456.749"
@@ -23,6 +24,7 @@ FIELD_MESSAGES: dict[str, str] = {
     "string_too_long": N_("This value is too long."),
     "invalid_email": N_("Enter an email address, for example %(email)s."),
     "invalid_phone": N_("Enter a Belgian or international phone number, for example %(phone)s."),
+    "invalid_mobile": N_("Enter a mobile phone number, for example %(mobile)s."),
     "invalid_username": N_(
         "Use 3 to 64 characters: letters a-z, digits, '.', '_' or '-', for example %(username)s."
     ),
@@ -62,6 +64,7 @@ GENERAL_MESSAGES: dict[str, str] = {
 _VARIABLES = {
     "email": EMAIL_EXAMPLE,
     "phone": PHONE_EXAMPLE,
+    "mobile": MOBILE_EXAMPLE,
     "username": USERNAME_EXAMPLE,
     "kbo": ENTERPRISE_NUMBER_EXAMPLE,
 }

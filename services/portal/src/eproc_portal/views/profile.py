@@ -12,7 +12,13 @@ from eproc_portal import i18n
 from eproc_portal.auth import AccessToken
 from eproc_portal.clients.base import ApiError
 from eproc_portal.clients.identity import PROFILE_FIELDS
-from eproc_portal.messages import EMAIL_EXAMPLE, PHONE_EXAMPLE, field_errors, field_message
+from eproc_portal.messages import (
+    EMAIL_EXAMPLE,
+    MOBILE_EXAMPLE,
+    PHONE_EXAMPLE,
+    field_errors,
+    field_message,
+)
 from eproc_portal.web import flash, redirect, render, services_of, settings_of, take_flashes
 
 router = APIRouter()
@@ -37,7 +43,7 @@ def _page(
             "values": values,
             "errors": errors or {},
             "general": general or [],
-            "examples": {"email": EMAIL_EXAMPLE, "phone": PHONE_EXAMPLE, "mobile": PHONE_EXAMPLE},
+            "examples": {"email": EMAIL_EXAMPLE, "phone": PHONE_EXAMPLE, "mobile": MOBILE_EXAMPLE},
             "flashes": take_flashes(request),
         },
         status=status,

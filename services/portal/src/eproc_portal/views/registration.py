@@ -20,6 +20,7 @@ from eproc_portal.auth import oauth_of
 from eproc_portal.clients.base import ApiError
 from eproc_portal.messages import (
     EMAIL_EXAMPLE,
+    MOBILE_EXAMPLE,
     PHONE_EXAMPLE,
     USERNAME_EXAMPLE,
     field_errors,
@@ -114,7 +115,7 @@ def _form_page(
             "examples": {
                 "email": EMAIL_EXAMPLE,
                 "phone": PHONE_EXAMPLE,
-                "mobile": "+32 470 12 34 56",
+                "mobile": MOBILE_EXAMPLE,
                 "username": USERNAME_EXAMPLE,
             },
         },
