@@ -7,13 +7,14 @@ edge with the user's access token.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
 import httpx
 
+from eproc_contracts.common import name_in_language
 from eproc_platform_sdk.errors import EdgeUnavailable
 
 
@@ -65,6 +66,13 @@ class EdgeLinks:
 class TopBarOrganisation:
     id: UUID
     name: str | None
+    """In the user's profile language."""
+    names: dict[str, str] = field(default_factory=dict, compare=False)
+    """Every language's name where known (``nl``, ``fr``, ``de``, ``en``)."""
+
+    def name_in(self, language: str) -> str | None:
+        """The name a reader of ``language`` sees (the hub's fallback order)."""
+        return name_in_language(self.names, language) or self.name
 
 
 @dataclass(frozen=True)
@@ -98,13 +106,15 @@ class TopBar:
             user_name=user.get("name"),
             username=user.get("preferred_username"),
             active_organisation=(
-                TopBarOrganisation(UUID(active["id"]), active.get("name"))
+                TopBarOrganisation(
+                    UUID(active["id"]), active.get("name"), active.get("names") or {}
+                )
                 if active.get("id")
                 else None
             ),
             default_organisation_id=UUID(default) if default else None,
             organisations=tuple(
-                TopBarOrganisation(UUID(o["id"]), o.get("name"))
+                TopBarOrganisation(UUID(o["id"]), o.get("name"), o.get("names") or {})
                 for o in document.get("organisations", [])
             ),
             applications=tuple(

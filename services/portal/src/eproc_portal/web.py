@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from eproc_contracts.common import name_in_language
 from eproc_portal import i18n, times
 from eproc_portal.clients.edge import EdgeClient
 from eproc_portal.clients.identity import IdentityClient
@@ -101,6 +102,17 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target
 
 
+def _active_organisation(request: Request, language: str) -> dict[str, Any] | None:
+    """The header's organisation, named in the page's language (the edge gives the
+    name in the profile's language, and every language's name beside it)."""
+    active = request.session.get("active_organisation")
+    if not isinstance(active, dict):
+        return None
+    names = active.get("names")
+    name = name_in_language(names if isinstance(names, dict) else None, language)
+    return {**active, "name": name or active.get("name")}
+
+
 def render(
     request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
 ) -> HTMLResponse:
@@ -111,7 +123,7 @@ def render(
         "request": request,
         "lang": language,
         "user": current_user(request),
-        "active_organisation": request.session.get("active_organisation"),
+        "active_organisation": _active_organisation(request, language),
         "applications": (request.session.get("topbar") or {}).get("applications", []),
         "is_superuser": bool(request.session.get("superuser")),
         "is_operator": bool(token_claims(request).get("platform_operator")),

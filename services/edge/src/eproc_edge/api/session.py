@@ -45,6 +45,7 @@ async def change_organisation(
     return {
         "organisation_id": str(choice.organisation_id),
         "name": snapshot.organisation_name(choice.organisation_id),
+        "names": snapshot.organisation_names.get(choice.organisation_id) or {},
         "roles": snapshot.roles_in(choice.organisation_id, client.application),
     }
 
@@ -96,12 +97,19 @@ async def topbar(request: Request, edge: EdgeDep, db: DbSession) -> dict[str, An
         "active_organisation": {
             "id": claims.get("org_id"),
             "name": snapshot.organisation_name(organisation),
+            # Every language's name, so a page in another language than the
+            # profile's shows the organisation's own name in it (R-I18N-1).
+            "names": snapshot.organisation_names.get(organisation) or {} if organisation else {},
         },
         "default_organisation_id": (
             str(snapshot.default_organisation_id) if snapshot.default_organisation_id else None
         ),
         "organisations": [
-            {"id": str(org), "name": snapshot.organisation_name(org)}
+            {
+                "id": str(org),
+                "name": snapshot.organisation_name(org),
+                "names": snapshot.organisation_names.get(org) or {},
+            }
             for org in sorted(snapshot.memberships, key=str)
         ],
         "applications": service.top_bar(

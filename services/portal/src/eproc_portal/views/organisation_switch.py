@@ -11,6 +11,7 @@ import structlog
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from eproc_contracts.common import name_in_language
 from eproc_portal import i18n
 from eproc_portal.auth import AccessToken
 from eproc_portal.clients.base import ApiError
@@ -47,7 +48,11 @@ async def load_topbar(request: Request, token: str, *, force: bool = False) -> N
     }
     active = bar.get("active_organisation") or {}
     if active.get("id"):
-        request.session["active_organisation"] = {"id": active["id"], "name": active.get("name")}
+        request.session["active_organisation"] = {
+            "id": active["id"],
+            "name": active.get("name"),
+            "names": active.get("names") or {},
+        }
     else:
         request.session.pop("active_organisation", None)
 
@@ -96,11 +101,16 @@ async def change_organisation(
         if error.status >= 500 or error.status == 401:
             raise
         return _page(request, memberships, general_message(error), 422)
-    request.session["active_organisation"] = {"id": str(chosen), "name": result.get("name")}
+    request.session["active_organisation"] = {
+        "id": str(chosen),
+        "name": result.get("name"),
+        "names": result.get("names") or {},
+    }
     # The next call refreshes the token, which then carries the new organisation (R-SSO-4).
     tokens = dict(request.session.get("tokens") or {})
     tokens["expires_at"] = 0
     request.session["tokens"] = tokens
     request.session.pop("topbar", None)
-    flash(request, i18n.gettext("You now work for %(name)s.", name=result.get("name") or ""))
+    name = name_in_language(result.get("names"), i18n.current_language.get()) or result.get("name")
+    flash(request, i18n.gettext("You now work for %(name)s.", name=name or ""))
     return redirect("/home")
