@@ -162,6 +162,7 @@ def _settings(name: str, options: EmbeddedOptions, smtp_port: int, trust: list[P
         },
         "eid_gateway": {
             "issuer": urls["eid"],
+            "portal_url": urls["base"] + "/",
             **(
                 {"agent_url": f"http://127.0.0.1:{options.agent_port}"}
                 if options.agent_port is not None

@@ -519,6 +519,7 @@ def build_children(config: StackConfig, smtp_port: int) -> list[Child]:
         },
         "eid-gateway": {
             "EPROC_ISSUER": f"{base}/eid",
+            "EPROC_PORTAL_URL": f"{base}/",
             "EPROC_TRUST_ANCHORS": json.dumps([str(eid_home / "pki" / "root.crt.pem")]),
             "EPROC_CLIENTS": json.dumps(eid_clients(base)),
         },

@@ -5,6 +5,7 @@ eID gateway's and the demo applications' (R-I18N-1).
   under its own ``/static`` so that a strict ``style-src 'self'`` holds;
 * :func:`environment` gives a Jinja2 environment whose templates can extend
   ``frame.html`` (top bar, language switch, skip link, footer);
+* :func:`contact_url` is the portal's helpdesk page every footer links to;
 * :func:`choose_language` is the one rule for a page's language: the language the
   user chose in the portal (the ``eproc_lang`` cookie), then the relying party's
   ``ui_locales``, then ``Accept-Language``, then Dutch.
@@ -12,7 +13,14 @@ eID gateway's and the demo applications' (R-I18N-1).
 
 from __future__ import annotations
 
-from eproc_page_shell.frame import STATIC_DIR, STYLESHEET, environment, frame_texts
+from eproc_page_shell.frame import (
+    CONTACT_PATH,
+    STATIC_DIR,
+    STYLESHEET,
+    contact_url,
+    environment,
+    frame_texts,
+)
 from eproc_page_shell.languages import (
     DEFAULT_LANGUAGE,
     LANGUAGE_COOKIE,
@@ -23,6 +31,7 @@ from eproc_page_shell.languages import (
 )
 
 __all__ = [
+    "CONTACT_PATH",
     "DEFAULT_LANGUAGE",
     "LANGUAGES",
     "LANGUAGE_COOKIE",
@@ -30,6 +39,7 @@ __all__ = [
     "STATIC_DIR",
     "STYLESHEET",
     "choose_language",
+    "contact_url",
     "environment",
     "frame_texts",
     "negotiate",

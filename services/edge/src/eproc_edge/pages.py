@@ -19,7 +19,14 @@ from fastapi import Request
 from jinja2 import PackageLoader
 
 from eproc_edge.settings import Settings
-from eproc_page_shell import LANGUAGE_COOKIE, LANGUAGES, STYLESHEET, choose_language, environment
+from eproc_page_shell import (
+    LANGUAGE_COOKIE,
+    LANGUAGES,
+    STYLESHEET,
+    choose_language,
+    contact_url,
+    environment,
+)
 
 TEXTS: dict[str, dict[str, str]] = {
     "nl": {
@@ -248,6 +255,7 @@ def render(
         title=TEXTS[language][title],
         stylesheet=f"{frame.base}/static/{STYLESHEET}",
         home=frame.portal_url,
+        contact_url=contact_url(frame.portal_url),
         language_links=links,
         base=frame.base,
         portal=frame.portal_url.rstrip("/"),

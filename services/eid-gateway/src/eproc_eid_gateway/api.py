@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts import assurance
-from eproc_page_shell import LANGUAGE_COOKIE, STYLESHEET
+from eproc_page_shell import LANGUAGE_COOKIE, STYLESHEET, contact_url
 from eproc_runtime.errors import error_response
 
 from . import service
@@ -109,7 +109,12 @@ async def authorize(request: Request, gateway: GatewayDep, db: DbSession) -> Res
         if error.redirect_uri:
             return gateway.server.handle_error_response(oauth_request, error)  # type: ignore[no-any-return]
         return HTMLResponse(
-            invalid_request_page(language=language, error=error.error, stylesheet_url=stylesheet),
+            invalid_request_page(
+                language=language,
+                error=error.error,
+                stylesheet_url=stylesheet,
+                contact_url=contact_url(gateway.settings.portal_url),
+            ),
             status_code=400,
         )
     challenge = await service.start_login(db, gateway, items, datetime.now(UTC))
@@ -128,6 +133,7 @@ async def authorize(request: Request, gateway: GatewayDep, db: DbSession) -> Res
         script_nonce=nonce,
         language_links=links,
         stylesheet_url=stylesheet,
+        contact_url=contact_url(gateway.settings.portal_url),
     )
     return HTMLResponse(
         page,

@@ -206,6 +206,7 @@ def login_page(
     script_nonce: str,
     language_links: dict[str, str],
     stylesheet_url: str,
+    contact_url: str,
 ) -> str:
     """The authorize endpoint's page: a PIN field and a Continue button, in the
     platform's one look."""
@@ -225,6 +226,7 @@ def login_page(
         title=texts["title"],
         stylesheet=stylesheet_url,
         home=None,
+        contact_url=contact_url,
         language_links=language_links,
         config_json=config_json,
         script=_SCRIPT,
@@ -232,9 +234,16 @@ def login_page(
     )
 
 
-def invalid_request_page(*, language: str, error: str, stylesheet_url: str) -> str:
+def invalid_request_page(
+    *, language: str, error: str, stylesheet_url: str, contact_url: str
+) -> str:
     """What a person sees when the application's login request was invalid."""
     texts = TEXTS[language]
     return _ENVIRONMENT.get_template("invalid_request.html").render(
-        lang=language, t=texts, title=texts["title"], stylesheet=stylesheet_url, error=error
+        lang=language,
+        t=texts,
+        title=texts["title"],
+        stylesheet=stylesheet_url,
+        error=error,
+        contact_url=contact_url,
     )

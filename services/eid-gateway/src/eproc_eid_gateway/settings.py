@@ -39,6 +39,10 @@ class Settings(ServiceSettings):
         default="http://localhost:8000/eid",
         description="public base URL of the gateway: the `iss` of its tokens, its endpoints' base",
     )
+    portal_url: str = Field(
+        default="http://localhost:8000/",
+        description="the portal, whose helpdesk page the eID pages' footer links to",
+    )
     trust_anchors: list[Path] = Field(
         default_factory=list,
         description=(

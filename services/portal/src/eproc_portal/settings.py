@@ -53,6 +53,27 @@ class Settings(ServiceSettings):
     language_cookie_name: str = "eproc_lang"
     default_language: str = "nl"
 
+    # --- the helpdesk (SPEC §4: the contact page shows it, from configuration) -----
+    helpdesk_name: dict[str, str] = Field(
+        default={
+            "nl": "Dienst e-Procurement, FOD Beleid en Ondersteuning",
+            "fr": "Service e-Procurement, SPF Stratégie et Appui",
+            "de": "Dienst e-Procurement, FÖD Politik und Unterstützung",
+            "en": "e-Procurement service, FPS Policy and Support",
+        },
+        description="The helpdesk's name per language (nl, fr, de, en); JSON in the environment",
+    )
+    helpdesk_email: str = "e.proc@bosa.fgov.be"
+    helpdesk_address: dict[str, list[str]] = Field(
+        default={
+            "nl": ["Simon Bolivarlaan 30 bus 1", "1000 Brussel"],
+            "fr": ["Boulevard Simon Bolivar 30 boîte 1", "1000 Bruxelles"],
+            "de": ["Boulevard Simon Bolivar 30 Postfach 1", "1000 Brüssel"],
+            "en": ["Boulevard Simon Bolivar 30 box 1", "1000 Brussels"],
+        },
+        description="The helpdesk's postal address per language, one line per item",
+    )
+
     def secrets(self) -> Iterator[Secret]:
         yield from super().secrets()
         for name in ("oidc_client_secret", "eid_client_secret"):

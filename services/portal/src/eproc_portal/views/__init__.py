@@ -2,6 +2,7 @@
 
 from eproc_portal.views import (
     address_book,
+    helpdesk,
     join,
     my_organisations,
     my_requests,
@@ -28,4 +29,5 @@ ROUTERS = (
     address_book.router,
     superuser_members.router,
     operator.router,
+    helpdesk.router,
 )
