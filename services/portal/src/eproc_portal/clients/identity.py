@@ -30,6 +30,13 @@ class IdentityClient(ServiceClient):
         result: dict[str, Any] = await self.call("PATCH", "/users/me", token, json=change)
         return result
 
+    async def update_profile(
+        self, token: str, user_id: UUID, change: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A Superuser edits a member's profile (R-SU-1); identity authorises it."""
+        result: dict[str, Any] = await self.call("PATCH", f"/users/{user_id}", token, json=change)
+        return result
+
     async def contacts(self, token: str, query: str | None = None) -> dict[str, Any]:
         """My address book, optionally searched (R-PROF-2)."""
         params = {"q": query} if query else None

@@ -4,6 +4,7 @@ from eproc_portal.views import (
     address_book,
     helpdesk,
     join,
+    member_profile,
     my_organisations,
     my_requests,
     operator,
@@ -28,6 +29,7 @@ ROUTERS = (
     superuser.router,
     address_book.router,
     superuser_members.router,
+    member_profile.router,
     operator.router,
     helpdesk.router,
 )

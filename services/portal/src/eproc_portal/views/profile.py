@@ -1,5 +1,8 @@
 """My profile (R-PROF-1): the user edits their own data; the username and the
-names never change, and no organisation is joined or left from here."""
+names never change, and no organisation is joined or left from here.
+
+The form's reading and checking is shared with a Superuser editing a member's
+profile (``views/member_profile.py``)."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.datastructures import FormData
 
 from eproc_portal import i18n
 from eproc_portal.auth import AccessToken
@@ -25,6 +29,31 @@ router = APIRouter()
 
 REQUIRED = ("email", "language", "phone")
 OPTIONAL = ("mobile", "job_title")
+EXAMPLES = {"email": EMAIL_EXAMPLE, "phone": PHONE_EXAMPLE, "mobile": MOBILE_EXAMPLE}
+
+
+def read_profile_form(form: FormData) -> tuple[dict[str, str], dict[str, str]]:
+    """The profile fields as typed, and the errors the portal sees without asking."""
+    values = {name: str(form.get(name, "")).strip() for name in PROFILE_FIELDS}
+    errors = {name: field_message("required") for name in REQUIRED if not values[name]}
+    if values["language"] and values["language"] not in i18n.LANGUAGES:
+        errors["language"] = field_message("invalid_choice")
+    return values, errors
+
+
+def profile_change(values: dict[str, str]) -> dict[str, Any]:
+    """What identity's PATCH gets: a blank optional field is cleared (null)."""
+    return {
+        **{k: values[k] for k in REQUIRED},
+        **{k: values[k] or None for k in OPTIONAL},
+    }
+
+
+def profile_errors(error: ApiError) -> tuple[dict[str, str], list[str]]:
+    """identity's refusal as per-field messages (422), or raised again."""
+    if error.status != 422:
+        raise error
+    return field_errors(error, set(PROFILE_FIELDS))
 
 
 def _page(
@@ -43,7 +72,7 @@ def _page(
             "values": values,
             "errors": errors or {},
             "general": general or [],
-            "examples": {"email": EMAIL_EXAMPLE, "phone": PHONE_EXAMPLE, "mobile": MOBILE_EXAMPLE},
+            "examples": EXAMPLES,
             "flashes": take_flashes(request),
         },
         status=status,
@@ -59,25 +88,14 @@ async def my_profile(request: Request, token: AccessToken) -> Response:
 @router.post("/profile")
 async def save_profile(request: Request, token: AccessToken) -> Response:
     identity = services_of(request).identity
-    form = await request.form()
-    values = {name: str(form.get(name, "")).strip() for name in PROFILE_FIELDS}
-    errors = {name: field_message("required") for name in REQUIRED if not values[name]}
-    if values["language"] and values["language"] not in i18n.LANGUAGES:
-        errors["language"] = field_message("invalid_choice")
+    values, errors = read_profile_form(await request.form())
     if errors:
         profile = await identity.my_profile(token)
         return _page(request, profile, values, errors, status=422)
-    change: dict[str, Any] = {k: values[k] for k in REQUIRED}
-    # Blank optional fields are left out rather than sent as null: identity's
-    # PATCH answers 500 on ``"mobile": null`` today (reported), so clearing
-    # them waits for that fix.
-    change.update({k: values[k] for k in OPTIONAL if values[k]})
     try:
-        await identity.update_my_profile(token, change)
+        await identity.update_my_profile(token, profile_change(values))
     except ApiError as error:
-        if error.status != 422:
-            raise
-        fields, general = field_errors(error, set(PROFILE_FIELDS))
+        fields, general = profile_errors(error)
         profile = await identity.my_profile(token)
         return _page(request, profile, values, fields, general, status=422)
     user = dict(request.session.get("user") or {})
