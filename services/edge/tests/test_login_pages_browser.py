@@ -88,6 +88,11 @@ async def test_a_french_speaker_finds_the_password_form_and_after_a_refusal_the_
         await expect(page.get_by_role("heading", level=1)).to_have_text("Se connecter")
         await expect(page.get_by_label("Mot de passe", exact=True)).to_have_count(0)
         await assert_accessible(page, "login")
+        # The helpdesk is one click away, in the portal (SPEC §4).
+        helpdesk = page.get_by_role("contentinfo").get_by_role("link", name="Helpdesk et contact")
+        await expect(helpdesk).to_have_attribute(
+            "href", edge_server.settings.portal_url.rstrip("/") + "/contact"
+        )
         await page.get_by_role(
             "link", name="Pas d'eID ? Se connecter avec nom d'utilisateur et mot de passe"
         ).click()
@@ -140,6 +145,8 @@ async def test_a_dutch_speaker_logs_in_with_a_password_and_out_again(
     await expect(page.get_by_role("status")).to_have_text("U bent afgemeld bij alle toepassingen.")
     assert await page.get_attribute("html", "lang") == "nl"
     await assert_accessible(page, "logged-out")
+    await page.get_by_role("contentinfo").get_by_role("link", name="Helpdesk en contact").click()
+    await expect(page.locator("body")).to_have_text("portal: /contact")
 
     # The page's own language switch: German.
     await page.goto(f"{edge_server.base_url}/login")

@@ -179,7 +179,11 @@ async def test_top_bar_lists_applications_with_a_role_in_any_organisation(
         "e-awarding",
         "e-tendering",
     ]
-    assert body["active_organisation"] == {"id": str(a), "name": "Org A"}
+    active = body["active_organisation"]
+    assert (active["id"], active["name"]) == (str(a), "Org A")
+    # Every language's name too, for a page in another language than the profile's.
+    assert active["names"]["nl"] == "Org A"
+    assert {o["names"]["nl"] for o in body["organisations"]} == {"Org A", "Org B"}
     assert body["user"]["preferred_username"] == username
 
 

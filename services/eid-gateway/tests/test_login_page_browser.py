@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Page, async_playwright, expect
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
@@ -100,6 +100,13 @@ async def test_the_login_page_drives_agent_and_gateway(
             assert await page.get_attribute("html", "lang") == "fr"
             await page.get_by_role("button", name="Continuer").wait_for()
             await assert_accessible(page, "eid-login")
+            # The footer's helpdesk link leads to the portal's contact page (SPEC §4).
+            helpdesk = page.get_by_role("contentinfo").get_by_role(
+                "link", name="Helpdesk et contact"
+            )
+            await expect(helpdesk).to_have_attribute(
+                "href", settings.portal_url.rstrip("/") + "/contact"
+            )
             await page.get_by_role("link", name="Nederlands").click()
             assert await page.get_attribute("html", "lang") == "nl"
 

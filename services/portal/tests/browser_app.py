@@ -29,6 +29,7 @@ from eproc_identity.service.local_login import set_operator
 from eproc_identity.settings import Settings as IdentitySettings
 from eproc_organisations.main import create_app as create_organisations
 from eproc_organisations.settings import Settings as OrganisationsSettings
+from eproc_portal.clients.base import ApiError
 from eproc_portal.clients.identity import IdentityClient
 from eproc_portal.clients.organisations import OrganisationsClient
 from eproc_portal.clients.requests import RequestsClient
@@ -40,6 +41,7 @@ from eproc_requests.main import create_app as create_requests
 from eproc_requests.settings import Settings as RequestsSettings
 from eproc_runtime.auth import TokenVerifier
 from eproc_runtime.db import unit_of_work
+from eproc_runtime.testing.eventually import eventually
 
 EID_ISSUER = "https://eid.test.invalid"
 TOKEN_ISSUER = "https://sso.test.invalid"
@@ -243,6 +245,45 @@ def create() -> FastAPI:
                 asker, target, [{"application": "e-notification", "role": "editor"}]
             )
             await services.requests.submit_basket(asker, target)
+        if parent and request.query_params.get("members"):
+            # A member of the first organisation whose profile the Superuser may edit.
+            member = await services.identity.register(
+                {
+                    "id_token": sign(
+                        card_key,
+                        {
+                            "iss": EID_ISSUER,
+                            "aud": "portal",
+                            "sub": uuid.uuid4().hex,
+                            "given_name": "Lotte",
+                            "family_name": "Claes",
+                            "acr": "x",
+                            "iat": int(time.time()) - 1,
+                            "exp": int(time.time()) + 600,
+                        },
+                    ),
+                    "email": f"lotte.{n}@example.be",
+                    "language": "nl",
+                    "phone": "09 210 10 10",
+                    "username": f"lotte.{n}",
+                    "password": "yet another long pass phrase",
+                }
+            )
+
+            async def added() -> bool:
+                # organisations learns the username from identity's event.
+                try:
+                    await services.organisations.add_member(
+                        user_token(profile["id"]),
+                        UUID(parent),
+                        member["username"],
+                        [{"application": "e-catalogue", "role": "buyer"}],
+                    )
+                except ApiError as error:
+                    raise AssertionError(f"not yet: {error}") from error
+                return True
+
+            await eventually(added, timeout=30, what="the member added")
         if request.query_params.get("extra"):
             # An organisation the user does not belong to, to join.
             body = f"0{(int(n, 16) + 4242) % 9999999:07d}"
@@ -268,9 +309,23 @@ def create() -> FastAPI:
                 await set_operator(
                     session, UUID(profile["id"]), True, caller=None, reason="browser test"
                 )
+        # The active organisation as the edge's top bar gives it: named in the
+        # profile's language (Dutch), with every language's name beside it.
+        active = (
+            {
+                "active_organisation": {
+                    "id": parent,
+                    "name": f"Stad Gent {n} 0",
+                    "names": {"nl": f"Stad Gent {n} 0", "fr": f"Ville de Gand {n} 0"},
+                }
+            }
+            if parent
+            else {}
+        )
         return set_session(
             request,
             {
+                **active,
                 "user": {"id": profile["id"], "name": "Els Maes", "language": None},
                 "tokens": {
                     "access_token": user_token(
