@@ -38,7 +38,7 @@ import structlog
 import uvicorn
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
@@ -380,6 +380,10 @@ def create_proxy(
         )
         try:
             response = await client.send(upstream, stream=True)
+        except ClientDisconnect:
+            # The caller went away while its body was being forwarded (a client
+            # that timed out): nobody to answer, nothing of ours went wrong.
+            return Response(status_code=499)
         except httpx.TransportError:
             return JSONResponse(
                 {"detail": {"code": "service_unavailable", "message": f"{child.name} is down"}},
