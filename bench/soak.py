@@ -143,6 +143,7 @@ async def join_and_leave(
     if response.status_code == 409:  # still a member from a round that failed: start over
         member = f"{base}/api/organisations/organisations/{organisation}/members/{joiner[0]}"
         await http.delete(member, headers=bearer(superuser[1]))
+        raise RuntimeError(f"still a member from an earlier round (removed now): {response.text}")
     response.raise_for_status()
     counters.add("join requests")
     request_id = response.json()[0]["id"]
