@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from eproc import operator, secrets
+from eproc import clients, operator, secrets
 
 
 def _needs_development_kit(command: str) -> None:
@@ -228,6 +228,7 @@ def main(argv: list[str] | None = None) -> None:
     up.set_defaults(func=_stack)
 
     operator.add_commands(commands)
+    clients.add_commands(commands)
     secrets.add_commands(commands)
     args = parser.parse_args(argv)
     try:

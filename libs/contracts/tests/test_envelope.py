@@ -114,6 +114,7 @@ def test_event_types_are_unique_and_every_event_has_a_topic() -> None:
         "platform.dossier-link.v1",
         "sso.session.v1",
         "sso.revocation.v1",
+        "edge.client.v1",
     }
 
 

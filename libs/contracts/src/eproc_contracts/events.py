@@ -23,6 +23,7 @@ from eproc_contracts.common import (
     RoleGrant,
 )
 from eproc_contracts.envelope import Payload
+from eproc_contracts.roles import Role
 
 # --- identity.user.v1 -------------------------------------------------------
 
@@ -349,3 +350,40 @@ class TokensRevoked(Payload):
 
     def partition_key(self) -> str:
         return str(self.user_id) if self.user_id else self.id
+
+
+# --- edge.client.v1 ---------------------------------------------------------
+
+
+class ClientChange(StrEnum):
+    REGISTERED = "registered"
+    IMPORTED = "imported"  # from the edge's former configuration (EPROC_CLIENTS), once
+    UPDATED = "updated"
+    SECRET_ROTATED = "secret-rotated"  # noqa: S105 - the name of a change, not a secret
+    SECRET_RETIRED = "secret-retired"  # noqa: S105 - the name of a change, not a secret
+    DISABLED = "disabled"
+    ENABLED = "enabled"
+
+
+class ClientChanged(Payload):
+    """A relying party of the edge's client registry changed (R-APP-1): every
+    edge instance reads all of these (no consumer group) and reloads the client
+    from the registry, so a change holds everywhere without a restart. Never
+    carries a secret nor a secret's hash. ``roles`` are the roles the
+    application declares with its registration (the role catalogue, SPEC §4);
+    ``fields`` names what an update changed."""
+
+    EVENT_TYPE = "client.changed"
+
+    client_id: str
+    application: str
+    change: ClientChange
+    version: int
+    enabled: bool
+    names: LocalisedName
+    changed_by: UUID | None = None
+    fields: list[str] = Field(default_factory=list)
+    roles: list[Role] = Field(default_factory=list)
+
+    def partition_key(self) -> str:
+        return self.client_id

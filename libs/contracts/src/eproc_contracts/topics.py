@@ -106,6 +106,19 @@ REVOCATION = Topic(
     events=(ev.TokensRevoked,),
 )
 
+CLIENT = Topic(
+    name="edge.client.v1",
+    description=(
+        "The edge's client registry (R-APP-1): every registration, change, secret "
+        "rotation, retirement, disabling and enabling of a platform application. Every "
+        "edge instance reads all of it (no consumer group) and reloads the client."
+    ),
+    key="client_id",
+    producer="edge",
+    consumers=("edge",),
+    events=(ev.ClientChanged,),
+)
+
 TOPICS: tuple[Topic, ...] = (
     USER,
     ORGANISATION,
@@ -114,6 +127,7 @@ TOPICS: tuple[Topic, ...] = (
     DOSSIER_LINK,
     SESSION,
     REVOCATION,
+    CLIENT,
 )
 
 _TOPIC_BY_EVENT: dict[type[Payload], Topic] = {e: t for t in TOPICS for e in t.events}

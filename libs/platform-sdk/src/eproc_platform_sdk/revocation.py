@@ -30,11 +30,12 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Self
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
+from eproc_contracts.envelope import Envelope
 from eproc_contracts.events import RevokedKind, TokensRevoked
 from eproc_contracts.topics import REVOCATION, MalformedEvent, UnknownEventType, decode
 
@@ -103,36 +104,36 @@ class RevocationList:
         return len(self._until)
 
 
-class RevocationFeed:
-    """Reads ``sso.revocation.v1`` into a :class:`RevocationList` (every partition,
-    no consumer group, no offsets committed)."""
+class TopicFeed:
+    """Reads one topic into this process: every partition, no consumer group, no
+    offsets committed (every instance must hear every event), starting
+    ``replay_seconds`` back. A subclass says what an event does (:meth:`apply`)
+    and what reaching the end of every partition means (:meth:`caught_up`)."""
 
     def __init__(
         self,
-        revocations: RevocationList,
+        topic: str,
         *,
         bootstrap_servers: str,
-        topic_prefix: str = "",
         replay_seconds: float = 3600.0,
         kafka_options: Mapping[str, Any] | None = None,
     ) -> None:
-        """``replay_seconds``: how far back to read at start; at least the
-        access tokens' lifetime, so a new instance learns every revocation of a
-        token still valid. ``kafka_options``: e.g. :func:`sasl_options`."""
-        self.revocations = revocations
-        self.topic = topic_prefix + REVOCATION.name
+        self.topic = topic
         self._options = {"bootstrap_servers": bootstrap_servers, **dict(kafka_options or {})}
         self._replay = replay_seconds
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
-        self.applied = 0
-        """Revocations read (for metrics and tests)."""
+
+    async def apply(self, envelope: Envelope[Any]) -> None:
+        """One event read from the topic."""
+
+    def caught_up(self) -> None:
+        """The feed has read up to the end of every partition."""
 
     async def start(self) -> None:
         """Read in the background: assign every partition, go back
-        ``replay_seconds``, follow. Until the feed reaches the end of the topic
-        the list is not current (the bus may be slow or away: it retries)."""
-        self._task = asyncio.create_task(self.run(), name="eproc-revocation-feed")
+        ``replay_seconds``, follow (the bus may be slow or away: it retries)."""
+        self._task = asyncio.create_task(self.run(), name=f"eproc-feed-{self.topic}")
 
     async def stop(self) -> None:
         self.request_stop()
@@ -141,7 +142,7 @@ class RevocationFeed:
                 await self._task
             self._task = None
 
-    async def __aenter__(self) -> RevocationFeed:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
@@ -192,19 +193,52 @@ class RevocationFeed:
             batch = await kafka.getmany(timeout_ms=200, max_records=500)
             for records in batch.values():
                 for record in records:
-                    self._apply(record.value)
+                    await self._read(record.value)
             if await _at_end(kafka, partitions):
-                self.revocations.mark_current()
+                self.caught_up()
 
-    def _apply(self, raw: bytes | None) -> None:
+    async def _read(self, raw: bytes | None) -> None:
         try:
             envelope = decode(raw or b"")
         except (UnknownEventType, MalformedEvent) as exc:
-            log.warning("skipping an unreadable revocation: %s", exc)
+            log.warning("skipping an unreadable event of %s: %s", self.topic, exc)
             return
+        await self.apply(envelope)
+
+
+class RevocationFeed(TopicFeed):
+    """Reads ``sso.revocation.v1`` into a :class:`RevocationList`."""
+
+    def __init__(
+        self,
+        revocations: RevocationList,
+        *,
+        bootstrap_servers: str,
+        topic_prefix: str = "",
+        replay_seconds: float = 3600.0,
+        kafka_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        """``replay_seconds``: how far back to read at start; at least the
+        access tokens' lifetime, so a new instance learns every revocation of a
+        token still valid. ``kafka_options``: e.g. :func:`sasl_options`.
+        Until the feed reaches the end of the topic the list is not current."""
+        super().__init__(
+            topic_prefix + REVOCATION.name,
+            bootstrap_servers=bootstrap_servers,
+            replay_seconds=replay_seconds,
+            kafka_options=kafka_options,
+        )
+        self.revocations = revocations
+        self.applied = 0
+        """Revocations read (for metrics and tests)."""
+
+    async def apply(self, envelope: Envelope[Any]) -> None:
         if isinstance(envelope.data, TokensRevoked):
             self.revocations.apply(envelope.data)
             self.applied += 1
+
+    def caught_up(self) -> None:
+        self.revocations.mark_current()
 
 
 async def _partitions(kafka: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:

@@ -1,11 +1,13 @@
-"""Client authentication of the token path (RFC 6749 §2.3): ``client_secret_basic``,
+r"""Client authentication of the token path (RFC 6749 §2.3): ``client_secret_basic``,
 ``client_secret_post`` and ``none`` (a public client, PKCE only).
 
 A client presents the same credentials on every call, so the outcome of a
-successful check is kept for the process's life (the secrets are configuration:
-a new secret means a new process), keyed by the credentials as presented; a hit
-is confirmed with a constant-time comparison, and a miss does the full check.
-Failures are never cached (an attacker's guesses cost the full check each).
+successful check is kept, keyed by the credentials as presented, until the
+client changes in the registry (a rotation, a retirement, disabling: the
+registry's ``ClientChanged`` reaches every instance, which :meth:`forget`\ s the
+client); a hit is confirmed with a constant-time comparison, and a miss does the
+full check (argon2id against the client's stored hashes). Failures are never
+cached (an attacker's guesses cost the full check each).
 """
 
 from __future__ import annotations
@@ -36,6 +38,12 @@ class ClientAuthenticator:
     def __init__(self, clients: Mapping[str, Client]) -> None:
         self._clients = clients
         self._verified: dict[str, tuple[str, Client]] = {}
+
+    def forget(self, client_id: str) -> None:
+        """Drop what was verified of ``client_id`` (it changed in the registry)."""
+        stale = [k for k, (_, client) in self._verified.items() if client.client_id == client_id]
+        for key in stale:
+            self._verified.pop(key, None)
 
     def authenticate(
         self, authorization: str | None, form: Mapping[str, str], *, methods: tuple[str, ...]

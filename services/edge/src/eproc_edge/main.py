@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from eproc_contracts.topics import REVOCATION, SESSION
+from eproc_contracts.topics import CLIENT, REVOCATION, SESSION
 from eproc_edge.api import Edge, router
 from eproc_edge.api.token_path import TokenPath
 from eproc_edge.api.token_path import routes as token_path_routes
@@ -19,11 +19,12 @@ from eproc_edge.identity_port import HttpIdentityPort, IdentityPort
 from eproc_edge.keys import KeyRing
 from eproc_edge.models import messaging_tables
 from eproc_edge.oauth import EdgeAuthorizationServer
+from eproc_edge.registry import ClientDirectory, ClientFeed, import_configured
 from eproc_edge.security import ALWAYS, HTML
 from eproc_edge.settings import Settings
 from eproc_edge.upstream import UpstreamProvider
 from eproc_page_shell import STATIC_DIR
-from eproc_platform_sdk.revocation import RevocationFeed, RevocationList
+from eproc_platform_sdk.revocation import RevocationFeed, RevocationList, TopicFeed
 from eproc_runtime.app import ServiceState, create_service_app
 from eproc_runtime.db import unit_of_work
 from eproc_runtime.jobs import Job
@@ -49,7 +50,8 @@ def create_app(
     overlap = max(settings.access_token_lifetime, settings.id_token_lifetime) + 60
     keyring = KeyRing(rotation_interval=settings.key_rotation_interval, overlap=overlap)
     cache = ClaimsCache()
-    server = EdgeAuthorizationServer(settings, keyring)
+    directory = ClientDirectory()
+    server = EdgeAuthorizationServer(settings, keyring, directory.clients)
     edge = Edge(
         settings=settings,
         keyring=keyring,
@@ -63,15 +65,22 @@ def create_app(
         upstream=UpstreamProvider(settings),
         authenticator=ClientAuthenticator(server.clients),
         revocations=RevocationList(max_lag=settings.revocation_max_lag),
+        directory=directory,
     )
+    directory.on_change(edge.authenticator.forget)
 
     async def on_start(state: ServiceState) -> None:
         async with unit_of_work(state.sessions) as session:
             await keyring.refresh(session, force=True)
         # The topics the edge publishes (its consumer's topics exist already).
         await state.messaging.bus.ensure_topics(
-            [settings.topic_prefix + SESSION.name, settings.topic_prefix + REVOCATION.name]
+            [settings.topic_prefix + t.name for t in (SESSION, REVOCATION, CLIENT)]
         )
+        # The former configuration, once (the registry keeps what it has), then
+        # every client of the registry.
+        async with unit_of_work(state.sessions) as session:
+            await import_configured(session, directory, settings.clients)
+        await directory.load(state.sessions)
         edge.token_service(state)
         if settings.bus != "kafka":
             # The embedded mode: this process is the only edge, and every
@@ -80,19 +89,30 @@ def create_app(
 
     jobs = [Job("refresh-rotations", lambda state: edge.token_service(state).rotations)]
     if settings.bus == "kafka":
+        feed_options = {
+            k: v
+            for k, v in settings.kafka_connection().aiokafka_options().items()
+            if k != "bootstrap_servers"
+        }
         # Every instance reads every revocation (no consumer group).
         feed = RevocationFeed(
             edge.revocations,
             bootstrap_servers=settings.kafka_bootstrap,
             topic_prefix=settings.topic_prefix,
             replay_seconds=settings.access_token_lifetime + 120,
-            kafka_options={
-                k: v
-                for k, v in settings.kafka_connection().aiokafka_options().items()
-                if k != "bootstrap_servers"
-            },
+            kafka_options=feed_options,
         )
         jobs.append(Job("revocation-feed", lambda state: _FeedJob(feed)))
+        # Every instance reads every change of the client registry (no consumer
+        # group), from a little before it loaded the registry at start.
+        client_feed = ClientFeed(
+            directory,
+            settings.topic_prefix + CLIENT.name,
+            bootstrap_servers=settings.kafka_bootstrap,
+            replay_seconds=120,
+            kafka_options=feed_options,
+        )
+        jobs.append(Job("client-feed", lambda state: _FeedJob(client_feed)))
 
     app = create_service_app(
         settings,
@@ -120,9 +140,9 @@ def create_app(
 
 @dataclass
 class _FeedJob:
-    """The revocation feed as one of the app's background jobs."""
+    """A feed (revocations, client changes) as one of the app's background jobs."""
 
-    feed: RevocationFeed
+    feed: TopicFeed
 
     async def run(self) -> None:
         await self.feed.run()

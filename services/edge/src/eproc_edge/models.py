@@ -1,11 +1,12 @@
 """Tables the edge service owns (DESIGN.md, "Services").
 
-Three groups: the OpenID Provider's own state (signing keys, sessions,
+Four groups: the client registry (the relying parties as data, R-APP-1),
+the OpenID Provider's own state (signing keys, sessions,
 authorization codes, refresh tokens, pending upstream logins), and the claims
 projection fed by ``identity.user.v1``, ``org.organisation.v1`` and
 ``org.membership.v1`` (the token path reads only these, never another service).
 Secrets handed to browsers or clients (session cookies, codes, refresh tokens)
-are stored as SHA-256 hashes only.
+are stored as SHA-256 hashes only; client secrets as argon2id hashes.
 """
 
 from sqlalchemy import (
@@ -16,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     String,
     Table,
     Text,
@@ -27,6 +29,70 @@ from eproc_runtime.outbox import add_messaging_tables
 
 metadata = new_metadata()
 messaging_tables = add_messaging_tables(metadata)
+
+# --- the client registry (R-APP-1) -------------------------------------------
+
+# One relying party (a platform application, the portal). Lists are JSON; a
+# token lifetime left NULL is the edge's default (settings).
+registered_client = Table(
+    "registered_client",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    # The application whose roles its tokens carry (the role catalogue's id).
+    Column("application", String(64), nullable=False),
+    Column("names", JSON, nullable=False),  # {"nl": ..., "fr": ..., "de": ..., "en": ...}
+    Column("redirect_uris", JSON, nullable=False),
+    Column("post_logout_redirect_uris", JSON, nullable=False),
+    Column("backchannel_logout_uri", Text, nullable=True),
+    Column("home_url", Text, nullable=False),
+    Column("login_url", Text, nullable=False),
+    Column("grant_types", JSON, nullable=False),
+    Column("scopes", JSON, nullable=False),
+    Column("resource_servers", JSON, nullable=False),
+    # client_secret_basic / client_secret_post (secrets in client_secret),
+    # private_key_jwt (RFC 7523: jwks or jwks_uri), none (public, PKCE only).
+    Column("token_endpoint_auth_method", String(32), nullable=False),
+    Column("jwks", JSON, nullable=True),
+    Column("jwks_uri", Text, nullable=True),
+    Column("require_pkce", Boolean, nullable=False),
+    Column("access_token_lifetime", Integer, nullable=True),
+    Column("id_token_lifetime", Integer, nullable=True),
+    Column("refresh_token_lifetime", Integer, nullable=True),
+    Column("roles", JSON, nullable=False),  # the roles it declares (eproc_contracts.roles.Role)
+    Column("enabled", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# A client's valid secrets, hashed: one, or two while a rotation overlaps (the
+# new one and the old one until it is retired).
+client_secret = Table(
+    "client_secret",
+    metadata,
+    Column("secret_id", String(32), primary_key=True),
+    Column(
+        "client_id",
+        String(64),
+        ForeignKey("registered_client.client_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("secret_hash", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Who changed which client when, and what (never a secret): the registry's audit trail.
+client_change = Table(
+    "client_change",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("client_id", String(64), nullable=False, index=True),
+    Column("change", String(32), nullable=False),
+    Column("changed_by", Uuid, nullable=True),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("detail", JSON, nullable=False),
+)
 
 # --- OpenID Provider state ---------------------------------------------------
 

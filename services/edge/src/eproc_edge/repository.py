@@ -102,11 +102,13 @@ async def revoke_family(session: Db, family_id: str) -> None:
 
 @dataclass(frozen=True)
 class Rotation:
-    """One refresh grant to apply: the presented token, its client, its successor."""
+    """One refresh grant to apply: the presented token, its client, its successor
+    (valid ``lifetime`` seconds: the client's own, else the edge's)."""
 
     old_hash: str
     client_id: str
     new_hash: str
+    lifetime: int | None = None
 
 
 # One statement per batch of refresh grants (PostgreSQL): mark each presented
@@ -120,8 +122,9 @@ _ROTATE_POSTGRES = text(
 WITH batch AS (
     SELECT * FROM unnest(
         CAST(:old_hashes AS varchar[]), CAST(:client_ids AS varchar[]),
-        CAST(:new_hashes AS varchar[]), CAST(:ordinals AS integer[])
-    ) AS b(old_hash, client_id, new_hash, ordinal)
+        CAST(:new_hashes AS varchar[]), CAST(:ordinals AS integer[]),
+        CAST(:expires AS timestamptz[])
+    ) AS b(old_hash, client_id, new_hash, ordinal, expires_at)
 ),
 rotated AS (
     UPDATE refresh_token AS r SET used_at = :now
@@ -129,14 +132,15 @@ rotated AS (
     WHERE r.token_hash = b.old_hash AND r.client_id = b.client_id
       AND r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > :now
       AND s.id = r.session_id AND s.ended_at IS NULL AND s.expires_at > :now
-    RETURNING b.ordinal, b.new_hash, r.family_id, r.client_id, r.user_id, r.session_id,
-              r.scope, s.acr, s.auth_time, s.platform_operator,
+    RETURNING b.ordinal, b.new_hash, b.expires_at AS new_expires_at, r.family_id,
+              r.client_id, r.user_id, r.session_id, r.scope, s.acr, s.auth_time,
+              s.platform_operator,
               s.active_organisation_id AS session_organisation_id
 ),
 successor AS (
     INSERT INTO refresh_token
         (token_hash, family_id, client_id, user_id, session_id, scope, issued_at, expires_at)
-    SELECT new_hash, family_id, client_id, user_id, session_id, scope, :now, :expires_at
+    SELECT new_hash, family_id, client_id, user_id, session_id, scope, :now, new_expires_at
     FROM rotated
 )
 SELECT rotated.*, sc.session_id IS NOT NULL AS client_known,
@@ -155,7 +159,7 @@ LEFT JOIN projection_version AS pv ON pv.user_id = rotated.user_id
 
 
 async def rotate_refresh_tokens(
-    conn: AsyncConnection, rotations: Sequence[Rotation], *, now: datetime, expires_at: datetime
+    conn: AsyncConnection, rotations: Sequence[Rotation], *, now: datetime, lifetime: int
 ) -> dict[int, Any]:
     """Rotate a batch of refresh tokens; the rows of the ones rotated, by their
     index in ``rotations`` (a missing index: refused, see :func:`refused_refresh`).
@@ -171,8 +175,8 @@ async def rotate_refresh_tokens(
                 "client_ids": [r.client_id for r in rotations],
                 "new_hashes": [r.new_hash for r in rotations],
                 "ordinals": list(range(len(rotations))),
+                "expires": [_expiry(now, r, lifetime) for r in rotations],
                 "now": now,
-                "expires_at": expires_at,
             },
         )
         return {row.ordinal: row for row in result}
@@ -209,7 +213,7 @@ async def rotate_refresh_tokens(
                 session_id=used.session_id,
                 scope=used.scope,
                 issued_at=now,
-                expires_at=expires_at,
+                expires_at=_expiry(now, rotation, lifetime),
             )
         )
         row = (
@@ -252,6 +256,10 @@ async def rotate_refresh_tokens(
             projection_version=int(row.projection_version or 0),
         )
     return rows
+
+
+def _expiry(now: datetime, rotation: Rotation, lifetime: int) -> datetime:
+    return now + timedelta(seconds=rotation.lifetime or lifetime)
 
 
 @dataclass(frozen=True)

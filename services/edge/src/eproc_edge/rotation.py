@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -44,7 +44,7 @@ class RotationBatcher:
         # when it returns, in one round trip. SQLite: an explicit transaction.
         self._engine = engine
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
-        self._lifetime = timedelta(seconds=refresh_token_lifetime)
+        self._lifetime = refresh_token_lifetime
         self._linger = linger
         self._max_batch = max_batch
         self._pending: list[tuple[Rotation, asyncio.Future[Any]]] = []
@@ -114,15 +114,14 @@ class RotationBatcher:
 
     async def _run(self, rotations: Sequence[Rotation]) -> dict[int, Any]:
         now = datetime.now(UTC)
-        expires_at = now + self._lifetime
         if self._engine.dialect.name == "postgresql":
             async with self._autocommit.connect() as conn:
                 return await repository.rotate_refresh_tokens(
-                    conn, rotations, now=now, expires_at=expires_at
+                    conn, rotations, now=now, lifetime=self._lifetime
                 )
         async with self._engine.begin() as conn:
             return await repository.rotate_refresh_tokens(
-                conn, rotations, now=now, expires_at=expires_at
+                conn, rotations, now=now, lifetime=self._lifetime
             )
 
     async def run(self) -> None:

@@ -1,7 +1,9 @@
 """Settings of the edge service (environment prefix ``EPROC_``).
 
-The registered clients are configuration (``EPROC_CLIENTS`` as JSON): the
-portal and the four platform applications, each with exact redirect URIs.
+The registered clients are data (the client registry, ``eproc_edge.registry``).
+``EPROC_CLIENTS`` (JSON, :class:`ClientConfig`) is the former configuration, kept
+as the migration path: at start, each of its clients the registry does not hold
+yet is imported into it; after that the registry decides and the setting is ignored.
 """
 
 from collections.abc import Iterator
@@ -11,11 +13,10 @@ from pydantic import BaseModel, Field, field_validator
 from eproc_contracts import assurance
 from eproc_runtime.settings import Secret, ServiceSettings, default_of
 
-APPLICATIONS = ("user-management", "e-notification", "e-tendering", "e-awarding", "e-catalogue")
-
 
 class ClientConfig(BaseModel):
-    """One registered relying party."""
+    """One relying party of the former configuration (``EPROC_CLIENTS``), imported
+    into the registry at start when the registry does not hold its id yet."""
 
     client_id: str
     client_secret: str | None = Field(
@@ -55,43 +56,14 @@ class ClientConfig(BaseModel):
         return value
 
 
-def _local_client(client_id: str, name: str, application: str, port: int) -> ClientConfig:
-    base = f"http://localhost:{port}"
-    return ClientConfig(
-        client_id=client_id,
-        client_secret=f"dev-secret-{client_id}",
-        name=name,
-        application=application,
-        redirect_uris=[f"{base}/callback"],
-        post_logout_redirect_uris=[f"{base}/"],
-        home_url=f"{base}/",
-        login_url=f"{base}/login",
-        backchannel_logout_uri=f"{base}/backchannel-logout",
-    )
-
-
-def default_clients() -> list[ClientConfig]:
-    """The embedded mode's clients, on localhost ports; the real stack sets ``EPROC_CLIENTS``."""
-    portal = _local_client("portal", "User management", "user-management", 8000)
-    portal.redirect_uris = ["http://localhost:8000/auth/callback"]
-    portal.post_logout_redirect_uris = ["http://localhost:8000/"]
-    portal.login_url = "http://localhost:8000/auth/login"
-    portal.backchannel_logout_uri = None
-    portal.resource_servers = ["eproc"]
-    return [
-        portal,
-        _local_client("e-notification", "e-Notification", "e-notification", 8101),
-        _local_client("e-tendering", "e-Tendering", "e-tendering", 8102),
-        _local_client("e-awarding", "e-Awarding", "e-awarding", 8103),
-        _local_client("e-catalogue", "e-Catalogue", "e-catalogue", 8104),
-    ]
-
-
 class Settings(ServiceSettings):
     service_name: str = "edge"
     database_url: str = "sqlite+aiosqlite:///data/edge.db"
 
-    clients: list[ClientConfig] = Field(default_factory=default_clients)
+    clients: list[ClientConfig] = Field(
+        default_factory=list,
+        description="EPROC_CLIENTS: imported into the client registry once, then ignored",
+    )
     access_token_lifetime: int = 300
     id_token_lifetime: int = 300
     refresh_token_lifetime: int = 8 * 3600

@@ -95,14 +95,14 @@ class TokenService:
         await self.keys_current()
         if not client.confidential or not client.check_grant_type("client_credentials"):
             raise OAuthError(400, "unauthorized_client", "The client may not use this grant.")
-        allowed = [s for s in client.config.scope.split() if s not in USER_SCOPES]
+        allowed = [s for s in client.config.scopes if s not in USER_SCOPES]
         requested = form.get("scope")
         scopes = allowed if requested is None else [s for s in requested.split() if s in allowed]
         scope = " ".join(scopes)
         body: dict[str, Any] = {
             "access_token": self.server.sign_access_token(client, None, scope),
             "token_type": "Bearer",
-            "expires_in": self.settings.access_token_lifetime,
+            "expires_in": self.server.access_token_lifetime(client),
         }
         if scope:
             body["scope"] = scope
@@ -122,7 +122,12 @@ class TokenService:
         await self.keys_current()
         successor = secrets.token_urlsafe(48)
         row = await self.rotations.rotate(
-            Rotation(old_hash, client.client_id, token_hash(successor))
+            Rotation(
+                old_hash,
+                client.client_id,
+                token_hash(successor),
+                client.config.refresh_token_lifetime,
+            )
         )
         if row is None:
             await self._refused(old_hash)
@@ -134,7 +139,7 @@ class TokenService:
                 client, principal, scope, grant_id=row.family_id
             ),
             "token_type": "Bearer",
-            "expires_in": self.settings.access_token_lifetime,
+            "expires_in": self.server.access_token_lifetime(client),
             "refresh_token": successor,
             "scope": scope,
         }

@@ -20,6 +20,7 @@ from eproc_edge.oauth import (
     EdgeAuthorizationServer,
     EdgeRequest,
 )
+from eproc_edge.registry import ClientDirectory
 from eproc_edge.rotation import RotationBatcher
 from eproc_edge.settings import Settings
 from eproc_edge.tokens import TokenService
@@ -40,6 +41,7 @@ class Edge:
     upstream: UpstreamProvider
     authenticator: ClientAuthenticator
     revocations: RevocationList = field(default_factory=RevocationList)
+    directory: ClientDirectory = field(default_factory=ClientDirectory)
     _tokens: TokenService | None = field(default=None, init=False)
 
     def token_service(self, state: ServiceState) -> TokenService:

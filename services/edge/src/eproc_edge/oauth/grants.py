@@ -107,7 +107,8 @@ class EdgeOpenIDCode(OpenIDCode):  # type: ignore[misc]
         return {
             "iss": settings.issuer,
             "aud": [client.client_id],
-            "exp": int(time.time()) + settings.id_token_lifetime,
+            "exp": int(time.time())
+            + (client.config.id_token_lifetime or settings.id_token_lifetime),
         }
 
     def get_authorization_code_claims(self, authorization_code: CodeRecord) -> dict[str, Any]:

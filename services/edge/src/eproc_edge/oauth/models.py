@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
-import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +16,7 @@ from authlib.oauth2.rfc6749 import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from eproc_edge.settings import ClientConfig
+from eproc_edge.registration import RegisteredClient, secret_matches
 from eproc_runtime.oauth import PreparedRequest, StoredCode
 
 SCOPES = ["openid", "profile", "email", "offline_access"]
@@ -35,17 +34,20 @@ def token_hash(value: str) -> str:
 
 
 class Client(ClientMixin):  # type: ignore[misc]
-    """A registered relying party (from configuration)."""
+    """A registered relying party (one version of it, from the client registry)."""
 
-    def __init__(self, config: ClientConfig) -> None:
+    def __init__(self, config: RegisteredClient) -> None:
         self.config = config
         self.client_id = config.client_id
         self.application = config.application
-        self.client_metadata = {"post_logout_redirect_uris": config.post_logout_redirect_uris}
+        self.client_metadata = {"post_logout_redirect_uris": list(config.post_logout_redirect_uris)}
+        # Digests of secrets this version already verified: the argon2 check
+        # runs once per secret, not once per code exchange.
+        self._verified: set[bytes] = set()
 
     @property
     def confidential(self) -> bool:
-        return self.config.client_secret is not None
+        return self.config.confidential
 
     def get_client_id(self) -> str:
         return self.client_id
@@ -54,7 +56,7 @@ class Client(ClientMixin):  # type: ignore[misc]
         return None  # every request names its redirect_uri, matched exactly
 
     def get_allowed_scope(self, scope: str | None) -> str:
-        allowed = self.config.scope.split()
+        allowed = self.config.scopes
         if not scope:
             return " ".join(s for s in allowed if s != "offline_access")
         return " ".join(s for s in scope.split() if s in allowed)
@@ -63,13 +65,20 @@ class Client(ClientMixin):  # type: ignore[misc]
         return redirect_uri in self.config.redirect_uris
 
     def check_client_secret(self, client_secret: str) -> bool:
-        expected = self.config.client_secret
-        return expected is not None and hmac.compare_digest(expected, client_secret)
+        if not self.config.uses_secret:
+            return False
+        digest = hashlib.sha256(client_secret.encode()).digest()
+        if digest in self._verified:
+            return True
+        if any(secret_matches(h, client_secret) for h in self.config.secret_hashes):
+            self._verified.add(digest)
+            return True
+        return False
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
-        if self.confidential:
+        if self.config.uses_secret:
             return method in ("client_secret_basic", "client_secret_post")
-        return method == "none"
+        return method == self.config.token_endpoint_auth_method
 
     def check_response_type(self, response_type: str) -> bool:
         return response_type == "code"

@@ -1,4 +1,4 @@
-"""authlib's AuthorizationServer wired to the edge: clients from configuration,
+"""authlib's AuthorizationServer wired to the edge: clients from the registry,
 token generation (ES256 JWT access tokens) and the Starlette responses."""
 
 from __future__ import annotations
@@ -38,11 +38,13 @@ from eproc_runtime.oauth import S256Required, StarletteServerHooks
 class EdgeAuthorizationServer(StarletteServerHooks, AuthorizationServer):  # type: ignore[misc]
     """authlib's AuthorizationServer, wired to the edge's settings, keys and clients."""
 
-    def __init__(self, settings: Settings, keyring: KeyRing) -> None:
+    def __init__(self, settings: Settings, keyring: KeyRing, clients: dict[str, Client]) -> None:
+        """``clients``: the registry's enabled clients, kept current in place
+        (``eproc_edge.registry.ClientDirectory``)."""
         super().__init__(scopes_supported=SCOPES)
         self.settings = settings
         self.keyring = keyring
-        self.clients = {c.client_id: Client(c) for c in settings.clients}
+        self.clients = clients
         self._claims_registry = jwt.JWTClaimsRegistry(
             iss={"essential": True, "value": settings.issuer},
             exp={"essential": True},
@@ -79,14 +81,23 @@ class EdgeAuthorizationServer(StarletteServerHooks, AuthorizationServer):  # typ
             "scope": token.get("scope", ""),
             "issued_at": now,
             "expires_at": datetime.fromtimestamp(
-                now.timestamp() + self.settings.refresh_token_lifetime, UTC
+                now.timestamp()
+                + (
+                    request.client.config.refresh_token_lifetime
+                    or self.settings.refresh_token_lifetime
+                ),
+                UTC,
             ),
         }
         exchange.writes.append(lambda s: repository.insert_refresh(s, values))
 
     # -- token generation
     def _expires_in(self, client: Client, grant_type: str) -> int:
-        return self.settings.access_token_lifetime
+        return self.access_token_lifetime(client)
+
+    def access_token_lifetime(self, client: Client) -> int:
+        """The client's own (shorter) lifetime, else the edge's."""
+        return client.config.access_token_lifetime or self.settings.access_token_lifetime
 
     def _refresh_token(self, **_: Any) -> str:
         return secrets.token_urlsafe(48)
@@ -118,7 +129,7 @@ class EdgeAuthorizationServer(StarletteServerHooks, AuthorizationServer):  # typ
             # resource servers it calls; another application's token is refused.
             "aud": [client.client_id, *client.config.resource_servers],
             "iat": now,
-            "exp": now + (lifetime or self.settings.access_token_lifetime),
+            "exp": now + (lifetime or self.access_token_lifetime(client)),
             "jti": uuid.uuid4().hex,
             "client_id": client.client_id,
             "scope": scope,

@@ -1,0 +1,188 @@
+"""``eproc clients``: the edge's client registry (R-APP-1) from the command line.
+
+``list``, ``show``, ``create``, ``update``, ``rotate-secret``, ``retire-secret``,
+``disable`` and ``enable`` call the edge's operator API (``/sso/clients`` on the
+single origin, ``--url`` and ``--edge``) with a platform operator's access
+token (``--token`` or ``$EPROC_TOKEN``), like the other operator commands: the
+edge authorises the call and audits it. A new secret (``create``,
+``rotate-secret``) is printed once; the registry keeps only its hash.
+
+Fields come from options, or from a JSON document (``--file``, the API's body)
+that the options then override.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from eproc.operator import OperatorError, _call, _http_options, _print
+
+_LANGUAGES = ("nl", "fr", "de", "en")
+_LISTS = {
+    "redirect_uri": "redirect_uris",
+    "post_logout_redirect_uri": "post_logout_redirect_uris",
+    "grant_type": "grant_types",
+    "scope": "scopes",
+    "resource_server": "resource_servers",
+}
+_VALUES = {
+    "application": "application",
+    "backchannel_logout_uri": "backchannel_logout_uri",
+    "home_url": "home_url",
+    "login_url": "login_url",
+    "auth_method": "token_endpoint_auth_method",
+    "jwks_uri": "jwks_uri",
+    "access_token_lifetime": "access_token_lifetime",
+    "id_token_lifetime": "id_token_lifetime",
+    "refresh_token_lifetime": "refresh_token_lifetime",
+}
+
+
+def _path(args: argparse.Namespace, *parts: str) -> str:
+    return "/".join([args.edge.rstrip("/"), "clients", *parts])
+
+
+def _body(args: argparse.Namespace) -> dict[str, Any]:
+    """The request body: ``--file`` first, then the options given."""
+    body: dict[str, Any] = {}
+    if args.file is not None:
+        loaded = json.loads(Path(args.file).read_text(encoding="utf-8"))
+        if not isinstance(loaded, dict):
+            raise OperatorError(f"{args.file}: a JSON object is needed")
+        body.update(loaded)
+    names = {lang: getattr(args, f"name_{lang}") for lang in _LANGUAGES}
+    if any(names.values()):
+        body["names"] = {**body.get("names", {}), **{k: v for k, v in names.items() if v}}
+    for option, field in _LISTS.items():
+        values = getattr(args, option)
+        if values:
+            body[field] = values
+    for option, field in _VALUES.items():
+        value = getattr(args, option)
+        if value is not None:
+            body[field] = value
+    if args.roles is not None:
+        body["roles"] = json.loads(Path(args.roles).read_text(encoding="utf-8"))
+    return body
+
+
+def _list(args: argparse.Namespace) -> None:
+    clients = _call(args, "GET", _path(args))
+    for client in clients:
+        state = "enabled" if client["enabled"] else "disabled"
+        print(
+            f"{client['client_id']:<24} {state:<9} {client['token_endpoint_auth_method']:<20} "
+            f"{client['names']['en']}"
+        )
+
+
+def _show(args: argparse.Namespace) -> None:
+    shown = _call(args, "GET", _path(args, args.client_id))
+    if args.changes:
+        shown["changes"] = _call(args, "GET", _path(args, args.client_id, "changes"))
+    _print(shown)
+
+
+def _create(args: argparse.Namespace) -> None:
+    body = _body(args)
+    if args.client_id:
+        body["client_id"] = args.client_id
+    created = _call(args, "POST", _path(args), json=body)
+    _print(created["client"])
+    if created.get("client_secret"):
+        _announce_secret(created["client"]["client_id"], created["client_secret"])
+
+
+def _update(args: argparse.Namespace) -> None:
+    body = _body(args)
+    if not body:
+        raise OperatorError("nothing to change: give options or --file")
+    if "names" in body and len(body["names"]) < len(_LANGUAGES):
+        # One language changed: the others keep their name.
+        current = _call(args, "GET", _path(args, args.client_id))
+        body["names"] = {**current["names"], **body["names"]}
+    _print(_call(args, "PATCH", _path(args, args.client_id), json=body))
+
+
+def _rotate(args: argparse.Namespace) -> None:
+    rotated = _call(args, "POST", _path(args, args.client_id, "secrets"))
+    _announce_secret(args.client_id, rotated["client_secret"])
+    print(
+        f"the previous secret stays valid until `eproc clients retire-secret {args.client_id}`",
+    )
+
+
+def _retire(args: argparse.Namespace) -> None:
+    body = {"secret_id": args.secret_id}
+    _print(_call(args, "POST", _path(args, args.client_id, "secrets", "retire"), json=body))
+
+
+def _switch(enabled: bool) -> Any:
+    def command(args: argparse.Namespace) -> None:
+        action = "enable" if enabled else "disable"
+        _print(_call(args, "POST", _path(args, args.client_id, action)))
+
+    return command
+
+
+def _announce_secret(client_id: str, secret: str) -> None:
+    # Printed once: the registry keeps only its hash.
+    print(f"client_secret of {client_id} (shown once, store it now): {secret}")
+
+
+def _field_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--file", help="a JSON document with the fields (the API's body)")
+    for lang in _LANGUAGES:
+        parser.add_argument(f"--name-{lang}", help=f"the application's name ({lang})")
+    parser.add_argument("--application", help="whose roles its tokens carry (default: its id)")
+    for option in _LISTS:
+        parser.add_argument(
+            f"--{option.replace('_', '-')}", dest=option, action="append", help="repeatable"
+        )
+    parser.add_argument("--backchannel-logout-uri")
+    parser.add_argument("--home-url")
+    parser.add_argument("--login-url")
+    parser.add_argument(
+        "--auth-method",
+        choices=["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+    )
+    parser.add_argument("--jwks-uri")
+    for lifetime in ("access-token", "id-token", "refresh-token"):
+        parser.add_argument(f"--{lifetime}-lifetime", type=int, help="seconds")
+    parser.add_argument("--roles", help="a JSON file with the roles the application declares")
+
+
+def add_commands(commands: Any) -> None:
+    """Add ``eproc clients …`` to ``eproc``'s parser."""
+    parser = commands.add_parser("clients", help="the edge's client registry (applications)")
+    sub = parser.add_subparsers(dest="clients_command", required=True)
+
+    def command(name: str, func: Any, text: str, *, client: bool = True) -> Any:
+        cmd = sub.add_parser(name, help=text)
+        _http_options(cmd)
+        cmd.add_argument(
+            "--edge",
+            default=os.environ.get("EPROC_EDGE_PATH", "/sso"),
+            help="the edge's path on the origin (default /sso)",
+        )
+        if client:
+            cmd.add_argument("client_id")
+        cmd.set_defaults(func=func)
+        return cmd
+
+    command("list", _list, "every registered application", client=False)
+    show = command("show", _show, "one application (never its secrets)")
+    show.add_argument("--changes", action="store_true", help="with its audit trail")
+    create = command("create", _create, "register an application", client=False)
+    create.add_argument("--client-id")
+    _field_options(create)
+    _field_options(command("update", _update, "change some fields of an application"))
+    command("rotate-secret", _rotate, "a new secret beside the current one (printed once)")
+    retire = command("retire-secret", _retire, "end the old secret after a rotation")
+    retire.add_argument("--secret-id", help="default: the older of two")
+    command("disable", _switch(False), "refuse the application everywhere (invalid_client)")
+    command("enable", _switch(True), "accept the application again")
