@@ -548,6 +548,9 @@ async def start_edge(world: World, url: str, stack: AsyncExitStack) -> FastAPI:
             post_logout_redirect_uris=[f"{base}/"],
             home_url=f"{base}/",
             login_url=f"{base}/login",
+            # The portal's tokens are for the platform's services too (its operator
+            # calls the edge's client registry with them).
+            resource_servers=["eproc"] if client_id == PORTAL_CLIENT else [],
         )
 
     settings = Settings(
@@ -578,11 +581,16 @@ async def start_edge(world: World, url: str, stack: AsyncExitStack) -> FastAPI:
     app.state.edge.upstream = UpstreamProvider(
         settings, transport=httpx.ASGITransport(app=world.services["eid-gateway"].app)
     )
-    # What the edge's lifespan does first: load (or create) its signing keys.
+    # What the edge's lifespan does first: load (or create) its signing keys, and
+    # open its client registry (importing the configured clients).
+    from eproc_edge.registry import open_registry
+
     engine = create_engine(url)
     stack.push_async_callback(engine.dispose)
-    async with unit_of_work(create_session_factory(engine)) as session:
+    sessions = create_session_factory(engine)
+    async with unit_of_work(sessions) as session:
         await app.state.edge.keyring.refresh(session, force=True)
+    await open_registry(sessions, app.state.edge.directory, settings.clients)
     return app
 
 

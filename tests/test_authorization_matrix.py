@@ -325,6 +325,53 @@ async def _a_token(world: World, actor: str) -> Call:
     return Call(data={"token": buyer.headers["Authorization"].split()[1]})
 
 
+def _client_body(client_id: str) -> dict[str, Any]:
+    site = f"https://{client_id}.apps.test"
+    return {
+        "client_id": client_id,
+        "names": {"nl": "Matrix", "fr": "Matrice", "de": "Matrix", "en": "Matrix"},
+        "redirect_uris": [f"{site}/callback"],
+        "home_url": f"{site}/",
+        "login_url": f"{site}/login",
+    }
+
+
+async def _registered_client(world: World, *then: str) -> str:
+    """A fresh client in the edge's registry, registered by the operator (then, as
+    the operator, each of the POSTs ``then`` names: ``secrets``, ``disable``)."""
+    client_id = f"matrix-{uuid.uuid4().hex[:8]}"
+    operator = await world.edge_credentials("operator")
+    edge = world.services["edge"].client
+    edge.cookies.clear()
+    made = await edge.post("/clients", json=_client_body(client_id), headers=operator.headers)
+    assert made.status_code == 201, made.text
+    for step in then:
+        done = await edge.post(f"/clients/{client_id}/{step}", headers=operator.headers)
+        assert done.status_code in (200, 201), done.text
+    return client_id
+
+
+async def _new_client(world: World, actor: str) -> Call:
+    return Call(json=_client_body(f"matrix-{uuid.uuid4().hex[:8]}"))
+
+
+async def _client_change(world: World, actor: str) -> Call:
+    names = {"nl": "Gewijzigd", "fr": "Modifié", "de": "Geändert", "en": "Changed"}
+    return Call(path={"client_id": await _registered_client(world)}, json={"names": names})
+
+
+async def _a_client(world: World, actor: str) -> Call:
+    return Call(path={"client_id": await _registered_client(world)})
+
+
+async def _rotated_client(world: World, actor: str) -> Call:
+    return Call(path={"client_id": await _registered_client(world, "secrets")}, json={})
+
+
+async def _disabled_client(world: World, actor: str) -> Call:
+    return Call(path={"client_id": await _registered_client(world, "disable")})
+
+
 async def _login_local(world: World, actor: str) -> Call:
     csrf = secrets.token_urlsafe(16)
     return Call(
@@ -509,6 +556,37 @@ EXPECTED: dict[tuple[str, str, str], Row] = {
         statuses(401, anonymous=401),
         _login_local,
         "a wrong password (with the login form's CSRF pair) → 401 from identity; no token counts",
+    ),
+    ("edge", "POST", "/clients"): Row(
+        statuses(403, anonymous=401, application=401, edge=401, operator=201),
+        _new_client,
+        "the client registry (R-APP-1): a platform operator's user token of the edge; "
+        "other users → 403 `operator_required`; a client's token or secret → 401",
+    ),
+    ("edge", "PATCH", "/clients/{client_id}"): Row(
+        statuses(403, anonymous=401, application=401, edge=401, operator=200),
+        _client_change,
+        "a fresh client, its names",
+    ),
+    ("edge", "POST", "/clients/{client_id}/secrets"): Row(
+        statuses(403, anonymous=401, application=401, edge=401, operator=201),
+        _a_client,
+        "a fresh client: a second secret (rotation)",
+    ),
+    ("edge", "POST", "/clients/{client_id}/secrets/retire"): Row(
+        statuses(403, anonymous=401, application=401, edge=401, operator=200),
+        _rotated_client,
+        "a fresh client with two secrets: the old one retired",
+    ),
+    ("edge", "POST", "/clients/{client_id}/disable"): Row(
+        statuses(403, anonymous=401, application=401, edge=401, operator=200),
+        _a_client,
+        "a fresh client",
+    ),
+    ("edge", "POST", "/clients/{client_id}/enable"): Row(
+        statuses(403, anonymous=401, application=401, edge=401, operator=200),
+        _disabled_client,
+        "a fresh disabled client",
     ),
     ("edge", "POST", "/session/organisation"): Row(
         statuses(403, anonymous=401, application=401, edge=401, buyer=200, superuser=200),

@@ -19,7 +19,7 @@ from eproc_edge.identity_port import HttpIdentityPort, IdentityPort
 from eproc_edge.keys import KeyRing
 from eproc_edge.models import messaging_tables
 from eproc_edge.oauth import EdgeAuthorizationServer
-from eproc_edge.registry import ClientDirectory, ClientFeed, import_configured
+from eproc_edge.registry import ClientDirectory, ClientFeed, open_registry
 from eproc_edge.security import ALWAYS, HTML
 from eproc_edge.settings import Settings
 from eproc_edge.upstream import UpstreamProvider
@@ -78,9 +78,7 @@ def create_app(
         )
         # The former configuration, once (the registry keeps what it has), then
         # every client of the registry.
-        async with unit_of_work(state.sessions) as session:
-            await import_configured(session, directory, settings.clients)
-        await directory.load(state.sessions)
+        await open_registry(state.sessions, directory, settings.clients)
         edge.token_service(state)
         if settings.bus != "kafka":
             # The embedded mode: this process is the only edge, and every

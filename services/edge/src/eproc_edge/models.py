@@ -55,6 +55,9 @@ registered_client = Table(
     Column("jwks", JSON, nullable=True),
     Column("jwks_uri", Text, nullable=True),
     Column("require_pkce", Boolean, nullable=False),
+    # The weakest login its users may come with (eproc_contracts.assurance): a
+    # weaker SSO session is stepped up first.
+    Column("minimum_acr", String(64), nullable=True),
     Column("access_token_lifetime", Integer, nullable=True),
     Column("id_token_lifetime", Integer, nullable=True),
     Column("refresh_token_lifetime", Integer, nullable=True),

@@ -22,6 +22,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from eproc_contracts import assurance
 from eproc_contracts.roles import Role
 
 AuthMethod = Literal["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
@@ -83,6 +84,12 @@ def _scope_list(values: list[str]) -> list[str]:
     return values
 
 
+def _on_the_ladder(value: str | None) -> str | None:
+    if value is not None and assurance.level(value) is None:
+        raise ValueError("must be a federal level, urn:be:fedict:iam:fas:LevelNNN")
+    return value
+
+
 def _audience_list(values: list[str]) -> list[str]:
     for value in values:
         if not re.match(_ID, value):
@@ -128,6 +135,10 @@ class _ClientFields(BaseModel):
     require_pkce: Literal[True] = Field(
         default=True, description="PKCE (S256) is required of every client (OAuth 2.1)"
     )
+    minimum_acr: str | None = Field(
+        default=None,
+        description="The weakest login its users may come with (a federal level): step-up",
+    )
     access_token_lifetime: int | None = Field(default=None, ge=60, le=3600)
     id_token_lifetime: int | None = Field(default=None, ge=60, le=3600)
     refresh_token_lifetime: int | None = Field(default=None, ge=300, le=30 * 24 * 3600)
@@ -145,6 +156,11 @@ class _ClientFields(BaseModel):
     @classmethod
     def _url(cls, value: str | None) -> str | None:
         return _url_or_none(value)
+
+    @field_validator("minimum_acr")
+    @classmethod
+    def _acr(cls, value: str | None) -> str | None:
+        return _on_the_ladder(value)
 
     @field_validator("scopes")
     @classmethod
@@ -206,6 +222,7 @@ class ClientUpdate(BaseModel):
     jwks: dict[str, Any] | None = None
     jwks_uri: str | None = None
     require_pkce: Literal[True] | None = None
+    minimum_acr: str | None = None
     access_token_lifetime: int | None = Field(default=None, ge=60, le=3600)
     id_token_lifetime: int | None = Field(default=None, ge=60, le=3600)
     refresh_token_lifetime: int | None = Field(default=None, ge=300, le=30 * 24 * 3600)
@@ -220,6 +237,11 @@ class ClientUpdate(BaseModel):
     @classmethod
     def _url(cls, value: str | None) -> str | None:
         return _url_or_none(value)
+
+    @field_validator("minimum_acr")
+    @classmethod
+    def _acr(cls, value: str | None) -> str | None:
+        return _on_the_ladder(value)
 
     @field_validator("scopes")
     @classmethod
@@ -263,6 +285,7 @@ class RegisteredClient:
     jwks: dict[str, Any] | None
     jwks_uri: str | None
     require_pkce: bool
+    minimum_acr: str | None
     access_token_lifetime: int | None
     id_token_lifetime: int | None
     refresh_token_lifetime: int | None
@@ -309,6 +332,7 @@ class RegisteredClient:
             "jwks": self.jwks,
             "jwks_uri": self.jwks_uri,
             "require_pkce": self.require_pkce,
+            "minimum_acr": self.minimum_acr,
             "access_token_lifetime": self.access_token_lifetime,
             "id_token_lifetime": self.id_token_lifetime,
             "refresh_token_lifetime": self.refresh_token_lifetime,

@@ -254,6 +254,7 @@ async def import_configured(
             "jwks": None,
             "jwks_uri": None,
             "require_pkce": True,
+            "minimum_acr": config.minimum_acr,
             "access_token_lifetime": None,
             "id_token_lifetime": None,
             "refresh_token_lifetime": None,
@@ -268,6 +269,17 @@ async def import_configured(
         await _changed(db, directory, config.client_id, ClientChange.IMPORTED, None, now, detail)
         imported.append(config.client_id)
     return imported
+
+
+async def open_registry(
+    sessions: async_sessionmaker[AsyncSession],
+    directory: ClientDirectory,
+    configured: Iterable[ClientConfig],
+) -> None:
+    """At start: import the former configuration (once), then load every client."""
+    async with sessions() as db, db.begin():
+        await import_configured(db, directory, configured)
+    await directory.load(sessions)
 
 
 def _consistent(values: dict[str, Any], settings: Settings) -> None:

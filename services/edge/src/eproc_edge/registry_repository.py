@@ -34,6 +34,7 @@ def _client(row: Any, secrets: Sequence[Any]) -> RegisteredClient:
         jwks=row.jwks,
         jwks_uri=row.jwks_uri,
         require_pkce=row.require_pkce,
+        minimum_acr=row.minimum_acr,
         access_token_lifetime=row.access_token_lifetime,
         id_token_lifetime=row.id_token_lifetime,
         refresh_token_lifetime=row.refresh_token_lifetime,

@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("jwks", sa.JSON(), nullable=True),
         sa.Column("jwks_uri", sa.Text(), nullable=True),
         sa.Column("require_pkce", sa.Boolean(), nullable=False),
+        sa.Column("minimum_acr", sa.String(64), nullable=True),
         sa.Column("access_token_lifetime", sa.Integer(), nullable=True),
         sa.Column("id_token_lifetime", sa.Integer(), nullable=True),
         sa.Column("refresh_token_lifetime", sa.Integer(), nullable=True),
