@@ -8,10 +8,14 @@ how a cascading role spreads over applications is defined here, once.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
+from importlib import resources
+from typing import Any
 
+import yaml
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from eproc_contracts.common import RoleGrant
+from eproc_contracts.common import RoleGrant, name_in_language
 
 Grant = tuple[str, str]
 """``(application, role)``."""
@@ -55,8 +59,9 @@ def apply_cascade(
     return frozenset(result)
 
 
-# --- the role catalogue (SPEC §4): the organisations service serves it (GET /roles) and
-# owns its content; the portal and others read it in this shape.
+# --- the role catalogue (SPEC §4): data (``role_catalogue.yaml`` beside this module), read
+# by every service that names roles (the organisations service applies and serves it at
+# GET /roles, the notifier names roles in mails); the portal reads it in this shape.
 
 
 class Localised(BaseModel):
@@ -122,11 +127,28 @@ class RoleCatalogue(BaseModel):
     version: int
     applications: tuple[Application, ...]
 
+    def application(self, application: str) -> Application | None:
+        return next((app for app in self.applications if app.id == application), None)
+
     def role(self, application: str, role: str) -> Role | None:
         for app in self.applications:
             if app.id == application:
                 return next((r for r in app.roles if r.id == role), None)
         return None
+
+    def label(self, grant: RoleGrant | Grant, language: str) -> str:
+        """ "e-Notification: Publisher" as a reader of ``language`` says it (R-I18N-1): the
+        application's and the role's names, never their codes. A role the catalogue does
+        not know (any more) is named by its codes, the only words left for it."""
+        application_id, role_id = _pair(grant)
+        application = self.application(application_id)
+        role = self.role(application_id, role_id)
+        if application is None or role is None:
+            return f"{application_id}: {role_id}"
+        return (
+            f"{name_in_language(application.names.model_dump(), language)}: "
+            f"{name_in_language(role.names.model_dump(), language)}"
+        )
 
     def unknown(self, grants: Iterable[Grant]) -> list[Grant]:
         """The grants that name no role of the catalogue."""
@@ -147,6 +169,14 @@ class RoleCatalogue(BaseModel):
     def apply_cascade(self, before: Iterable[Grant], after: Iterable[Grant]) -> frozenset[Grant]:
         """The roles a member really gets when asking to go from ``before`` to ``after``."""
         return apply_cascade(before, after, self.cascading())
+
+
+@cache
+def packaged_catalogue() -> RoleCatalogue:
+    """The catalogue shipped with this version of the platform (``role_catalogue.yaml``)."""
+    text = resources.files("eproc_contracts").joinpath("role_catalogue.yaml").read_text("utf-8")
+    document: dict[str, Any] = yaml.safe_load(text)
+    return RoleCatalogue.model_validate(document)
 
 
 def _pair(grant: RoleGrant | Grant) -> Grant:

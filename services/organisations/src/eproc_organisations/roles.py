@@ -1,4 +1,5 @@
-"""The role catalogue (SPEC §4): loaded from ``role_catalogue.yaml``, never hard-coded.
+"""The role catalogue (SPEC §4): ``eproc_contracts.roles.packaged_catalogue()`` (the data in
+``libs/contracts``' ``role_catalogue.yaml``), never hard-coded.
 
 Also the two rules that depend on it: the Superuser cascade (R-ROLE-2, defined in
 ``eproc_contracts.roles`` and fed the catalogue's ``cascades`` flags) and the roles an
@@ -8,24 +9,17 @@ organisation must keep (R-REQ-8).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cache
-from importlib import resources
-from typing import Any
-
-import yaml
 
 from eproc_contracts.common import RoleGrant
 from eproc_contracts.roles import SUPERUSER as SUPERUSER_GRANT
 from eproc_contracts.roles import Grant as Grant  # re-exported: the service speaks of Grant
 from eproc_contracts.roles import RoleCatalogue as RoleCatalogue  # the shape /roles serves
+from eproc_contracts.roles import packaged_catalogue
 
 
-@cache
 def catalogue() -> RoleCatalogue:
-    """The catalogue shipped with this version of the service."""
-    text = resources.files("eproc_organisations").joinpath("role_catalogue.yaml").read_text("utf-8")
-    document: dict[str, Any] = yaml.safe_load(text)
-    return RoleCatalogue.model_validate(document)
+    """The catalogue shipped with this version of the platform."""
+    return packaged_catalogue()
 
 
 def to_grants(roles: Iterable[RoleGrant]) -> frozenset[Grant]:

@@ -55,11 +55,4 @@ def applications(catalogue: RoleCatalogue, language: str) -> list[ApplicationVie
 
 def role_label(catalogue: RoleCatalogue, grant: dict[str, str], language: str) -> str:
     """ "e-Notification: Publisher" in the user's language."""
-    role = catalogue.role(grant.get("application", ""), grant.get("role", ""))
-    app = next((a for a in catalogue.applications if a.id == grant.get("application")), None)
-    if role is None or app is None:
-        return f"{grant.get('application')}: {grant.get('role')}"
-    return (
-        f"{localised(app.names.model_dump(), language)}: "
-        f"{localised(role.names.model_dump(), language)}"
-    )
+    return catalogue.label((grant.get("application", ""), grant.get("role", "")), language)
