@@ -26,7 +26,7 @@ from sqlalchemy import func, select, update
 
 from eproc_contracts.common import RequestKind
 from eproc_contracts.envelope import Envelope
-from eproc_contracts.events import RequestApproved
+from eproc_contracts.events import RequestRejected
 from eproc_notifier.delivery import MailSender
 from eproc_notifier.mails import build_message
 from eproc_notifier.models import MailState, mail
@@ -87,7 +87,7 @@ async def main(mails: int) -> None:
             await notifications.request_event(
                 session,
                 Envelope.wrap(
-                    RequestApproved(
+                    RequestRejected(
                         request_id=uuid.uuid4(),
                         kind=RequestKind.JOIN,
                         requester_id=user_id,

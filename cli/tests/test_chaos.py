@@ -935,7 +935,7 @@ def _text(message: email.message.Message) -> str:
 
 
 _DECISION = re.compile(r"^Your .+ for (?P<org>.+) was (?P<outcome>approved|rejected)$")
-_REQUEST_ID = re.compile(r"\(request ([0-9a-f-]{36})\)")
+_REQUEST_ID = re.compile(r"/superuser/requests/([0-9a-f-]{36})")
 
 
 def _mail_key(message: email.message.Message) -> tuple[str, str, str]:

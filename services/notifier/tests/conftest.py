@@ -23,12 +23,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from eproc_contracts.common import Language, RequestKind, RoleGrant
+from eproc_contracts.common import Language, RequestKind
 from eproc_contracts.envelope import Envelope, Payload
-from eproc_contracts.events import RequestApproved, UserRegistered
+from eproc_contracts.events import RequestRejected, UserRegistered
 from eproc_contracts.topics import MEMBERSHIP, ORGANISATION, REQUEST, USER, encode, topic_of
 from eproc_notifier.consumers import handlers
 from eproc_notifier.delivery import MailSender
+from eproc_notifier.held import HeldMailWatch
 from eproc_notifier.models import mail, messaging_tables
 from eproc_notifier.service import Notifications
 from eproc_notifier.settings import Settings
@@ -125,12 +126,13 @@ class InProcessNotifier:
     sessions: async_sessionmaker[AsyncSession]
     messaging: Messaging
     sender: MailSender
-    task: asyncio.Task[None] | None = None
+    watch: HeldMailWatch
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def stop(self) -> None:
         self.sender.stop()
-        if self.task is not None:
-            await self.task
+        self.watch.stop()
+        await asyncio.gather(*self.tasks)
         await self.messaging.stop()
 
 
@@ -141,11 +143,21 @@ async def start_notifier(
     running: list[InProcessNotifier] = []
 
     async def start(settings: Settings) -> InProcessNotifier:
-        consume = handlers(Notifications(settings))
+        notifications = Notifications(settings)
+        consume = handlers(notifications)
         messaging = Messaging(settings, sessions, messaging_tables, handlers=consume, relay=False)
         await messaging.start()
-        notifier = InProcessNotifier(settings, sessions, messaging, MailSender(settings, sessions))
-        notifier.task = asyncio.create_task(notifier.sender.run())
+        notifier = InProcessNotifier(
+            settings,
+            sessions,
+            messaging,
+            MailSender(settings, sessions),
+            HeldMailWatch(settings, sessions, notifications),
+        )
+        notifier.tasks = [
+            asyncio.create_task(notifier.sender.run()),
+            asyncio.create_task(notifier.watch.run()),
+        ]
         running.append(notifier)
         return notifier
 
@@ -275,15 +287,15 @@ def user(language: Language, given: str, family: str) -> UserRegistered:
     )
 
 
-def approvals(requester_id: UUID, count: int) -> list[RequestApproved]:
-    """``count`` approved join requests of one requester: one mail each."""
+def rejections(requester_id: UUID, count: int) -> list[RequestRejected]:
+    """``count`` rejected join requests of one requester: one mail each, at once (an
+    approval is mailed only once applied)."""
     return [
-        RequestApproved(
+        RequestRejected(
             request_id=uuid4(),
             kind=RequestKind.JOIN,
             requester_id=requester_id,
             organisation_id=uuid4(),
-            roles=[RoleGrant(application="e-tendering", role="associated-buyer")],
             decided_by=uuid4(),
             decided_at=datetime.now(UTC),
         )

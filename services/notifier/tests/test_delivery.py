@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from eproc_contracts.common import RequestKind
 from eproc_contracts.envelope import Envelope
-from eproc_contracts.events import RequestApproved
+from eproc_contracts.events import RequestRejected
 from eproc_notifier.delivery import MailSender
 from eproc_notifier.models import MailState, mail
 from eproc_notifier.service import Notifications
@@ -117,7 +117,7 @@ async def test_5xx_fails_for_good_4xx_is_retried_with_backoff(
             await notifications.request_event(
                 session,
                 Envelope.wrap(
-                    RequestApproved(
+                    RequestRejected(
                         request_id=uuid4(),
                         kind=RequestKind.JOIN,
                         requester_id=user_id,
@@ -182,7 +182,7 @@ async def test_a_dead_server_costs_one_connection_attempt_per_backoff_step(
             await notifications.request_event(
                 session,
                 Envelope.wrap(
-                    RequestApproved(
+                    RequestRejected(
                         request_id=uuid4(),
                         kind=RequestKind.JOIN,
                         requester_id=user_id,

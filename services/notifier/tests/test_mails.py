@@ -9,6 +9,7 @@ from uuid import uuid4
 import pytest
 from jinja2 import DictLoader
 
+from eproc_contracts.roles import packaged_catalogue
 from eproc_notifier.mails import MailRenderer, build_message, message_id
 from eproc_notifier.wording import LANGUAGES
 
@@ -20,6 +21,10 @@ KINDS = [
     "request_failed",
     "request_reminder",
     "request_orphaned",
+    "request_withdrawn",
+    "member_added",
+    "member_roles_changed",
+    "member_removed",
 ]
 
 FACTS: dict[str, Any] = {
@@ -30,7 +35,8 @@ FACTS: dict[str, Any] = {
     "organisation_names": {"nl": "FOD Financiën", "fr": "SPF Finances"},
     "proposed_organisation_names": None,
     "requester_name": "Jan Janssens",
-    "roles": ["e-tendering: dossier-manager"],
+    "roles": [{"application": "e-tendering", "role": "dossier-manager"}],
+    "actor_name": "Anna Peeters",
     "justification": "",
     "reason": "",
     "refusal_reason": "last_superuser",
@@ -52,6 +58,45 @@ def test_every_kind_renders_in_every_language(kind: str, language: str) -> None:
     assert "https://eproc.example/" in mail.text
     assert f'<html lang="{language}">' in mail.html
     assert "{{" not in mail.text
+    # Names, never codes or ids (issue 19, point 5); the id is only in the link.
+    assert "dossier-manager" not in mail.text and "dossier-manager" not in mail.html
+    assert "0193a1b2" not in mail.text.split("https://eproc.example/")[0]
+    link = next(line for line in mail.text.splitlines() if "https://eproc.example/" in line)
+    assert link.split(": ", 1)[1] in mail.html
+
+
+@pytest.mark.parametrize(
+    ("language", "organisation"), [("nl", "FOD Financiën"), ("fr", "SPF Finances")]
+)
+def test_roles_and_organisations_are_named_in_the_readers_language(
+    language: str, organisation: str
+) -> None:
+    role_name = packaged_catalogue().label(("e-tendering", "dossier-manager"), language)
+    assert role_name.startswith("e-Tendering: ") and "dossier-manager" not in role_name
+    mail = MailRenderer().render(
+        "request_submitted", language, FACTS, recipient_name="Els", portal_url="https://x/"
+    )
+    assert f"- {role_name}" in mail.text
+    assert role_name in mail.html
+    assert organisation in mail.subject
+
+
+@pytest.mark.parametrize(
+    ("kind", "path"),
+    [
+        ("request_submitted", "superuser/requests/0193a1b2-0000-7000-8000-000000000001"),
+        ("request_withdrawn", "superuser/requests/0193a1b2-0000-7000-8000-000000000001"),
+        ("request_approved", "my-requests/0193a1b2-0000-7000-8000-000000000001"),
+        ("member_removed", "my-organisations"),
+        ("request_orphaned", "operator/orphaned-requests"),
+    ],
+)
+def test_each_mail_links_to_what_it_is_about(kind: str, path: str) -> None:
+    mail = MailRenderer().render(
+        kind, "nl", FACTS, recipient_name="Els", portal_url="https://eproc.example/"
+    )
+    assert f"https://eproc.example/{path}\n" in mail.text
+    assert f'href="https://eproc.example/{path}"' in mail.html
 
 
 def test_a_kind_missing_in_a_language_falls_back_to_english() -> None:

@@ -24,12 +24,12 @@ from .conftest import (
     InProcessNotifier,
     Publish,
     Worker,
-    approvals,
     mail_rows,
     maildir_count,
     message_ids,
     notifier_settings,
     received,
+    rejections,
     user,
     wait_for_mails,
     worker_env,
@@ -69,7 +69,7 @@ async def test_smtp_down_for_30_s_during_a_burst_every_mail_arrives_once(
     await publish(requester)
     await eventually(lambda: _recipient_known(sessions))
 
-    first = await publish(*approvals(requester.user_id, 50))
+    first = await publish(*rejections(requester.user_id, 50))
     await wait_for_mails(smtp_sink, 50)
 
     # The server goes away while the rest of the burst comes in.
@@ -77,7 +77,7 @@ async def test_smtp_down_for_30_s_during_a_burst_every_mail_arrives_once(
     smtp_sink.stop()
     down_since = time.monotonic()
     failures_before = notifier.sender.stats.server_failures
-    rest = await publish(*approvals(requester.user_id, BURST - 50))
+    rest = await publish(*rejections(requester.user_id, BURST - 50))
 
     async def all_queued() -> bool:
         return await mail_rows(sessions) == BURST
@@ -138,7 +138,7 @@ async def test_notifier_killed_mid_burst_loses_nothing(
     requester = user(Language.FR, "Luc", "Martin")
     await publish(requester)
     await eventually(lambda: _recipient_known(sessions))
-    events = await publish(*approvals(requester.user_id, PROCESS_BURST))
+    events = await publish(*rejections(requester.user_id, PROCESS_BURST))
 
     async def queued(count: int) -> bool:
         return await mail_rows(sessions) >= count
@@ -204,7 +204,7 @@ async def test_two_instances_share_the_work_and_send_nothing_twice(
     requester = user(Language.EN, "Emma", "Smith")
     await publish(requester)
     await eventually(lambda: _recipient_known(sessions))
-    events = await publish(*approvals(requester.user_id, PROCESS_BURST))
+    events = await publish(*rejections(requester.user_id, PROCESS_BURST))
 
     await wait_for_mails(smtp_sink, PROCESS_BURST, timeout=60)
     await eventually(lambda: _all_sent(sessions, PROCESS_BURST), timeout=30)

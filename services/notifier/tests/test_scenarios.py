@@ -34,6 +34,7 @@ from eproc_contracts.events import (
     RequestWithdrawn,
     UserRegistered,
 )
+from eproc_contracts.roles import packaged_catalogue
 from eproc_notifier.mails import message_id
 from eproc_notifier.models import MailState, superuser
 from eproc_notifier.settings import Settings
@@ -138,8 +139,11 @@ async def test_every_scenario_mails_the_right_people_in_their_language(
         reason="Rolle nicht nötig <bitte>",
         **base,
     )
+    leave_approved = RequestApproved(
+        request_id=uuid4(), kind=RequestKind.LEAVE, decided_by=anna.user_id, decided_at=NOW, **base
+    )
     leave_done = RequestCompleted(
-        request_id=uuid4(), kind=RequestKind.LEAVE, completed_at=NOW, **base
+        request_id=leave_approved.request_id, kind=RequestKind.LEAVE, completed_at=NOW, **base
     )
     join_done = RequestCompleted(
         request_id=submitted.request_id, kind=RequestKind.JOIN, completed_at=NOW, **base
@@ -164,7 +168,16 @@ async def test_every_scenario_mails_the_right_people_in_their_language(
         request_id=uuid4(), kind=RequestKind.JOIN, withdrawn_at=NOW, **base
     )
     envelopes = await publish(
-        submitted, approved, rejected, leave_done, join_done, failed, reminder, orphaned, withdrawn
+        submitted,
+        approved,
+        rejected,
+        leave_approved,
+        leave_done,
+        join_done,
+        failed,
+        reminder,
+        orphaned,
+        withdrawn,
     )
     by_payload = {id(e.data): e for e in envelopes}
 
@@ -173,9 +186,9 @@ async def test_every_scenario_mails_the_right_people_in_their_language(
             by_payload[id(payload)].event_id, str(recipient), settings.message_id_domain
         )
 
-    # submitted: 2 Superusers; approved, rejected, leave completed, failed: the
-    # requester; reminder: 2 Superusers; orphaned: 2 operators. Join completion
-    # and withdrawal mail nobody.
+    # submitted: 2 Superusers; approved (once applied), rejected, the leave (one mail
+    # for its approval and completion), failed: the requester; reminder: 2 Superusers;
+    # orphaned: 2 operators. A withdrawal of a request nobody was told of mails nobody.
     messages = await wait_for_mails(smtp_sink, 10)
     await asyncio.sleep(1.0)  # anything extra would arrive now
     messages = received(smtp_sink)
@@ -194,7 +207,11 @@ async def test_every_scenario_mails_the_right_people_in_their_language(
     assert to_anna["Content-Language"] == "nl"
     assert to_anna["Subject"] == "Nieuwe toetredingsaanvraag voor Stad Gent"
     assert "Dieter Schmitz" in text_part(to_anna)
-    assert "e-notification: publisher" in text_part(to_anna)
+    # Roles by their names in the reader's language, never their codes.
+    assert f"- {packaged_catalogue().label(PUBLISHER, 'nl')}" in text_part(to_anna)
+    assert "publisher" not in text_part(to_anna)
+    assert f"https://eproc.example/superuser/requests/{submitted.request_id}" in html_part(to_anna)
+    assert f"- {packaged_catalogue().label(PUBLISHER, 'fr')}" in text_part(mail(submitted, bruno))
     assert text_part(to_anna).startswith("Beste Anna Peeters,")
     to_bruno = mail(submitted, bruno)
     assert to_bruno["Content-Language"] == "fr"
@@ -208,7 +225,7 @@ async def test_every_scenario_mails_the_right_people_in_their_language(
     assert "abgelehnt" in rejection["Subject"]
     assert "Rolle nicht nötig <bitte>" in text_part(rejection)
     assert "Rolle nicht nötig &lt;bitte&gt;" in html_part(rejection)
-    assert mail(leave_done, requester)["Subject"] == "Sie haben Stadt Gent verlassen"
+    assert mail(leave_approved, requester)["Subject"] == "Sie haben Stadt Gent verlassen"
     failure = mail(failed, requester)
     assert "nicht ausgeführt" in failure["Subject"]
     assert "mit Dossiers der Organisation verknüpft" in text_part(failure)

@@ -20,6 +20,7 @@ from eproc_contracts.events import (
     RequestRejected,
     RequestReminderDue,
     RequestSubmitted,
+    RequestWithdrawn,
     UserProfileChanged,
     UserRegistered,
 )
@@ -34,6 +35,7 @@ REQUEST_EVENTS = (
     RequestFailed,
     RequestReminderDue,
     RequestOrphaned,
+    RequestWithdrawn,
 )
 
 
@@ -59,12 +61,14 @@ def handlers(notifications: Notifications) -> EventHandlers:
         envelope: Envelope[Any],
     ) -> None:
         await notifications.record_roles(session, event.organisation_id, event.user_id, event.roles)
+        await notifications.membership_changed(session, envelope)
 
     @registry.on(MembershipRevoked)
     async def revoked(
         session: AsyncSession, event: MembershipRevoked, envelope: Envelope[Any]
     ) -> None:
         await notifications.record_roles(session, event.organisation_id, event.user_id, [])
+        await notifications.membership_changed(session, envelope)
 
     async def organisation(
         session: AsyncSession,

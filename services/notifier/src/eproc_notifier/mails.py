@@ -21,13 +21,32 @@ from typing import Any
 from jinja2 import BaseLoader, Environment, PackageLoader, StrictUndefined
 
 from eproc_contracts.common import name_in_language
+from eproc_contracts.roles import RoleCatalogue, packaged_catalogue
 from eproc_notifier.wording import (
+    DATE_FORMAT,
     FALLBACK_LANGUAGE,
     FRAME,
     REFUSAL_REASON,
     REQUEST_KIND,
     word,
 )
+
+# Where each mail leads in the portal (R-I18N-1: a link, never an id in the text), and
+# the words of the link (``FRAME``). Operators decide top-level registrations on the
+# request's page too; orphans are listed on their own page.
+LINKS: dict[str, tuple[str, str]] = {
+    "request_submitted": ("superuser/requests/{request_id}", "decide_request"),
+    "request_reminder": ("superuser/requests/{request_id}", "decide_request"),
+    "request_withdrawn": ("superuser/requests/{request_id}", "view_request"),
+    "request_orphaned": ("operator/orphaned-requests", "view_orphaned"),
+    "request_approved": ("my-requests/{request_id}", "view_request"),
+    "request_rejected": ("my-requests/{request_id}", "view_request"),
+    "request_failed": ("my-requests/{request_id}", "view_request"),
+    "leave_completed": ("my-requests/{request_id}", "view_request"),
+    "member_added": ("my-organisations", "my_organisations"),
+    "member_roles_changed": ("my-organisations", "my_organisations"),
+    "member_removed": ("my-organisations", "my_organisations"),
+}
 
 # Message-IDs are uuid5(namespace, "<event id>/<recipient>"): the same event
 # mailed to the same person always carries the same id, whoever renders it.
@@ -48,7 +67,10 @@ class RenderedMail:
 
 
 class MailRenderer:
-    def __init__(self, loader: BaseLoader | None = None) -> None:
+    def __init__(
+        self, loader: BaseLoader | None = None, catalogue: RoleCatalogue | None = None
+    ) -> None:
+        self.catalogue = catalogue or packaged_catalogue()
         loader = loader or PackageLoader("eproc_notifier", "templates")
         # The plain-text part must not be HTML-escaped; the HTML part is built
         # from its output by the autoescaping environment below.
@@ -69,10 +91,16 @@ class MailRenderer:
         *,
         recipient_name: str | None,
         portal_url: str,
+        to_operator: bool = False,
     ) -> RenderedMail:
-        """Subject, text and HTML of mail ``kind`` in ``language`` (English if missing)."""
+        """Subject, text and HTML of mail ``kind`` in ``language`` (English if missing),
+        with a link to what it is about in the portal."""
         template = self._text.select_template([f"{language}/{kind}.j2", f"en/{kind}.j2"])
         used = (template.name or "").split("/", 1)[0] or FALLBACK_LANGUAGE
+        path, link_word = LINKS.get(kind, ("", "open_portal"))
+        if to_operator and kind == "request_orphaned":
+            path = "operator/orphaned-requests"
+        link_url = portal_url.rstrip("/") + "/" + path.format(request_id=context.get("request_id"))
         variables = {**context, **self._localised(used, context), "portal_url": portal_url}
         block_context = template.new_context(variables)
         subject = " ".join("".join(template.blocks["subject"](block_context)).split())
@@ -87,13 +115,13 @@ class MailRenderer:
             if recipient_name
             else word(FRAME, used, "greeting_anonymous")
         )
-        open_portal = word(FRAME, used, "open_portal")
+        link_label = word(FRAME, used, link_word)
         footer = word(FRAME, used, "footer")
         text = "\n\n".join(
             [
                 greeting,
                 *("\n".join(lines) for lines in paragraphs),
-                f"{open_portal}: {portal_url}",
+                f"{link_label}: {link_url}",
                 f"-- \n{footer}",
             ]
         )
@@ -102,24 +130,37 @@ class MailRenderer:
             subject=subject,
             greeting=greeting,
             paragraphs=paragraphs,
-            portal_url=portal_url,
-            open_portal=open_portal,
+            link_url=link_url,
+            link_label=link_label,
             footer=footer,
         )
         return RenderedMail(language=used, subject=subject, text=text + "\n", html=html)
 
-    @staticmethod
-    def _localised(language: str, context: dict[str, Any]) -> dict[str, Any]:
+    def _localised(self, language: str, context: dict[str, Any]) -> dict[str, Any]:
         organisation = name_in_language(context.get("organisation_names"), language)
         proposed = name_in_language(context.get("proposed_organisation_names"), language)
         reason = context.get("refusal_reason")
+        waiting_since = context.get("waiting_since")
         return {
             "kind_label": word(REQUEST_KIND, language, context.get("request_kind", "")),
             "organisation_name": organisation or word(FRAME, language, "unknown_organisation"),
             "proposed_organisation_name": proposed,
             "requester": context.get("requester_name") or word(FRAME, language, "someone"),
+            "actor": context.get("actor_name") or word(FRAME, language, "a_superuser"),
             "refusal_text": word(REFUSAL_REASON, language, reason) if reason else None,
+            # Roles by their names in the reader's language (R-ROLE-3), never their codes.
+            "roles": [self._role(role, language) for role in context.get("roles") or []],
+            "waiting_since": (
+                datetime.fromisoformat(waiting_since).strftime(DATE_FORMAT[language])
+                if waiting_since
+                else None
+            ),
         }
+
+    def _role(self, role: Any, language: str) -> str:
+        if isinstance(role, dict):
+            return self.catalogue.label((role["application"], role["role"]), language)
+        return str(role)  # a mail queued before roles were stored as codes
 
 
 def build_message(

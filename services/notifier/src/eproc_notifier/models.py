@@ -32,10 +32,24 @@ class MailState(StrEnum):
     AWAITING_RECIPIENT = "awaiting_recipient"
     """The recipient's profile has not reached us yet (events of other topics
     may arrive later); the mail is rendered when it does."""
+    AWAITING_SUPERUSER = "awaiting_superuser"
+    """A "new request" mail for an organisation whose Superusers we do not know yet
+    (no recipient): sent to them the moment one is known; the operators are told at
+    ``next_attempt_at`` if nobody is known by then (issue 19, point 5)."""
+    AWAITING_OUTCOME = "awaiting_outcome"
+    """The approval of a request, told to its requester once the change is applied
+    (``request.completed``), cancelled when it fails: one mail per outcome."""
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
     """Failed permanently: a 5xx answer, or too many temporary failures."""
+    RELEASED = "released"
+    """An ``awaiting_superuser`` mail handed to the Superusers (one mail each)."""
+    CANCELLED = "cancelled"
+    """A held mail that lost its reason: the request was withdrawn, decided, or failed."""
+
+
+HELD = (MailState.AWAITING_SUPERUSER, MailState.AWAITING_OUTCOME)
 
 
 recipient = Table(
@@ -70,6 +84,8 @@ mail = Table(
     Column("message_id", String(255), nullable=False, unique=True),
     Column("event_id", Uuid, nullable=False),
     Column("kind", String(50), nullable=False),
+    Column("request_id", Uuid, nullable=True),
+    Column("organisation_id", Uuid, nullable=True),
     Column("recipient_user_id", Uuid, nullable=True),
     Column("recipient_email", String(320), nullable=True),
     Column("language", String(2), nullable=True),
@@ -87,3 +103,5 @@ mail = Table(
 )
 Index("ix_mail_state_next_attempt_at", mail.c.state, mail.c.next_attempt_at)
 Index("ix_mail_recipient_user_id", mail.c.recipient_user_id)
+Index("ix_mail_request_id", mail.c.request_id)
+Index("ix_mail_organisation_id_state", mail.c.organisation_id, mail.c.state)

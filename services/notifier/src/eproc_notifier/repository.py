@@ -38,6 +38,8 @@ class QueuedMail:
     message_id: str
     event_id: UUID
     kind: str
+    request_id: UUID | None
+    organisation_id: UUID | None
     recipient_user_id: UUID | None
     recipient_email: str | None
     language: str | None
@@ -96,8 +98,17 @@ class ProjectionRepository:
     async def lock_user(self, user_id: UUID) -> None:
         """Hold a per-user lock until the transaction ends (PostgreSQL; SQLite
         serialises writers anyway)."""
+        await self._lock(user_id)
+
+    async def lock_organisation(self, organisation_id: UUID) -> None:
+        """Hold a per-organisation lock until the transaction ends: a "new request"
+        mail held for want of a Superuser and the event that makes someone Superuser
+        see each other, whichever commits first."""
+        await self._lock(organisation_id)
+
+    async def _lock(self, key_id: UUID) -> None:
         if dialect_name(self.session) == "postgresql":
-            key = int.from_bytes(user_id.bytes[:8], "big", signed=True)
+            key = int.from_bytes(key_id.bytes[:8], "big", signed=True)
             await self.session.execute(select(func.pg_advisory_xact_lock(key)))
 
     async def recipient(self, user_id: UUID) -> Recipient | None:
@@ -162,6 +173,73 @@ class MailRepository:
                 )
                 .order_by(mail.c.id)
                 .with_for_update()
+            )
+        ).all()
+        return [_mail(r) for r in rows]
+
+    async def held_for_organisation(self, organisation_id: UUID) -> list[QueuedMail]:
+        """The "new request" mails waiting for a Superuser of the organisation."""
+        rows = (
+            await self.session.execute(
+                select(mail)
+                .where(
+                    mail.c.organisation_id == organisation_id,
+                    mail.c.state == MailState.AWAITING_SUPERUSER,
+                )
+                .order_by(mail.c.id)
+                .with_for_update()
+            )
+        ).all()
+        return [_mail(r) for r in rows]
+
+    async def held_for_request(self, request_id: UUID, state: MailState) -> list[QueuedMail]:
+        rows = (
+            await self.session.execute(
+                select(mail)
+                .where(mail.c.request_id == request_id, mail.c.state == state)
+                .order_by(mail.c.id)
+                .with_for_update()
+            )
+        ).all()
+        return [_mail(r) for r in rows]
+
+    async def told_about(self, request_id: UUID, kinds: Iterable[str]) -> list[QueuedMail]:
+        """The mails of ``kinds`` about the request that went, or are going, out."""
+        rows = (
+            await self.session.execute(
+                select(mail)
+                .where(
+                    mail.c.request_id == request_id,
+                    mail.c.kind.in_(list(kinds)),
+                    mail.c.state.in_(
+                        [MailState.PENDING, MailState.SENT, MailState.AWAITING_RECIPIENT]
+                    ),
+                )
+                .order_by(mail.c.id)
+            )
+        ).all()
+        return [_mail(r) for r in rows]
+
+    async def exists(self, request_id: UUID, kind: str) -> bool:
+        found = await self.session.execute(
+            select(mail.c.id).where(mail.c.request_id == request_id, mail.c.kind == kind).limit(1)
+        )
+        return found.first() is not None
+
+    async def claim_overdue_held(self, now: datetime, limit: int) -> list[QueuedMail]:
+        """Held "new request" mails whose wait for a Superuser is over and whose
+        operators were not told yet (``attempts`` 0), locked for this transaction."""
+        rows = (
+            await self.session.execute(
+                select(mail)
+                .where(
+                    mail.c.state == MailState.AWAITING_SUPERUSER,
+                    mail.c.attempts == 0,
+                    mail.c.next_attempt_at <= now,
+                )
+                .order_by(mail.c.next_attempt_at, mail.c.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
             )
         ).all()
         return [_mail(r) for r in rows]

@@ -22,6 +22,18 @@ class Settings(ServiceSettings):
         default=Language.NL, description="language of a recipient whose profile has none"
     )
     portal_url: str = "http://localhost:8000/"
+    superuser_wait_seconds: float = Field(
+        default=1800.0,
+        gt=0,
+        description=(
+            "how long a 'new request' mail waits for the organisation's Superusers to be "
+            "known before the operators are told of it as an orphan (it still goes to the "
+            "Superusers once known)"
+        ),
+    )
+    held_mail_interval: float = Field(
+        default=5.0, gt=0, description="how often overdue held mails are looked for"
+    )
 
     # --- the mail itself --------------------------------------------------
     mail_from: str = "e-Procurement <no-reply@eproc.localhost>"

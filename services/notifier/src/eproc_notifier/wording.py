@@ -80,6 +80,9 @@ REFUSAL_REASON: dict[str, dict[str, str]] = {
     },
 }
 
+DATE_FORMAT = {"nl": "%d/%m/%Y", "fr": "%d/%m/%Y", "de": "%d.%m.%Y", "en": "%d/%m/%Y"}
+"""Dates as Belgian readers write them (R-I18N-1)."""
+
 FRAME: dict[str, dict[str, str]] = {
     "nl": {
         "greeting": "Beste {name},",
@@ -89,6 +92,11 @@ FRAME: dict[str, dict[str, str]] = {
         "antwoorden op deze e-mail worden niet gelezen.",
         "someone": "een gebruiker",
         "unknown_organisation": "(onbekende organisatie)",
+        "a_superuser": "Een Superuser",
+        "decide_request": "Beslis over de aanvraag",
+        "view_request": "Bekijk de aanvraag",
+        "view_orphaned": "Naar de aanvragen zonder Superuser",
+        "my_organisations": "Naar Mijn Organisaties",
     },
     "fr": {
         "greeting": "Bonjour {name},",
@@ -98,6 +106,11 @@ FRAME: dict[str, dict[str, str]] = {
         "les réponses à cet e-mail ne sont pas lues.",
         "someone": "un utilisateur",
         "unknown_organisation": "(organisation inconnue)",
+        "a_superuser": "Un Superutilisateur",
+        "decide_request": "Décider de la demande",
+        "view_request": "Voir la demande",
+        "view_orphaned": "Voir les demandes sans Superutilisateur",
+        "my_organisations": "Aller à Mes organisations",
     },
     "de": {
         "greeting": "Guten Tag {name},",
@@ -107,6 +120,11 @@ FRAME: dict[str, dict[str, str]] = {
         "Antworten auf diese E-Mail werden nicht gelesen.",
         "someone": "ein Benutzer",
         "unknown_organisation": "(unbekannte Organisation)",
+        "a_superuser": "Ein Superuser",
+        "decide_request": "Über den Antrag entscheiden",
+        "view_request": "Antrag ansehen",
+        "view_orphaned": "Zu den Anträgen ohne Superuser",
+        "my_organisations": "Zu Meine Organisationen",
     },
     "en": {
         "greeting": "Dear {name},",
@@ -116,6 +134,11 @@ FRAME: dict[str, dict[str, str]] = {
         "replies to this e-mail are not read.",
         "someone": "a user",
         "unknown_organisation": "(unknown organisation)",
+        "a_superuser": "A Superuser",
+        "decide_request": "Decide on the request",
+        "view_request": "View the request",
+        "view_orphaned": "Go to the requests without a Superuser",
+        "my_organisations": "Go to My organisations",
     },
 }
 

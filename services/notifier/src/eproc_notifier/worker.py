@@ -15,6 +15,7 @@ import structlog
 
 from eproc_notifier.consumers import handlers
 from eproc_notifier.delivery import MailSender
+from eproc_notifier.held import HeldMailWatch
 from eproc_notifier.models import messaging_tables
 from eproc_notifier.service import Notifications
 from eproc_notifier.settings import Settings
@@ -34,13 +35,16 @@ async def serve(settings: Settings, *, migrate: bool = False) -> int:
     engine = create_engine(settings.database_url)
     sessions = create_session_factory(engine)
     # The notifier publishes nothing, so it runs no outbox relay.
-    consume = handlers(Notifications(settings))
+    notifications = Notifications(settings)
+    consume = handlers(notifications)
     messaging = Messaging(settings, sessions, messaging_tables, handlers=consume, relay=False)
     sender = MailSender(settings, sessions)
+    watch = HeldMailWatch(settings, sessions, notifications)
     stop = asyncio.Event()
     stop_on_signals(stop)
     await messaging.start()
     sending = asyncio.create_task(sender.run(), name="mail-sender")
+    watching = asyncio.create_task(watch.run(), name="held-mails")
     # The runtime runs the consumer as a task named "event-consumer"; if it dies,
     # this process would stay in the consumer group holding partitions it never
     # reads. Exit instead, so that the supervisor restarts it.
@@ -49,7 +53,7 @@ async def serve(settings: Settings, *, migrate: bool = False) -> int:
     print("ready", flush=True)
     try:
         done, _ = await asyncio.wait(
-            [stopping, sending, *workers], return_when=asyncio.FIRST_COMPLETED
+            [stopping, sending, watching, *workers], return_when=asyncio.FIRST_COMPLETED
         )
         if stopping not in done:
             crashed = next(iter(done))
@@ -60,7 +64,8 @@ async def serve(settings: Settings, *, migrate: bool = False) -> int:
     finally:
         stopping.cancel()
         sender.stop()
-        await asyncio.gather(sending, return_exceptions=True)
+        watch.stop()
+        await asyncio.gather(sending, watching, return_exceptions=True)
         await messaging.stop()
         await engine.dispose()
     return exit_code
