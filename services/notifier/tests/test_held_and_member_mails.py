@@ -31,6 +31,7 @@ from eproc_contracts.events import (
 )
 from eproc_contracts.roles import packaged_catalogue
 from eproc_notifier.models import MailState, recipient
+from eproc_notifier.models import organisation as organisation_table
 from eproc_notifier.settings import Settings
 from eproc_runtime.testing.eventually import eventually
 from eproc_runtime.testing.plugin import SmtpSink
@@ -78,6 +79,21 @@ def organisation(names: LocalisedName) -> OrganisationRegistered:
     )
 
 
+async def projected(
+    sessions: async_sessionmaker[AsyncSession], *, recipients: int, organisations: int
+) -> None:
+    """Wait until the profiles and organisation names published so far are projected:
+    topics are not ordered with each other, and a mail names what it knows."""
+
+    async def done() -> bool:
+        async with sessions() as session:
+            people = await session.scalar(select(func.count()).select_from(recipient))
+            names = await session.scalar(select(func.count()).select_from(organisation_table))
+        return people == recipients and names == organisations
+
+    await eventually(done)
+
+
 async def settle(sink: SmtpSink, count: int) -> list[EmailMessage]:
     """Exactly ``count`` mails: they arrived, and nothing more comes a little later."""
     await wait_for_mails(sink, count)
@@ -108,8 +124,10 @@ async def test_a_new_request_waits_for_its_superuser_then_the_withdrawal_follows
         roles=[DOSSIER_MANAGER],
         submitted_at=NOW,
     )
+    await publish(superuser, requester, city)
+    await projected(sessions, recipients=2, organisations=1)
     # The request overtakes the membership event that makes Sophie its Superuser.
-    await publish(superuser, requester, city, submitted)
+    await publish(submitted)
 
     async def held() -> bool:
         return await mail_rows(sessions, state=MailState.AWAITING_SUPERUSER) == 1
@@ -176,7 +194,9 @@ async def test_a_request_nobody_can_decide_goes_to_the_operators_once_after_the_
         roles=[BUYER],
         submitted_at=NOW,
     )
-    await publish(requester, town, submitted)
+    await publish(requester, town)
+    await projected(sessions, recipients=1, organisations=1)
+    await publish(submitted)
     # Nobody becomes its Superuser: after the bounded wait, the operators are told.
     notices = await settle(smtp_sink, len(OPERATORS))
     assert sorted(str(m["To"]) for m in notices) == sorted(OPERATORS)
@@ -214,6 +234,7 @@ async def test_a_request_outcome_is_one_mail(
     topic_prefix: str,
     smtp_sink: SmtpSink,
     publish: Publish,
+    sessions: async_sessionmaker[AsyncSession],
     start_notifier: Start,
 ) -> None:
     """A leave used to give two mails ("approved", then "you left"); an approval that
@@ -234,9 +255,9 @@ async def test_a_request_outcome_is_one_mail(
         decided_at=NOW,
         **decided,
     )
+    await publish(member, province)
+    await projected(sessions, recipients=1, organisations=1)
     await publish(
-        member,
-        province,
         leave,
         RequestCompleted(
             request_id=leave.request_id, kind=RequestKind.LEAVE, completed_at=NOW, **decided
@@ -275,12 +296,7 @@ async def test_a_member_hears_of_every_change_a_superuser_made(
     ministry = organisation(LocalisedName(nl="FOD Financiën", fr="SPF Finances"))
     org = ministry.organisation_id
     await publish(superuser, member, ministry)
-
-    async def known() -> bool:  # the mails name the Superuser, as the profiles say
-        async with sessions() as session:
-            return await session.scalar(select(func.count()).select_from(recipient)) == 2
-
-    await eventually(known)
+    await projected(sessions, recipients=2, organisations=1)
     await publish(
         # Asked for (a request of theirs) or done by the member or the system: no mail.
         MembershipGranted(user_id=superuser.user_id, organisation_id=org, roles=[SUPERUSER]),
