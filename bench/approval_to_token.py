@@ -112,9 +112,7 @@ async def run(approvals: int, mode: str = "kafka-postgres") -> dict[str, Any]:
             service_name=prefix + "requests",
             database_url=urls["requests"],
             reminder_job_enabled=False,
-            leave_guard_url=(
-                "http://organisations/organisations/{organisation_id}/members/{user_id}/leave-check"
-            ),
+            organisations_url="http://organisations",
             **common,
         ),
         token_verifier=issuer.verifier(),
@@ -153,6 +151,8 @@ async def run(approvals: int, mode: str = "kafka-postgres") -> dict[str, Any]:
                 base_url="http://organisations",
             ) as organisations_api,
         ):
+            # The requests service asks the directory up front (over ASGI here).
+            requests_app.state.organisations_client = organisations_api
             started = time.monotonic()
             response = await organisations_api.post(
                 "/operator/organisations",

@@ -492,15 +492,13 @@ async def start_requests(world: World, url: str, stack: AsyncExitStack) -> FastA
     settings = Settings(
         database_url=url,
         reminder_job_enabled=False,
-        leave_guard_url=(
-            "http://organisations/organisations/{organisation_id}/members/{user_id}/leave-check"
-        ),
+        organisations_url="http://organisations",
         **{"submission_rate_limit": WIDE_OPEN, **world.overrides.get("requests", {})},
     )
     app = create_app(settings, token_verifier=world.issuer.verifier())
     app.state.settings_for_tests = settings
     # The up-front leave guard asks the real organisations app (over ASGI).
-    app.state.leave_guard_client = await stack.enter_async_context(
+    app.state.organisations_client = await stack.enter_async_context(
         httpx.AsyncClient(
             transport=httpx.ASGITransport(app=world.services["organisations"].app),
             base_url="http://organisations",

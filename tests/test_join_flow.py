@@ -62,9 +62,7 @@ async def test_join_two_organisations_one_approved_one_rejected(
         RequestsSettings(
             database_url=requests_url,
             reminder_job_enabled=False,
-            leave_guard_url=(
-                "http://organisations/organisations/{organisation_id}/members/{user_id}/leave-check"
-            ),
+            organisations_url="http://organisations",
             **common,
         ),
         token_verifier=issuer.verifier(),
@@ -74,8 +72,8 @@ async def test_join_two_organisations_one_approved_one_rejected(
         token_verifier=issuer.verifier(),
     )
     buyer, superuser_a, superuser_b, operator = (uuid4() for _ in range(4))
-    # The up-front leave guard asks the organisations app (HTTP over ASGI here).
-    requests_app.state.leave_guard_client = httpx.AsyncClient(
+    # The up-front leave guard and directory ask the organisations app (HTTP over ASGI here).
+    requests_app.state.organisations_client = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=organisations_app), base_url="http://organisations"
     )
 
@@ -217,4 +215,4 @@ async def test_join_two_organisations_one_approved_one_rejected(
 
         await eventually(left, timeout=60)
         assert (await organisations_api.get("/me/organisations", headers=auth(buyer))).json() == []
-    await requests_app.state.leave_guard_client.aclose()
+    await requests_app.state.organisations_client.aclose()

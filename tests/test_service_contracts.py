@@ -22,10 +22,12 @@ def test_identity_serves_the_routes_the_edge_calls_at_login() -> None:
     assert ("GET", POLICY_PATH) in served
 
 
-def test_organisations_serves_the_leave_check_the_requests_service_calls() -> None:
+def test_organisations_serves_what_the_requests_service_asks_up_front() -> None:
     from eproc_organisations.main import create_app as create_organisations
-    from eproc_requests.settings import Settings as RequestsSettings
+    from eproc_requests.leave_guard import LEAVE_CHECK_PATH
 
-    template = RequestsSettings().leave_guard_url
-    path = "/organisations/" + template.split("/organisations/organisations/", 1)[1]
-    assert ("GET", path) in _operations(create_organisations())
+    served = _operations(create_organisations())
+    assert ("GET", LEAVE_CHECK_PATH) in served
+    # The directory (eproc_requests.directory): does it exist, is the number taken.
+    assert ("GET", "/organisations/{organisation_id}") in served
+    assert ("GET", "/enterprise-numbers/{enterprise_number}") in served

@@ -143,8 +143,7 @@ def _settings(name: str, options: EmbeddedOptions, smtp_port: int, trust: list[P
     extra: dict[str, Any] = {
         "identity": {"eid_issuer": urls["eid"], "eid_jwks_url": f"{urls['eid']}/jwks"},
         "requests": {
-            "leave_guard_url": urls["api_organisations"]
-            + "/organisations/{organisation_id}/members/{user_id}/leave-check"
+            "organisations_url": urls["api_organisations"]
         },
         "notifier": {
             "smtp_host": "127.0.0.1",

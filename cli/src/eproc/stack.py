@@ -504,8 +504,7 @@ def build_children(config: StackConfig, smtp_port: int) -> list[Child]:
             "EPROC_EID_JWKS_URL": f"{url('eid-gateway')}/jwks",
         },
         "requests": {
-            "EPROC_LEAVE_GUARD_URL": url("organisations")
-            + "/organisations/{organisation_id}/members/{user_id}/leave-check"
+            "EPROC_ORGANISATIONS_URL": url("organisations")
         },
         "notifier": {
             "EPROC_SMTP_HOST": "127.0.0.1",

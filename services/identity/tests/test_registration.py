@@ -97,6 +97,29 @@ async def test_the_same_card_cannot_register_twice(identity: Running) -> None:
     assert await _count_users(identity) == before
 
 
+async def test_an_already_registered_card_is_told_at_the_card_step(identity: Running) -> None:
+    """Issue 19, point 11: asked right after the card is read, before the form."""
+    number = _fresh_number()
+    token = identity.gateway.id_token(number, given_name="An", family_name="Janssens")
+    fresh = await identity.client.post("/registrations/check", json={"id_token": token})
+    assert fresh.status_code == 204
+    assert (
+        await identity.client.post("/registrations", json=_form(identity, number))
+    ).status_code == 201
+    before = await _count_users(identity)
+
+    again = identity.gateway.id_token(number, given_name="An", family_name="Janssens")
+    response = await identity.client.post("/registrations/check", json={"id_token": again})
+
+    assert response.status_code == 409
+    detail = response.json()["detail"]
+    assert detail["code"] == "already_registered" and detail["login_url"]
+    forged = await identity.client.post("/registrations/check", json={"id_token": "not.a.token"})
+    assert forged.status_code == 401
+    assert forged.json()["detail"]["code"] == "invalid_id_token"
+    assert await _count_users(identity) == before
+
+
 async def test_usernames_are_unique_case_insensitively(identity: Running) -> None:
     form = _form(identity, _fresh_number())
     assert (await identity.client.post("/registrations", json=form)).status_code == 201

@@ -144,6 +144,46 @@ async def test_the_enterprise_number_cannot_be_edited(
     assert response.json()["detail"][0]["loc"] == ["body", "enterprise_number"]
 
 
+async def test_a_postcode_is_belgian_and_a_bad_one_changes_nothing(
+    family: dict[str, UUID], client: httpx.AsyncClient, issuer: TestIssuer
+) -> None:
+    """Issue 19, point 11: "10" was accepted as a postcode."""
+    headers = bearer(issuer, family["su_b"])
+    before = (await client.get(f"/organisations/{family['b']}", headers=headers)).json()
+    response = await client.patch(
+        f"/organisations/{family['b']}",
+        json={**EDIT, "address": {**EDIT["address"], "postcode": "10"}},
+        headers=headers,
+    )
+    assert response.status_code == 422
+    [problem] = response.json()["detail"]
+    assert (problem["loc"], problem["type"]) == (
+        ["body", "address", "postcode"],
+        "invalid_postcode",
+    )
+    after = (await client.get(f"/organisations/{family['b']}", headers=headers)).json()
+    assert after == before
+
+
+async def test_the_directory_answers_whether_an_enterprise_number_is_taken(
+    family: dict[str, UUID], client: httpx.AsyncClient, issuer: TestIssuer
+) -> None:
+    """What the requests service asks before filing a registration (issue 19, point 11)."""
+    headers = bearer(issuer, family["newcomer"])
+    b = (await client.get(f"/organisations/{family['b']}", headers=headers)).json()
+    found = await client.get(
+        f"/enterprise-numbers/{b['enterprise_number_display']}", headers=headers
+    )
+    assert found.status_code == 200
+    assert found.json()["id"] == str(family["b"])
+    free = await client.get(f"/enterprise-numbers/{next_enterprise_number()}", headers=headers)
+    assert free.status_code == 404
+    assert free.json()["detail"]["code"] == "unknown_enterprise_number"
+    bad = await client.get("/enterprise-numbers/0123456789", headers=headers)
+    assert bad.status_code == 422
+    assert bad.json()["detail"]["field"] == "enterprise_number"
+
+
 async def test_adding_an_unknown_user_is_refused(
     family: dict[str, UUID], client: httpx.AsyncClient, issuer: TestIssuer
 ) -> None:

@@ -82,13 +82,19 @@ def create() -> FastAPI:
     )
     requests = create_requests(
         RequestsSettings(
-            database_url=env["PORTAL_TEST_REQUESTS_DB"], reminder_job_enabled=False, **common
+            database_url=env["PORTAL_TEST_REQUESTS_DB"],
+            reminder_job_enabled=False,
+            organisations_url="http://organisations",
+            **common,
         ),
         token_verifier=verifier,
     )
 
     def client(app: FastAPI, name: str) -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}")
+
+    # The requests service asks organisations up front (leave check, directory).
+    requests.state.organisations_client = client(organisations, "organisations")
 
     services = Services(
         identity=IdentityClient(client(identity, "identity")),
@@ -141,7 +147,8 @@ def create() -> FastAPI:
             {
                 "iss": EID_ISSUER,
                 "aud": "portal",
-                "sub": uuid.uuid4().hex,
+                # A given ``sub`` reads the same card again (an already registered one).
+                "sub": request.query_params.get("sub") or uuid.uuid4().hex,
                 "given_name": given,
                 "family_name": family,
                 "acr": "urn:be:fedict:iam:fas:Level500",

@@ -203,10 +203,7 @@ async def stack(
         RequestsSettings(
             database_url=urls["eproc_requests"],
             reminder_job_enabled=False,
-            leave_guard_url=(
-                f"http://127.0.0.1:{guard_port}/organisations/{{organisation_id}}"
-                "/members/{user_id}/leave-check"
-            ),
+            organisations_url=f"http://127.0.0.1:{guard_port}",
             **common,
         ),
         token_verifier=issuer.verifier(),

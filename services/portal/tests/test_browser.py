@@ -7,10 +7,12 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -268,18 +270,160 @@ async def test_superuser_decides_a_request(browser: Browser, portal_url: str, lo
     await assert_accessible(page, "superuser-decide-reason-required")
     await page.locator("textarea#reason").fill("Onbekende medewerker / Collaborateur inconnu")
     await page.locator("button[value=reject]").click()
+    # Issue 19, point 6: a rejection is final; the page says so and asks first.
+    words = {
+        "nl": ("Deze aanvraag afkeuren?", "Een afkeuring is definitief", "Ja, afkeuren"),
+        "fr": ("Refuser cette demande ?", "Un refus est définitif", "Oui, refuser"),
+    }[str(await page.get_attribute("html", "lang"))]
+    await expect(page.get_by_role("heading", level=1)).to_have_text(words[0])
+    await expect(page.locator("#consequence")).to_contain_text(words[1])
+    await expect(page.locator("#consequence")).to_contain_text("Tom Wouters")
+    await expect(page.locator("main")).to_contain_text("Collaborateur inconnu")
+    await assert_accessible(page, "superuser-reject-confirm")
+    await page.get_by_role("button", name=words[2]).click()
     await page.locator(".notice").wait_for()
     assert await page.locator("a[href^='/superuser/requests/']").count() == 0
     await assert_accessible(page, "superuser-inbox-after-decision")
     await page.goto(portal_url + "/superuser/members")
     await page.locator("#add-member").wait_for()
     await assert_accessible(page, "superuser-members")
+    # Removing asks first too; "Cancel" changes nothing.
+    await page.locator("input[name=user_ids]").first.check()
+    await page.locator("button[value=remove]").click()
+    remove = {
+        "nl": ("Dit lid uit de organisatie verwijderen?", "verliezen meteen al hun rollen"),
+        "fr": ("Retirer ce membre de l'organisation ?", "perdent immédiatement tous leurs rôles"),
+    }[str(await page.get_attribute("html", "lang"))]
+    await expect(page.get_by_role("heading", level=1)).to_have_text(remove[0])
+    await expect(page.locator("#consequence")).to_contain_text(remove[1])
+    await expect(page.locator(".confirmation li")).to_have_text(["Els Maes"])
+    await assert_accessible(page, "superuser-remove-confirm")
+    await page.get_by_role(
+        "link",
+        name={"nl": "Annuleren", "fr": "Annuler"}[str(await page.get_attribute("html", "lang"))],
+    ).click()
+    await page.locator("#add-member").wait_for()
+    await expect(page.locator("input[name=user_ids]")).to_have_count(1)
     await page.locator("form[action='/superuser/members/add'] button[type=submit]").click()
     await page.locator("#username-error").wait_for()
     await assert_accessible(page, "superuser-members-errors")
     await page.goto(portal_url + "/superuser/organisation")
     await page.locator("input#street").wait_for()
     await assert_accessible(page, "superuser-organisation")
+    await page.context.close()
+
+
+LEAVE_WORDS = {
+    "nl": {
+        "leave": "Verlaten",
+        "title": "Deze organisatie verlaten?",
+        "consequence": "verliest u al uw rollen",
+        "yes": "Ja, verlaten",
+        "refused": "U bent de laatste Superuser van deze organisatie.",
+    },
+    "fr": {
+        "leave": "Quitter",
+        "title": "Quitter cette organisation ?",
+        "consequence": "vous perdez tous vos rôles",
+        "yes": "Oui, quitter",
+        "refused": "Vous êtes le dernier Superuser de cette organisation.",
+    },
+}
+
+
+@pytest.mark.parametrize("locale", ["nl-BE", "fr-BE"])
+async def test_leaving_asks_first_with_the_consequence(
+    browser: Browser, portal_url: str, locale: str
+) -> None:
+    page = await new_page(browser, locale)
+    await page.goto(portal_url + "/_test/login?organisations=1&next=/my-organisations")
+    words = LEAVE_WORDS[locale[:2]]
+    await page.locator("input[name=organisation_ids]").first.check()
+    await page.get_by_role("button", name=words["leave"], exact=True).click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(words["title"])
+    await expect(page.locator("#consequence")).to_contain_text(words["consequence"])
+    await expect(page.locator(".confirmation li")).to_contain_text(["Gent"])
+    await assert_accessible(page, "leave-confirm")
+    await page.get_by_role("button", name=words["yes"]).click()
+    # Confirmed; the last Superuser cannot leave (R-REQ-8): told beside the organisation.
+    await expect(page.locator("main")).to_contain_text(words["refused"])
+    await page.context.close()
+
+
+VALIDATION_WORDS = {
+    "nl": {
+        "select": "Selecteren",
+        "member": "U bent al lid van Stad Gent",
+        "postcode": "Een Belgische postcode heeft 4 cijfers, van 1000 tot 9999",
+        "taken": "Er bestaat al een organisatie met dit ondernemingsnummer",
+        "card": "Deze eID-kaart is al geregistreerd",
+    },
+    "fr": {
+        "select": "Sélectionner",
+        "member": "Vous êtes déjà membre de Ville de Gand",
+        "postcode": "Un code postal belge compte 4 chiffres, de 1000 à 9999",
+        "taken": "Une organisation avec ce numéro d'entreprise existe déjà",
+        "card": "Cette carte eID est déjà enregistrée",
+    },
+}
+
+
+@pytest.mark.parametrize("locale", ["nl-BE", "fr-BE"])
+async def test_validations_come_up_front_in_the_users_language(
+    browser: Browser, portal_url: str, locale: str
+) -> None:
+    """Issue 19, point 11: refused where the input is given, saying why, changing nothing."""
+    words = VALIDATION_WORDS[locale[:2]]
+    page = await new_page(browser, locale)
+    await page.goto(portal_url + "/_test/login?organisations=1&next=/my-organisations")
+    mine = (await page.locator("label[for^=membership-]").first.inner_text()).strip()
+    # An organisation one already belongs to: refused when selected.
+    await page.goto(portal_url + "/join?q=" + quote(mine))
+    hit = page.locator("label[for^=hit-]").filter(has_text=mine).first
+    await page.locator("#" + str(await hit.get_attribute("for"))).check()
+    await page.get_by_role("button", name=words["select"], exact=True).click()
+    await expect(page.locator("#select-error")).to_contain_text(words["member"])
+    await expect(page.locator("#select-error")).to_contain_text(mine)
+    await expect(page.locator("#basket")).not_to_contain_text(mine)
+    await assert_accessible(page, "join-select-already-member")
+    # Its enterprise number, as the search shows it, cannot be registered again.
+    taken = (await hit.inner_text()).rsplit("(", 1)[1].rstrip(")")
+    await page.goto(portal_url + "/organisations/register")
+    await page.locator("#name_nl").fill("Dienst Aankopen")
+    await page.locator("#enterprise_number").fill(taken)
+    await page.locator("#street").fill("Wetstraat")
+    await page.locator("#postcode").fill("10")
+    await page.locator("#municipality").fill("Brussel")
+    form = page.locator("form[action='/organisations/register']")
+    await form.locator("button[type=submit]").click()
+    await expect(page.locator("#postcode-error")).to_contain_text(words["postcode"])
+    await assert_accessible(page, "register-organisation-postcode")
+    await page.locator("#postcode").fill("1000")
+    await form.locator("button[type=submit]").click()
+    await expect(page.locator("#enterprise_number-error")).to_contain_text(words["taken"])
+    await expect(page.locator("#postcode-error")).to_have_count(0)
+    await page.goto(portal_url + "/my-requests")
+    await expect(page.locator("a[href^='/my-requests/']")).to_have_count(0)  # nothing filed
+    await page.context.close()
+
+    # A card that already has an account: told right after the card step, before the form.
+    card = uuid.uuid4().hex
+    page = await new_page(browser, locale)
+    await page.goto(
+        portal_url + f"/_test/eid?sub={card}&given_name=Lea&family_name=Claes&next=/register/form"
+    )
+    await page.locator("#email").fill(f"lea.{card[:8]}@example.be")
+    await page.locator("#phone").fill("+32 2 511 11 11")
+    await page.locator("#username").fill(f"lea.{card[:8]}")
+    await page.locator("#password").fill("a long enough pass phrase")
+    await page.locator("form[action='/register/form'] button[type=submit]").click()
+    await page.locator(".notice").wait_for()
+    await page.goto(
+        portal_url + f"/_test/eid?sub={card}&given_name=Lea&family_name=Claes&next=/register/form"
+    )
+    await expect(page.locator("[role=alert]")).to_contain_text(words["card"])
+    await expect(page.locator("#email")).to_have_count(0)
+    await assert_accessible(page, "register-card-already-registered")
     await page.context.close()
 
 

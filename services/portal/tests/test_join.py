@@ -192,7 +192,12 @@ async def test_leave_is_refused_up_front_for_the_last_superuser(portal: Portal) 
         assert "Vink minstens één organisatie in de lijst aan." in html.unescape(none.text)
         refused = await client.post(
             "/my-organisations/action",
-            data={"csrf_token": CSRF, "action": "leave", "organisation_ids": [organisation["id"]]},
+            data={
+                "csrf_token": CSRF,
+                "action": "leave",
+                "organisation_ids": [organisation["id"]],
+                "confirmed": "yes",
+            },
         )
         text = html.unescape(refused.text)
         assert refused.status_code == 422, text[-1500:]

@@ -259,10 +259,7 @@ async def journey(
         RequestsSettings(
             database_url=urls["eproc_requests"],
             reminder_job_enabled=False,
-            leave_guard_url=(
-                f"{api['organisations']}/organisations/{{organisation_id}}"
-                "/members/{user_id}/leave-check"
-            ),
+            organisations_url=api["organisations"],
             **common,
         ),
         token_verifier=verifier,
@@ -597,6 +594,9 @@ async def test_the_whole_journey_of_a_public_buyer(
     await buyer.goto(f"{portal}/my-organisations")
     await buyer.locator(f"#membership-{third}").check()
     await buyer.locator("button[value=leave]").click()
+    # Issue 19, point 6: leaving asks first, saying what it costs.
+    await expect(buyer.locator("#consequence")).to_contain_text("verliest u al uw rollen")
+    await buyer.get_by_role("button", name="Ja, verlaten").click()
     await buyer.locator(".notice").wait_for()
     await steps.open_pending_request(superuser, portal, third)
     await steps.decide_request(superuser, "approve")
@@ -612,8 +612,8 @@ async def test_the_whole_journey_of_a_public_buyer(
     # 10. The mails, rendered by the notifier from the bus, arrived at the SMTP sink
     # in Dutch: to the Superuser each new request; to the buyer each outcome, once
     # (the reason of the refusal included; the leave: one mail, not "approved" and
-    # then "you left", issue 19 point 5).
-    mails = await smtp_sink.wait_for(6, timeout=30)
+    # then "you left"), and being added by the Superuser (issue 19, point 5).
+    mails = await smtp_sink.wait_for(7, timeout=30)
     received: dict[str, list[str]] = {}
     bodies: dict[str, str] = {}
     for mail in mails:
@@ -633,13 +633,14 @@ async def test_the_whole_journey_of_a_public_buyer(
         [
             f"Uw toetredingsaanvraag voor {first_name} is goedgekeurd",
             f"Uw toetredingsaanvraag voor {second_name} is afgekeurd",
+            f"U bent toegevoegd aan {third_name}",
             f"U hebt {third_name} verlaten",
         ]
     )
     rejected_mail = bodies[f"Uw toetredingsaanvraag voor {second_name} is afgekeurd"]
     assert "Inconnue dans nos services" in rejected_mail
     await asyncio.sleep(1)  # none doubled, even a little later
-    assert len(smtp_sink.messages()) == 6
+    assert len(smtp_sink.messages()) == 7
     await buyer.context.close()
     await superuser.context.close()
 

@@ -83,6 +83,7 @@ async def test_superuser_approves_one_and_rejects_the_other_with_a_reason(
                 "csrf_token": CSRF,
                 "decision": "reject",
                 "reason": "Geen medewerker van het OCMW",
+                "confirmed": "yes",
             },
         )
         assert rejected.status_code == 303
@@ -194,6 +195,7 @@ async def test_superuser_adds_edits_and_removes_members(portal: Portal) -> None:
                 "organisation_id": city["id"],
                 "action": "remove",
                 "user_ids": [boss["id"]],
+                "confirmed": "yes",
             },
         )
         assert refused.status_code == 409
@@ -231,6 +233,7 @@ async def test_superuser_adds_edits_and_removes_members(portal: Portal) -> None:
                 "organisation_id": city["id"],
                 "action": "remove",
                 "user_ids": [member["id"]],
+                "confirmed": "yes",
             },
         )
         assert removed.status_code == 303

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from eproc_contracts.common import RoleGrant
 from eproc_contracts.envelope import Envelope, Payload
 from eproc_contracts.events import MembershipGranted
-from eproc_requests.api import _leave_guard
+from eproc_requests.api import _directory, _leave_guard
 from eproc_requests.consumers import HANDLERS
 from eproc_requests.leave_guard import LeaveVerdict
 from eproc_requests.main import create_app
@@ -83,6 +83,26 @@ def leave_guard() -> FakeLeaveGuard:
     return FakeLeaveGuard()
 
 
+@dataclass
+class FakeDirectory:
+    """The directory port (the organisations service): every organisation exists and
+    no enterprise number is taken, except those the test names."""
+
+    unknown: set[UUID] = field(default_factory=set)
+    taken: set[str] = field(default_factory=set)
+
+    async def organisation_exists(self, organisation_id: UUID) -> bool:
+        return organisation_id not in self.unknown
+
+    async def enterprise_number_taken(self, enterprise_number: str) -> bool:
+        return enterprise_number in self.taken
+
+
+@pytest.fixture
+def directory() -> FakeDirectory:
+    return FakeDirectory()
+
+
 @pytest.fixture
 async def app(
     database_url: str,
@@ -90,6 +110,7 @@ async def app(
     sessions: async_sessionmaker[AsyncSession],
     issuer: TestIssuer,
     leave_guard: FakeLeaveGuard,
+    directory: FakeDirectory,
 ) -> Any:
     settings = Settings(database_url=database_url, reminder_job_enabled=False)
     app = create_app(settings, token_verifier=issuer.verifier())
@@ -97,6 +118,7 @@ async def app(
     messaging = SimpleNamespace(relay=None)
     app.state.service = ServiceState(settings, engine, sessions, messaging)  # type: ignore[arg-type]
     app.dependency_overrides[_leave_guard] = lambda: leave_guard
+    app.dependency_overrides[_directory] = lambda: directory
     return app
 
 

@@ -159,19 +159,14 @@ async def test_submit_creates_one_request_per_ticked_organisation(
     mine = (await api.call("GET", "/requests/mine", user)).json()
     assert len(mine["in_progress"]) == 2
     assert mine["in_progress"][0]["history"][0]["status"] == "submitted"
-    # Submitting the same organisation again while it is in progress is refused.
-    await api.call("POST", "/basket/entries", user, json={"organisation_ids": [str(org_a)]})
-    await api.call(
-        "PUT",
-        "/basket/roles",
-        user,
-        json={"organisation_ids": [str(org_a)], "roles": _roles(BUYER)},
-    )
+    # Selecting the same organisation again while it is in progress is refused at once
+    # (issue 19, point 11), naming the entry.
     response = await api.call(
-        "POST", "/basket/submit", user, json={"organisation_ids": [str(org_a)]}
+        "POST", "/basket/entries", user, json={"organisation_ids": [str(org_a)]}
     )
     assert response.status_code == 409
-    assert response.json()["detail"]["code"] == "request_in_progress"
+    detail = response.json()["detail"]
+    assert (detail["code"], detail["field"]) == ("request_in_progress", "organisation_ids[0]")
 
 
 async def test_request_for_organisation_without_superuser_is_flagged_until_one_appears(

@@ -14,6 +14,7 @@ import httpx
 
 from eproc_contracts.envelope import Envelope
 from eproc_contracts.events import MembershipGranted
+from eproc_requests.api import _directory
 from eproc_requests.consumers import HANDLERS
 from eproc_requests.main import create_app
 from eproc_requests.service.common import utcnow
@@ -24,7 +25,7 @@ from eproc_runtime.db import create_engine, create_session_factory, unit_of_work
 from eproc_runtime.migrations import upgrade_async
 from eproc_runtime.testing.tokens import TestIssuer
 
-from .conftest import BUYER, SUPERUSER, ids
+from .conftest import BUYER, SUPERUSER, FakeDirectory, ids
 
 
 async def test_join_decide_complete_and_remind_on_sqlite(tmp_path: Path) -> None:
@@ -35,6 +36,7 @@ async def test_join_decide_complete_and_remind_on_sqlite(tmp_path: Path) -> None
     issuer = TestIssuer()
     settings = Settings(database_url=url, reminder_job_enabled=False)
     app = create_app(settings, token_verifier=issuer.verifier())
+    app.dependency_overrides[_directory] = lambda: FakeDirectory()
     app.state.service = ServiceState(settings, engine, sessions, SimpleNamespace(relay=None))  # type: ignore[arg-type]
     requester, superuser, other = ids(3)
     org_a, org_b = ids(2)

@@ -12,6 +12,7 @@ import httpx
 from eproc_contracts.envelope import Envelope
 from eproc_contracts.events import MembershipChangeRefused, MembershipGranted, RefusalReason
 from eproc_contracts.topics import MEMBERSHIP, REQUEST, decode, encode, topic_of
+from eproc_requests.api import _directory
 from eproc_requests.main import create_app
 from eproc_requests.settings import Settings
 from eproc_runtime.bus.base import Record
@@ -20,7 +21,7 @@ from eproc_runtime.testing.eventually import eventually
 from eproc_runtime.testing.plugin import CreateDatabase
 from eproc_runtime.testing.tokens import TestIssuer
 
-from .conftest import BUYER, SUPERUSER, ids, migrated_database
+from .conftest import BUYER, SUPERUSER, FakeDirectory, ids, migrated_database
 
 
 async def test_decisions_travel_over_kafka_and_answers_finish_the_requests(
@@ -37,6 +38,7 @@ async def test_decisions_travel_over_kafka_and_answers_finish_the_requests(
     )
     issuer = TestIssuer()
     app = create_app(settings, token_verifier=issuer.verifier())
+    app.dependency_overrides[_directory] = lambda: FakeDirectory()
     requester, superuser = ids(2)
     org_ok, org_refused = ids(2)
     await ensure_topics(

@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from enum import StrEnum
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 
 class Language(StrEnum):
@@ -63,6 +64,22 @@ class Address(BaseModel):
     postcode: str
     municipality: str
     country: str = "BE"
+
+
+class AddressIn(Address):
+    """An address as a person types it into the platform (organisation registration and
+    edit): the postcode is Belgian, four digits from 1000 to 9999 (issue 19, point 11).
+    Events keep the plain ``Address``: what was accepted once stays readable."""
+
+    @field_validator("postcode")
+    @classmethod
+    def _belgian_postcode(cls, value: str) -> str:
+        value = value.strip()
+        if not (len(value) == 4 and value.isdigit() and 1000 <= int(value) <= 9999):
+            raise PydanticCustomError(
+                "invalid_postcode", "A Belgian postcode has 4 digits, from 1000 to 9999."
+            )
+        return value
 
 
 class LocalisedName(BaseModel):

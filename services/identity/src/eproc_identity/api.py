@@ -11,6 +11,7 @@ from sqlalchemy import Row
 from eproc_identity.errors import ErrorResponse
 from eproc_identity.schemas import (
     AuditRecordOut,
+    CardCheckIn,
     ContactIn,
     ContactOut,
     ContactPage,
@@ -57,6 +58,20 @@ def _contact(row: Row[Any]) -> ContactOut:
 # --- registration -------------------------------------------------------------------
 
 registrations = APIRouter(tags=["registration"])
+
+
+@registrations.post(
+    "/registrations/check",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=_errors(401, 409, 422, 503),
+    summary="May this eID card still register?",
+)
+async def check_card(body: CardCheckIn, session: DbSession, identity: IdentityDep) -> Response:
+    """Asked at the card step, before the form (issue 19, point 11): **204** when the
+    card may register; **409 `already_registered`** (with `login_url`) when it has an
+    account already; **401 `invalid_id_token`**. Changes nothing."""
+    await registration.check_card(session, identity, body.id_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @registrations.post(

@@ -145,6 +145,12 @@ class _Strict(BaseModel):
 # --- registration -----------------------------------------------------------
 
 
+class CardCheckIn(_Strict):
+    """The eID gateway's ID token, right after the card was read (issue 19, point 11)."""
+
+    id_token: str = Field(min_length=1, max_length=8192)
+
+
 class RegistrationIn(_Strict):
     """A registration: the eID gateway's ID token plus the profile form (R-REG-1..3).
 

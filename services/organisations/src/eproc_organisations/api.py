@@ -89,6 +89,21 @@ async def search(
 
 
 @router.get(
+    "/enterprise-numbers/{enterprise_number}",
+    response_model=schemas.OrganisationOut,
+    tags=["directory"],
+    responses={404: {"model": ErrorResponse}},
+)
+async def organisation_by_enterprise_number(
+    session: DbSession, _caller: CurrentCaller, enterprise_number: str, lang: Lang = None
+) -> schemas.OrganisationOut:
+    """The organisation with this enterprise number (either notation); 404
+    ``unknown_enterprise_number`` when the directory has none (R-ORG-3)."""
+    found = await directory.by_enterprise_number(session, enterprise_number)
+    return schemas.organisation_out(found, lang)
+
+
+@router.get(
     "/organisations/{organisation_id}", response_model=schemas.OrganisationOut, tags=["directory"]
 )
 async def organisation(

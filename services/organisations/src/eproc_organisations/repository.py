@@ -153,6 +153,16 @@ class Directory:
         ).first()
         return _organisation(row) if row else None
 
+    async def by_enterprise_number(self, enterprise_number: str) -> Organisation | None:
+        row = (
+            await self.session.execute(
+                select(organisation, _has_children).where(
+                    organisation.c.enterprise_number == enterprise_number
+                )
+            )
+        ).first()
+        return _organisation(row) if row else None
+
     async def enterprise_number_taken(self, enterprise_number: str) -> bool:
         found = await self.session.scalar(
             select(organisation.c.id).where(organisation.c.enterprise_number == enterprise_number)

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from eproc_contracts.common import Address, LocalisedName, RoleGrant
+from eproc_contracts.common import Address, AddressIn, LocalisedName, RoleGrant
 from eproc_contracts.directory import MemberOut as MemberOut
 from eproc_contracts.directory import MyMembership as MyMembership
 from eproc_contracts.directory import OrganisationOut as OrganisationOut
@@ -39,7 +39,7 @@ class OrganisationEdit(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     names: LocalisedName
-    address: Address
+    address: AddressIn
 
 
 class OrganisationBootstrap(BaseModel):

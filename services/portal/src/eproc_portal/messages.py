@@ -44,6 +44,8 @@ FIELD_MESSAGES: dict[str, str] = {
     "duplicate_enterprise_number": N_(
         "An organisation with this enterprise number already exists or is being registered."
     ),
+    "invalid_postcode": N_("A Belgian postcode has 4 digits, from 1000 to 9999, for example 1000."),
+    "unknown_organisation": N_("This organisation does not exist (any more)."),
 }
 
 GENERAL_MESSAGES: dict[str, str] = {

@@ -9,7 +9,8 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request, status
 
 from eproc_contracts.common import RequestKind
-from eproc_requests.leave_guard import HttpLeaveGuard, LeaveGuard
+from eproc_requests.directory import Directory, HttpDirectory
+from eproc_requests.leave_guard import LEAVE_CHECK_PATH, HttpLeaveGuard, LeaveGuard
 from eproc_requests.schemas import (
     AuditPageOut,
     AuditRecordOut,
@@ -41,22 +42,37 @@ def _context(request: Request) -> RequestsContext:
     return context
 
 
+def _bearer(request: Request) -> str | None:
+    authorization = request.headers.get("authorization", "")
+    return authorization[7:] if authorization.lower().startswith("bearer ") else None
+
+
 def _leave_guard(request: Request) -> LeaveGuard:
     """The HTTP guard, asking the organisations service with the caller's own token."""
     settings: Settings = request.app.state.requests_settings
-    authorization = request.headers.get("authorization", "")
-    token = authorization[7:] if authorization.lower().startswith("bearer ") else None
     return HttpLeaveGuard(
-        settings.leave_guard_url,
-        bearer_token=token,
-        timeout=settings.leave_guard_timeout,
+        settings.organisations_url.rstrip("/") + LEAVE_CHECK_PATH,
+        bearer_token=_bearer(request),
+        timeout=settings.organisations_timeout,
         # A shared client when the app was given one (connection reuse; tests wire ASGI).
-        client=getattr(request.app.state, "leave_guard_client", None),
+        client=getattr(request.app.state, "organisations_client", None),
+    )
+
+
+def _directory(request: Request) -> Directory:
+    """The organisation directory, asked with the caller's own token."""
+    settings: Settings = request.app.state.requests_settings
+    return HttpDirectory(
+        settings.organisations_url,
+        bearer_token=_bearer(request),
+        timeout=settings.organisations_timeout,
+        client=getattr(request.app.state, "organisations_client", None),
     )
 
 
 Context = Annotated[RequestsContext, Depends(_context)]
 Guard = Annotated[LeaveGuard, Depends(_leave_guard)]
+DirectoryDep = Annotated[Directory, Depends(_directory)]
 # Bounded: an unbounded page number overflowed the OFFSET (int64) into a 500.
 PageNumber = Annotated[int, Query(ge=1, le=1_000_000)]
 PageSize = Annotated[int, Query(ge=1, le=200)]
@@ -97,10 +113,12 @@ async def get_basket(session: DbSession, caller: CurrentCaller) -> BasketOut:
 
 @router.post("/basket/entries", tags=["basket"])
 async def add_to_basket(
-    session: DbSession, caller: CurrentCaller, body: OrganisationsIn
+    session: DbSession, caller: CurrentCaller, directory: DirectoryDep, body: OrganisationsIn
 ) -> BasketOut:
-    """Select organisation(s): one, or several at once."""
-    return BasketOut.of(await basket_uc.add_to_basket(session, caller, body.organisation_ids))
+    """Select organisation(s): one, or several at once. 404 ``unknown_organisation`` and
+    409 ``already_a_member`` / ``request_in_progress`` name the entry (``organisation_ids[i]``)."""
+    rows = await basket_uc.add_to_basket(session, caller, body.organisation_ids, directory)
+    return BasketOut.of(rows)
 
 
 @router.put("/basket/roles", tags=["basket"])
@@ -129,11 +147,15 @@ async def remove_from_basket(
     responses=RATE_LIMITED_RESPONSE,
 )
 async def submit_basket(
-    session: DbSession, caller: CurrentCaller, context: Context, body: SubmitIn
+    session: DbSession,
+    caller: CurrentCaller,
+    context: Context,
+    directory: DirectoryDep,
+    body: SubmitIn,
 ) -> list[RequestOut]:
     """Submit join request: one request per ticked organisation."""
     rows = await basket_uc.submit_basket(
-        session, context, caller, body.organisation_ids, body.justification
+        session, context, caller, body.organisation_ids, directory, body.justification
     )
     return await _many(session, rows)
 
@@ -182,12 +204,19 @@ async def request_leaves(
     responses=RATE_LIMITED_RESPONSE,
 )
 async def request_registration(
-    session: DbSession, caller: CurrentCaller, context: Context, body: RegistrationIn
+    session: DbSession,
+    caller: CurrentCaller,
+    context: Context,
+    directory: DirectoryDep,
+    body: RegistrationIn,
 ) -> RequestOut:
+    """404 ``unknown_organisation`` (``parent_id``), 409 ``duplicate_enterprise_number``
+    (``enterprise_number``), 422 ``invalid_postcode`` (``address.postcode``): up front."""
     row = await submission.request_registration(
         session,
         context,
         caller,
+        directory,
         parent_id=body.parent_id,
         names=body.names,
         enterprise_number=body.enterprise_number,

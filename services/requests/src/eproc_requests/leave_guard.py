@@ -33,11 +33,16 @@ class LeaveGuard(Protocol):
         ...
 
 
+LEAVE_CHECK_PATH = "/organisations/{organisation_id}/members/{user_id}/leave-check"
+"""The organisations service's up-front leave check, under its API root."""
+
+
 class HttpLeaveGuard:
     """Asks the organisations service, with the caller's own access token.
 
-    ``url_template`` has ``{organisation_id}`` and ``{user_id}`` placeholders;
-    the answer is the organisations service's ``GuardCheck``:
+    ``url_template`` has ``{organisation_id}`` and ``{user_id}`` placeholders
+    (the API root + ``LEAVE_CHECK_PATH``); the answer is the organisations
+    service's ``GuardCheck``:
     ``{"allowed": bool, "refusals": [{"reason": str, "message": str}, ...]}``.
     """
 

@@ -8,7 +8,12 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from eproc_contracts.common import Address, LocalisedName, ProposedOrganisation, RoleGrant
+from eproc_contracts.common import (
+    AddressIn,
+    LocalisedName,
+    ProposedOrganisation,
+    RoleGrant,
+)
 from eproc_requests.catalogue import roles_from_json
 from eproc_requests.service.common import IN_PROGRESS
 from eproc_requests.service.queries import RequestWithHistory
@@ -79,7 +84,7 @@ class RegistrationIn(BaseModel):
     parent_id: UUID | None = Field(description="None for a top-level organisation")
     names: LocalisedName
     enterprise_number: str = Field(pattern=r"^[01]\d{9}$", examples=["0123456749"])
-    address: Address
+    address: AddressIn
     justification: str = Justification
 
 

@@ -13,14 +13,15 @@ class Settings(ServiceSettings):
         default=None,
         description="JSON role catalogue to use instead of the packaged copy (R-ROLE-*)",
     )
-    leave_guard_url: str = Field(
-        default=(
-            "http://localhost:8000/api/organisations/organisations/{organisation_id}"
-            "/members/{user_id}/leave-check"
+    organisations_url: str = Field(
+        default="http://localhost:8000/api/organisations",
+        description=(
+            "root of the organisations service's API, asked up front with the caller's token: "
+            "may they leave (R-REQ-8), does the organisation exist, is the enterprise number "
+            "in the directory (issue 19, point 11)"
         ),
-        description="URL template of the organisations service's up-front leave check (R-REQ-8)",
     )
-    leave_guard_timeout: float = 3.0
+    organisations_timeout: float = 3.0
     reminder_delay_working_days: int = Field(default=3, ge=1, description="R-REQ-14")
     reminder_interval_seconds: float = Field(
         default=300.0, gt=0, description="how often the reminder job looks for due requests"

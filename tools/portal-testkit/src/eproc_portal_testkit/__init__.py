@@ -178,8 +178,11 @@ async def open_pending_request(
 
 
 async def decide_request(page: Page, decision: str, reason: str | None = None) -> None:
-    """On an open request: approve, or reject with a reason."""
+    """On an open request: approve, or reject with a reason (and confirm the rejection
+    on the page that spells out its consequence)."""
     if reason is not None:
         await page.locator("textarea#reason").fill(reason)
     await page.locator(f"button[value={decision}]").click()
+    if decision == "reject":
+        await page.locator("button[name=confirmed]").click()
     await page.locator(".notice").wait_for()

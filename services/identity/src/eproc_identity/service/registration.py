@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts.events import UserRegistered
-from eproc_identity.eid_token import GatewayKeysUnavailable, InvalidIdToken
+from eproc_identity.eid_token import EidIdentity, GatewayKeysUnavailable, InvalidIdToken
 from eproc_identity.errors import FieldError, ValidationFailed
 from eproc_identity.passwords import password_problems
 from eproc_identity.repository import Users
@@ -32,14 +32,18 @@ def _username_taken() -> ValidationFailed:
     )
 
 
-async def register(session: AsyncSession, identity: Identity, form: RegistrationIn) -> Row[Any]:
-    """Create an active profile for the card holder the ID token names.
+async def check_card(session: AsyncSession, identity: Identity, id_token: str) -> None:
+    """May the card the ID token names still register? Asked at the card step, before
+    the form is filled in (issue 19, point 11): ``already_registered`` (409) at once,
+    with the link to log in, instead of after the whole form (R-REG-4)."""
+    holder = await _holder(identity, id_token)
+    if await Users(session).by_subject_digest(identity.subject_digest(holder.subject)):
+        raise _already_registered(identity)
 
-    The names come only from the token. One eID subject is one account: a
-    second registration is refused with a link to log in (R-REG-4).
-    """
+
+async def _holder(identity: Identity, id_token: str) -> EidIdentity:
     try:
-        holder = await identity.eid_tokens.verify(form.id_token)
+        return await identity.eid_tokens.verify(id_token)
     except GatewayKeysUnavailable as exc:
         logger().warning("eid_gateway_keys_unavailable")
         raise Unavailable(
@@ -53,6 +57,14 @@ async def register(session: AsyncSession, identity: Identity, form: Registration
             "invalid_id_token", "The eID login is not valid or has expired; read the card again."
         ) from exc
 
+
+async def register(session: AsyncSession, identity: Identity, form: RegistrationIn) -> Row[Any]:
+    """Create an active profile for the card holder the ID token names.
+
+    The names come only from the token. One eID subject is one account: a
+    second registration is refused with a link to log in (R-REG-4).
+    """
+    holder = await _holder(identity, form.id_token)
     problems = password_problems(
         form.password,
         username=form.username,

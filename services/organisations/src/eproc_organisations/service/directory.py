@@ -31,6 +31,21 @@ async def get(session: AsyncSession, organisation_id: UUID) -> Organisation:
     return found
 
 
+async def by_enterprise_number(session: AsyncSession, enterprise_number: str) -> Organisation:
+    """The organisation holding ``enterprise_number`` (either notation): what registration
+    asks up front, so a number already in the directory is refused before any request
+    is filed (issue 19, point 11; R-ORG-3)."""
+    number = checked_enterprise_number(enterprise_number)
+    found = await Directory(session).by_enterprise_number(number)
+    if found is None:
+        raise NotFound(
+            "unknown_enterprise_number",
+            "No organisation has this enterprise number.",
+            field="enterprise_number",
+        )
+    return found
+
+
 async def children(
     session: AsyncSession, parent_id: UUID | None, *, offset: int, limit: int
 ) -> tuple[list[Organisation], int]:

@@ -17,6 +17,11 @@ class IdentityClient(ServiceClient):
         result: dict[str, Any] = await self.call("POST", "/registrations", None, json=form)
         return result
 
+    async def check_card(self, id_token: str) -> None:
+        """POST /registrations/check: may the card just read still register? (409
+        ``already_registered`` when it has an account)."""
+        await self.call("POST", "/registrations/check", None, json={"id_token": id_token})
+
     async def my_profile(self, token: str) -> dict[str, Any]:
         result: dict[str, Any] = await self.call("GET", "/users/me", token)
         return result

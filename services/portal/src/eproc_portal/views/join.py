@@ -136,9 +136,45 @@ async def select_organisations(request: Request, token: AccessToken) -> Response
     if not ids:
         message = i18n.gettext("Tick at least one organisation.")
         return await _page(request, token, errors={"select": message}, status=422)
-    await services_of(request).requests.add_to_basket(token, ids)
+    try:
+        await services_of(request).requests.add_to_basket(token, ids)
+    except ApiError as error:
+        if error.status >= 500 or error.status in (401, 429) or error.code not in _SELECT_MESSAGES:
+            raise
+        return await _page(
+            request,
+            token,
+            errors={"select": await _select_error(request, token, error)},
+            status=422,
+        )
     flash(request, i18n.gettext("The selected organisations are in your list."))
     return redirect("/join#basket")
+
+
+_SELECT_MESSAGES = {
+    "already_a_member": N_(
+        "You are already a member of %(name)s: change your roles in My organisations instead. "
+        "Nothing was added to your list."
+    ),
+    "request_in_progress": N_(
+        "A request to join %(name)s is already in progress. Nothing was added to your list."
+    ),
+    "unknown_organisation": N_(
+        "One of the ticked organisations does not exist (any more). Nothing was added to your list."
+    ),
+}
+
+
+async def _select_error(request: Request, token: str, error: ApiError) -> str:
+    """Issue 19, point 11: refused when selected, naming the organisation."""
+    name = ""
+    organisation = str(error.extra.get("organisation_id") or "")
+    if organisation and error.code != "unknown_organisation":
+        found = await _names(
+            services_of(request), token, [organisation], i18n.current_language.get()
+        )
+        name = str((found.get(organisation) or {}).get("name", ""))
+    return i18n.gettext(_SELECT_MESSAGES[error.code], name=name)
 
 
 @router.post("/join/basket")

@@ -17,6 +17,7 @@ from eproc_portal import i18n
 from eproc_portal.auth import AccessToken
 from eproc_portal.catalogue import applications, role_label
 from eproc_portal.clients.base import ApiError
+from eproc_portal.confirmations import confirmation_page, confirmed
 from eproc_portal.i18n import N_
 from eproc_portal.messages import general_message
 from eproc_portal.views.superuser import remember_superuser
@@ -110,6 +111,8 @@ async def membership_action(request: Request, token: AccessToken) -> Response:
     if action != "leave":
         message = i18n.gettext("Choose one of the options.")
         return await _page(request, token, {"memberships": message}, status=422)
+    if not confirmed(form):
+        return await _confirm_leave(request, token, ids)
     try:
         await services_of(request).requests.request_leaves(token, ids)
     except ApiError as error:
@@ -131,6 +134,29 @@ async def membership_action(request: Request, token: AccessToken) -> Response:
         i18n.gettext("Your leave requests have been submitted. You leave once they are approved."),
     )
     return redirect("/my-requests")
+
+
+async def _confirm_leave(request: Request, token: str, ids: list[UUID]) -> Response:
+    """Issue 19, point 6: leaving takes every role there once approved; say so first."""
+    memberships = await services_of(request).organisations.my_organisations(
+        token, i18n.current_language.get()
+    )
+    wanted = {str(i) for i in ids}
+    names = [m["organisation"]["name"] for m in memberships if m["organisation"]["id"] in wanted]
+    return confirmation_page(
+        request,
+        title=i18n.ngettext("Leave this organisation?", "Leave these organisations?", len(ids)),
+        consequence=i18n.gettext(
+            "A leave request goes to the Superusers of each organisation. Once it is approved, "
+            "you lose every role you hold there and no longer see its data in the platform's "
+            "applications. To come back, you must ask to join again and wait for approval."
+        ),
+        confirm_label=i18n.gettext("Yes, leave"),
+        action="/my-organisations/action",
+        hidden=[("action", "leave"), *(("organisation_ids", str(i)) for i in ids)],
+        cancel_url="/my-organisations",
+        items=names,
+    )
 
 
 async def _roles_page(

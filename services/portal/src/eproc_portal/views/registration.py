@@ -128,6 +128,21 @@ async def registration_form(request: Request) -> Response:
     eid = _eid(request)
     if eid is None:
         return redirect("/register")
+    # Issue 19, point 11: a card that already has an account is told so right after
+    # the card step, before the form is filled in (R-REG-4).
+    try:
+        await services_of(request).identity.check_card(eid["id_token"])
+    except ApiError as error:
+        if error.code == "already_registered":
+            request.session.pop(EID_KEY, None)
+            return render(
+                request, "already_registered.html", {"message": general_message(error)}, 409
+            )
+        if error.code == "invalid_id_token":
+            request.session.pop(EID_KEY, None)
+            flash(request, general_message(error))
+            return redirect("/register")
+        # Anything else (the service busy): the form; registering checks again.
     return _form_page(request, eid, {"language": i18n.current_language.get()})
 
 

@@ -15,6 +15,7 @@ from eproc_contracts.roles import holds_superuser
 from eproc_portal import i18n
 from eproc_portal.auth import AccessToken
 from eproc_portal.clients.base import ApiError
+from eproc_portal.confirmations import confirmation_page
 from eproc_portal.i18n import N_
 from eproc_portal.messages import general_message
 from eproc_portal.views.my_requests import decorate
@@ -121,6 +122,37 @@ async def _detail(
     )
 
 
+async def _confirm_rejection(
+    request: Request, token: str, request_id: UUID, reason: str
+) -> Response:
+    services = services_of(request)
+    item = await services.requests.request_detail(token, request_id)
+    [item] = await decorate(services, token, [item], i18n.current_language.get())
+    requester = item.get("requester") or {}
+    who = f"{requester.get('given_name', '')} {requester.get('family_name', '')}".strip()
+    label = str(item.get("kind_label", ""))
+    consequence = i18n.gettext(
+        "The %(kind)s of %(requester)s for %(organisation)s will be rejected: nothing of it "
+        "takes effect, and %(requester)s is told by email, with your reason. A rejection is "
+        "final: to change your mind, they must file a new request.",
+        # Mid-sentence: lower-case, except German nouns.
+        kind=label if i18n.current_language.get() == "de" else label[:1].lower() + label[1:],
+        requester=who or i18n.gettext("the requester"),
+        organisation=item.get("organisation_name", ""),
+    )
+    return confirmation_page(
+        request,
+        title=i18n.gettext("Reject this request?"),
+        consequence=consequence,
+        confirm_label=i18n.gettext("Yes, reject"),
+        action=f"/superuser/requests/{request_id}",
+        hidden=[("decision", "reject"), ("reason", reason)],
+        cancel_url=f"/superuser/requests/{request_id}",
+        quote=reason,
+        quote_label=i18n.gettext("Your reason"),
+    )
+
+
 @router.get("/superuser/requests/{request_id}")
 async def decision_page(request: Request, token: AccessToken, request_id: UUID) -> Response:
     return await _detail(request, token, request_id)
@@ -133,6 +165,7 @@ async def decide(
     request_id: UUID,
     decision: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
+    confirmed: Annotated[str, Form()] = "",
 ) -> Response:
     requests = services_of(request).requests
     reason = reason.strip()
@@ -148,6 +181,9 @@ async def decide(
         # Issue 19, point 6: the requester always learns why (nothing is decided yet).
         message = i18n.gettext("Give the reason for the rejection: the requester will see it.")
         return await _detail(request, token, request_id, status=422, reason_error=message)
+    if decision == "reject" and confirmed != "yes":
+        # Issue 19, point 6: a rejection is final; say so and ask first.
+        return await _confirm_rejection(request, token, request_id, reason)
     try:
         if decision == "approve":
             result = await requests.approve(token, request_id)

@@ -16,6 +16,7 @@ from eproc_portal import i18n
 from eproc_portal.auth import AccessToken
 from eproc_portal.catalogue import applications, role_label
 from eproc_portal.clients.base import ApiError, FieldProblem
+from eproc_portal.confirmations import confirmation_page, confirmed
 from eproc_portal.i18n import N_
 from eproc_portal.messages import field_errors, field_message, general_message
 from eproc_portal.views.my_organisations import REFUSALS
@@ -167,6 +168,8 @@ async def member_action(request: Request, token: AccessToken) -> Response:
     if action == "edit_roles":
         query = [("organisation", organisation), *[("user", str(u)) for u in users]]
         return redirect("/superuser/members/roles?" + urlencode(query))
+    if not confirmed(form):
+        return await _confirm_removal(request, token, organisation, users)
     rows: dict[str, str] = {}
     removed = 0
     for user in users:
@@ -184,6 +187,44 @@ async def member_action(request: Request, token: AccessToken) -> Response:
         )
     flash(request, i18n.gettext("The members have been removed."))
     return redirect(f"/superuser/members?organisation={organisation}")
+
+
+async def _confirm_removal(
+    request: Request, token: str, organisation: str, users: list[UUID]
+) -> Response:
+    """Issue 19, point 6: removing takes every role at once; say so and ask first."""
+    _, chosen = await _organisation(request, token, organisation)
+    members = await services_of(request).organisations.members(token, UUID(organisation))
+    wanted = {str(u) for u in users}
+    names = [
+        f"{m.get('given_name') or ''} {m.get('family_name') or ''}".strip() or m.get("username", "")
+        for m in members
+        if m["user_id"] in wanted
+    ]
+    consequence = i18n.gettext(
+        "They lose every role they hold in %(organisation)s at once and no longer see its "
+        "data in the platform's applications. Each of them is told by email. To undo it, "
+        "add them again and choose their roles anew.",
+        organisation=(chosen or {}).get("name", ""),
+    )
+    return confirmation_page(
+        request,
+        title=i18n.ngettext(
+            "Remove this member from the organisation?",
+            "Remove these members from the organisation?",
+            len(users),
+        ),
+        consequence=consequence,
+        confirm_label=i18n.gettext("Yes, remove"),
+        action="/superuser/members/action",
+        hidden=[
+            ("organisation_id", organisation),
+            ("action", "remove"),
+            *(("user_ids", str(u)) for u in users),
+        ],
+        cancel_url=f"/superuser/members?organisation={organisation}",
+        items=names,
+    )
 
 
 async def _roles_page(

@@ -12,12 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts.common import RequestKind, RoleGrant
 from eproc_requests.catalogue import roles_from_json, roles_to_json
+from eproc_requests.directory import Directory
 from eproc_requests.repository import BasketRepository, MembershipRepository
 from eproc_requests.service.common import RequestsContext, requester, utcnow
 from eproc_requests.service.submission import (
     distinct_organisations,
     file_request,
     refuse_duplicates,
+    refuse_unknown,
 )
 from eproc_runtime.auth import Caller
 from eproc_runtime.errors import Conflict, Invalid, NotFound
@@ -28,12 +30,20 @@ async def basket(session: AsyncSession, caller: Caller) -> list[Row[Any]]:
 
 
 async def add_to_basket(
-    session: AsyncSession, caller: Caller, organisation_ids: Sequence[UUID]
+    session: AsyncSession,
+    caller: Caller,
+    organisation_ids: Sequence[UUID],
+    directory: Directory,
 ) -> list[Row[Any]]:
     """Put organisations in the basket, one or several at once; those already
-    there keep their roles."""
+    there keep their roles. Refused at once, naming the entry (issue 19, point 11):
+    an organisation the directory does not know, one the caller already belongs to
+    or already asked to join."""
     user_id = requester(caller)
     organisation_ids = distinct_organisations(organisation_ids, "organisation_ids")
+    await _refuse_joined(session, user_id, organisation_ids)
+    await refuse_duplicates(session, user_id, organisation_ids, [RequestKind.JOIN.value])
+    await refuse_unknown(directory, organisation_ids)
     repository = BasketRepository(session)
     await repository.add(user_id, organisation_ids, utcnow())
     return await repository.entries(user_id)
@@ -75,6 +85,21 @@ async def remove_from_basket(
     return await repository.entries(user_id)
 
 
+async def _refuse_joined(
+    session: AsyncSession, user_id: UUID, organisation_ids: Sequence[UUID]
+) -> None:
+    memberships = MembershipRepository(session)
+    for index, organisation_id in enumerate(organisation_ids):
+        if await memberships.get(user_id, organisation_id) is not None:
+            raise Conflict(
+                "already_a_member",
+                f"You are already a member of organisation {organisation_id}; "
+                "change your roles there instead.",
+                field=f"organisation_ids[{index}]",
+                organisation_id=str(organisation_id),
+            )
+
+
 def _require_in_basket(organisation_ids: Sequence[UUID], present: set[UUID]) -> None:
     for index, organisation_id in enumerate(organisation_ids):
         if organisation_id not in present:
@@ -90,10 +115,12 @@ async def submit_basket(
     ctx: RequestsContext,
     caller: Caller,
     organisation_ids: Sequence[UUID],
+    directory: Directory,
     justification: str = "",
 ) -> list[Row[Any]]:
     """ "Submit join request" for the ticked entries: one request per
-    organisation (R-REQ-3). Every entry needs a role; all or nothing."""
+    organisation (R-REQ-3). Every entry needs a role; all or nothing. An entry
+    whose organisation left the directory since it was added is refused too."""
     user_id = requester(caller)
     organisation_ids = distinct_organisations(organisation_ids, "organisation_ids")
     repository = BasketRepository(session)
@@ -128,6 +155,7 @@ async def submit_basket(
                 organisation_id=str(organisation_id),
             )
     await refuse_duplicates(session, user_id, organisation_ids, [RequestKind.JOIN.value])
+    await refuse_unknown(directory, organisation_ids)
     created = []
     for organisation_id in organisation_ids:
         created.append(

@@ -23,6 +23,7 @@ from eproc_contracts.common import (
 from eproc_contracts.events import RequestOrphaned, RequestSubmitted, RequestWithdrawn
 from eproc_contracts.roles import SUPERUSER, USER_MANAGEMENT
 from eproc_requests.catalogue import roles_from_json, roles_to_json
+from eproc_requests.directory import Directory
 from eproc_requests.leave_guard import LeaveGuard
 from eproc_requests.repository import MembershipRepository, RequestRepository
 from eproc_requests.service.common import (
@@ -41,7 +42,7 @@ from eproc_requests.service.common import (
 )
 from eproc_requests.working_days import add_working_days
 from eproc_runtime.auth import Caller
-from eproc_runtime.errors import Conflict, Forbidden, Invalid
+from eproc_runtime.errors import Conflict, Forbidden, Invalid, NotFound
 
 NO_SUPERUSER = (
     "This organisation has no Superuser to decide; the platform operators have been told."
@@ -123,6 +124,21 @@ async def refuse_duplicates(
                 "request_in_progress",
                 f"A request for organisation {organisation_id} is already in progress.",
                 field=f"organisation_ids[{index}]",
+                organisation_id=str(organisation_id),
+            )
+
+
+async def refuse_unknown(
+    directory: Directory, organisation_ids: Sequence[UUID], field: str = "organisation_ids"
+) -> None:
+    """An organisation the directory does not know is refused before anything is written:
+    no orphaned request, no operator mail (issue 19, point 11)."""
+    for index, organisation_id in enumerate(organisation_ids):
+        if not await directory.organisation_exists(organisation_id):
+            raise NotFound(
+                "unknown_organisation",
+                f"There is no organisation {organisation_id}.",
+                field=f"{field}[{index}]" if field == "organisation_ids" else field,
                 organisation_id=str(organisation_id),
             )
 
@@ -277,6 +293,7 @@ async def request_registration(
     session: AsyncSession,
     ctx: RequestsContext,
     caller: Caller,
+    directory: Directory,
     *,
     parent_id: UUID | None,
     names: LocalisedName,
@@ -296,10 +313,16 @@ async def request_registration(
             "An enterprise number has 10 digits with a valid check number, e.g. 0123456749.",
             field="enterprise_number",
         )
-    if await RequestRepository(session).registration_in_progress(enterprise_number):
+    if parent_id is not None:
+        await refuse_unknown(directory, [parent_id], field="parent_id")
+    if await RequestRepository(session).registration_in_progress(
+        enterprise_number
+    ) or await directory.enterprise_number_taken(enterprise_number):
+        # Refused now, not after an approval (issue 19, point 11; R-ORG-3).
         raise Conflict(
             "duplicate_enterprise_number",
-            "An organisation with this enterprise number is already being registered.",
+            "An organisation with this enterprise number is already registered or being "
+            "registered.",
             field="enterprise_number",
         )
     proposed = ProposedOrganisation(
