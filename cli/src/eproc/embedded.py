@@ -142,9 +142,7 @@ def _settings(name: str, options: EmbeddedOptions, smtp_port: int, trust: list[P
     }
     extra: dict[str, Any] = {
         "identity": {"eid_issuer": urls["eid"], "eid_jwks_url": f"{urls['eid']}/jwks"},
-        "requests": {
-            "organisations_url": urls["api_organisations"]
-        },
+        "requests": {"organisations_url": urls["api_organisations"]},
         "notifier": {
             "smtp_host": "127.0.0.1",
             "smtp_port": smtp_port,

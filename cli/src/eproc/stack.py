@@ -503,9 +503,7 @@ def build_children(config: StackConfig, smtp_port: int) -> list[Child]:
             "EPROC_EID_ISSUER": f"{base}/eid",
             "EPROC_EID_JWKS_URL": f"{url('eid-gateway')}/jwks",
         },
-        "requests": {
-            "EPROC_ORGANISATIONS_URL": url("organisations")
-        },
+        "requests": {"EPROC_ORGANISATIONS_URL": url("organisations")},
         "notifier": {
             "EPROC_SMTP_HOST": "127.0.0.1",
             "EPROC_SMTP_PORT": str(smtp_port),
