@@ -102,6 +102,10 @@ async def _registration(world: World, actor: str) -> Call:
     return Call(json=world.registration_form())
 
 
+async def _card_check(world: World, actor: str) -> Call:
+    return Call(json={"id_token": world.registration_form()["id_token"]})
+
+
 async def _profile_edit(world: World, actor: str) -> Call:
     return Call(json={"job_title": f"Aankoper ({actor})"})
 
@@ -395,6 +399,11 @@ EXPECTED: dict[tuple[str, str, str], Row] = {
         statuses(201, anonymous=201),
         _registration,
         "authenticated by the eID gateway's ID token in the body, not by a bearer token",
+    ),
+    ("identity", "POST", "/registrations/check"): Row(
+        statuses(204, anonymous=204),
+        _card_check,
+        "the card step: the eID gateway's ID token in the body; answers, changes nothing",
     ),
     ("identity", "PATCH", "/users/me"): Row(
         statuses(403, operator=200, **users(200)), _profile_edit, "each their own profile"
