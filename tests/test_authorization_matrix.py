@@ -475,10 +475,14 @@ EXPECTED: dict[tuple[str, str, str], Row] = {
     ),
     # requests --------------------------------------------------------------------------------
     ("requests", "POST", "/basket/entries"): Row(
-        statuses(403, operator=200, **users(200)), _basket_add, "child"
+        statuses(403, operator=200, **{**users(200), "child_superuser": 409}),
+        _basket_add,
+        "child; its own member → 409 `already_a_member` when selected (issue 19, point 11)",
     ),
     ("requests", "PUT", "/basket/roles"): Row(
-        statuses(403, operator=200, **users(200)), _basket_roles, "child"
+        statuses(403, operator=200, **{**users(200), "child_superuser": 404}),
+        _basket_roles,
+        "child; its own member could not put it in the basket → 404 `not_in_basket`",
     ),
     ("requests", "POST", "/basket/remove"): Row(
         statuses(403, operator=200, **users(200)), _basket_add, "child"
@@ -676,6 +680,7 @@ async def _portal_targets(world: World) -> dict[str, str]:
     return {
         "request_id": str(await world.submitted_request(requester, "org")),
         "contact_id": str(await world.contact_of(world.users["buyer"])),
+        "user_id": str(world.users["buyer"]),  # a member's profile (Superuser > Members)
     }
 
 
