@@ -123,7 +123,7 @@ async def test_a_redelivered_event_is_applied_once(backend: Backend) -> None:
     await publisher.start()
     relay = OutboxRelay(
         backend.producer_sessions,
-        demo.producer_tables,
+        demo.producer_tables.outbox,
         publisher,
         topic_prefix=backend.producer_settings.topic_prefix,
     )

@@ -56,9 +56,8 @@ async def start_inprocess(
 
 def publisher_of(messaging: Any) -> Any:
     """The SDK relay's ``publish`` function, on the in-process bus."""
-    from eproc_runtime.bus.base import Record
 
     async def publish(messages: Sequence[OutgoingMessage]) -> None:
-        await messaging.publisher.publish([Record(m.topic, m.key, m.value) for m in messages])
+        await messaging.publisher.publish(messages)
 
     return publish

@@ -48,7 +48,7 @@ from eproc_platform_sdk.revocation import RevocationFeed, RevocationList
 from eproc_platform_sdk.tokens import Caller, Organisation, TokenVerifier, caller_from_claims
 from eproc_platform_sdk.web import BearerAuthMiddleware, WSGIBearerAuthMiddleware
 
-__version__ = "1.0.0"
+__version__ = "2.0.0"
 
 __all__ = [
     "BearerAuthMiddleware",

@@ -15,19 +15,18 @@ the other.
     async with sessions.begin() as session:
         if await first_time(session, processed, "my-app", envelope.event_id):
             ...  # apply the event
+
+The implementation is ``eproc_messaging``'s: the hub's own services run the same.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-from uuid import UUID
+from sqlalchemy import MetaData, Table
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, Uuid
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from eproc_messaging import tables
+from eproc_messaging.consumer import first_time
+
+__all__ = ["PROCESSED_EVENTS_TABLE", "first_time", "processed_events_table"]
 
 PROCESSED_EVENTS_TABLE = "eproc_processed_event"
 
@@ -39,38 +38,4 @@ def processed_events_table(metadata: MetaData, name: str = PROCESSED_EVENTS_TABL
     several consumers of one database (e.g. two consumer groups) keep
     separate records.
     """
-    return Table(
-        name,
-        metadata,
-        Column("consumer", String(200), primary_key=True),
-        Column("event_id", Uuid, primary_key=True),
-        Column("processed_at", DateTime(timezone=True), nullable=False),
-    )
-
-
-async def first_time(session: AsyncSession, table: Table, consumer: str, event_id: UUID) -> bool:
-    """Record ``event_id`` as processed by ``consumer``; ``False`` if it already was.
-
-    Call it first in the transaction that applies the event; the record
-    commits (or rolls back) with the handler's writes.
-    """
-    values: dict[str, Any] = {
-        "consumer": consumer,
-        "event_id": event_id,
-        "processed_at": datetime.now(UTC),
-    }
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        statement: Any = postgresql_insert(table).values(**values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        statement = sqlite_insert(table).values(**values).on_conflict_do_nothing()
-    else:
-        # Other databases: a savepoint, so the duplicate does not abort the transaction.
-        try:
-            async with session.begin_nested():
-                await session.execute(table.insert().values(**values))
-        except IntegrityError:
-            return False
-        return True
-    result = await session.execute(statement)
-    return bool(getattr(result, "rowcount", 0) == 1)
+    return tables.processed_events_table(metadata, name)

@@ -6,8 +6,9 @@ must never be lost, nor reported for a dossier change that rolled back. Writing
 the event into the application's own database in the *same transaction* as the
 link itself makes both commit or neither; the :class:`OutboxRelay` then
 publishes committed rows (idempotent producer, key = user id, so one user's
-links stay in order) and marks them sent. A crash between publishing and
-marking republishes the row: consumers de-duplicate by event id.
+links stay in order) and deletes them. A crash between publishing and
+deleting republishes the row: consumers de-duplicate by event id. The outbox
+and relay are ``eproc_messaging``'s, the ones the hub's own services run.
 
 .. code-block:: python
 
@@ -25,76 +26,37 @@ marking republishes the row: consumers de-duplicate by event id.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from aiokafka import AIOKafkaProducer
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    DateTime,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
-    Uuid,
-    select,
-    update,
-)
+from sqlalchemy import MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from eproc_contracts.envelope import Envelope, Payload
+from eproc_contracts.envelope import Envelope
 from eproc_contracts.events import DossierLinked, DossierUnlinked
-from eproc_contracts.topics import encode, topic_of
+from eproc_messaging import relay, tables
+from eproc_messaging.bus import Record
+from eproc_messaging.kafka import KafkaPublisher
+from eproc_messaging.outbox import Outbox
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "OUTBOX_TABLE",
+    "DossierLinkReporter",
+    "Outbox",
+    "OutboxRelay",
+    "OutgoingMessage",
+    "Publish",
+    "outbox_table",
+]
 
 OUTBOX_TABLE = "eproc_outbox"
 
 
 def outbox_table(metadata: MetaData, name: str = OUTBOX_TABLE) -> Table:
-    """The outbox: one row per event to publish, in commit order (``id``)."""
-    return Table(
-        name,
-        metadata,
-        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
-        Column("event_id", Uuid, nullable=False, unique=True),
-        Column("topic", String(200), nullable=False),
-        Column("key", String(200), nullable=False),
-        Column("value", LargeBinary, nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("sent_at", DateTime(timezone=True), nullable=True, index=True),
-    )
-
-
-class Outbox:
-    """Adds events to the outbox table inside the caller's transaction."""
-
-    def __init__(self, table: Table, *, producer: str) -> None:
-        self.table = table
-        self.producer = producer
-
-    async def add(
-        self, session: AsyncSession, payload: Payload, *, causation: Envelope[Any] | None = None
-    ) -> Envelope[Any]:
-        """Queue ``payload``; it is published only if the transaction commits."""
-        envelope = Envelope.wrap(payload, producer=self.producer, causation=causation)
-        await session.execute(
-            self.table.insert().values(
-                event_id=envelope.event_id,
-                topic=topic_of(payload).name,
-                key=envelope.partition_key,
-                value=encode(envelope),
-                created_at=datetime.now(UTC),
-            )
-        )
-        return envelope
+    """The outbox: one row per event to publish, in commit order (``id``); the
+    relay deletes a row once Kafka acknowledged it."""
+    return tables.outbox_table(metadata, name)
 
 
 class DossierLinkReporter:
@@ -133,26 +95,40 @@ class DossierLinkReporter:
         )
 
 
-@dataclass(frozen=True)
-class OutgoingMessage:
-    """One outbox row on its way to the bus (``topic`` includes the prefix)."""
-
-    topic: str
-    key: str
-    value: bytes
-
+OutgoingMessage = Record
+"""One outbox row on its way to the bus (``topic`` includes the prefix): ``topic``,
+``key``, ``value`` (and the ``headers`` event-type, event-id, traceparent)."""
 
 Publish = Callable[[Sequence[OutgoingMessage]], Awaitable[None]]
 """Publishes messages in order, raising if any was not acknowledged."""
 
 
+class _PublishFunction:
+    """A ``publish`` function as the relay's publisher."""
+
+    def __init__(self, publish: Publish) -> None:
+        self._publish = publish
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def publish(self, records: Sequence[Record]) -> None:
+        await self._publish(records)
+
+
 class OutboxRelay:
-    """Publishes committed outbox rows to Kafka, in order, and marks them sent.
+    """Publishes committed outbox rows to Kafka, in order, and deletes them.
 
     Several instances may run against one database: on PostgreSQL rows are
-    claimed with ``FOR UPDATE SKIP LOCKED``. Give ``bootstrap_servers`` for Kafka
-    (an idempotent producer, ``acks=all``), or your own ``publish`` function for
-    another transport (a test double, an in-process bus).
+    claimed with ``FOR UPDATE SKIP LOCKED`` and a key whose older rows another
+    instance holds is left to it. Give ``bootstrap_servers`` for Kafka (an
+    idempotent producer, ``acks=all``), or your own ``publish`` function for
+    another transport (a test double, an in-process bus). On PostgreSQL with
+    asyncpg a commit that wrote the outbox wakes the relay at once
+    (``LISTEN``/``NOTIFY``); ``poll_interval`` is the safety net.
     """
 
     def __init__(
@@ -169,47 +145,51 @@ class OutboxRelay:
     ) -> None:
         """``kafka_options``: further aiokafka producer options, e.g. the SASL
         credentials of the application's principal (:func:`sasl_options`)."""
-        self.sessions = sessions
-        self._kafka_options = dict(kafka_options or {})
-        self.table = outbox
-        self.topic_prefix = topic_prefix
         if (bootstrap_servers is None) == (publish is None):
             raise ValueError("give exactly one of bootstrap_servers and publish")
-        self._bootstrap = bootstrap_servers
-        self._publish = publish
+        self.sessions = sessions
+        self.table = outbox
+        self.topic_prefix = topic_prefix
+        self._publisher: KafkaPublisher | _PublishFunction = (
+            _PublishFunction(publish)
+            if publish is not None
+            else KafkaPublisher(
+                {"bootstrap_servers": bootstrap_servers, **(kafka_options or {})},
+                client_id="eproc-outbox-relay",
+            )
+        )
         self._poll_interval = poll_interval
         self._batch_size = batch_size
-        self._producer: AIOKafkaProducer | None = None
+        self._relay = self._new_relay()
         self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
-        self.published = 0
+
+    def _new_relay(self) -> relay.OutboxRelay:
+        return relay.OutboxRelay(
+            self.sessions,
+            self.table,
+            self._publisher,
+            topic_prefix=self.topic_prefix,
+            batch_size=self._batch_size,
+            idle_interval=self._poll_interval,
+        )
+
+    @property
+    def published(self) -> int:
         """Rows published since start."""
+        return self._relay.published
 
     async def start(self) -> None:
         """Connect the producer and relay in a background task."""
-        if self._bootstrap is not None:
-            self._producer = AIOKafkaProducer(
-                **{
-                    "bootstrap_servers": self._bootstrap,
-                    "enable_idempotence": True,
-                    "acks": "all",
-                    **self._kafka_options,
-                }
-            )
-            await self._producer.start()
-        self._stopping.clear()
-        self._task = asyncio.create_task(self._run(), name="eproc-outbox-relay")
+        await self._publisher.start()
+        self._relay = self._new_relay()
+        self._task = asyncio.create_task(self._relay.run(), name="eproc-outbox-relay")
 
     async def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
+        self._relay.stop()
         if self._task is not None:
             await self._task
             self._task = None
-        if self._producer is not None:
-            await self._producer.stop()
-            self._producer = None
+        await self._publisher.stop()
 
     async def __aenter__(self) -> OutboxRelay:
         await self.start()
@@ -219,51 +199,10 @@ class OutboxRelay:
         await self.stop()
 
     def nudge(self) -> None:
-        """Publish now rather than at the next poll (call after committing outbox rows)."""
-        self._wake.set()
+        """Publish now rather than at the next poll (a commit in this process
+        already does it)."""
+        self._relay.nudge()
 
     async def relay_once(self) -> int:
-        """Publish one batch of unsent rows; returns how many."""
-        publish = self._publish or self._publish_to_kafka
-        async with self.sessions() as session, session.begin():
-            rows = (
-                await session.execute(
-                    select(
-                        self.table.c.id, self.table.c.topic, self.table.c.key, self.table.c.value
-                    )
-                    .where(self.table.c.sent_at.is_(None))
-                    .order_by(self.table.c.id)
-                    .limit(self._batch_size)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
-            if not rows:
-                return 0
-            await publish(
-                [OutgoingMessage(self.topic_prefix + row.topic, row.key, row.value) for row in rows]
-            )
-            await session.execute(
-                update(self.table)
-                .where(self.table.c.id.in_([row.id for row in rows]))
-                .values(sent_at=datetime.now(UTC))
-            )
-        self.published += len(rows)
-        return len(rows)
-
-    async def _publish_to_kafka(self, messages: Sequence[OutgoingMessage]) -> None:
-        assert self._producer is not None, "start() the relay first"
-        futures = [
-            await self._producer.send(m.topic, value=m.value, key=m.key.encode()) for m in messages
-        ]
-        await asyncio.gather(*futures)
-
-    async def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                while await self.relay_once() == self._batch_size:
-                    pass
-            except Exception:
-                log.exception("outbox relay failed; retrying")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll_interval)
-            self._wake.clear()
+        """Publish one batch of pending rows; returns how many."""
+        return await self._relay.publish_pending()

@@ -86,7 +86,7 @@ class Messaging:
         self.relay = (
             OutboxRelay(
                 sessions,
-                tables,
+                tables.outbox,
                 self.publisher,
                 topic_prefix=settings.topic_prefix,
                 batch_size=settings.relay_batch_size,
@@ -103,7 +103,7 @@ class Messaging:
                 group=group,
                 subscription=self.bus.subscription(group, topics),
                 sessions=sessions,
-                tables=tables,
+                processed=tables.processed_event,
                 handlers=handlers,
                 dead_letters=self.publisher,
                 topic_prefix=settings.topic_prefix,

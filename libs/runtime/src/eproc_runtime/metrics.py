@@ -1,8 +1,5 @@
-"""Prometheus metrics of the messaging plumbing."""
+"""Prometheus metrics of the messaging plumbing (defined in ``eproc_messaging``)."""
 
-from prometheus_client import Counter
+from eproc_messaging.metrics import CONSUMED, RELAY_PUBLISHED
 
-RELAY_PUBLISHED = Counter("eproc_outbox_published_total", "Outbox events published to the bus")
-CONSUMED = Counter(
-    "eproc_events_consumed_total", "Events handled by a consumer", ["consumer", "outcome"]
-)
+__all__ = ["CONSUMED", "RELAY_PUBLISHED"]

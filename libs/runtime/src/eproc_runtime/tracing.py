@@ -20,12 +20,10 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterator, MutableMapping, Sequence
-from contextlib import contextmanager
+from collections.abc import MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -35,15 +33,34 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
     SpanExportResult,
 )
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from eproc_messaging.tracing import (
+    TRACER_NAME,
+    consumer_span,
+    context_from_traceparent,
+    current_traceparent,
+)
+
+__all__ = [
+    "JsonLinesExporter",
+    "TracingMiddleware",
+    "add_trace_ids",
+    "configure_tracing",
+    "consumer_span",
+    "context_from_traceparent",
+    "current_traceparent",
+    "inject_headers",
+    "shutdown_tracing",
+    "span_record",
+    "tracer",
+]
 
 _propagator = TraceContextTextMapPropagator()
 _configured = False
 _lock = threading.Lock()
-
-TRACER_NAME = "eproc"
 
 
 class JsonLinesExporter(SpanExporter):
@@ -135,46 +152,10 @@ def tracer() -> trace.Tracer:
     return trace.get_tracer(TRACER_NAME)
 
 
-def current_traceparent() -> str | None:
-    """The W3C ``traceparent`` of the current span, or None outside any span."""
-    carrier: dict[str, str] = {}
-    _propagator.inject(carrier)
-    return carrier.get("traceparent")
-
-
 def inject_headers(headers: MutableMapping[str, str]) -> MutableMapping[str, str]:
     """Add the current trace context to outgoing HTTP headers (and return them)."""
     _propagator.inject(headers)
     return headers
-
-
-def context_from_traceparent(traceparent: str | None) -> otel_context.Context | None:
-    """The remote parent a ``traceparent`` names (None when absent or malformed)."""
-    if not traceparent:
-        return None
-    ctx = _propagator.extract({"traceparent": traceparent})
-    if not trace.get_current_span(ctx).get_span_context().is_valid:
-        return None
-    return ctx
-
-
-@contextmanager
-def consumer_span(
-    group: str, event_type: str, event_id: str, traceparent: str | None
-) -> Iterator[Span]:
-    """The span around one handler run, child of the event's producer span."""
-    with tracer().start_as_current_span(
-        f"consume {event_type}",
-        context=context_from_traceparent(traceparent),
-        kind=SpanKind.CONSUMER,
-        attributes={
-            "messaging.system": "kafka",
-            "messaging.consumer.group.name": group,
-            "messaging.message.id": event_id,
-            "eproc.event_type": event_type,
-        },
-    ) as span:
-        yield span
 
 
 def add_trace_ids(

@@ -23,7 +23,7 @@ from eproc_runtime.db import utc
 from eproc_runtime.errors import Forbidden, Unauthenticated
 from eproc_runtime.outbox import Outbox
 
-outbox = Outbox(messaging_tables, producer="edge")
+outbox = Outbox(messaging_tables.outbox, producer="edge")
 
 
 # --- sessions

@@ -53,7 +53,7 @@ effect = Table(
 )
 
 ORGANISATION = UUID("00000000-0000-7000-8000-000000000001")
-outbox = Outbox(producer_tables, producer="demo-producer")
+outbox = Outbox(producer_tables.outbox, producer="demo-producer")
 
 
 async def increment(session: AsyncSession, user_id: UUID, *, dossier_prefix: str = "d") -> int:

@@ -46,7 +46,7 @@ class Identity:
                 parallelism=settings.argon2_parallelism,
             ),
             eid_tokens=eid_tokens or EidTokenVerifier.from_settings(settings),
-            outbox=Outbox(messaging_tables, producer=settings.service_name),
+            outbox=Outbox(messaging_tables.outbox, producer=settings.service_name),
         )
 
     def subject_digest(self, eid_subject: str) -> str:

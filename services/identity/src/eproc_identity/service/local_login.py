@@ -26,7 +26,7 @@ from eproc_runtime.outbox import Outbox
 
 # The installation's CLI sets the first operator without a running service (no
 # Identity at hand): the switch's event goes through an outbox of its own.
-_outbox = Outbox(messaging_tables, producer="identity")
+_outbox = Outbox(messaging_tables.outbox, producer="identity")
 
 
 async def require_operator(session: AsyncSession, caller: Caller) -> UUID:

@@ -15,7 +15,7 @@ from eproc_organisations.repository import Operators, Records
 from eproc_runtime.auth import Caller
 from eproc_runtime.outbox import Outbox
 
-outbox = Outbox(messaging_tables, producer="organisations")
+outbox = Outbox(messaging_tables.outbox, producer="organisations")
 
 
 @dataclass(frozen=True)

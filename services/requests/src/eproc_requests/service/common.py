@@ -27,7 +27,7 @@ from eproc_runtime.auth import Caller
 from eproc_runtime.errors import Forbidden, NotFound
 from eproc_runtime.outbox import Outbox
 
-outbox = Outbox(messaging_tables, producer="requests")
+outbox = Outbox(messaging_tables.outbox, producer="requests")
 
 
 class Status(StrEnum):
