@@ -21,13 +21,7 @@ from eproc_runtime.consumer import EventHandlers
 HANDLERS = EventHandlers()
 
 
-@HANDLERS.on(PlatformOperatorChanged)
-async def on_operator_changed(
-    session: AsyncSession, event: PlatformOperatorChanged, envelope: Envelope[Any]
-) -> None:
-    await common.operator_status_changed(
-        session, event.user_id, event.platform_operator, envelope.occurred_at
-    )
+HANDLERS.add(PlatformOperatorChanged, common.operator_status_changed)
 
 
 @HANDLERS.on(RequestApproved)

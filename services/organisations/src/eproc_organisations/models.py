@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 
 from eproc_runtime.db import new_metadata
+from eproc_runtime.operators import operator_status_table
 from eproc_runtime.outbox import add_messaging_tables
 
 metadata = new_metadata()
@@ -149,14 +150,7 @@ applied_request = Table(
 # and member lists can show names.
 # Identity's word on platform operators (PlatformOperatorChanged): a withdrawal
 # counts here at once, before the withdrawn operator's token expires.
-operator_status = Table(
-    "operator_status",
-    metadata,
-    Column("user_id", Uuid, primary_key=True),
-    Column("platform_operator", Boolean, nullable=False),
-    Column("changed_at", DateTime(timezone=True), nullable=False),
-    comment="Projection of identity.user.v1 (platform-operator status)",
-)
+operator_status = operator_status_table(metadata)
 
 known_user = Table(
     "known_user",

@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 
 from eproc_runtime.db import new_metadata
+from eproc_runtime.operators import operator_status_table
 from eproc_runtime.outbox import add_messaging_tables
 
 metadata = new_metadata()
@@ -112,14 +113,7 @@ requester = Table(
 
 # Identity's word on platform operators (PlatformOperatorChanged): a withdrawal
 # counts here at once, before the withdrawn operator's token expires.
-operator_status = Table(
-    "operator_status",
-    metadata,
-    Column("user_id", Uuid, primary_key=True),
-    Column("platform_operator", Boolean, nullable=False),
-    Column("changed_at", DateTime(timezone=True), nullable=False),
-    comment="Projection of identity.user.v1 (platform-operator status)",
-)
+operator_status = operator_status_table(metadata)
 
 reminder = Table(
     "reminder",

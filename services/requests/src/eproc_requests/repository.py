@@ -22,6 +22,7 @@ from eproc_requests.models import (
     requester,
 )
 from eproc_runtime.db import upsert
+from eproc_runtime.operators import OperatorStatuses
 
 
 async def _page(
@@ -266,30 +267,8 @@ class RequesterRepository:
         return {row.user_id: row for row in (await self.session.execute(query)).all()}
 
 
-class OperatorRepository:
-    """This service's projection of identity's platform-operator status."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def put(self, user_id: UUID, platform_operator: bool, at: datetime) -> None:
-        row = {"user_id": user_id, "platform_operator": platform_operator, "changed_at": at}
-        await self.session.execute(
-            upsert(
-                self.session,
-                operator_status,
-                row,
-                keys=["user_id"],
-                update=["platform_operator", "changed_at"],
-            )
-        )
-
-    async def status(self, user_id: UUID) -> bool | None:
-        """Identity's last word on the user, ``None`` when none has reached us."""
-        value = await self.session.scalar(
-            select(operator_status.c.platform_operator).where(operator_status.c.user_id == user_id)
-        )
-        return None if value is None else bool(value)
+operators = OperatorStatuses(operator_status)
+"""This service's projection of identity's platform-operator status."""
 
 
 class MembershipRepository:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts.envelope import Envelope, Payload
+from eproc_contracts.events import PlatformOperatorChanged
 from eproc_organisations.models import messaging_tables
-from eproc_organisations.repository import Operators, Records
+from eproc_organisations.repository import Records, operators
 from eproc_runtime.auth import Caller
 from eproc_runtime.outbox import Outbox
 
@@ -45,15 +45,14 @@ async def is_operator(session: AsyncSession, actor: Actor) -> bool:
     claims it expires (issue 18)."""
     if actor.kind not in ("user", "operator") or actor.user_id is None:
         return False
-    projected = await Operators(session).status(actor.user_id)
-    return actor.kind == "operator" if projected is None else projected
+    return await operators.is_operator(session, actor.user_id, claimed=actor.kind == "operator")
 
 
 async def operator_status_changed(
-    session: AsyncSession, user_id: UUID, platform_operator: bool, at: datetime
+    session: AsyncSession, event: PlatformOperatorChanged, envelope: Envelope[Any]
 ) -> None:
     """Identity's word on a platform operator decides from now on (:func:`is_operator`)."""
-    await Operators(session).put(user_id, platform_operator, at)
+    await operators.changed(session, event, envelope)
 
 
 async def publish(session: AsyncSession, actor: Actor, payload: Payload) -> None:

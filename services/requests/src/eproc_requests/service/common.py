@@ -20,8 +20,8 @@ from eproc_requests.models import messaging_tables
 from eproc_requests.repository import (
     AuditRepository,
     MembershipRepository,
-    OperatorRepository,
     RequestRepository,
+    operators,
 )
 from eproc_runtime.auth import Caller
 from eproc_runtime.errors import Forbidden, NotFound
@@ -134,8 +134,7 @@ async def is_platform_operator(session: AsyncSession, caller: Caller) -> bool:
     that still claims it expires (issue 18)."""
     if caller.kind != "user" or caller.user_id is None:
         return False
-    projected = await OperatorRepository(session).status(caller.user_id)
-    return caller.platform_operator if projected is None else projected
+    return await operators.is_operator(session, caller.user_id, claimed=caller.platform_operator)
 
 
 async def capacity(session: AsyncSession, caller: Caller, row: Row[Any]) -> str | None:

@@ -30,9 +30,9 @@ from eproc_contracts.roles import holds_superuser
 from eproc_requests.catalogue import roles_to_json
 from eproc_requests.repository import (
     MembershipRepository,
-    OperatorRepository,
     RequesterRepository,
     RequestRepository,
+    operators,
 )
 from eproc_requests.service.common import Status, event_fields, outbox, record, utcnow
 from eproc_requests.service.submission import NO_SUPERUSER
@@ -91,9 +91,7 @@ async def operator_changed(
 ) -> None:
     """Identity's word on a platform operator decides from now on
     (:func:`~eproc_requests.service.common.is_platform_operator`)."""
-    await OperatorRepository(session).put(
-        event.user_id, event.platform_operator, envelope.occurred_at
-    )
+    await operators.changed(session, event, envelope)
 
 
 async def _project_membership(
