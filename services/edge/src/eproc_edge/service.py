@@ -16,7 +16,7 @@ from eproc_edge import repository
 from eproc_edge.claims import ClaimsCache, UserSnapshot
 from eproc_edge.identity_port import Authenticated
 from eproc_edge.models import messaging_tables
-from eproc_edge.oauth import Client, CodeRecord, Principal, token_hash
+from eproc_edge.oauth import Client, CodeRecord, Principal, Write, token_hash
 from eproc_edge.settings import Settings
 from eproc_platform_sdk.revocation import RevocationList
 from eproc_runtime.db import utc
@@ -235,6 +235,40 @@ async def principal_for(
         claims=claims,
     )
     return principal, new
+
+
+def remember_client_organisation(session_id: str, client: Client, principal: Principal) -> Write:
+    """The write that records, for the SSO session, the organisation ``principal``
+    names for ``client`` (queued on the exchange: it runs after authlib answered)."""
+    org = principal.claims["org_id"]
+
+    async def write(db: AsyncSession) -> None:
+        await repository.set_client_organisation(
+            db, session_id, client.client_id, UUID(org) if org else None
+        )
+
+    return write
+
+
+async def nonce_seen(db: AsyncSession, client_id: str, nonce: str) -> bool:
+    """Whether ``client_id`` already had an id_token issued for ``nonce`` (a replay)."""
+    return await repository.nonce_seen(db, client_id, nonce)
+
+
+# --- eID login brokered to the upstream provider (R-LOGIN-1)
+
+
+async def begin_upstream_login(db: AsyncSession, attempt: dict[str, Any], return_to: str) -> None:
+    """Remember a pending eID login (state, nonce, PKCE verifier) until its callback."""
+    await repository.insert_upstream_login(
+        db, {**attempt, "return_to": return_to, "created_at": datetime.now(UTC)}
+    )
+
+
+async def take_upstream_login(db: AsyncSession, state: str) -> Any | None:
+    """The pending eID login of ``state``, once, if it is recent (a replayed or
+    stale callback finds nothing)."""
+    return await repository.take_upstream_login(db, state)
 
 
 async def principal_of(

@@ -4,7 +4,6 @@ hand-over of a user without organisation to the portal (R-LOGIN-4)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -14,7 +13,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from eproc_contracts import assurance
-from eproc_edge import pages, repository, service
+from eproc_edge import pages, service
 from eproc_edge.api.deps import (
     DbSession,
     Edge,
@@ -235,16 +234,13 @@ async def login_eid(
         return await _login_response(
             request, edge, _safe_return_to(return_to), "eid_unavailable", status_code=503
         )
-    await repository.insert_upstream_login(
-        db,
-        {**attempt, "return_to": _safe_return_to(return_to), "created_at": datetime.now(UTC)},
-    )
+    await service.begin_upstream_login(db, attempt, _safe_return_to(return_to))
     return RedirectResponse(url, status_code=303)
 
 
 @router.get("/login/eid/callback")
 async def login_eid_callback(request: Request, edge: EdgeDep, db: DbSession) -> Response:
-    attempt = await repository.take_upstream_login(db, request.query_params.get("state", ""))
+    attempt = await service.take_upstream_login(db, request.query_params.get("state", ""))
     if attempt is None or "code" not in request.query_params:
         return await _login_response(request, edge, "/authorize", "eid_incomplete", status_code=400)
     try:

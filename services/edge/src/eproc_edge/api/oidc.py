@@ -8,7 +8,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 from urllib.parse import urlencode
-from uuid import UUID
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749 import OAuth2Error
@@ -17,7 +16,7 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from eproc_contracts import assurance
-from eproc_edge import backchannel, pages, repository, service
+from eproc_edge import backchannel, pages, service
 from eproc_edge.api.deps import (
     DbSession,
     Edge,
@@ -105,15 +104,11 @@ async def authorize(request: Request, edge: EdgeDep, db: DbSession) -> Response:
     if session_row is not None and client is not None:
         principal, new = await service.principal_for(db, edge.cache, session_row, client)
         if new:
-            org = principal.claims["org_id"]
-            sid, cid = session_row.id, client.client_id
             exchange.writes.append(
-                lambda s: repository.set_client_organisation(
-                    s, sid, cid, UUID(org) if org else None
-                )
+                service.remember_client_organisation(session_row.id, client, principal)
             )
     if client is not None and data.get("nonce"):
-        exchange.nonce_seen = await repository.nonce_seen(db, client.client_id, data["nonce"])
+        exchange.nonce_seen = await service.nonce_seen(db, client.client_id, data["nonce"])
 
     def call() -> Response | None:
         try:
