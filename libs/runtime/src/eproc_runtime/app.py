@@ -137,9 +137,12 @@ def create_service_app(
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     """One unit of work per request: commit on success, roll back on error (the
-    commit of events wakes the relay: eproc_runtime.outbox)."""
-    state: ServiceState = request.app.state.service
-    async with state.sessions() as session, session.begin():
+    commit of events wakes the relay: eproc_runtime.outbox). The sessions are
+    ``app.state.service.sessions``: a :class:`ServiceState`'s, or those of an app
+    that holds no messaging (the eID gateway)."""
+    sessions: async_sessionmaker[AsyncSession] | None = request.app.state.service.sessions
+    assert sessions is not None, "the app's lifespan opens the database"
+    async with sessions() as session, session.begin():
         yield session
 
 

@@ -6,20 +6,58 @@ Django only (DESIGN.md, "Library note"). A route reads the request (body
 included) asynchronously, builds a :class:`PreparedRequest` from it, preloads
 what authlib will ask for, and only then calls authlib; what authlib produces
 is written afterwards. These pieces are the part of that glue that does not
-depend on a service's data.
+depend on a service's data:
+
+- :class:`PreparedRequest`, :class:`StarletteServerHooks`: requests and
+  responses between Starlette and authlib;
+- :class:`Exchange` / :class:`Exchanges`: what a route preloaded for authlib's
+  synchronous hooks and the writes they queued, in a context variable (some
+  hooks receive no request);
+- :class:`StoredCode` and :class:`CodeGrant`: the authorization-code grant on a
+  preloaded, single-use code row; :class:`S256Required`: PKCE;
+- :class:`SignedOpenIDCode`: id_tokens signed ES256 with the provider's key;
+- :func:`secret_hash`: what is stored for a secret handed out.
 """
 
 from __future__ import annotations
 
+import contextvars
+import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
 
-from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Payload, OAuth2Request
+from authlib.oauth2.rfc6749 import (
+    ClientMixin,
+    InvalidRequestError,
+    OAuth2Payload,
+    OAuth2Request,
+    grants,
+)
 from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oidc.core.grants import OpenIDCode
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import JSONResponse, Response
 
 from eproc_runtime.db import utc
+
+ALGORITHM = "ES256"
+"""How both providers sign their tokens."""
+
+AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+"""Client authentication at the token endpoint: a secret for confidential
+clients, none (PKCE alone) for public ones."""
+
+Write = Callable[[AsyncSession], Awaitable[None]]
+"""A write an authlib hook queued, run by the route in its unit of work."""
+
+
+def secret_hash(value: str) -> str:
+    """What is stored for a secret handed out (a code, a refresh token, a cookie):
+    never the secret itself."""
+    return hashlib.sha256(value.encode()).hexdigest()
 
 
 class FormPayload(OAuth2Payload):  # type: ignore[misc]
@@ -136,3 +174,78 @@ class StoredCode:
 
     def get_amr(self) -> list[str] | None:
         return self.AMR
+
+
+CodeT = TypeVar("CodeT", bound=StoredCode)
+
+
+@dataclass
+class Exchange(Generic[CodeT]):
+    """What one request preloaded for authlib (the code it redeems), and the
+    writes authlib's hooks queued; a provider adds what its hooks read."""
+
+    code: CodeT | None = None
+    writes: list[Write] = field(default_factory=list)
+
+    async def apply(self, session: AsyncSession) -> None:
+        """Run the queued writes in the route's unit of work."""
+        for write in self.writes:
+            await write(session)
+        self.writes.clear()
+
+
+ExchangeT = TypeVar("ExchangeT", bound=Exchange[Any])
+
+
+class Exchanges(Generic[ExchangeT]):
+    """The current request's exchange, for hooks that receive no request."""
+
+    def __init__(self, name: str) -> None:
+        self._current: contextvars.ContextVar[ExchangeT] = contextvars.ContextVar(name)
+
+    def current(self) -> ExchangeT:
+        return self._current.get()
+
+    def run(self, exchange: ExchangeT, call: Callable[[], Response | None]) -> Response | None:
+        """Run an authlib call with ``exchange`` as the current exchange."""
+        token = self._current.set(exchange)
+        try:
+            return call()
+        finally:
+            self._current.reset(token)
+
+
+class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
+    """authlib's authorization-code grant on the code the route preloaded into the
+    current exchange (``exchanges``, set by the provider's subclass)."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
+    exchanges: Exchanges[Any]
+
+    def query_authorization_code(self, code: str, client: ClientMixin) -> StoredCode | None:
+        record: StoredCode | None = self.exchanges.current().code
+        if record is None or record.row.client_id != client.get_client_id():
+            return None
+        if utc(record.row.expires_at) <= datetime.now(UTC):
+            return None
+        return record
+
+
+class SignedOpenIDCode(OpenIDCode):  # type: ignore[misc]
+    """OIDC id_token rules for the code flow, signed ES256 with the provider's
+    current key (``signing_key``)."""
+
+    def __init__(self) -> None:
+        super().__init__(require_nonce=False)
+
+    def signing_key(self) -> Any:
+        raise NotImplementedError
+
+    def get_client_algorithm(self, client: ClientMixin) -> str:
+        return ALGORITHM
+
+    def resolve_client_private_key(self, client: ClientMixin) -> Any:
+        return self.signing_key()
+
+    def get_encode_header(self, client: ClientMixin) -> dict[str, str]:
+        return {"alg": ALGORITHM, "kid": str(self.signing_key().kid)}

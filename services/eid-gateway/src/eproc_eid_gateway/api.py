@@ -5,7 +5,6 @@ endpoint the login page posts the card agent's answer to."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -16,16 +15,17 @@ from authlib.oauth2.rfc6749 import InvalidRequestError
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts import assurance
+from eproc_eid_card.wire import CardPresentation
 from eproc_page_shell import LANGUAGE_COOKIE, STYLESHEET, contact_url
+from eproc_runtime.app import DbSession
 from eproc_runtime.errors import error_response
+from eproc_runtime.oauth import AUTH_METHODS
 
 from . import service
-from .oauth import AUTH_METHODS, SCOPES
+from .oauth import SCOPES
 from .pages import LANGUAGES, choose_language, invalid_request_page, login_page
-from .presentation import CardPresentation
 from .service import Gateway, LoginRefused
 
 
@@ -41,16 +41,6 @@ def _gateway(request: Request) -> Gateway:
 
 
 GatewayDep = Annotated[Gateway, Depends(_gateway)]
-
-
-async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    sessions = _gateway(request).sessions
-    assert sessions is not None, "the gateway's lifespan opens the database"
-    async with sessions() as session, session.begin():
-        yield session
-
-
-DbSession = Annotated[AsyncSession, Depends(_session)]
 
 
 # --- discovery and keys ---------------------------------------------------------

@@ -79,6 +79,8 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Fal
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_request_body_bytes)
     trust_proxies(app, settings)
     app.state.gateway = gateway
+    # The runtime's unit of work per request (DbSession) takes the gateway's sessions.
+    app.state.service = gateway
     app.add_exception_handler(UseCaseError, on_use_case_error)
 
     @app.get("/healthz", include_in_schema=False)

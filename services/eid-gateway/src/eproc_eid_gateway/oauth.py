@@ -10,46 +10,51 @@ because some hooks receive no request.
 
 from __future__ import annotations
 
-import contextvars
-import hashlib
 import hmac
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from authlib.oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import (
-    ClientMixin,
-    OAuth2Request,
-    grants,
-)
+from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Request
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oidc.core import UserInfo
-from authlib.oidc.core.grants import OpenIDCode
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import Response
 
-from eproc_runtime.db import utc
-from eproc_runtime.oauth import PreparedRequest, S256Required, StarletteServerHooks, StoredCode
+from eproc_runtime.oauth import (
+    ALGORITHM,
+    CodeGrant,
+    Exchange,
+    Exchanges,
+    PreparedRequest,
+    S256Required,
+    SignedOpenIDCode,
+    StarletteServerHooks,
+    StoredCode,
+    secret_hash,
+)
 
 from .models import authorization_code
 from .settings import ClientConfig, Settings
 
-ALGORITHM = "ES256"
+__all__ = [
+    "Client",
+    "CodeRecord",
+    "Exchange",
+    "GatewayAuthorizationServer",
+    "GatewayRequest",
+    "Principal",
+    "exchanges",
+    "run",
+    "secret_hash",
+    "user_claims",
+]
+
 SCOPES = ["openid", "profile", "egovnrn"]
-AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
-
-Write = Callable[[AsyncSession], Awaitable[None]]
-
-
-def secret_hash(value: str) -> str:
-    """What is stored for a code handed out: never the code itself."""
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 class Client(ClientMixin):  # type: ignore[misc]
@@ -114,31 +119,15 @@ class CodeRecord(StoredCode):
         )
 
 
-@dataclass
-class Exchange:
-    """What one request preloaded for authlib, and the writes authlib queued."""
-
-    code: CodeRecord | None = None
-    writes: list[Write] = field(default_factory=list)
-
-    async def apply(self, session: AsyncSession) -> None:
-        for write in self.writes:
-            await write(session)
-        self.writes.clear()
-
-
-_exchange: contextvars.ContextVar[Exchange] = contextvars.ContextVar("eid_exchange")
-
-
-def current_exchange() -> Exchange:
-    return _exchange.get()
-
+exchanges: Exchanges[Exchange[CodeRecord]] = Exchanges("eid_exchange")
+current_exchange = exchanges.current
+run = exchanges.run
 
 GatewayRequest = PreparedRequest
 
 
-class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
-    TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
+class AuthorizationCodeGrant(CodeGrant):
+    exchanges = exchanges
 
     def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
         principal: Principal = request.user
@@ -167,14 +156,6 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
 
         current_exchange().writes.append(insert)
 
-    def query_authorization_code(self, code: str, client: Client) -> CodeRecord | None:
-        record = current_exchange().code
-        if record is None or record.row.client_id != client.client_id:
-            return None
-        if utc(record.row.expires_at) <= datetime.now(UTC):
-            return None
-        return record
-
     def delete_authorization_code(self, authorization_code: CodeRecord) -> None:
         pass  # the route deleted the row when it loaded it: a code is taken once
 
@@ -182,24 +163,18 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
         return authorization_code.principal()
 
 
-class GatewayOpenIDCode(OpenIDCode):  # type: ignore[misc]
+class GatewayOpenIDCode(SignedOpenIDCode):
     """OIDC id_token rules for the code flow, signed with the gateway's ES256 key."""
 
     def __init__(self, server: GatewayAuthorizationServer) -> None:
-        super().__init__(require_nonce=False)
+        super().__init__()
         self.server = server
+
+    def signing_key(self) -> Any:
+        return self.server.signing_key
 
     def exists_nonce(self, nonce: str, request: OAuth2Request) -> bool:
         return False  # a nonce is the client's to check; codes are single-use anyway
-
-    def get_client_algorithm(self, client: Client) -> str:
-        return ALGORITHM
-
-    def resolve_client_private_key(self, client: Client) -> Any:
-        return self.server.signing_key
-
-    def get_encode_header(self, client: Client) -> dict[str, str]:
-        return {"alg": ALGORITHM, "kid": str(self.server.signing_key.kid)}
 
     def get_client_claims(self, client: Client) -> dict[str, Any]:
         settings = self.server.settings
@@ -296,12 +271,3 @@ class GatewayAuthorizationServer(StarletteServerHooks, AuthorizationServer):  # 
         except (ValueError, JoseError):
             return None
         return dict(decoded.claims)
-
-
-def run(exchange: Exchange, call: Callable[[], Response | None]) -> Response | None:
-    """Run an authlib call with ``exchange`` as the current exchange."""
-    token = _exchange.set(exchange)
-    try:
-        return call()
-    finally:
-        _exchange.reset(token)

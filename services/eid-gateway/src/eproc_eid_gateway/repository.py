@@ -10,8 +10,9 @@ from joserfc.jwk import ECKey
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from eproc_runtime.oauth import ALGORITHM
+
 from .models import authorization_code, login_challenge, signing_key
-from .oauth import ALGORITHM
 
 
 async def insert_challenge(session: AsyncSession, values: dict[str, Any]) -> None:

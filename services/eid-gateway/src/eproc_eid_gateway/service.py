@@ -20,6 +20,7 @@ from cryptography import x509
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.responses import Response
 
+from eproc_eid_card.wire import CardPresentation
 from eproc_runtime.errors import UseCaseError
 
 from . import repository
@@ -32,7 +33,7 @@ from .oauth import (
     run,
     secret_hash,
 )
-from .presentation import CardPresentation, subject_for, verify_presentation
+from .presentation import subject_for, verify_presentation
 from .settings import Settings
 from .status import StatusChecker
 from .verification import VerificationError
@@ -146,7 +147,7 @@ async def complete_login(
     )
     items = [(str(k), str(v)) for k, v in json.loads(row.authorization_request)]
     oauth_request = gateway.oauth_request("GET", "/authorize", headers, items)
-    exchange = Exchange()
+    exchange: Exchange[CodeRecord] = Exchange()
     try:
         grant = gateway.server.get_consent_grant(oauth_request)
         response = run(
@@ -174,7 +175,7 @@ async def redeem_code(
 ) -> Response:
     """The token endpoint: the authorization code grant with PKCE (authlib's answer)."""
     oauth_request = gateway.oauth_request("POST", "/token", headers, items)
-    exchange = Exchange()
+    exchange: Exchange[CodeRecord] = Exchange()
     code = dict(items).get("code")
     if dict(items).get("grant_type") == "authorization_code" and code:
         row = await repository.take_code(db, secret_hash(code))

@@ -112,7 +112,7 @@ def _verify_signature(
 def _responder_matches(response: ocsp.OCSPResponse, certificate: x509.Certificate) -> bool:
     if response.responder_name is not None:
         return response.responder_name == certificate.subject
-    key_id = x509.SubjectKeyIdentifier.from_public_key(certificate.public_key()).digest  # type: ignore[arg-type]
+    key_id = x509.SubjectKeyIdentifier.from_public_key(certificate.public_key()).digest
     return response.responder_key_hash == key_id
 
 

@@ -10,33 +10,28 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from authlib.oauth2.rfc6749 import (
-    OAuth2Request,
-    grants,
-)
+from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oidc.core import UserInfo
-from authlib.oidc.core.grants import OpenIDCode
 from authlib.oidc.rpinitiated import EndSessionEndpoint, EndSessionRequest
 
 from eproc_edge import repository
-from eproc_edge.keys import ALGORITHM
 from eproc_edge.oauth.models import (
-    AUTH_METHODS,
     Client,
     CodeRecord,
     Principal,
     current_exchange,
+    exchanges,
     token_hash,
 )
 from eproc_edge.settings import Settings
-from eproc_runtime.db import utc
+from eproc_runtime.oauth import CodeGrant, SignedOpenIDCode
 
 if TYPE_CHECKING:
     from eproc_edge.oauth.server import EdgeAuthorizationServer
 
 
-class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
-    TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
+class AuthorizationCodeGrant(CodeGrant):
+    exchanges = exchanges
 
     def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
         principal: Principal = request.user
@@ -61,14 +56,6 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
 
         current_exchange().writes.append(lambda s: repository.insert_code(s, values))
 
-    def query_authorization_code(self, code: str, client: Client) -> CodeRecord | None:
-        record = current_exchange().code
-        if record is None or record.row.client_id != client.client_id:
-            return None
-        if utc(record.row.expires_at) <= datetime.now(UTC):
-            return None
-        return record
-
     def delete_authorization_code(self, authorization_code: CodeRecord) -> None:
         # Kept, marked used, so that a replay is recognised and what the code
         # produced (the refresh token family, if any) can be revoked.
@@ -83,24 +70,18 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
         return current_exchange().principal
 
 
-class EdgeOpenIDCode(OpenIDCode):  # type: ignore[misc]
+class EdgeOpenIDCode(SignedOpenIDCode):
     """OIDC id_token rules for the code flow, signed with the current ES256 key."""
 
     def __init__(self, server: EdgeAuthorizationServer) -> None:
-        super().__init__(require_nonce=False)
+        super().__init__()
         self.server = server
+
+    def signing_key(self) -> Any:
+        return self.server.keyring.material.signing
 
     def exists_nonce(self, nonce: str, request: OAuth2Request) -> bool:
         return current_exchange().nonce_seen
-
-    def get_client_algorithm(self, client: Client) -> str:
-        return ALGORITHM
-
-    def resolve_client_private_key(self, client: Client) -> Any:
-        return self.server.keyring.material.signing
-
-    def get_encode_header(self, client: Client) -> dict[str, str]:
-        return {"alg": ALGORITHM, "kid": str(self.server.keyring.material.signing.kid)}
 
     def get_client_claims(self, client: Client) -> dict[str, Any]:
         settings = self.server.settings

@@ -3,32 +3,36 @@ carries preloaded rows to it and queued writes back (see eproc_edge.oauth)."""
 
 from __future__ import annotations
 
-import contextvars
 import hashlib
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from authlib.oauth2.rfc6749 import (
     ClientMixin,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import Response
 
 from eproc_edge.registration import RegisteredClient, secret_matches
-from eproc_runtime.oauth import PreparedRequest, StoredCode
+from eproc_runtime.oauth import AUTH_METHODS, Exchanges, PreparedRequest, StoredCode, Write
+from eproc_runtime.oauth import Exchange as BaseExchange
+from eproc_runtime.oauth import secret_hash as token_hash
+
+__all__ = [
+    "AUTH_METHODS",
+    "SCOPES",
+    "Client",
+    "CodeRecord",
+    "EdgeRequest",
+    "Exchange",
+    "Principal",
+    "Write",
+    "current_exchange",
+    "exchanges",
+    "run",
+    "token_hash",
+]
 
 SCOPES = ["openid", "profile", "email", "offline_access"]
-AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
-
-Write = Callable[[AsyncSession], Awaitable[None]]
-
-
-def token_hash(value: str) -> str:
-    """What is stored for a secret handed out (code, refresh token, session cookie)."""
-    return hashlib.sha256(value.encode()).hexdigest()
-
 
 # --- models authlib works with -------------------------------------------------
 
@@ -105,39 +109,21 @@ class CodeRecord(StoredCode):
 
 
 @dataclass
-class Exchange:
+class Exchange(BaseExchange[CodeRecord]):
     """What one request preloaded for authlib, and the writes authlib queued."""
 
     principal: Principal | None = None
-    code: CodeRecord | None = None
     nonce_seen: bool = False
     session_id: str | None = None  # the browser's SSO session, for logout
-    writes: list[Write] = field(default_factory=list)
     ended_session: str | None = None
     family_id: str | None = None  # the refresh-token family a code grant starts
 
-    async def apply(self, session: AsyncSession) -> None:
-        for write in self.writes:
-            await write(session)
-        self.writes.clear()
 
-
-_exchange: contextvars.ContextVar[Exchange] = contextvars.ContextVar("edge_exchange")
-
-
-def current_exchange() -> Exchange:
-    return _exchange.get()
+exchanges: Exchanges[Exchange] = Exchanges("edge_exchange")
+current_exchange = exchanges.current
+run = exchanges.run
 
 
 # --- the Starlette side: eproc_runtime.oauth.PreparedRequest is EdgeRequest ---
 
 EdgeRequest = PreparedRequest
-
-
-def run(exchange: Exchange, call: Callable[[], Response | None]) -> Response | None:
-    """Run an authlib call with ``exchange`` as the current exchange."""
-    token = _exchange.set(exchange)
-    try:
-        return call()
-    finally:
-        _exchange.reset(token)
