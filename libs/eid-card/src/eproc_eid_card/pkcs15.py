@@ -278,7 +278,7 @@ def build_odf() -> bytes:
 
 def build_token_info(serial: bytes, eid_version: bytes) -> bytes:
     """EF(TokenInfo) with the card serial and the BELPIC label."""
-    return TokenInfo(
+    encoded: bytes = TokenInfo(
         {
             "version": 0,
             "serial_number": serial,
@@ -287,11 +287,12 @@ def build_token_info(serial: bytes, eid_version: bytes) -> bytes:
             "eid_version": eid_version,
         }
     ).dump()
+    return encoded
 
 
 def build_aodf() -> bytes:
     """EF(AODF): the Basic PIN, reference 01, ISO 9564-1 format-2 block of 8 bytes."""
-    return PinObject(
+    encoded: bytes = PinObject(
         {
             "common_object_attributes": {
                 "label": "Basic PIN",
@@ -310,6 +311,7 @@ def build_aodf() -> bytes:
             },
         }
     ).dump()
+    return encoded
 
 
 def build_prkdf(keys: list[KeyEntry], *, elliptic: bool, modulus_bits: int = 2048) -> bytes:
@@ -416,4 +418,5 @@ def parse_cdf(data: bytes) -> list[CertificateObject]:
 
 def parse_token_info(data: bytes) -> TokenInfo:
     """Parse EF(TokenInfo)."""
-    return TokenInfo.load(split_elements(data)[0], strict=True)
+    info: TokenInfo = TokenInfo.load(split_elements(data)[0], strict=True)
+    return info

@@ -195,6 +195,7 @@ class Exchange(Generic[CodeT]):
 
 
 ExchangeT = TypeVar("ExchangeT", bound=Exchange[Any])
+ResultT = TypeVar("ResultT")
 
 
 class Exchanges(Generic[ExchangeT]):
@@ -206,7 +207,7 @@ class Exchanges(Generic[ExchangeT]):
     def current(self) -> ExchangeT:
         return self._current.get()
 
-    def run(self, exchange: ExchangeT, call: Callable[[], Response | None]) -> Response | None:
+    def run(self, exchange: ExchangeT, call: Callable[[], ResultT]) -> ResultT:
         """Run an authlib call with ``exchange`` as the current exchange."""
         token = self._current.set(exchange)
         try:

@@ -150,7 +150,7 @@ async def complete_login(
     exchange: Exchange[CodeRecord] = Exchange()
     try:
         grant = gateway.server.get_consent_grant(oauth_request)
-        response = run(
+        response: Response | None = run(
             exchange,
             lambda: gateway.server.create_authorization_response(
                 oauth_request, grant_user=principal, grant=grant
@@ -180,7 +180,9 @@ async def redeem_code(
     if dict(items).get("grant_type") == "authorization_code" and code:
         row = await repository.take_code(db, secret_hash(code))
         exchange.code = CodeRecord(row) if row is not None else None
-    response = run(exchange, lambda: gateway.server.create_token_response(oauth_request))
+    response: Response | None = run(
+        exchange, lambda: gateway.server.create_token_response(oauth_request)
+    )
     await exchange.apply(db)
     assert response is not None
     response.headers["Cache-Control"] = "no-store"

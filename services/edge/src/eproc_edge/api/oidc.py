@@ -178,7 +178,9 @@ async def token(request: Request, edge: EdgeDep, db: DbSession) -> Response:
         exchange.code, exchange.principal = await service.redeem_code(
             db, edge.cache, edge.server.clients, edge.revocations, edge.settings, data["code"]
         )
-    response = run(exchange, lambda: edge.server.create_token_response(oauth_request))
+    response: Response | None = run(
+        exchange, lambda: edge.server.create_token_response(oauth_request)
+    )
     await exchange.apply(db)
     assert response is not None
     response.headers["Cache-Control"] = "no-store"
@@ -248,7 +250,9 @@ async def logout(
         and not _logout_confirmed(request, oauth_request)
     ):
         return _logout_confirmation(request, edge, oauth_request)
-    response = run(exchange, lambda: edge.server.create_endpoint_response("end_session", validated))
+    response: Response | None = run(
+        exchange, lambda: edge.server.create_endpoint_response("end_session", validated)
+    )
     if exchange.ended_session:
         user_id, client_ids = await service.end_session(
             db, edge.revocations, edge.settings, exchange.ended_session
