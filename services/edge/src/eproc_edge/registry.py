@@ -99,7 +99,9 @@ async def changes(db: AsyncSession, client_id: str) -> list[dict[str, Any]]:
     ]
 
 
-async def _existing(db: AsyncSession, client_id: str, *, for_update: bool = False) -> Any:
+async def _existing(
+    db: AsyncSession, client_id: str, *, for_update: bool = False
+) -> RegisteredClient:
     found = await store.client(db, client_id, for_update=for_update)
     if found is None:
         raise NotFound("unknown_client", "No application is registered with this id.")

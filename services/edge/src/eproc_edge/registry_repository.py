@@ -83,7 +83,7 @@ async def all_clients(session: AsyncSession) -> list[RegisteredClient]:
 
 async def insert_client(session: AsyncSession, values: dict[str, Any]) -> bool:
     """Insert a client unless its id is taken; whether it was inserted."""
-    result = await session.execute(
+    result: Any = await session.execute(  # a CursorResult: it has the rowcount
         upsert(session, registered_client, values, keys=["client_id"], update=None)
     )
     return bool(result.rowcount)
