@@ -32,6 +32,7 @@ from eproc_contracts.events import (
 from eproc_contracts.roles import packaged_catalogue
 from eproc_notifier.models import MailState, recipient
 from eproc_notifier.models import organisation as organisation_table
+from eproc_notifier.models import superuser as superuser_table
 from eproc_notifier.settings import Settings
 from eproc_runtime.testing.eventually import eventually
 from eproc_runtime.testing.plugin import SmtpSink
@@ -80,16 +81,21 @@ def organisation(names: LocalisedName) -> OrganisationRegistered:
 
 
 async def projected(
-    sessions: async_sessionmaker[AsyncSession], *, recipients: int, organisations: int
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    recipients: int,
+    organisations: int,
+    superusers: int = 0,
 ) -> None:
-    """Wait until the profiles and organisation names published so far are projected:
-    topics are not ordered with each other, and a mail names what it knows."""
+    """Wait until the profiles, organisation names and Superusers published so far are
+    projected: topics (and partitions) are not ordered with each other."""
 
     async def done() -> bool:
         async with sessions() as session:
             people = await session.scalar(select(func.count()).select_from(recipient))
             names = await session.scalar(select(func.count()).select_from(organisation_table))
-        return people == recipients and names == organisations
+            deciders = await session.scalar(select(func.count()).select_from(superuser_table))
+        return (people, names, deciders) == (recipients, organisations, superusers)
 
     await eventually(done)
 
@@ -295,11 +301,28 @@ async def test_a_member_hears_of_every_change_a_superuser_made(
     member = user(Language.FR, "Bruno", "Lambert")
     ministry = organisation(LocalisedName(nl="FOD Financiën", fr="SPF Finances"))
     org = ministry.organisation_id
-    await publish(superuser, member, ministry)
-    await projected(sessions, recipients=2, organisations=1)
     await publish(
-        # Asked for (a request of theirs) or done by the member or the system: no mail.
+        superuser,
+        member,
+        ministry,
         MembershipGranted(user_id=superuser.user_id, organisation_id=org, roles=[SUPERUSER]),
+    )
+    await projected(sessions, recipients=2, organisations=1, superusers=1)
+    operator = uuid4()
+    await publish(
+        # Asked for (a request of theirs), or not a Superuser's doing: no mail.
+        MembershipGranted(
+            user_id=member.user_id,
+            organisation_id=org,
+            roles=[BUYER],
+            granted_by=operator,  # an operator's bootstrap, say
+        ),
+        MembershipRevoked(
+            user_id=member.user_id,
+            organisation_id=org,
+            reason=RevocationReason.REMOVED,
+            revoked_by=operator,
+        ),
         MembershipGranted(
             user_id=member.user_id,
             organisation_id=org,

@@ -26,9 +26,10 @@ is applied (``request.completed``): the approval is held (``awaiting_outcome``)
 until then, and cancelled if applying it fails, which sends the failure
 instead. A leave thus yields one mail, not "approved" and then "you left".
 
-**Changes a member did not ask for** (a Superuser adds, removes, or changes
-the roles of a member: membership events without a ``request_id``, made by
-someone else) are mailed to that member.
+**Changes a member did not ask for** (a Superuser of the organisation adds,
+removes, or changes the roles of a member: membership events without a
+``request_id``, made by one of its Superusers other than the member) are
+mailed to that member.
 """
 
 from __future__ import annotations
@@ -146,6 +147,11 @@ class Notifications:
                 return 0
         if event.request_id is not None or actor is None or actor == event.user_id:
             return 0  # asked for (a request of theirs), or done by the system or themselves
+        projections = ProjectionRepository(session)
+        if actor not in await projections.superusers(event.organisation_id):
+            # Not a Superuser's doing: an operator setting up an organisation with its
+            # first Superuser (bootstrap), whose registration tells them already.
+            return 0
         context: dict[str, Any] = {
             "organisation_id": str(event.organisation_id),
             "actor_id": str(actor),
