@@ -1,5 +1,7 @@
 """Event handlers that keep the claims projection (R-SSO-4), by event class: each
-calls the projection use case of :mod:`eproc_edge.claims`."""
+calls the projection use case of :mod:`eproc_edge.claims`, and then, for
+organisations and memberships, the SCIM read model's (R-APP-2), which follows
+the claims projection in the same transaction."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from eproc_contracts import events as ev
 from eproc_contracts.envelope import Envelope
 from eproc_edge import claims, service
+from eproc_edge.scim import projection as scim
 from eproc_runtime.consumer import EventHandlers
 
 
@@ -25,6 +28,9 @@ async def on_organisation(
     envelope: Envelope[Any],
 ) -> None:
     await claims.organisation_changed(session, event)
+    await scim.organisation_renamed(
+        session, event.organisation_id, event.names.model_dump(exclude_none=True)
+    )
 
 
 async def on_membership(
@@ -33,6 +39,7 @@ async def on_membership(
     envelope: Envelope[Any],
 ) -> None:
     await claims.membership_changed(session, event, envelope.occurred_at)
+    await scim.membership_changed(session, event.user_id, event.organisation_id)
 
 
 async def on_default_organisation(

@@ -20,6 +20,7 @@ from eproc_edge.keys import KeyRing
 from eproc_edge.models import messaging_tables
 from eproc_edge.oauth import EdgeAuthorizationServer
 from eproc_edge.registry import ClientDirectory, ClientFeed, open_registry
+from eproc_edge.scim import router as scim_router
 from eproc_edge.security import ALWAYS, HTML
 from eproc_edge.settings import Settings
 from eproc_edge.upstream import UpstreamProvider
@@ -116,7 +117,7 @@ def create_app(
         settings,
         package="eproc_edge",
         tables=messaging_tables,
-        routers=[router],
+        routers=[router, scim_router],
         handlers=HANDLERS,
         migrate_on_start=migrate_on_start,
         title="e-Procurement edge",

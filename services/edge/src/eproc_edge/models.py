@@ -252,3 +252,34 @@ projection_version = Table(
     Column("user_id", Uuid, primary_key=True),
     Column("version", BigInteger, nullable=False),
 )
+
+# --- SCIM read model (R-APP-2, eproc_edge.scim) --------------------------------
+#
+# The organisation x application-role groups and their members, kept from the
+# claims projection's membership rows in the same transaction (a normalised copy:
+# SCIM filters and pages them in SQL, which the JSON ``roles`` column cannot do
+# portably). A group's id is derived from (organisation, application, role), so
+# it is stable and every consumer instance computes the same one.
+
+scim_group = Table(
+    "scim_group",
+    metadata,
+    Column("group_id", Uuid, primary_key=True),
+    Column("organisation_id", Uuid, nullable=False, index=True),
+    Column("application", String(64), nullable=False),
+    Column("role", String(64), nullable=False),
+    Column("organisation_name", String(512), nullable=False),
+    Column("display_name", String(600), nullable=False),
+    Index("ix_scim_group_application_display_name", "application", "display_name"),
+)
+
+scim_group_member = Table(
+    "scim_group_member",
+    metadata,
+    Column("group_id", Uuid, primary_key=True),
+    Column("user_id", Uuid, primary_key=True),
+    Column("organisation_id", Uuid, nullable=False),
+    Column("application", String(64), nullable=False),
+    Index("ix_scim_group_member_application_user", "application", "user_id"),
+    Index("ix_scim_group_member_user_organisation", "user_id", "organisation_id"),
+)
