@@ -56,6 +56,7 @@ from .adversarial_support import (
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 DOC = Path(__file__).resolve().parents[1] / "docs" / "authorization.md"
 PUBLISHER = {"application": "e-notification", "role": "publisher"}
+SCIM_SEARCH = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 
 
 @dataclass
@@ -606,6 +607,24 @@ EXPECTED: dict[tuple[str, str, str], Row] = {
         _default_organisation,
         "org; a user token of the edge; non-members → 403 `not_a_member`",
     ),
+    # edge: SCIM 2.0 (R-APP-2), read-only, for an application's client-credentials token
+    **{
+        ("edge", "POST", f"/scim/v2/{kind}/.search"): Row(
+            statuses(403, anonymous=401, application=401, edge=401),
+            _static(Call(json={"schemas": [SCIM_SEARCH], "filter": 'userName eq "x"'})),
+            "a search; only an application's client-credentials token reads (a person's "
+            "token → 403, HTTP Basic or the edge's own token → 401), as SCIM error bodies",
+        )
+        for kind in ("Users", "Groups")
+    },
+    **{
+        ("edge", method, "/scim/v2/{rest}"): Row(
+            statuses(405, anonymous=405),
+            _static(Call(path={"rest": "Users"}, json={"userName": "matrix"})),
+            "read-only SCIM: every write → 405 (SCIM error body, `Allow: GET`), whoever asks",
+        )
+        for method in ("DELETE", "PATCH", "POST", "PUT")
+    },
 }
 
 

@@ -160,3 +160,16 @@ async def test_a_caller_that_is_not_the_trusted_proxy_is_its_own_address(
     response = await _login_attempt(f"http://127.0.0.1:{port}", "127.0.0.3", "198.51.100.7")
     assert response.status_code == 401
     assert identity.seen_ips == ["127.0.0.3"]
+
+
+async def test_the_gateway_serves_scim_on_the_platform_origin(gateway: str) -> None:
+    """R-APP-2: ``/scim/`` reaches the edge's SCIM service provider unstripped."""
+    async with httpx.AsyncClient() as client:
+        types = await client.get(f"{gateway}/scim/v2/ResourceTypes")
+        users = await client.get(f"{gateway}/scim/v2/Users")
+    assert types.status_code == 200, types.text
+    assert types.headers["content-type"].startswith("application/scim+json")
+    assert {t["endpoint"] for t in types.json()["Resources"]} == {"/Users", "/Groups"}
+    # The edge's own SCIM refusal (no token), not the gateway's or the portal's 404.
+    assert users.status_code == 401
+    assert users.json()["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]

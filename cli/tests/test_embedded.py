@@ -129,6 +129,12 @@ def test_eproc_run_serves_one_origin_with_demo_data_and_keeps_it(tmp_path: Path)
         ids = [item["organisation"]["id"] for item in found["items"]]
         assert ids, found
 
+        # SCIM (R-APP-2) on the same origin, served by the edge, for an application's token.
+        scim = httpx.get(f"{base}/scim/v2/Users", headers={"Authorization": f"Bearer {app_token}"})
+        assert scim.status_code == 200, scim.text
+        assert scim.json()["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:ListResponse"]
+        assert httpx.get(f"{base}/scim/v2/Users").status_code == 401
+
         # The demo Superusers: registered with their card's ID token, each the first
         # Superuser of a demo organisation under a generated one.
         demo = await_demo(base)

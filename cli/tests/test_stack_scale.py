@@ -98,3 +98,32 @@ async def test_the_gateway_takes_the_instances_in_turn_and_skips_one_that_is_dow
         assert {await served_by() for _ in range(4)} == {"requests-2"}
         children[0].process.returncode = None  # type: ignore[union-attr]
         assert {await served_by() for _ in range(4)} == {"requests-1", "requests-2"}
+
+
+async def test_the_gateway_passes_scim_to_the_edge_unstripped(tmp_path: Path) -> None:
+    """R-APP-2: the edge serves ``/scim/v2`` itself; ``/sso`` stays stripped."""
+    edges = [
+        Child(
+            name=f"edge-{n}",
+            service="edge",
+            instance=n,
+            command=[],
+            env={},
+            port=free_port(),
+            prefix="/sso",
+        )
+        for n in (1, 2)
+    ]
+    for child in edges:
+        child.process = _Running()  # type: ignore[assignment]
+    proxy = create_proxy(Supervisor(edges, tmp_path), None)
+    async with (
+        serving(_instance("edge-1"), edges[0].port, lifespan="off"),
+        serving(_instance("edge-2"), edges[1].port, lifespan="off"),
+        httpx.AsyncClient(transport=httpx.ASGITransport(proxy), base_url="http://gw") as http,
+    ):
+        scim = [(await http.get("/scim/v2/Users?count=1")).json() for _ in range(2)]
+        assert [b["path"] for b in scim] == ["/scim/v2/Users"] * 2
+        assert {b["instance"] for b in scim} == {"edge-1", "edge-2"}  # in turn, as /sso
+        assert (await http.get("/sso/jwks")).json()["path"] == "/jwks"
+        assert (await http.get("/scimitar")).status_code == 404

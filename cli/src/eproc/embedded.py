@@ -5,7 +5,8 @@ PKI, demo organisations and the four demo platform applications.
 
 One origin (``base_url``): ``/`` the portal, ``/dev`` a developer's page,
 ``/sso`` the edge, ``/eid`` the eID gateway, ``/api/<service>`` the APIs,
-``/apps/<client>`` the platform applications, ``/mail`` the received mails.
+``/scim/v2`` the edge's SCIM service provider, ``/apps/<client>`` the platform
+applications, ``/mail`` the received mails.
 
 Like ``kc.sh start-dev``: for trying and developing, not for production.
 """
@@ -185,8 +186,8 @@ def _settings(name: str, options: EmbeddedOptions, smtp_port: int, trust: list[P
 
 class _PrefixDispatch:
     """Sends ``/apps/<client>/…`` to that platform application unchanged (the
-    application routes its own prefix), everything else (and the lifespan) to
-    ``default``."""
+    application routes its own prefix), and ``/scim/…`` to the edge, which serves
+    it under that name; everything else (and the lifespan) to ``default``."""
 
     def __init__(self, default: ASGIApp, apps: Mapping[str, ASGIApp]) -> None:
         self.default = default
@@ -331,7 +332,7 @@ def create_embedded_app(data_dir: Path, *, options: EmbeddedOptions | None = Non
     for name, app in services.items():
         root.mount(f"/api/{name}", app)
     root.mount("/", portal_app)  # last: everything the routes above do not take
-    return _PrefixDispatch(root, platform_apps)
+    return _PrefixDispatch(root, {**platform_apps, "/scim": services["edge"]})
 
 
 def start_page(options: EmbeddedOptions) -> str:

@@ -78,6 +78,9 @@ MIGRATED = {
 }
 # The portal owns no database (tokens and sessions only).
 STATELESS = {"portal"}
+# Paths a service serves under their own name, passed on as they are: path -> the
+# prefix of the service's pool (SCIM, R-APP-2: the edge serves /scim/v2 itself).
+UNSTRIPPED = {"/scim": "/sso"}
 
 
 @dataclass
@@ -353,13 +356,18 @@ def create_proxy(
 
     async def forward(request: Request) -> Response:
         path = request.url.path
-        for prefix in prefixes:
-            if path == prefix or path.startswith(prefix + "/"):
-                break
+        alias = next((a for a in UNSTRIPPED if path == a or path.startswith(a + "/")), None)
+        if alias is not None and UNSTRIPPED[alias] in pools:
+            prefix = UNSTRIPPED[alias]
         else:
-            return JSONResponse({"detail": {"code": "not_found"}}, status_code=404)
+            for prefix in prefixes:
+                if path == prefix or path.startswith(prefix + "/"):
+                    break
+            else:
+                return JSONResponse({"detail": {"code": "not_found"}}, status_code=404)
         child = pick(prefix, request.headers.get("x-eproc-instance"))
-        upstream_path = path[len(child.prefix) :] if child.strip_prefix else path
+        strip = child.strip_prefix and alias is None
+        upstream_path = path[len(child.prefix) :] if strip else path
         url = httpx.URL(f"http://127.0.0.1:{child.port}{upstream_path or '/'}")
         if request.url.query:
             url = url.copy_with(query=request.url.query.encode())
