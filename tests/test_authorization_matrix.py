@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -618,7 +619,7 @@ EXPECTED: dict[tuple[str, str, str], Row] = {
         for kind in ("Users", "Groups")
     },
     **{
-        ("edge", method, "/scim/v2/{rest}"): Row(
+        ("edge", method, "/scim/v2/{rest:path}"): Row(
             statuses(405, anonymous=405),
             _static(Call(path={"rest": "Users"}, json={"userName": "matrix"})),
             "read-only SCIM: every write → 405 (SCIM error body, `Allow: GET`), whoever asks",
@@ -667,6 +668,8 @@ def _code(response: Any) -> str:
         return ""
     if isinstance(body.get("error"), str):  # OAuth errors (RFC 6749 §5.2)
         return str(body["error"])
+    if "urn:ietf:params:scim:api:messages:2.0:Error" in body.get("schemas", []):
+        return str(body.get("scimType", ""))  # SCIM errors (RFC 7644 §3.12)
     detail = body.get("detail")
     if isinstance(detail, dict):
         return str(detail.get("code", ""))
@@ -799,7 +802,9 @@ async def test_every_mutating_endpoint_against_every_actor(
                     **credentials.headers,
                     **_cookie_header({**credentials.cookies, **call.cookies}),
                 }
-                path = template.format(**{k: str(v) for k, v in call.path.items()})
+                # "{rest:path}" (a Starlette converter) fills like "{rest}".
+                fillable = re.sub(r"\{(\w+):\w+\}", r"{\1}", template)
+                path = fillable.format(**{k: str(v) for k, v in call.path.items()})
                 client = world.services[service].client
                 client.cookies.clear()  # only the actor's own credentials, nothing remembered
                 response = await client.request(

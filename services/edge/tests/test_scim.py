@@ -5,7 +5,7 @@ attribute, an unknown id or a write gets a SCIM error body, never a 500.
 
 Part of it talks through scim2-client (an independent SCIM client library, which
 also checks our discovery documents and payloads against the RFCs as it reads
-them), the rest with plain HTTP to see the exact bodies."""
+them), the rest with plain HTTP over the socket to see the exact bodies."""
 
 from __future__ import annotations
 
@@ -18,10 +18,9 @@ from typing import Any
 from uuid import UUID
 
 import httpx
-import httpx2
 import pytest
 import sqlalchemy as sa
-from scim2_client.engines.httpx2 import AsyncSCIMClient
+from scim2_client.engines.asgi import ASGISCIMClient
 from scim2_models import (
     Error,
     Group,
@@ -164,47 +163,49 @@ async def test_an_application_sees_only_the_users_and_groups_of_its_roles(
     piet = await person(edge_server, "Piet", "Peeters", {aalst: [("e-notification", "editor")]})
 
     token = await app_token(edge_server, "e-tendering")
-    async with httpx2.AsyncClient(
+    # scim2-client's ASGI engine calls the running edge app itself (its httpx
+    # engine needs httpx2, whose mere presence switches authlib's and Starlette's
+    # clients over to it, so it stays out of this workspace).
+    scim = ASGISCIMClient(
+        edge_server.app,
         base_url=f"{edge_server.base_url}/scim/v2",
         headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    ) as transport:
-        scim = AsyncSCIMClient(transport)
-        await scim.discover()  # our Schemas, ResourceTypes and ServiceProviderConfig
-        config = await scim.query(ServiceProviderConfig)
-        assert isinstance(config, ServiceProviderConfig)
-        assert config.filter and config.filter.supported and config.filter.max_results == 500
-        assert config.patch and not config.patch.supported
+    )
+    await scim.discover()  # our Schemas, ResourceTypes and ServiceProviderConfig
+    config = await scim.query(ServiceProviderConfig)
+    assert isinstance(config, ServiceProviderConfig)
+    assert config.filter and config.filter.supported and config.filter.max_results == 500
+    assert config.patch and not config.patch.supported
 
-        users = await scim.query(User, query_parameters={"count": 500})
-        assert isinstance(users, ListResponse)
-        seen = {u.id: u for u in users.resources or []}
-        assert str(jan.user_id) in seen
-        assert str(els.user_id) not in seen and str(piet.user_id) not in seen
-        found = seen[str(jan.user_id)]
-        assert found.user_name == jan.username and found.active is True
-        assert found.name.given_name == "Jan" and found.name.family_name == "Janssens"
-        assert [e.value for e in found.emails] == [jan.email]
-        assert [g.display for g in found.groups] == [f"{aalst_name} / dossier-manager"]
+    users = await scim.query(User, query_parameters={"count": 500})
+    assert isinstance(users, ListResponse)
+    seen = {u.id: u for u in users.resources or []}
+    assert str(jan.user_id) in seen
+    assert str(els.user_id) not in seen and str(piet.user_id) not in seen
+    found = seen[str(jan.user_id)]
+    assert found.user_name == jan.username and found.active is True
+    assert found.name.given_name == "Jan" and found.name.family_name == "Janssens"
+    assert [e.value for e in found.emails] == [jan.email]
+    assert [g.display for g in found.groups] == [f"{aalst_name} / dossier-manager"]
 
-        groups = await scim.query(Group[OrganisationRole], query_parameters={"count": 500})
-        assert isinstance(groups, ListResponse)
-        mine = [
-            g
-            for g in groups.resources or []
-            if g[OrganisationRole].organisation_id in (str(aalst), str(brugge))
-        ]
-        assert [(g.display_name, [m.value for m in g.members]) for g in mine] == [
-            (f"{aalst_name} / dossier-manager", [str(jan.user_id)])
-        ]
-        assert {g[OrganisationRole].application for g in groups.resources or []} == {"e-tendering"}
-        group = await scim.query(Group[OrganisationRole], mine[0].id)
-        assert group[OrganisationRole].role == "dossier-manager"
-        assert group[OrganisationRole].organisation_name == aalst_name
+    groups = await scim.query(Group[OrganisationRole], query_parameters={"count": 500})
+    assert isinstance(groups, ListResponse)
+    mine = [
+        g
+        for g in groups.resources or []
+        if g[OrganisationRole].organisation_id in (str(aalst), str(brugge))
+    ]
+    assert [(g.display_name, [m.value for m in g.members]) for g in mine] == [
+        (f"{aalst_name} / dossier-manager", [str(jan.user_id)])
+    ]
+    assert {g[OrganisationRole].application for g in groups.resources or []} == {"e-tendering"}
+    group = await scim.query(Group[OrganisationRole], mine[0].id)
+    assert group[OrganisationRole].role == "dossier-manager"
+    assert group[OrganisationRole].organisation_name == aalst_name
 
-        # Someone else's user, by id: as if it did not exist.
-        with pytest.raises(NotFoundException):
-            await scim.query(User, str(els.user_id))
+    # Someone else's user, by id: as if it did not exist.
+    with pytest.raises(NotFoundException):
+        await scim.query(User, str(els.user_id))
 
     # e-Notification sees Els and Piet, not Jan; its own groups only.
     other = await app_token(edge_server, "e-notification")
