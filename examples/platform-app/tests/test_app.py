@@ -94,15 +94,26 @@ async def test_the_example_app_on_the_sdk(edge_server: EdgeServer, tmp_path: Pat
                 await asyncio.sleep(0.05)
                 page = await browser.get("http://rp.test/e-tendering/app")
             assert f"<li>{user.id}: dossier-manager</li>" in page.text
+            # Every form carries the browser's token: one posted from elsewhere changes nothing.
+            form_token = re.search(r"name='csrf' value='([^']+)'", page.text)
+            assert form_token is not None
+            forged = await browser.post(
+                "http://rp.test/e-tendering/organisation", data={"organisation_id": str(bruges)}
+            )
+            assert forged.status_code == 403
+            page = await browser.get("http://rp.test/e-tendering/app")
+            assert "<p id='organisation'>Stad Gent</p>" in page.text
             # Change organisation: the refreshed token names Bruges and its roles.
             page = await browser.post(
-                "http://rp.test/e-tendering/organisation", data={"organisation_id": str(bruges)}
+                "http://rp.test/e-tendering/organisation",
+                data={"organisation_id": str(bruges), "csrf": form_token.group(1)},
             )
             assert "<p id='organisation'>Stad Brugge</p>" in page.text
             assert "<p id='roles'>reader</p>" in page.text
             # A dossier link leaves through the outbox.
             await browser.post(
-                "http://rp.test/e-tendering/dossiers", data={"dossier_id": "T-2026-7"}
+                "http://rp.test/e-tendering/dossiers",
+                data={"dossier_id": "T-2026-7", "csrf": form_token.group(1)},
             )
             received: list[Any] = []
             for _ in range(100):

@@ -4,6 +4,7 @@ and each one runs here against a real edge, PostgreSQL/SQLite and Kafka."""
 from __future__ import annotations
 
 import asyncio
+import html
 import importlib.util
 import json
 import re
@@ -118,9 +119,23 @@ async def test_log_users_in(
             follow_redirects=False,
         )
         page = await browser.get("https://e-auction.example.be/login")
-    assert page.status_code == 200, page.text
-    assert "You are logged in as Ann Peeters (Stad Leuven)" in page.text
-    assert "e-tendering" in page.text  # the top bar's switch link
+        assert page.status_code == 200, page.text
+        assert "You are logged in as Ann Peeters (Stad Leuven)" in page.text
+        # The top bar's switch form, posted as the browser would from the page.
+        form = re.search(
+            r"action='([^']+)'><input type='hidden' name='csrf' value='([^']+)'>"
+            r"<button type='submit'>e-tendering</button>",
+            page.text,
+        )
+        assert form is not None, page.text
+        switched = await browser.post(
+            html.unescape(form.group(1)),
+            data={"csrf": form.group(2)},
+            headers={"Origin": "https://e-auction.example.be"},
+            follow_redirects=False,
+        )
+    assert switched.status_code == 303, switched.text
+    assert switched.headers["location"] == "http://rp.test/e-tendering/login"
 
 
 async def test_read_the_active_organisation(

@@ -156,10 +156,17 @@ async def test_top_bar_switch_links_and_change_organisation(
     links = EdgeLinks(edge_server.base_url, "e-tendering")
     catalogue = next(a for a in bar.applications if a.client_id == "e-catalogue")
     assert catalogue.switch_url.split("?")[0] == links.switch_url("e-catalogue").split("?")[0]
-    switched = await httpx.AsyncClient().get(
-        links.switch_url("e-catalogue"), headers={"Accept": "application/json"}
-    )
-    assert switched.status_code == 200 and "location" in switched.json()
+    # The top bar's form posts the session's switch token (R-SEC-5), escaped.
+    assert bar.switch_token is not None and len(bar.switch_token) == 64
+    form = bar.switch_form(catalogue, label="<e-Catalogue>")
+    assert f"method='post' action='{catalogue.switch_url.replace('&', '&amp;')}'" in form
+    assert f"name='csrf' value='{bar.switch_token}'" in form
+    assert "&lt;e-Catalogue&gt;</button>" in form
+    # A GET of the switch URL changes nothing; without the session's cookie there is
+    # nothing to switch: the target's anonymous home page.
+    async with httpx.AsyncClient() as anonymous:
+        plain = await anonymous.get(links.switch_url("e-catalogue"))
+    assert plain.status_code == 303 and plain.headers["location"] == "http://rp.test/e-catalogue/"
     changed = await edge.change_organisation(token, ann["bruges"])
     assert (changed.name, changed.roles) == ("Stad Brugge", ("reader",))
     with pytest.raises(EdgeRefused) as refused:

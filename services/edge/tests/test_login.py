@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 from urllib.parse import unquote
 
+import httpx
+
 from eproc_contracts import assurance
 
 from .conftest import Browser, EdgeServer
@@ -118,3 +120,24 @@ async def test_an_upstream_token_with_a_foreign_nonce_is_refused(
     assert response.status_code == 400
     assert "kon niet worden gecontroleerd" in response.text
     assert edge_server.settings.session_cookie_name not in response.cookies
+
+
+async def test_an_eid_callback_started_in_another_browser_logs_nobody_in(
+    edge_server: EdgeServer, browser: Browser
+) -> None:
+    """Login CSRF through the eID callback (a GET): an attacker starts an eID login,
+    completes it with their own card, and sends the callback URL to a victim. The
+    attempt is bound to the browser that started it: the victim stays logged out."""
+    attacker_id, _, _ = await edge_server.create_user()
+    subject = uuid.uuid4().hex
+    edge_server.identity.eid_subjects[subject] = attacker_id
+    edge_server.upstream.state.subject = subject
+    async with httpx.AsyncClient(follow_redirects=False, timeout=10) as attacker:
+        started = await attacker.get(f"{edge_server.base_url}/login/eid")
+        at_upstream = await attacker.get(started.headers["location"])
+        callback = at_upstream.headers["location"]
+        assert "/login/eid/callback?code=" in callback
+    victim = await browser.http.get(callback)
+    assert victim.status_code == 400
+    assert "werd niet voltooid" in victim.text  # Dutch by default: "try again"
+    assert edge_server.settings.session_cookie_name not in victim.cookies

@@ -29,12 +29,27 @@ def _claims(server: EdgeServer, token: str) -> dict[str, Any]:
     return claims
 
 
-async def _switch(browser: Browser, to: str, source: str | None = None) -> dict[str, Any]:
-    params = {"to": to} | ({"from": source} if source else {})
-    response = await browser.http.get(
+RP_ORIGIN = "http://rp.test"  # where every test application's pages are
+
+
+async def _switch_token(browser: Browser, source: str) -> str:
+    """What the source application's back end reads with its top bar."""
+    tokens = await browser.tokens(source)
+    bar = await browser.http.get(
+        f"{browser.server.base_url}/session/topbar",
+        headers={"Authorization": f"Bearer {tokens['access_token']}"},
+    )
+    assert bar.status_code == 200, bar.text
+    return str(bar.json()["switch_token"])
+
+
+async def _switch(browser: Browser, to: str, source: str) -> dict[str, Any]:
+    """The source application's top bar form, posted by the browser."""
+    response = await browser.http.post(
         f"{browser.server.base_url}/switch",
-        params=params,
-        headers={"Accept": "application/json"},
+        params={"to": to, "from": source},
+        data={"csrf": await _switch_token(browser, source)},
+        headers={"Accept": "application/json", "Origin": RP_ORIGIN, "Sec-Fetch-Site": "cross-site"},
     )
     assert response.status_code == 200, response.text
     return dict(response.json())
@@ -110,8 +125,10 @@ async def test_switch_to_an_application_without_role_goes_to_its_home_page(
     result = await _switch(browser, "e-notification", "e-tendering")
     assert result["outcome"] == "anonymous"
     assert result["location"] == "http://rp.test/e-notification/"
-    plain = await browser.http.get(
-        f"{edge_server.base_url}/switch", params={"to": "e-notification", "from": "e-tendering"}
+    plain = await browser.http.post(
+        f"{edge_server.base_url}/switch",
+        params={"to": "e-notification", "from": "e-tendering"},
+        data={"csrf": await _switch_token(browser, "e-tendering")},
     )
     assert plain.status_code == 303
     assert plain.headers["location"] == "http://rp.test/e-notification/"

@@ -554,14 +554,14 @@ async def test_the_whole_journey_of_a_public_buyer(
     # 8. Switches to two platform applications from the top bars, R-SSO-3 case 1: a
     # role in the target application in the active organisation keeps that one.
     first_name = journey.first["names"]["nl"]
-    await buyer.locator("nav.apps").get_by_role("link", name="e-Notification").click()
+    await buyer.locator("nav.apps").get_by_role("button", name="e-Notification").click()
     await buyer.wait_for_url(f"{journey.apps}/apps/e-notification/app")
     await expect(buyer.locator("#organisation")).to_have_text(first_name)
     await expect(buyer.locator("#roles")).to_contain_text("editor")
     await expect(buyer.locator("#logged-in-as")).to_contain_text("Alice Marie Peeters")
     # The application learnt from the bus who holds its roles there: the buyer too.
     await expect(buyer.locator("#members")).to_contain_text("editor")
-    await buyer.locator("#top-bar").get_by_role("link", name="e-Tendering").click()
+    await buyer.locator("#top-bar").get_by_role("button", name="e-Tendering").click()
     await buyer.wait_for_url(f"{journey.apps}/apps/e-tendering/app")
     await expect(buyer.locator("#organisation")).to_have_text(first_name)
     await expect(buyer.locator("#roles")).to_contain_text("dossier-manager")
@@ -571,7 +571,7 @@ async def test_the_whole_journey_of_a_public_buyer(
     await buyer.locator("form[action$='/organisation'] button").click()
     await buyer.wait_for_url(f"{journey.apps}/apps/e-tendering/app")
     await expect(buyer.locator("#organisation")).to_have_text(third_name)
-    await buyer.locator("#top-bar").get_by_role("link", name="e-Notification").click()
+    await buyer.locator("#top-bar").get_by_role("button", name="e-Notification").click()
     await buyer.wait_for_url(f"{journey.apps}/apps/e-notification/")
     await buyer.locator("a#login").wait_for()
     # Case 2: with the first organisation as default again, the same switch from
@@ -582,7 +582,7 @@ async def test_the_whole_journey_of_a_public_buyer(
     for _ in range(50):  # the edge learns the new default from the bus
         await buyer.goto(f"{journey.apps}/apps/e-tendering/app")
         await expect(buyer.locator("#organisation")).to_have_text(third_name)
-        await buyer.locator("#top-bar").get_by_role("link", name="e-Notification").click()
+        await buyer.locator("#top-bar").get_by_role("button", name="e-Notification").click()
         await buyer.wait_for_load_state()
         if buyer.url.endswith("/apps/e-notification/app"):
             break

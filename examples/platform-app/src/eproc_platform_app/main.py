@@ -71,6 +71,9 @@ class Login:
     nonce: str = ""
     verifier: str = ""
     token: dict[str, Any] = field(default_factory=dict)
+    # Every form of the application carries it (R-SEC-5): a page elsewhere on the
+    # platform's site cannot post in this browser's name.
+    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24))
 
 
 def create_app(settings: AppSettings | None = None) -> FastAPI:
@@ -96,6 +99,12 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
 
     def current(request: Request) -> Login | None:
         return logins.get(request.cookies.get(COOKIE, ""))
+
+    def posted_by_us(login: Login | None, csrf: str) -> bool:
+        return login is not None and secrets.compare_digest(login.csrf, csrf)
+
+    def csrf_field(login: Login) -> str:
+        return f"<input type='hidden' name='csrf' value='{login.csrf}'>"
 
     async def refresh(login: Login) -> None:
         async with rp(login.token) as client:
@@ -172,10 +181,9 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         members_html = "".join(
             f"<li>{user_id}: {html.escape(', '.join(roles))}</li>" for user_id, roles in colleagues
         )
-        switch = " | ".join(
-            f"<a href='{html.escape(a.switch_url)}'>{html.escape(a.name)}</a>"
-            for a in bar.applications
-        )
+        # The switch changes the session's organisation: forms that post the
+        # session's switch token to the edge (R-SEC-5), not links.
+        switch = " ".join(bar.switch_form(a) for a in bar.applications)
         options = "".join(
             f"<option value='{o.id}'>{html.escape(o.name or str(o.id))}</option>"
             for o in bar.organisations
@@ -187,29 +195,37 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
             f" ({html.escape(str(caller.username))})</p>"
             f"<p id='organisation'>{html.escape(str(organisation))}</p>"
             f"<p id='roles'>{html.escape(', '.join(sorted(caller.roles)))}</p>"
-            f"<form method='post' action='{settings.base_url}/organisation'>"
+            f"<form method='post' action='{settings.base_url}/organisation'>{csrf_field(login)}"
             f"<select name='organisation_id'>{options}</select>"
             "<button>Organisatie wijzigen / Change organisation</button></form>"
             f"<h2>Members with a role here</h2><ul id='members'>{members_html}</ul>"
-            f"<form method='post' action='{settings.base_url}/dossiers'>"
+            f"<form method='post' action='{settings.base_url}/dossiers'>{csrf_field(login)}"
             "<input name='dossier_id'><button>Link me to this dossier</button></form>"
-            f"<a href='{settings.base_url}/logout'>Afmelden / Log out</a>"
+            f"<form method='post' action='{settings.base_url}/logout'>{csrf_field(login)}"
+            "<button>Afmelden / Log out</button></form>"
         )
         return page(body, switch)
 
     @router.post("/organisation")
     async def change_organisation(
-        request: Request, organisation_id: Annotated[str, Form()]
+        request: Request,
+        organisation_id: Annotated[str, Form()],
+        csrf: Annotated[str, Form()] = "",
     ) -> Response:
         login = current(request)
-        if login is None or not login.token:
+        if not posted_by_us(login, csrf):
+            return HTMLResponse("Forbidden", status_code=403)
+        assert login is not None
+        if not login.token:
             return RedirectResponse(f"{settings.base_url}/", status_code=303)
         await edge.change_organisation(login.token["access_token"], UUID(organisation_id))
         await refresh(login)  # the next token carries the new organisation
         return RedirectResponse(f"{settings.base_url}/app", status_code=303)
 
-    @router.get("/logout")
-    async def logout(request: Request) -> Response:
+    @router.post("/logout")
+    async def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+        if not posted_by_us(current(request), csrf):
+            return HTMLResponse("Forbidden", status_code=403)
         login = logins.pop(request.cookies.get(COOKIE, ""), None)
         response = RedirectResponse(
             links.logout_url(
@@ -222,11 +238,16 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         return response
 
     @router.post("/dossiers")
-    async def report_dossier(request: Request, dossier_id: Annotated[str, Form()]) -> Response:
+    async def report_dossier(
+        request: Request, dossier_id: Annotated[str, Form()], csrf: Annotated[str, Form()] = ""
+    ) -> Response:
         """Link the logged-in user to a dossier of the active organisation (reported
         to user management as ``DossierLinked``)."""
         login = current(request)
-        if login is None or not login.token:
+        if not posted_by_us(login, csrf):
+            return HTMLResponse("Forbidden", status_code=403)
+        assert login is not None
+        if not login.token:
             return RedirectResponse(f"{settings.base_url}/", status_code=303)
         caller = await caller_of(login)
         if caller.user_id is None or caller.organisation is None:

@@ -8,6 +8,7 @@ edge with the user's access token.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from html import escape
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -30,7 +31,10 @@ class EdgeLinks:
         return self.edge_url.rstrip("/")
 
     def switch_url(self, to: str) -> str:
-        """The top bar's link to application ``to`` (client id or application name)."""
+        """Where the top bar's form to application ``to`` (client id or application
+        name) posts, with the field ``csrf`` = :attr:`TopBar.switch_token`. The switch
+        changes the session's organisation, so it is a POST (R-SEC-5): a GET of this
+        URL only asks the user to confirm."""
         return f"{self.base}/switch?{urlencode({'to': to, 'from': self.client_id})}"
 
     @property
@@ -77,7 +81,8 @@ class TopBarOrganisation:
 
 @dataclass(frozen=True)
 class TopBarApplication:
-    """An application where the user holds a role; ``switch_url`` opens it (R-SSO-3)."""
+    """An application where the user holds a role (R-SSO-3): a form that posts
+    ``csrf`` = :attr:`TopBar.switch_token` to ``switch_url`` opens it."""
 
     application: str
     client_id: str
@@ -95,6 +100,17 @@ class TopBar:
     default_organisation_id: UUID | None
     organisations: tuple[TopBarOrganisation, ...]
     applications: tuple[TopBarApplication, ...]
+    switch_token: str | None = None
+    """The SSO session's token for the switch forms (None: the session has ended)."""
+
+    def switch_form(self, application: TopBarApplication, *, label: str | None = None) -> str:
+        """The HTML of the top bar's form to ``application``: one button, posting the
+        session's switch token (escaped; style the ``eproc-switch`` class)."""
+        return (
+            f"<form class='eproc-switch' method='post' action='{escape(application.switch_url)}'>"
+            f"<input type='hidden' name='csrf' value='{escape(self.switch_token or '')}'>"
+            f"<button type='submit'>{escape(label or application.name)}</button></form>"
+        )
 
     @classmethod
     def from_json(cls, document: dict[str, Any]) -> TopBar:
@@ -121,6 +137,7 @@ class TopBar:
                 TopBarApplication(a["application"], a["client_id"], a["name"], a["switch_url"])
                 for a in document.get("applications", [])
             ),
+            switch_token=document.get("switch_token"),
         )
 
 

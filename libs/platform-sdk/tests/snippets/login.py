@@ -54,7 +54,7 @@ async def callback(request: Request) -> HTMLResponse:
         )
     caller = await verifier.verify(token["access_token"])
     bar = await edge.top_bar(token["access_token"])
-    switch = " | ".join(f"<a href='{a.switch_url}'>{a.name}</a>" for a in bar.applications)
+    switch = " ".join(bar.switch_form(a) for a in bar.applications)  # POST forms (R-SEC-5)
     organisation = caller.organisation.name if caller.organisation else "-"
     return HTMLResponse(
         f"<nav>{switch}</nav><p>You are logged in as {caller.name} ({organisation})</p>"

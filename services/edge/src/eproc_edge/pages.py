@@ -65,6 +65,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "logged_out_title": "Afgemeld",
         "logged_out_text": "U bent afgemeld bij alle toepassingen.",
         "start_page": "Naar de startpagina",
+        "switch_title": "Naar een andere toepassing",
+        "switch_question": "Wilt u {name} openen?",
+        "switch_button": "{name} openen",
+        "switch_refused": "De vraag om {name} te openen kwam niet van een pagina van "
+        "e-Procurement of is verlopen; er is niets gewijzigd. Bevestig om verder te gaan.",
     },
     "fr": {
         "login_title": "Se connecter",
@@ -101,6 +106,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "logged_out_title": "Déconnecté",
         "logged_out_text": "Vous êtes déconnecté de toutes les applications.",
         "start_page": "Aller à la page d'accueil",
+        "switch_title": "Vers une autre application",
+        "switch_question": "Voulez-vous ouvrir {name} ?",
+        "switch_button": "Ouvrir {name}",
+        "switch_refused": "La demande d'ouvrir {name} ne venait pas d'une page "
+        "d'e-Procurement ou a expiré ; rien n'a été modifié. Confirmez pour continuer.",
     },
     "de": {
         "login_title": "Anmelden",
@@ -139,6 +149,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "logged_out_title": "Abgemeldet",
         "logged_out_text": "Sie sind von allen Anwendungen abgemeldet.",
         "start_page": "Zur Startseite",
+        "switch_title": "Zu einer anderen Anwendung",
+        "switch_question": "Möchten Sie {name} öffnen?",
+        "switch_button": "{name} öffnen",
+        "switch_refused": "Die Anfrage, {name} zu öffnen, kam nicht von einer Seite von "
+        "e-Procurement oder ist abgelaufen; nichts wurde geändert. Bestätigen Sie, um "
+        "fortzufahren.",
     },
     "en": {
         "login_title": "Log in",
@@ -172,6 +188,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "logged_out_title": "Logged out",
         "logged_out_text": "You are logged out of every application.",
         "start_page": "Go to the start page",
+        "switch_title": "To another application",
+        "switch_question": "Do you want to open {name}?",
+        "switch_button": "Open {name}",
+        "switch_refused": "The request to open {name} did not come from an e-Procurement "
+        "page or has expired; nothing was changed. Confirm to continue.",
     },
 }
 

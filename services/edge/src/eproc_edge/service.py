@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -358,6 +360,26 @@ async def switch_application(
         await repository.set_session_organisation(db, session_row.id, default)
         return Switch("default_organisation", default, target.config.login_url)
     return Switch("anonymous", None, target.config.home_url)
+
+
+def switch_token(session_row: Any) -> str:
+    """The synchronizer token of the application switch (R-SEC-5), bound to the SSO
+    session: an HMAC keyed by the hash of the session's cookie, a secret only the
+    browser (in clear) and the edge's database (hashed) hold. The applications get
+    it with the top bar (a bearer call of their back end) and post it with the
+    switch; a page elsewhere cannot know it, and no new state is kept for it."""
+    key = bytes.fromhex(session_row.cookie_hash)
+    return hmac.new(key, b"eproc-application-switch", hashlib.sha256).hexdigest()
+
+
+async def switch_token_of(db: AsyncSession, session_id: str) -> str | None:
+    """The switch token of a live session (None: ended or expired)."""
+    session_row = await repository.session_by_id(db, session_id)
+    return switch_token(session_row) if session_row is not None and is_live(session_row) else None
+
+
+def switch_token_matches(session_row: Any, given: str) -> bool:
+    return hmac.compare_digest(switch_token(session_row), given)
 
 
 def top_bar(

@@ -125,6 +125,7 @@ def render(
         "user": current_user(request),
         "active_organisation": _active_organisation(request, language),
         "applications": (request.session.get("topbar") or {}).get("applications", []),
+        "switch_token": (request.session.get("topbar") or {}).get("switch_token") or "",
         "is_superuser": bool(request.session.get("superuser")),
         "is_operator": bool(token_claims(request).get("platform_operator")),
         "csrf_token": csrf_token(request.session),

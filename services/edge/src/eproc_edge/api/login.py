@@ -235,12 +235,22 @@ async def login_eid(
             request, edge, _safe_return_to(return_to), "eid_unavailable", status_code=503
         )
     await service.begin_upstream_login(db, attempt, _safe_return_to(return_to))
-    return RedirectResponse(url, status_code=303)
+    response = RedirectResponse(url, status_code=303)
+    # The attempt belongs to this browser: a callback URL someone else started (and
+    # completed with their card) must not log this browser in (login CSRF, R-SEC-5).
+    set_form_token(response, edge, _EID_ATTEMPT_COOKIE, attempt["state"], max_age=900)
+    return response
+
+
+_EID_ATTEMPT_COOKIE = "eproc_eid_attempt"
 
 
 @router.get("/login/eid/callback")
 async def login_eid_callback(request: Request, edge: EdgeDep, db: DbSession) -> Response:
-    attempt = await service.take_upstream_login(db, request.query_params.get("state", ""))
+    state = request.query_params.get("state", "")
+    if not form_token_matches(request, _EID_ATTEMPT_COOKIE, state):
+        return await _login_response(request, edge, "/authorize", "eid_incomplete", status_code=400)
+    attempt = await service.take_upstream_login(db, state)
     if attempt is None or "code" not in request.query_params:
         return await _login_response(request, edge, "/authorize", "eid_incomplete", status_code=400)
     try:

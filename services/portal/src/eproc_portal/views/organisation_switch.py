@@ -45,6 +45,8 @@ async def load_topbar(request: Request, token: str, *, force: bool = False) -> N
             {"name": a.get("name", ""), "url": a.get("switch_url", ""), "id": a.get("client_id")}
             for a in bar.get("applications", [])
         ],
+        # The edge's token for the top bar's switch forms (a POST, R-SEC-5).
+        "switch_token": bar.get("switch_token"),
     }
     active = bar.get("active_organisation") or {}
     if active.get("id"):
