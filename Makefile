@@ -56,7 +56,8 @@ test: setup lint typecheck infra
 	@$(UV) run --no-sync python -m eproc_runtime.testing.suite $(if $(SUITES),--only $(SUITES)) -- -v $(PYTEST_ARGS)
 
 # Known vulnerabilities of uv.lock's pinned packages (pip-audit over PyPI's
-# vulnerability data): fails on one with a fix, and when the data is unreachable.
+# vulnerability data): fails on one with a fix, or when pip-audit writes no report;
+# a package whose data is unreachable is only warned about (counted, not audited).
 audit: setup
 	@UV="$(UV)" $(UV) run --no-sync python .ci/audit_dependencies.py
 
