@@ -42,6 +42,7 @@ from eproc_runtime.testing.plugin import CreateDatabase
 from .adversarial_support import (
     ACTORS,
     ADDRESS,
+    APPLICATION_CLIENT,
     BUYER,
     PORTAL_CLIENT,
     USER_ACTORS,
@@ -66,6 +67,7 @@ class Call:
     json: Any = None
     data: dict[str, str] | None = None
     cookies: dict[str, str] = field(default_factory=dict)  # besides the actor's own
+    query: dict[str, str] = field(default_factory=dict)
 
 
 Prepare = Callable[[World, str], Awaitable[Call]]
@@ -603,6 +605,13 @@ EXPECTED: dict[tuple[str, str, str], Row] = {
         _disabled_client,
         "a fresh disabled client",
     ),
+    ("edge", "POST", "/switch"): Row(
+        statuses(303, anonymous=303, operator=403, **users(403)),
+        _static(Call(query={"to": APPLICATION_CLIENT, "from": PORTAL_CLIENT}, data={})),
+        "the application switch without the session's switch token (R-SEC-5): a session → "
+        "403, a page asking to confirm (nothing changed); no session "
+        "→ 303 to the target's anonymous home page (nothing to change)",
+    ),
     ("edge", "POST", "/session/organisation"): Row(
         statuses(403, anonymous=401, application=401, edge=401, buyer=200, superuser=200),
         _default_organisation,
@@ -808,7 +817,12 @@ async def test_every_mutating_endpoint_against_every_actor(
                 client = world.services[service].client
                 client.cookies.clear()  # only the actor's own credentials, nothing remembered
                 response = await client.request(
-                    method, path, json=call.json, data=call.data, headers=headers
+                    method,
+                    path,
+                    json=call.json,
+                    data=call.data,
+                    headers=headers,
+                    params=call.query or None,
                 )
                 results[key][actor] = (response.status_code, _code(response))
                 if response.status_code != row.expected[actor]:

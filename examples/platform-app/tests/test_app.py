@@ -95,7 +95,11 @@ async def test_the_example_app_on_the_sdk(edge_server: EdgeServer, tmp_path: Pat
                 page = await browser.get("http://rp.test/e-tendering/app")
             assert f"<li>{user.id}: dossier-manager</li>" in page.text
             # Every form carries the browser's token: one posted from elsewhere changes nothing.
-            form_token = re.search(r"name='csrf' value='([^']+)'", page.text)
+            form_token = re.search(
+                r"action='http://rp.test/e-tendering/organisation'>"
+                r"<input type='hidden' name='csrf' value='([^']+)'>",
+                page.text,
+            )
             assert form_token is not None
             forged = await browser.post(
                 "http://rp.test/e-tendering/organisation", data={"organisation_id": str(bruges)}

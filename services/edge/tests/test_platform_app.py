@@ -101,8 +101,16 @@ async def test_platform_app_end_to_end(edge_server: EdgeServer, tmp_path: Path) 
             assert f"<li>{user_id}: dossier-manager</li>" in page.text
             # A dossier link goes out on platform.dossier-link.v1.
             await reader.start()
+            # (the application's form carries its per-browser token, R-SEC-5)
+            form = re.search(
+                r"action='http://rp.test/e-tendering/dossiers'>"
+                r"<input type='hidden' name='csrf' value='([^']+)'>",
+                page.text,
+            )
+            assert form is not None, page.text
             linked = await browser.post(
-                "http://rp.test/e-tendering/dossiers", data={"dossier_id": "T-2026-001"}
+                "http://rp.test/e-tendering/dossiers",
+                data={"dossier_id": "T-2026-001", "csrf": form.group(1)},
             )
             assert linked.status_code == 200
             received = []
