@@ -80,9 +80,15 @@ async def test_an_application_that_requires_eid_steps_a_password_session_up(
     assert first["acr"] == assurance.PASSWORD and first["sub"] == str(user.id)
 
     # The application switch (R-SSO-3) to the opening of tenders: same organisation.
-    switched = await browser.http.get(
+    # (the top bar's form: a POST with the session's switch token, R-SEC-5)
+    bar = await browser.http.get(
+        f"{edge_server.base_url}/session/topbar",
+        headers={"Authorization": f"Bearer {notification['access_token']}"},
+    )
+    switched = await browser.http.post(
         f"{edge_server.base_url}/switch",
         params={"from": "e-notification", "to": "tender-opening"},
+        data={"csrf": bar.json()["switch_token"]},
         headers={"Accept": "application/json"},
     )
     assert switched.json()["outcome"] == "same_organisation", switched.text
