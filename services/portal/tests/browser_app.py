@@ -163,15 +163,19 @@ def create() -> FastAPI:
     async def login(request: Request) -> RedirectResponse:
         """A fresh registered user, logged in as the edge's callback would leave it;
         ``organisations=N`` gives them N organisations where they are Superuser."""
-        n = uuid.uuid4().hex[:8]
+        # ``n`` (hexadecimal) names the organisations: "Stad Gent {n} 0", ...
+        n = request.query_params.get("n") or uuid.uuid4().hex[:8]
+        # A person of the test's own (the operator console's tests search for them).
+        given_name = request.query_params.get("given_name", "Els")
+        family_name = request.query_params.get("family_name", "Maes")
         token = sign(
             card_key,
             {
                 "iss": EID_ISSUER,
                 "aud": "portal",
                 "sub": uuid.uuid4().hex,
-                "given_name": "Els",
-                "family_name": "Maes",
+                "given_name": given_name,
+                "family_name": family_name,
                 "acr": "x",
                 "iat": int(time.time()) - 1,
                 "exp": int(time.time()) + 600,
@@ -333,7 +337,11 @@ def create() -> FastAPI:
             request,
             {
                 **active,
-                "user": {"id": profile["id"], "name": "Els Maes", "language": None},
+                "user": {
+                    "id": profile["id"],
+                    "name": f"{given_name} {family_name}",
+                    "language": None,
+                },
                 "tokens": {
                     "access_token": user_token(
                         profile["id"], operator=bool(request.query_params.get("operator"))

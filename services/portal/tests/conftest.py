@@ -40,6 +40,9 @@ from eproc_runtime.testing.plugin import CreateDatabase
 from eproc_runtime.testing.servers import serving
 from eproc_runtime.testing.tokens import TestIssuer
 
+# The browser tests' fixtures (Chromium, the portal served by uvicorn), for every module.
+from .browser_kit import browser, chromium, portal_url  # noqa: F401
+
 EID_ISSUER = "https://eid.test.invalid"
 _numbers = itertools.count(1)
 

@@ -45,6 +45,19 @@ async def test_operators_search_the_audit_trail(api: Api, grant: Any) -> None:
     assert in_range["total"] == 2
     until = start.isoformat().replace("+00:00", "Z")
     assert (await search(f"organisation_id={org_a}&until={until}"))["total"] == 0
+    # The person acted upon finds the Superuser's decisions too (R-OP-1's audit view).
+    concerning = await search(f"user_id={requester}")
+    assert [r["action"] for r in concerning["items"]] == [
+        "request.submitted",
+        "request.rejected",
+        "request.approved",
+        "request.submitted",
+        "request.submitted",
+    ]
+    assert [r["action"] for r in (await search(f"user_id={superuser}"))["items"]] == [
+        "request.rejected",
+        "request.approved",
+    ]
     paged = await search(f"actor_id={requester}&page_size=2&page=2")
     assert (paged["total"], len(paged["items"])) == (3, 1)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -10,6 +11,8 @@ from sqlalchemy import Row
 
 from eproc_identity.errors import ErrorResponse
 from eproc_identity.schemas import (
+    AccountOut,
+    AccountPage,
     AuditRecordOut,
     CardCheckIn,
     ContactIn,
@@ -28,7 +31,7 @@ from eproc_identity.schemas import (
     UserLocalLoginOut,
     UserOperatorOut,
 )
-from eproc_identity.service import address_book, local_login, profile, registration
+from eproc_identity.service import accounts, address_book, local_login, profile, registration
 from eproc_identity.service.common import Identity
 from eproc_runtime.app import DbSession
 from eproc_runtime.auth import CurrentCaller
@@ -247,20 +250,66 @@ async def switch_platform_operator(
     )
 
 
-@policy.get("/audit", response_model=list[AuditRecordOut], responses=_errors(401, 403))
+@policy.get("/audit", response_model=list[AuditRecordOut], responses=_errors(401, 403, 422))
 async def read_audit_trail(
     session: DbSession,
     caller: CurrentCaller,
-    user_id: UUID | None = None,
+    user_id: Annotated[
+        UUID | None, Query(description="the user who acted or was acted upon")
+    ] = None,
     action: Annotated[str | None, Query(max_length=100)] = None,
+    since: Annotated[datetime | None, Query(description="from this moment on")] = None,
+    until: Annotated[datetime | None, Query(description="before this moment")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[AuditRecordOut]:
-    """The audit trail (newest first), for platform operators."""
-    rows = await local_login.audit_trail(
-        session, caller, target_user_id=user_id, action=action, limit=limit, offset=offset
+    """The audit trail (newest first), for platform operators; the portal's audit
+    view merges it with the organisations' and the requests' trails (R-OP-1)."""
+    rows = await accounts.audit_trail(
+        session,
+        caller,
+        user_id=user_id,
+        action=action,
+        since=since,
+        until=until,
+        limit=limit,
+        offset=offset,
     )
     return [AuditRecordOut.model_validate(dict(r._mapping)) for r in rows]
+
+
+# --- the operators' account search (R-OP-1) ---------------------------------------------
+
+operator = APIRouter(prefix="/operator", tags=["operator"])
+
+
+@operator.get("/users", response_model=AccountPage, responses=_errors(401, 403, 422))
+async def search_accounts(
+    session: DbSession,
+    caller: CurrentCaller,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="words of the name, username or e-mail address, "
+            "case- and accent-insensitive",
+        ),
+    ] = None,
+    id: Annotated[list[UUID] | None, Query(description="look these accounts up instead")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> AccountPage:
+    """Accounts for platform operators: by name, username or e-mail address, or by
+    id (a page of names); never anything derived from the national number."""
+    rows, total = await accounts.search_accounts(
+        session, caller, query=q, ids=id or [], limit=limit, offset=offset
+    )
+    return AccountPage(
+        items=[AccountOut.model_validate(dict(r._mapping)) for r in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
 
 
 # --- internal endpoints of the edge ---------------------------------------------------
@@ -329,4 +378,4 @@ async def user_by_eid_subject(
     return _login_user(await local_login.user_for_eid_login(session, identity, caller, eid_subject))
 
 
-ROUTERS = (registrations, profiles, contacts, policy, internal)
+ROUTERS = (registrations, profiles, contacts, policy, operator, internal)

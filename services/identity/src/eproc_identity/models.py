@@ -45,8 +45,17 @@ user_account = Table(
     # Platform staff (helpdesk): identity decides, the edge carries it into tokens.
     Column("platform_operator", Boolean, nullable=False, server_default=false()),
     Column("registered_acr", String(100), nullable=True),
+    # Case- and accent-folded name, username and e-mail address: the operators'
+    # account search (R-OP-1), served by a trigram index on PostgreSQL.
+    Column("search_text", Text, nullable=False, server_default=""),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index(
+    "ix_user_account_search_trgm",
+    user_account.c.search_text,
+    postgresql_using="gin",
+    postgresql_ops={"search_text": "gin_trgm_ops"},
 )
 
 contact = Table(
@@ -125,3 +134,4 @@ audit_record = Table(
 )
 Index("ix_audit_record_target_user_id", audit_record.c.target_user_id)
 Index("ix_audit_record_occurred_at", audit_record.c.occurred_at)
+Index("ix_audit_record_actor_id", audit_record.c.actor_id, audit_record.c.occurred_at)

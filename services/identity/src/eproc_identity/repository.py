@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import Row, and_, case, delete, func, insert, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_identity.models import (
@@ -19,7 +19,13 @@ from eproc_identity.models import (
     organisation_member,
     user_account,
 )
+from eproc_identity.text import ACCOUNT_SEARCH_FIELDS, account_search_text
 from eproc_runtime.db import upsert
+
+
+def _like_any_position(column: Any, term: str) -> Any:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like(f"%{escaped}%", escape="\\")
 
 
 class Users:
@@ -27,12 +33,51 @@ class Users:
         self.session = session
 
     async def add(self, **values: Any) -> None:
-        await self.session.execute(insert(user_account).values(**values))
+        await self.session.execute(
+            insert(user_account).values(**values, search_text=account_search_text(values))
+        )
 
     async def get(self, user_id: UUID) -> Row[Any] | None:
         return (
             await self.session.execute(select(user_account).where(user_account.c.id == user_id))
         ).one_or_none()
+
+    async def many(self, user_ids: Sequence[UUID]) -> list[Row[Any]]:
+        if not user_ids:
+            return []
+        return list(
+            (
+                await self.session.execute(
+                    select(user_account).where(user_account.c.id.in_(list(user_ids)))
+                )
+            ).all()
+        )
+
+    async def search(
+        self, folded_terms: Sequence[str], *, limit: int, offset: int
+    ) -> tuple[list[Row[Any]], int]:
+        """Users whose name, username or e-mail address contains every (folded) term,
+        by family name (R-OP-1)."""
+        where = and_(
+            true(), *(_like_any_position(user_account.c.search_text, t) for t in folded_terms)
+        )
+        total = await self.session.scalar(
+            select(func.count()).select_from(user_account).where(where)
+        )
+        rows = (
+            await self.session.execute(
+                select(user_account)
+                .where(where)
+                .order_by(
+                    func.lower(user_account.c.family_name),
+                    func.lower(user_account.c.given_name),
+                    user_account.c.id,
+                )
+                .limit(limit)
+                .offset(offset)
+            )
+        ).all()
+        return list(rows), int(total or 0)
 
     async def get_for_update(self, user_id: UUID) -> Row[Any] | None:
         return (
@@ -65,6 +110,14 @@ class Users:
         await self.session.execute(
             update(user_account).where(user_account.c.id == user_id).values(**values)
         )
+        if set(values) & set(ACCOUNT_SEARCH_FIELDS):
+            row = await self.get(user_id)
+            if row is not None:
+                await self.session.execute(
+                    update(user_account)
+                    .where(user_account.c.id == user_id)
+                    .values(search_text=account_search_text(dict(row._mapping)))
+                )
 
 
 class Contacts:
@@ -288,11 +341,25 @@ class Audit:
         await self.session.execute(insert(audit_record).values(**values))
 
     async def list(
-        self, *, target_user_id: UUID | None, action: str | None, limit: int, offset: int
+        self,
+        *,
+        user_id: UUID | None,
+        action: str | None,
+        limit: int,
+        offset: int,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[Row[Any]]:
+        """Newest first; ``user_id`` is the one who acted or the one acted upon."""
         query = select(audit_record)
-        if target_user_id is not None:
-            query = query.where(audit_record.c.target_user_id == target_user_id)
+        if user_id is not None:
+            query = query.where(
+                or_(audit_record.c.target_user_id == user_id, audit_record.c.actor_id == user_id)
+            )
+        if since is not None:
+            query = query.where(audit_record.c.occurred_at >= since)
+        if until is not None:
+            query = query.where(audit_record.c.occurred_at < until)
         if action is not None:
             query = query.where(audit_record.c.action == action)
         query = query.order_by(audit_record.c.occurred_at.desc(), audit_record.c.id.desc())

@@ -330,6 +330,27 @@ class UserOperatorOut(BaseModel):
     platform_operator: bool
 
 
+class AccountOut(BaseModel):
+    """An account as the operators' search shows it (R-OP-1)."""
+
+    id: UUID
+    username: str = Field(examples=["jan.peeters"])
+    given_name: str = Field(examples=["Jan"])
+    family_name: str = Field(examples=["Peeters"])
+    email: str = Field(examples=["jan.peeters@example.be"])
+    language: Language
+    local_login_enabled: bool
+    platform_operator: bool
+    created_at: datetime
+
+
+class AccountPage(BaseModel):
+    items: list[AccountOut]
+    total: int
+    limit: int
+    offset: int
+
+
 class AuditRecordOut(BaseModel):
     id: UUID
     occurred_at: datetime

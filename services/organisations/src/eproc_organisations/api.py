@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -10,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from eproc_contracts.common import Language, RoleGrant
 from eproc_organisations import schemas
 from eproc_organisations.roles import RoleCatalogue, catalogue, to_grants, to_role_grants
-from eproc_organisations.service import directory, guards, memberships
+from eproc_organisations.service import directory, guards, memberships, operator
 from eproc_organisations.service.common import Actor
 from eproc_runtime.app import DbSession
 from eproc_runtime.auth import CurrentCaller
@@ -359,3 +360,108 @@ async def bootstrap_organisation(
         kind=body.kind,
     )
     return schemas.organisation_out(created)
+
+
+# --- platform operator: the console's account search and audit view (R-OP-1) ---------
+
+
+@router.get(
+    "/operator/users/{user_id}/memberships",
+    response_model=list[schemas.MyMembership],
+    tags=["operator"],
+)
+async def user_memberships(
+    session: DbSession, caller: CurrentCaller, user_id: UUID, lang: Lang = None
+) -> list[schemas.MyMembership]:
+    """A user's memberships with roles, the default organisation first."""
+    pairs = await operator.user_memberships(session, Actor.from_caller(caller), user_id)
+    return [
+        schemas.MyMembership(
+            organisation=schemas.organisation_out(o, lang),
+            roles=to_role_grants(m.roles),
+            is_default=m.is_default,
+        )
+        for m, o in pairs
+    ]
+
+
+@router.get(
+    "/operator/organisations", response_model=list[schemas.OrganisationOut], tags=["operator"]
+)
+async def matching_organisations(
+    session: DbSession,
+    caller: CurrentCaller,
+    q: Annotated[
+        str, Query(min_length=1, max_length=200, description="organisation name or number")
+    ],
+    lang: Lang = None,
+) -> list[schemas.OrganisationOut]:
+    """The organisation with this enterprise number, or the 20 best matching this name."""
+    found = await operator.matching_organisations(session, Actor.from_caller(caller), q)
+    return [schemas.organisation_out(o, lang) for o in found]
+
+
+@router.get("/operator/members", response_model=schemas.AccountMatchPage, tags=["operator"])
+async def members_of_matching_organisations(
+    session: DbSession,
+    caller: CurrentCaller,
+    q: Annotated[
+        str, Query(min_length=1, max_length=200, description="organisation name or number")
+    ],
+    offset: Offset = 0,
+    limit: Limit = 20,
+    lang: Lang = None,
+) -> schemas.AccountMatchPage:
+    """The members of the organisation with this enterprise number, or of the
+    organisations best matching this name (the account search by organisation)."""
+    rows, total = await operator.members_of_matching_organisations(
+        session, Actor.from_caller(caller), q, offset=offset, limit=limit
+    )
+    return schemas.AccountMatchPage(
+        items=[
+            schemas.AccountMatch(
+                user_id=m.user_id,
+                organisation=schemas.organisation_out(o, lang),
+                roles=to_role_grants(m.roles),
+                **{k: v for k, v in (user or {}).items() if k != "id"},
+            )
+            for m, o, user in rows
+        ],
+        total=total,
+        offset=offset,
+        limit=limit,
+    )
+
+
+@router.get("/operator/audit", response_model=list[schemas.OperatorAuditEntry], tags=["operator"])
+async def operator_audit_trail(
+    session: DbSession,
+    caller: CurrentCaller,
+    user_id: Annotated[
+        UUID | None, Query(description="the user who acted or was acted upon")
+    ] = None,
+    organisation_id: UUID | None = None,
+    since: Annotated[datetime | None, Query(description="from this moment on")] = None,
+    until: Annotated[datetime | None, Query(description="before this moment")] = None,
+    offset: Offset = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[schemas.OperatorAuditEntry]:
+    """This service's audit trail over every organisation, newest first; the portal's
+    audit view merges it with identity's and the requests' trails."""
+    rows = await operator.audit_trail(
+        session,
+        Actor.from_caller(caller),
+        user_id=user_id,
+        organisation_id=organisation_id,
+        since=since,
+        until=until,
+        offset=offset,
+        limit=limit,
+    )
+    return [
+        schemas.OperatorAuditEntry(
+            **{k: v for k, v in row.items() if k != "occurred_at"},
+            occurred_at=row["occurred_at"].isoformat(),
+        )
+        for row in rows
+    ]

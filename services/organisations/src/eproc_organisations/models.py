@@ -178,3 +178,7 @@ audit_record = Table(
     Column("detail", JSON, nullable=False),
     Column("summary", Text, nullable=False, server_default=""),
 )
+# The operators' audit view (R-OP-1): newest first, by who acted or was acted upon.
+Index("ix_audit_record_occurred_at", audit_record.c.occurred_at)
+Index("ix_audit_record_actor_id", audit_record.c.actor_id, audit_record.c.occurred_at)
+Index("ix_audit_record_subject_user_id", audit_record.c.subject_user_id, audit_record.c.occurred_at)

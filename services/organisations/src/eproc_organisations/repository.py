@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, and_, delete, exists, func, insert, literal, select, update
+from sqlalchemy import Row, and_, delete, exists, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts.common import name_in_language
@@ -299,6 +299,14 @@ class Memberships:
         )
         return await self._with_roles(rows)
 
+    async def of_organisations(self, organisation_ids: Sequence[UUID]) -> list[Membership]:
+        if not organisation_ids:
+            return []
+        rows = await self.session.execute(
+            select(membership).where(membership.c.organisation_id.in_(list(organisation_ids)))
+        )
+        return await self._with_roles(rows)
+
     async def add(
         self, user_id: UUID, organisation_id: UUID, roles: Iterable[Grant], *, is_default: bool
     ) -> UUID:
@@ -489,6 +497,35 @@ class Records:
             select(audit_record)
             .where(audit_record.c.organisation_id == organisation_id)
             .order_by(audit_record.c.occurred_at.desc(), audit_record.c.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return [dict(r._mapping) for r in rows]
+
+    async def search(
+        self,
+        *,
+        user_id: UUID | None,
+        organisation_id: UUID | None,
+        since: datetime | None,
+        until: datetime | None,
+        offset: int,
+        limit: int,
+    ) -> list[Mapping[str, Any]]:
+        """Newest first; ``user_id`` is the one who acted or the one acted upon."""
+        query = select(audit_record)
+        if user_id is not None:
+            query = query.where(
+                or_(audit_record.c.actor_id == user_id, audit_record.c.subject_user_id == user_id)
+            )
+        if organisation_id is not None:
+            query = query.where(audit_record.c.organisation_id == organisation_id)
+        if since is not None:
+            query = query.where(audit_record.c.occurred_at >= since)
+        if until is not None:
+            query = query.where(audit_record.c.occurred_at < until)
+        rows = await self.session.execute(
+            query.order_by(audit_record.c.occurred_at.desc(), audit_record.c.id.desc())
             .offset(offset)
             .limit(limit)
         )

@@ -100,3 +100,26 @@ class AuditEntry(BaseModel):
     request_id: UUID | None
     detail: dict[str, object]
     summary: str
+
+
+class AccountMatch(BaseModel):
+    """A member of an organisation matching the operators' account search (R-OP-1)."""
+
+    user_id: UUID
+    username: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    email: str | None = None
+    organisation: OrganisationOut
+    roles: list[RoleGrant]
+
+
+class AccountMatchPage(BaseModel):
+    items: list[AccountMatch]
+    total: int
+    offset: int
+    limit: int
+
+
+class OperatorAuditEntry(AuditEntry):
+    organisation_id: UUID | None

@@ -346,18 +346,23 @@ async def audit_trail(
     session: DbSession,
     caller: CurrentCaller,
     actor_id: UUID | None = None,
+    user_id: Annotated[
+        UUID | None, Query(description="the user who acted or was acted upon")
+    ] = None,
     organisation_id: UUID | None = None,
     request_id: UUID | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     page: PageNumber = 1,
-    page_size: PageSize = 50,
+    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> AuditPageOut:
-    """The audit trail (R-NF-1), newest first."""
+    """The audit trail (R-NF-1), newest first; the portal's audit view merges it
+    with identity's and the organisations' trails (R-OP-1)."""
     result = await queries.search_audit(
         session,
         caller,
         actor_id=actor_id,
+        user_id=user_id,
         organisation_id=organisation_id,
         request_id=request_id,
         since=since,

@@ -145,3 +145,4 @@ audit_record = Table(
 Index("ix_audit_record_actor", audit_record.c.actor_id, audit_record.c.at)
 Index("ix_audit_record_organisation", audit_record.c.organisation_id, audit_record.c.at)
 Index("ix_audit_record_at", audit_record.c.at)
+Index("ix_audit_record_subject_user", audit_record.c.subject_user_id, audit_record.c.at)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, and_, delete, func, select, true, update
+from sqlalchemy import Row, and_, delete, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
@@ -355,10 +355,16 @@ class AuditRepository:
         until: datetime | None,
         page: int,
         page_size: int,
+        user_id: UUID | None = None,
     ) -> tuple[list[Row[Any]], int]:
+        """Newest first; ``user_id`` is the one who acted or the one acted upon."""
         conditions: list[Any] = []
         if actor_id is not None:
             conditions.append(audit_record.c.actor_id == actor_id)
+        if user_id is not None:
+            conditions.append(
+                or_(audit_record.c.actor_id == user_id, audit_record.c.subject_user_id == user_id)
+            )
         if organisation_id is not None:
             conditions.append(audit_record.c.organisation_id == organisation_id)
         if request_id is not None:

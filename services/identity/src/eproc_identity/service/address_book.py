@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 from uuid import UUID
 
@@ -12,15 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from eproc_identity.repository import Contacts
 from eproc_identity.schemas import ContactIn, ContactPatch
 from eproc_identity.service.common import new_id, not_found, utcnow
+from eproc_identity.text import fold
 from eproc_runtime.auth import Caller
 
 _SEARCHABLE = ("name", "organisation", "email", "phone", "note")
-
-
-def fold(text: str) -> str:
-    """Case- and accent-free form of ``text``, for searching ("Dupré" ~ "dupre")."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def _search_text(values: dict[str, Any]) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts.events import PlatformOperatorChanged
 from eproc_identity.models import messaging_tables
-from eproc_identity.repository import Audit, LoginDevices, LoginPolicy, LoginThrottle, Users
+from eproc_identity.repository import LoginDevices, LoginPolicy, LoginThrottle, Users
 from eproc_identity.schemas import PasswordLoginIn
 from eproc_identity.service.common import Identity, audit, logger, not_found, utcnow
 from eproc_runtime.auth import Caller
@@ -179,21 +179,6 @@ async def _switch_flag(
     row = await users.get(user_id)
     assert row is not None
     return row
-
-
-async def audit_trail(
-    session: AsyncSession,
-    caller: Caller,
-    *,
-    target_user_id: UUID | None,
-    action: str | None,
-    limit: int,
-    offset: int,
-) -> list[Row[Any]]:
-    await require_operator(session, caller)
-    return await Audit(session).list(
-        target_user_id=target_user_id, action=action, limit=limit, offset=offset
-    )
 
 
 # --- the edge's login checks --------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
@@ -69,3 +70,37 @@ class IdentityClient(ServiceClient):
     ) -> Any:
         body = {"enabled": enabled, "reason": reason}
         return await self.call("PUT", f"/users/{user_id}/local-login", token, json=body)
+
+    # --- the operators' console (R-OP-1) ---------------------------------------------
+
+    async def search_accounts(
+        self, token: str, query: str, *, offset: int = 0, limit: int = 20
+    ) -> dict[str, Any]:
+        """Accounts by name, username or e-mail address (platform operators)."""
+        params = {"q": query, "offset": offset, "limit": limit}
+        result: dict[str, Any] = await self.call("GET", "/operator/users", token, params=params)
+        return result
+
+    async def accounts(self, token: str, user_ids: Iterable[UUID]) -> dict[str, dict[str, Any]]:
+        """The accounts with these ids, by id (platform operators)."""
+        wanted = sorted({str(i) for i in user_ids})
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(wanted), 200):
+            chunk = wanted[start : start + 200]
+            page = await self.call(
+                "GET", "/operator/users", token, params={"id": chunk, "limit": 200}
+            )
+            found.update({item["id"]: item for item in page["items"]})
+        return found
+
+    async def switch_operator(
+        self, token: str, user_id: UUID, enabled: bool, reason: str | None
+    ) -> Any:
+        body = {"enabled": enabled, "reason": reason}
+        return await self.call("PUT", f"/users/{user_id}/platform-operator", token, json=body)
+
+    async def audit(self, token: str, *, limit: int, **filters: Any) -> list[dict[str, Any]]:
+        """Identity's audit trail, newest first (platform operators)."""
+        params = {"limit": limit, **{k: str(v) for k, v in filters.items() if v is not None}}
+        result: list[dict[str, Any]] = await self.call("GET", "/audit", token, params=params)
+        return result

@@ -94,3 +94,37 @@ class OrganisationsClient(ServiceClient):
             token,
             json={"names": names, "address": address},
         )
+
+    # --- the operators' console (R-OP-1) ---------------------------------------------
+
+    async def user_memberships(self, token: str, user_id: UUID, lang: str) -> list[dict[str, Any]]:
+        """A user's memberships with roles, for platform operators."""
+        result: list[dict[str, Any]] = await self.call(
+            "GET", f"/operator/users/{user_id}/memberships", token, params={"lang": lang}
+        )
+        return result
+
+    async def matching_organisations(
+        self, token: str, query: str, lang: str
+    ) -> list[dict[str, Any]]:
+        """The organisation with this enterprise number, or those best matching this name."""
+        result: list[dict[str, Any]] = await self.call(
+            "GET", "/operator/organisations", token, params={"q": query, "lang": lang}
+        )
+        return result
+
+    async def members_matching(
+        self, token: str, query: str, lang: str, *, offset: int = 0, limit: int = 20
+    ) -> dict[str, Any]:
+        """Members of the organisations matching a name or an enterprise number."""
+        params = {"q": query, "lang": lang, "offset": offset, "limit": limit}
+        result: dict[str, Any] = await self.call("GET", "/operator/members", token, params=params)
+        return result
+
+    async def audit(self, token: str, *, limit: int, **filters: Any) -> list[dict[str, Any]]:
+        """The organisations' audit trail, newest first (platform operators)."""
+        params = {"limit": limit, **{k: str(v) for k, v in filters.items() if v is not None}}
+        result: list[dict[str, Any]] = await self.call(
+            "GET", "/operator/audit", token, params=params
+        )
+        return result

@@ -85,8 +85,24 @@ class RequestsClient(ServiceClient):
         )
         return result
 
-    async def audit(self, token: str, *, page: int = 1, **filters: str) -> dict[str, Any]:
+    async def audit(self, token: str, *, limit: int, **filters: Any) -> dict[str, Any]:
         """The requests audit trail, newest first (R-NF-1), for platform operators."""
-        params = {"page": page, **{k: v for k, v in filters.items() if v}}
+        params = {
+            "page": 1,
+            "page_size": limit,
+            **{k: str(v) for k, v in filters.items() if v is not None},
+        }
         result: dict[str, Any] = await self.call("GET", "/operator/audit", token, params=params)
+        return result
+
+    async def top_level_registrations(
+        self, token: str, *, page: int = 1, statuses: Iterable[str] = ("submitted",)
+    ) -> dict[str, Any]:
+        """Registrations of top-level organisations: the operators decide them (R-ORG-3)."""
+        params: dict[str, Any] = {
+            "top_level_registrations": "true",
+            "status": list(statuses),
+            "page": page,
+        }
+        result: dict[str, Any] = await self.call("GET", "/operator/requests", token, params=params)
         return result

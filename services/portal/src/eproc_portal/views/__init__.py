@@ -8,6 +8,9 @@ from eproc_portal.views import (
     my_organisations,
     my_requests,
     operator,
+    operator_accounts,
+    operator_audit,
+    operator_registrations,
     organisation_registration,
     organisation_switch,
     profile,
@@ -32,4 +35,7 @@ ROUTERS = (
     member_profile.router,
     operator.router,
     helpdesk.router,
+    operator_accounts.router,
+    operator_registrations.router,
+    operator_audit.router,
 )

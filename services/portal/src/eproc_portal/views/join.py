@@ -19,36 +19,14 @@ from eproc_portal.catalogue import applications, role_label
 from eproc_portal.clients.base import ApiError
 from eproc_portal.i18n import N_
 from eproc_portal.messages import general_message
+from eproc_portal.views.tree import expand_tree as _tree
+from eproc_portal.views.tree import uuids as _uuids
 from eproc_portal.web import Services, flash, redirect, render, services_of, take_flashes
 
 router = APIRouter()
 
 _MAX_OPEN = 12
 """Expanded tree nodes kept in the address; enough for any path to the root."""
-
-
-def _uuids(values: list[str]) -> list[UUID]:
-    ids: list[UUID] = []
-    for value in values:
-        try:
-            ids.append(UUID(str(value)))
-        except ValueError:
-            continue
-    return ids
-
-
-async def _tree(
-    services: Services, token: str, lang: str, nodes: list[dict[str, Any]], open_ids: set[str]
-) -> list[dict[str, Any]]:
-    """Nodes with the children of every expanded node, fetched level by level."""
-    expanded = [n for n in nodes if n["id"] in open_ids and n.get("has_children")]
-    pages = await asyncio.gather(
-        *(services.organisations.children(token, UUID(n["id"]), lang) for n in expanded)
-    )
-    for node, page in zip(expanded, pages, strict=True):
-        node["children"] = await _tree(services, token, lang, page["items"], open_ids)
-        node["more"] = max(0, page["total"] - len(page["items"]))
-    return nodes
 
 
 async def _names(

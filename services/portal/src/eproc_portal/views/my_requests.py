@@ -68,6 +68,7 @@ async def decorate(
         item["organisation_name"] = names.get(item.get("organisation_id") or "", "")
         if proposed:
             # A registration names the organisation it proposes (its parent is context).
+            item["parent_name"] = item["organisation_name"]
             item["organisation_name"] = localised(proposed.get("names"), lang)
         item["kind_label"] = label(KINDS, item["kind"])
         item["status_label"] = label(STATUSES, item["status"])

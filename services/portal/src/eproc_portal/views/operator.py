@@ -1,11 +1,12 @@
-"""The platform operator's screens (R-LOGIN-2, R-REQ-12, R-REQ-13, R-NF-1): the
-global local-login switch, the orphaned requests and the audit trail. Operators
-view requests but never decide membership requests; the services enforce it."""
+"""The platform operator's console (R-OP-1, R-LOGIN-2, R-REQ-12, R-REQ-13): its
+start page, the global local-login switch and the orphaned requests. The account
+search, the registrations to decide and the audit view have modules of their own.
+Operators view requests but never decide membership requests; the services
+enforce it."""
 
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
@@ -14,19 +15,30 @@ from eproc_portal import i18n
 from eproc_portal.auth import AccessToken
 from eproc_portal.clients.base import ApiError
 from eproc_portal.messages import field_message
+from eproc_portal.views.console import refuse_non_operator
 from eproc_portal.views.my_requests import decorate
-from eproc_portal.web import flash, redirect, render, services_of, take_flashes, token_claims
+from eproc_portal.web import flash, redirect, render, services_of, take_flashes
 
 router = APIRouter()
 
 _REASON_MAX = 500
 
+# Kept for the screens that still import it under its old name.
+_require_operator = refuse_non_operator
 
-def _require_operator(request: Request) -> Response | None:
-    if token_claims(request).get("platform_operator"):
-        return None
-    message = i18n.gettext("Only the platform's operators can use this page.")
-    return render(request, "error.html", {"message": message}, status=403)
+
+@router.get("/operator")
+async def console(request: Request, token: AccessToken) -> Response:
+    """The operator's start page: a link to each of the console's screens."""
+    refused = refuse_non_operator(request)
+    if refused:
+        return refused
+    pending = await services_of(request).requests.top_level_registrations(token)
+    return render(
+        request,
+        "operator_console.html",
+        {"pending_registrations": pending["total"], "flashes": take_flashes(request)},
+    )
 
 
 async def _local_login_page(
@@ -43,19 +55,18 @@ async def _local_login_page(
 
 @router.get("/operator/local-login")
 async def local_login(request: Request, token: AccessToken) -> Response:
-    return _require_operator(request) or await _local_login_page(request, token)
+    return refuse_non_operator(request) or await _local_login_page(request, token)
 
 
 @router.post("/operator/local-login")
 async def switch_local_login(
     request: Request,
     token: AccessToken,
-    scope: Annotated[str, Form()] = "everyone",
     enabled: Annotated[str, Form()] = "",
-    user_id: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    refused = _require_operator(request)
+    """Local login for everyone; one user's switch is on their account's page."""
+    refused = refuse_non_operator(request)
     if refused:
         return refused
     errors: dict[str, str] = {}
@@ -66,41 +77,24 @@ async def switch_local_login(
         errors["reason"] = field_message("required")
     elif len(reason) > _REASON_MAX:
         errors["reason"] = field_message("too_long")
-    user: UUID | None = None
-    if scope == "user":
-        try:
-            user = UUID(user_id.strip())
-        except ValueError:
-            errors["user_id"] = i18n.gettext("Enter a user id, for example %(id)s.", id=EXAMPLE_ID)
     if errors:
         return await _local_login_page(request, token, errors, status=422)
-    identity = services_of(request).identity
     try:
-        if user is None:
-            await identity.switch_local_login(token, enabled == "on", reason)
-        else:
-            await identity.switch_user_local_login(token, user, enabled == "on", reason)
+        await services_of(request).identity.switch_local_login(token, enabled == "on", reason)
     except ApiError as error:
         if error.status >= 500 or error.status == 401:
             raise
-        message = (
-            i18n.gettext("No user has this id.")
-            if error.status == 404
-            else i18n.gettext("The request could not be carried out. Nothing was changed.")
-        )
-        return await _local_login_page(request, token, {"user_id": message}, status=422)
+        message = i18n.gettext("The request could not be carried out. Nothing was changed.")
+        return await _local_login_page(request, token, {"enabled": message}, status=422)
     flash(request, i18n.gettext("The login policy has been changed."))
     return redirect("/operator/local-login")
-
-
-EXAMPLE_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 
 
 @router.get("/operator/orphaned-requests")
 async def orphaned_requests(
     request: Request, token: AccessToken, page: Annotated[int, Query(ge=1)] = 1
 ) -> Response:
-    refused = _require_operator(request)
+    refused = refuse_non_operator(request)
     if refused:
         return refused
     services = services_of(request)
@@ -110,49 +104,4 @@ async def orphaned_requests(
         request,
         "operator_orphaned.html",
         {"items": items, "total": found["total"], "page": page, "page_size": found["page_size"]},
-    )
-
-
-@router.get("/operator/audit")
-async def audit(
-    request: Request,
-    token: AccessToken,
-    page: Annotated[int, Query(ge=1)] = 1,
-    organisation_id: Annotated[str, Query(max_length=36)] = "",
-    since: Annotated[str, Query(max_length=10)] = "",
-    until: Annotated[str, Query(max_length=10)] = "",
-) -> Response:
-    refused = _require_operator(request)
-    if refused:
-        return refused
-    errors: dict[str, str] = {}
-    filters = {"organisation_id": organisation_id.strip(), "since": since, "until": until}
-    if filters["organisation_id"]:
-        try:
-            UUID(filters["organisation_id"])
-        except ValueError:
-            errors["organisation_id"] = i18n.gettext(
-                "Enter an organisation id, for example %(id)s.", id=EXAMPLE_ID
-            )
-    found = {"items": [], "total": 0, "page_size": 50}
-    if not errors:
-        try:
-            found = await services_of(request).requests.audit(token, page=page, **filters)
-        except ApiError as error:
-            if error.status >= 500 or error.status == 401:
-                raise
-            errors[error.fields[0].field if error.fields else "until"] = i18n.gettext(
-                "This period is not valid."
-            )
-    return render(
-        request,
-        "operator_audit.html",
-        {
-            "items": found["items"],
-            "total": found["total"],
-            "page": page,
-            "filters": filters,
-            "errors": errors,
-        },
-        status=422 if errors else 200,
     )

@@ -15,6 +15,8 @@ from eproc_portal import i18n
 from eproc_portal.auth import AccessToken
 from eproc_portal.clients.base import ApiError, FieldProblem
 from eproc_portal.messages import ENTERPRISE_NUMBER_EXAMPLE, field_errors, field_message
+from eproc_portal.views.tree import expand_tree
+from eproc_portal.views.tree import uuids as _uuids
 from eproc_portal.web import flash, redirect, render, services_of
 
 router = APIRouter()
@@ -43,6 +45,25 @@ def _service_field(name: str) -> str:
     return head
 
 
+async def _parent(request: Request, token: str, parent_id: UUID) -> dict[str, Any] | None:
+    """The chosen parent, or None when the directory does not know it (any more)."""
+    try:
+        found: dict[str, Any] = await services_of(request).organisations.organisation(
+            token, parent_id, i18n.current_language.get()
+        )
+    except ApiError as error:
+        if error.status == 404:
+            return None
+        raise
+    return found
+
+
+def _unknown_parent() -> str:
+    return i18n.gettext(
+        "This parent organisation does not exist (any more). Choose the parent again."
+    )
+
+
 async def _page(
     request: Request,
     token: str,
@@ -51,19 +72,25 @@ async def _page(
     errors: dict[str, str] | None = None,
     general: list[str] | None = None,
     status: int = 200,
+    parent_value: str = "",
 ) -> Response:
+    """The form; ``parent_value`` keeps an unusable parent so that sending the form
+    again is refused again, never silently registered at the top level."""
     parent = None
+    errors = dict(errors or {})
     if parent_id is not None:
-        parent = await services_of(request).organisations.organisation(
-            token, parent_id, i18n.current_language.get()
-        )
+        parent = await _parent(request, token, parent_id)
+        if parent is None:
+            errors["parent_id"] = _unknown_parent()
+            status = 422
     return render(
         request,
         "organisation_register.html",
         {
             "parent": parent,
+            "parent_value": str(parent_id) if parent_id else parent_value,
             "values": values,
-            "errors": errors or {},
+            "errors": errors,
             "general": general or [],
             "example": ENTERPRISE_NUMBER_EXAMPLE,
         },
@@ -73,27 +100,88 @@ async def _page(
 
 @router.get("/organisations/register")
 async def registration_form(
-    request: Request, token: AccessToken, parent: Annotated[UUID | None, Query()] = None
+    request: Request, token: AccessToken, parent: Annotated[str | None, Query()] = None
 ) -> Response:
-    return await _page(request, token, parent, {})
+    """The form, for a top-level organisation or under the ``parent`` chosen in the
+    picker; an unknown parent is said beside the place, never dropped silently."""
+    if parent:
+        try:
+            parent_id = UUID(parent)
+        except ValueError:
+            unknown = {"parent_id": _unknown_parent()}
+            return await _page(
+                request, token, None, {}, unknown, status=422, parent_value=parent[:100]
+            )
+        return await _page(request, token, parent_id, {})
+    return await _page(request, token, None, {})
+
+
+@router.get("/organisations/register/parent")
+async def parent_picker(
+    request: Request,
+    token: AccessToken,
+    q: Annotated[str, Query(max_length=200)] = "",
+    open: Annotated[list[str] | None, Query()] = None,
+    show: Annotated[str | None, Query()] = None,
+) -> Response:
+    """Where the new organisation goes (R-ORG-1, R-ORG-3): the name search and the
+    tree of the join flow, a parent chosen with a radio button, or none (top level)."""
+    services = services_of(request)
+    lang = i18n.current_language.get()
+    opened = {str(i) for i in _uuids(open or [])}
+    shown = _uuids([show]) if show else []
+    path: list[dict[str, Any]] = []
+    if shown:
+        path = await services.organisations.path(token, shown[0], lang)
+        opened |= {o["id"] for o in path}
+    roots = (await services.organisations.roots(token, lang))["items"]
+    if path and path[0]["id"] not in {r["id"] for r in roots}:
+        roots.append(path[0])  # "show in tree" beyond the first page of the roots
+    tree = await expand_tree(services, token, lang, roots, opened)
+    hits: list[dict[str, Any]] = []
+    q = q.strip()
+    if q:
+        hits = [
+            h["organisation"]
+            for h in (await services.organisations.search(token, q, lang))["items"]
+        ]
+    return render(
+        request,
+        "organisation_parent.html",
+        {
+            "q": q,
+            "hits": hits,
+            "tree": tree,
+            "open_ids": sorted(opened)[:12],
+            "show": str(shown[0]) if shown else None,
+        },
+    )
 
 
 @router.post("/organisations/register")
 async def register_organisation(request: Request, token: AccessToken) -> Response:
     form = await request.form()
     values = {name: str(form.get(name, "")).strip() for name in FIELDS}
-    try:
-        parent_id = UUID(str(form["parent_id"])) if form.get("parent_id") else None
-    except ValueError:
-        parent_id = None
     errors = {name: field_message("required") for name in REQUIRED if not values[name]}
+    parent_id: UUID | None = None
+    raw_parent = ""
+    if form.get("parent_id"):
+        try:
+            parent_id = UUID(str(form["parent_id"]))
+        except ValueError:
+            errors["parent_id"] = _unknown_parent()
+            raw_parent = str(form["parent_id"])[:100]
     if not any(values[n] for n in NAME_FIELDS):
         errors["name_nl"] = field_message("name_required")
     number = enterprise_number(values["enterprise_number"])
     if values["enterprise_number"] and number is None:
         errors["enterprise_number"] = field_message("invalid_enterprise_number")
     if errors:
-        return await _page(request, token, parent_id, values, errors, status=422)
+        return await _page(
+            request, token, parent_id, values, errors, status=422, parent_value=raw_parent
+        )
+    if parent_id is not None and await _parent(request, token, parent_id) is None:
+        return await _page(request, token, parent_id, values, status=422)
     proposal: dict[str, Any] = {
         "parent_id": str(parent_id) if parent_id else None,
         "names": {n[5:]: values[n] for n in NAME_FIELDS if values[n]},
@@ -106,7 +194,9 @@ async def register_organisation(request: Request, token: AccessToken) -> Respons
         if error.status >= 500 or error.status == 401:
             raise
         error.fields = [FieldProblem(_service_field(p.field), p.code) for p in error.fields]
-        fields, general = field_errors(error, set(FIELDS))
+        fields, general = field_errors(error, {*FIELDS, "parent_id"})
+        if "parent_id" in fields:
+            fields["parent_id"] = _unknown_parent()
         return await _page(request, token, parent_id, values, fields, general, status=422)
     flash(request, i18n.gettext("Your request to register the organisation has been submitted."))
     return redirect("/my-requests")

@@ -20,6 +20,7 @@ from eproc_portal.web import (
     services_of,
     settings_of,
     take_flashes,
+    token_claims,
 )
 
 router = APIRouter()
@@ -39,7 +40,9 @@ async def home(request: Request, token: AccessToken) -> Response:
         token, i18n.current_language.get()
     )
     if not memberships:
-        return redirect("/welcome")
+        # Platform staff start at their console, not at a buyer's first-login choice.
+        operator = token_claims(request).get("platform_operator")
+        return redirect("/operator" if operator else "/welcome")
     remember_superuser(request, memberships)
     await load_topbar(request, token)
     return render(

@@ -160,6 +160,7 @@ async def search_audit(
     until: datetime | None,
     page: int,
     page_size: int,
+    user_id: UUID | None = None,
 ) -> Page:
     await require_operator(session, caller)
     if since is not None and until is not None and since >= until:
@@ -172,5 +173,6 @@ async def search_audit(
         until=until,
         page=page,
         page_size=page_size,
+        user_id=user_id,
     )
     return Page(rows, total, page, page_size)

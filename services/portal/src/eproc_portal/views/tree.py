@@ -1,0 +1,35 @@
+"""The organisation tree as the join flow and the parent picker of an organisation
+registration show it (R-ORG-2): expanded nodes carry their children."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from uuid import UUID
+
+from eproc_portal.web import Services
+
+
+def uuids(values: list[str]) -> list[UUID]:
+    """The values that are ids; anything else (a tampered address) is left out."""
+    ids: list[UUID] = []
+    for value in values:
+        try:
+            ids.append(UUID(str(value)))
+        except ValueError:
+            continue
+    return ids
+
+
+async def expand_tree(
+    services: Services, token: str, lang: str, nodes: list[dict[str, Any]], open_ids: set[str]
+) -> list[dict[str, Any]]:
+    """Nodes with the children of every expanded node, fetched level by level."""
+    expanded = [n for n in nodes if n["id"] in open_ids and n.get("has_children")]
+    pages = await asyncio.gather(
+        *(services.organisations.children(token, UUID(n["id"]), lang) for n in expanded)
+    )
+    for node, page in zip(expanded, pages, strict=True):
+        node["children"] = await expand_tree(services, token, lang, page["items"], open_ids)
+        node["more"] = max(0, page["total"] - len(page["items"]))
+    return nodes
