@@ -23,7 +23,7 @@ async def test_operators_find_the_members_of_an_organisation_by_name_or_number(
     organisation = await create_organisation(db, superuser=superuser, name="Gemeente Zwalm")
     await create_organisation(db, superuser=other, name="Gemeente Zottegem")
     operator = bearer(issuer, uuid4(), operator=True)
-    directory_entry = (await client.get(f"/organisations/{organisation}")).json()
+    directory_entry = (await client.get(f"/organisations/{organisation}", headers=operator)).json()
     name = directory_entry["names"]["nl"]
 
     by_number = await client.get(

@@ -72,8 +72,8 @@ from eproc_runtime.testing.plugin import CreateDatabase, SmtpSink
 from eproc_runtime.testing.servers import serving, serving_in_thread
 from eproc_runtime.testing.tokens import TestIssuer
 
+from .browser_kit import assert_accessible
 from .conftest import EidCard
-from .test_browser import assert_accessible, browser, chromium  # noqa: F401 - fixtures
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 HOST = "127.0.0.1"
@@ -446,7 +446,7 @@ async def seed(
 
 
 async def test_the_whole_journey_of_a_public_buyer(
-    browser: Browser,  # noqa: F811 - the fixture imported above
+    browser: Browser,
     journey: Journey,
     smtp_sink: SmtpSink,
 ) -> None:

@@ -297,7 +297,8 @@ async def test_superuser_edits_the_organisation_data(portal: Portal) -> None:
 async def test_operator_switches_local_login_and_sees_orphans_and_audit(portal: Portal) -> None:
     stack = portal.stack
     operator = await stack.register(given_name="Hilde", family_name="Helpdesk")
-    buyer = await stack.register()
+    family = f"Buyer{uuid.uuid4().hex[:6]}"
+    buyer = await stack.register(given_name="Bram", family_name=family)
     orphan = await stack.organisation(f"Vereniging zonder Superuser {uuid.uuid4().hex[:5]}")
     await join(portal, buyer, [orphan["id"]])
     token = await stack.make_operator(UUID(operator["id"]))
@@ -314,21 +315,26 @@ async def test_operator_switches_local_login_and_sees_orphans_and_audit(portal: 
         assert first.status_code == 200, page[page.find("<main") :][:400]
         assert 'href="/operator/audit"' in page
         assert re.search(r"For everyone:</strong>\s*off", page)
-        # Error paths: no choice, no reason, a bad user id. Nothing changes.
-        bad = await client.post(
-            "/operator/local-login",
-            data={"csrf_token": CSRF, "scope": "user", "user_id": "nobody"},
-        )
+        # Error paths: no choice, no reason. Nothing changes.
+        bad = await client.post("/operator/local-login", data={"csrf_token": CSRF})
         assert bad.status_code == 422
         assert error_of(bad.text, "reason") == "This field is required."
-        assert error_of(bad.text, "user_id").startswith("Enter a user id, for example")
         assert re.search(r"For everyone:</strong>\s*off", html.unescape(bad.text))
+        # One person's switch: found by name, switched on their account's page.
+        found = html.unescape((await client.get(f"/operator/accounts?q={family}")).text)
+        assert f'href="/operator/accounts/{buyer["id"]}"' in found
+        assert f"Bram {family}" in found
+        unexplained = await client.post(
+            f"/operator/accounts/{buyer['id']}/switch",
+            data={"csrf_token": CSRF, "switch": "local_login", "enabled": "on"},
+        )
+        assert unexplained.status_code == 422
+        assert error_of(unexplained.text, "local_login_reason") == "This field is required."
         switched = await client.post(
-            "/operator/local-login",
+            f"/operator/accounts/{buyer['id']}/switch",
             data={
                 "csrf_token": CSRF,
-                "scope": "user",
-                "user_id": buyer["id"],
+                "switch": "local_login",
                 "enabled": "on",
                 "reason": "No eID card",
             },
@@ -340,16 +346,27 @@ async def test_operator_switches_local_login_and_sees_orphans_and_audit(portal: 
         assert profile["local_login_enabled"] is True
         orphans = html.unescape((await client.get("/operator/orphaned-requests")).text)
         assert orphan["name"] in orphans
-        audit = await client.get("/operator/audit")
-        assert audit.status_code == 200
-        wrong = await client.get("/operator/audit?organisation_id=xyz")
+        # The audit view: identity's switch and the requests' submission, by name.
+        audit = html.unescape((await client.get(f"/operator/audit?user={family}")).text)
+        assert "Local login switched" in audit
+        assert "Request submitted" in audit
+        assert "Hilde Helpdesk" in audit
+        assert orphan["name"] in audit
+        visible = re.sub(r"<[^>]+>", " ", audit[audit.index("<main") :])
+        assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-", visible), "names, never ids"
+        unknown = await client.get("/operator/audit?organisation=nothing-like-this-xyz")
+        assert unknown.status_code == 422
+        assert error_of(unknown.text, "organisation") == "No organisation matches these words."
+        wrong = await client.get("/operator/audit?since=31-12-2026")
         assert wrong.status_code == 422
-        assert error_of(wrong.text, "organisation_id").startswith("Enter an organisation id")
+        assert error_of(wrong.text, "since") == "Enter a date, for example 2026-01-31."
     async with portal.client("nl") as client:
         portal.login(client, buyer)
         refused = await client.get("/operator/local-login")
-    assert refused.status_code == 403
-    assert "Enkel de operatoren van het platform" in html.unescape(refused.text)
+        assert refused.status_code == 403
+        assert "Enkel de operatoren van het platform" in html.unescape(refused.text)
+        for path in ("/operator", "/operator/accounts", "/operator/registrations"):
+            assert (await client.get(path)).status_code == 403, path
 
 
 async def test_a_superuser_cannot_approve_his_own_drop_of_the_last_superuser_role(
