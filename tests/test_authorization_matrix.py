@@ -711,7 +711,7 @@ async def _portal_targets(world: World) -> dict[str, str]:
     return {
         "request_id": str(await world.submitted_request(requester, "org")),
         "contact_id": str(await world.contact_of(world.users["buyer"])),
-        "user_id": str(world.users["buyer"]),  # a member's profile (Superuser > Members)
+        "user_id": str(world.users["buyer"]),  # a member's profile; an operator's account page
     }
 
 
