@@ -14,9 +14,7 @@ from playwright.async_api import Browser, Locator, Page, expect
 
 from eproc_portal.times import local_date
 
-from .test_browser import assert_accessible, browser, chromium, new_page, portal_url
-
-__all__ = ["browser", "chromium", "portal_url"]  # the shared fixtures of test_browser
+from .browser_kit import assert_accessible, new_page
 
 
 def belgian_today(language: str) -> set[str]:
