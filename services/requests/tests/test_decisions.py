@@ -382,6 +382,18 @@ async def test_the_last_superuser_cannot_drop_the_role_by_request_nor_approve_it
     detail = (await api.call("GET", f"/requests/{request['id']}", first)).json()
     assert detail["status"] == "submitted"
     assert await events_of(sessions, request["id"], "request.approved") == []
-    # Rejecting stays possible.
+    # Rejecting stays possible, with a reason (required: issue 19, point 6).
     response = await api.call("POST", f"/requests/{request['id']}/reject", first, json={})
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert (detail["code"], detail["field"]) == ("reason_required", "reason")
+    still = (await api.call("GET", f"/requests/{request['id']}", first)).json()
+    assert still["status"] == "submitted"  # nothing changed
+    response = await api.call(
+        "POST", f"/requests/{request['id']}/reject", first, json={"reason": "   "}
+    )
+    assert response.status_code == 422
+    response = await api.call(
+        "POST", f"/requests/{request['id']}/reject", first, json={"reason": "Vertrokken"}
+    )
     assert response.status_code == 200

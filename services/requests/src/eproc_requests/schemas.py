@@ -89,7 +89,11 @@ class RegistrationIn(BaseModel):
 
 
 class RejectIn(BaseModel):
-    reason: str = Field(default="", max_length=2000)
+    reason: str = Field(
+        default="",
+        max_length=2000,
+        description="Required (422 `reason_required`): the requester sees it (issue 19, point 6)",
+    )
 
 
 class HistoryEntryOut(BaseModel):

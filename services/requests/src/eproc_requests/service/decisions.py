@@ -35,7 +35,7 @@ from eproc_requests.service.common import (
     utcnow,
 )
 from eproc_runtime.auth import Caller
-from eproc_runtime.errors import Conflict, Forbidden
+from eproc_runtime.errors import Conflict, Forbidden, Invalid
 
 MAX_REASON = 2000
 
@@ -128,9 +128,17 @@ async def approve_request(session: AsyncSession, caller: Caller, request_id: UUI
 async def reject_request(
     session: AsyncSession, caller: Caller, request_id: UUID, reason: str = ""
 ) -> Row[Any]:
-    """Reject, optionally with a reason the requester sees; nothing else changes."""
+    """Reject with the reason the requester sees (required: issue 19, point 6); nothing
+    else changes."""
     row = await get_request(session, request_id)
     acting_as = await _authorise_decision(session, caller, row)
+    reason = reason.strip()
+    if not reason:
+        raise Invalid(
+            "reason_required",
+            "Give the reason for the rejection: the requester sees it.",
+            field="reason",
+        )
     at = utcnow()
     requests = RequestRepository(session)
     moved = await requests.transition(
