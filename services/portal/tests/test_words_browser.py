@@ -27,7 +27,11 @@ async def superuser(browser: Browser, portal_url: str, locale: str) -> Page:
     """Els Maes, Superuser of one organisation with a member (Lotte Claes) and a
     join request waiting (Tom Wouters), on her start page."""
     page = await new_page(browser, locale)
-    await page.goto(portal_url + "/_test/login?organisations=1&members=1&pending=1&next=/home")
+    # Seeding three people and waiting for the bus takes a while on a loaded machine.
+    await page.goto(
+        portal_url + "/_test/login?organisations=1&members=1&pending=1&next=/home",
+        timeout=90_000,
+    )
     await page.locator("h1").wait_for()
     return page
 
@@ -173,7 +177,7 @@ async def test_the_helpdesk_page_is_one_click_from_every_footer(
 
     # Logged in, from another page, in French.
     french = await new_page(browser, "fr-BE")
-    await french.goto(portal_url + "/_test/login?next=/profile")
+    await french.goto(portal_url + "/_test/login?next=/profile", timeout=60_000)
     await french.get_by_role("contentinfo").get_by_role("link", name="Helpdesk et contact").click()
     await expect(french.get_by_role("heading", level=1)).to_have_text("Helpdesk et contact")
     await expect(french.locator("address")).to_contain_text("Boulevard Simon Bolivar 30 boîte 1")
