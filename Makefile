@@ -63,7 +63,7 @@ audit: setup
 
 # A PNG of every portal screen in nl and fr (the portal's browser tests, saving each page).
 screenshots: setup infra
-	@PORTAL_SCREENSHOTS=$(CURDIR)/docs/screenshots $(UV) run --no-sync pytest -q services/portal/tests/test_browser.py
+	@PORTAL_SCREENSHOTS=$(CURDIR)/docs/screenshots $(UV) run --no-sync pytest -q services/portal/tests/test_browser.py services/portal/tests/test_operator_console.py
 	@PORTAL_SCREENSHOTS=$(CURDIR)/docs/screenshots $(UV) run --no-sync pytest -q services/edge/tests/test_login_pages_browser.py
 
 # Benchmarks side by side with Keycloak (fetched into ~/.cache/eproc): writes

@@ -143,6 +143,16 @@ WORDS = {
 }
 
 
+# Realistic names, one set per language (each test runs once per language and
+# session, on the browser tests' fresh databases).
+PEOPLE = {"nl": ("Griet", "Vandamme"), "fr": ("Géraldine", "Dubois"), "de": ("Gerda", "Schmitz")}
+REGISTRATIONS = {
+    "nl": ("Intercommunale Leiedal", "Politiezone Schelde-Leie"),
+    "fr": ("Intercommunale de Mons-Borinage", "Zone de police Mons-Quévy"),
+}
+CHILDREN = {"nl": "Dienst Burgerzaken", "fr": "Service Population"}
+
+
 def words(language: str) -> dict[str, str]:
     return WORDS[language]
 
@@ -169,11 +179,11 @@ async def test_account_search_memberships_and_switches(
 ) -> None:
     language = locale[:2]
     w = words(language)
-    tag = uuid.uuid4().hex[:8]
-    family = f"Vandamme{tag}"
+    tag = uuid.uuid4().hex[:8]  # names the test app's organisation only
+    given, family = PEOPLE[language]
     person = await new_page(browser, locale)
     await person.goto(
-        f"{portal_url}/_test/login?organisations=1&n={tag}&given_name=Griet"
+        f"{portal_url}/_test/login?organisations=1&n={tag}&given_name={given}"
         f"&family_name={family}&next=/profile"
     )
     await person.locator("h1").wait_for()
@@ -190,19 +200,19 @@ async def test_account_search_memberships_and_switches(
     await page.get_by_role("main").get_by_role("link", name=w["accounts"]).click()
     await page.get_by_label(w["search_for"]).fill(family.lower())
     await page.get_by_role("button", name=w["search"]).click()
-    result = page.get_by_role("link", name=f"Griet {family}")
+    result = page.get_by_role("link", name=f"{given} {family}")
     await expect(result).to_be_visible()
     await assert_accessible(page, "operator-accounts")
     # By organisation: the same person, with the organisation beside.
     await page.get_by_label(w["by_organisation"]).check()
     await page.get_by_label(w["search_for"]).fill(f"Stad Gent {tag}")
     await page.get_by_role("button", name=w["search"]).click()
-    row = page.get_by_role("row").filter(has_text=f"Griet {family}")
+    row = page.get_by_role("row").filter(has_text=f"{given} {family}")
     await expect(row).to_contain_text(organisation)
     await assert_accessible(page, "operator-accounts-by-organisation")
 
-    await row.get_by_role("link", name=f"Griet {family}").click()
-    await expect(page.get_by_role("heading", level=1)).to_have_text(f"Griet {family}")
+    await row.get_by_role("link", name=f"{given} {family}").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(f"{given} {family}")
     # The roles by name in the page's language, never as codes.
     membership = page.get_by_role("row").filter(has_text=organisation)
     await expect(membership).to_contain_text(w["user_management"])
@@ -229,7 +239,7 @@ async def test_account_search_memberships_and_switches(
     # The person's trail: the switch, by name, in Belgian local time.
     await page.get_by_role("link", name=w["person_trail"]).click()
     switched = page.get_by_role("row").filter(has_text=w["switched"])
-    await expect(switched).to_contain_text(f"Griet {family}")
+    await expect(switched).to_contain_text(f"{given} {family}")
     await expect(switched).to_contain_text(brussels_day(language))
     await expect(switched).to_contain_text("Els Maes")
     assert UUID_SHAPE.search(await main_text(page)) is None
@@ -258,8 +268,7 @@ async def test_operators_decide_top_level_registrations(
     browser: Browser, portal_url: str, locale: str
 ) -> None:
     w = words(locale[:2])
-    tag = uuid.uuid4().hex[:6]
-    refused, accepted = f"Intercommunale Nergens {tag}", f"Politiezone Schelde {tag}"
+    refused, accepted = REGISTRATIONS[locale[:2]]
     await register_top_level(browser, portal_url, locale, refused)
     await register_top_level(browser, portal_url, locale, accepted)
 
@@ -324,13 +333,13 @@ async def test_a_sub_organisation_under_a_picked_parent_is_decided_by_its_superu
     superuser = await new_page(browser, locale)
     await superuser.goto(
         f"{portal_url}/_test/login?organisations=1&n={tag}&given_name=Sofie"
-        f"&family_name=Parent{tag}&next=/my-organisations"
+        f"&family_name=Desmet&next=/my-organisations"
     )
     await superuser.locator("h1").wait_for()
     parent = f"Ville de Gand {tag} 0" if locale.startswith("fr") else f"Stad Gent {tag} 0"
 
     page = await new_page(browser, locale)
-    await page.goto(f"{portal_url}/_test/login?given_name=Pieter&family_name=Kind{tag}&next=/home")
+    await page.goto(f"{portal_url}/_test/login?given_name=Pieter&family_name=Wuyts&next=/home")
     # An unknown parent is refused beside the place, not dropped silently.
     await page.goto(f"{portal_url}/organisations/register?parent={uuid.uuid4()}")
     await expect(page.locator("#parent_id")).to_contain_text(w["unknown_parent"])
@@ -348,7 +357,7 @@ async def test_a_sub_organisation_under_a_picked_parent_is_decided_by_its_superu
     await page.get_by_role("button", name=w["next"]).click()
     await expect(page.get_by_text(w["sub_of"])).to_be_visible()
     await expect(page.locator(".place strong")).to_have_text(parent)
-    child = f"Dienst Kind {tag}"
+    child = CHILDREN[locale[:2]]
     await page.get_by_label(w["name_nl"]).fill(child)
     await page.get_by_label(w["number"]).fill(enterprise_number())
     await page.get_by_label(w["street"]).fill("Botermarkt")
