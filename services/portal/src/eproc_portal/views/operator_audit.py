@@ -287,7 +287,7 @@ async def audit(
         row["when"] = brussels_time(row["at"])
         row["what"] = i18n.gettext(ACTIONS.get(row["action"], N_("Other change")))
         row["by"] = (
-            people.get(str(row["actor_id"]), i18n.gettext("a removed account"))
+            people.get(str(row["actor_id"]), i18n.gettext("an account unknown here"))
             if row["actor_id"]
             else someone_else
             if row["actor_client"]
