@@ -6,7 +6,7 @@ background jobs, health and metrics endpoints, the one business-error handler
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -28,6 +28,7 @@ from eproc_runtime.logging import configure_logging
 from eproc_runtime.messaging import Messaging
 from eproc_runtime.migrations import upgrade_async
 from eproc_runtime.outbox import MessagingTables
+from eproc_runtime.ratelimit import RateLimits
 from eproc_runtime.settings import ServiceSettings
 from eproc_runtime.tracing import TracingMiddleware, configure_tracing
 
@@ -56,6 +57,7 @@ def create_service_app(
     on_start: Callable[[ServiceState], Any] | None = None,
     token_verifier: TokenVerifier | None = None,
     jobs: Iterable[Job] = (),
+    rate_limits: Mapping[str, str] | None = None,
 ) -> FastAPI:
     """A FastAPI app for one service.
 
@@ -64,6 +66,9 @@ def create_service_app(
     ``jobs`` run in every instance from start-up (after ``on_start``) until
     shutdown (see :mod:`eproc_runtime.jobs`). A :class:`UseCaseError` raised
     anywhere under a route is answered in the one business-error shape.
+    ``rate_limits`` names the service's limits (name -> the ``limits`` notation,
+    from its settings) that routes opt into with ``rate_limited(name)``
+    (:mod:`eproc_runtime.ratelimit`), counted in ``rate_limit_storage_uri``.
     """
     declared_jobs = list(jobs)
 
@@ -98,6 +103,8 @@ def create_service_app(
     app.add_middleware(TracingMiddleware, service=settings.service_name)
     # Outside even that: the client's address as the trusted proxies report it.
     trust_proxies(app, settings)
+    if rate_limits is not None:
+        app.state.rate_limits = RateLimits(rate_limits, storage_uri=settings.rate_limit_storage_uri)
     # Tests replace it with a verifier of their own test issuer.
     app.state.token_verifier = token_verifier or TokenVerifier(
         issuer=settings.token_issuer, client_id=settings.token_audience, jwks_url=settings.jwks_url

@@ -1,11 +1,9 @@
 """Rate limits on expensive or abusable routes: ``429`` with ``Retry-After``.
 
 A service names its limits once, from its settings (the ``limits`` library's
-notation, several separated by ``;``)::
+notation, several separated by ``;``), to the app factory::
 
-    app.state.rate_limits = RateLimits(
-        {"submission": settings.submission_rate_limit}, storage_uri=settings.rate_limit_storage_uri
-    )
+    create_service_app(..., rate_limits={"submission": settings.submission_rate_limit})
 
 and a route opts in with ``dependencies=[Depends(rate_limited("submission"))]``.
 The counting is a *moving window* (``limits``'s ``MovingWindowRateLimiter``): no

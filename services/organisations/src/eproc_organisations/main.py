@@ -8,7 +8,6 @@ from eproc_organisations.models import messaging_tables
 from eproc_organisations.settings import Settings
 from eproc_runtime.app import create_service_app
 from eproc_runtime.auth import TokenVerifier
-from eproc_runtime.ratelimit import RateLimits
 
 
 def create_app(
@@ -28,8 +27,6 @@ def create_app(
         migrate_on_start=migrate_on_start,
         title="e-Procurement organisations",
         token_verifier=token_verifier,
-    )
-    app.state.rate_limits = RateLimits(
-        {"search": settings.search_rate_limit}, storage_uri=settings.rate_limit_storage_uri
+        rate_limits={"search": settings.search_rate_limit},
     )
     return app

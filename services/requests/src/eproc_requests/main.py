@@ -14,7 +14,6 @@ from eproc_requests.settings import Settings
 from eproc_runtime.app import ServiceState, create_service_app
 from eproc_runtime.auth import TokenVerifier
 from eproc_runtime.jobs import Job
-from eproc_runtime.ratelimit import RateLimits
 
 
 def create_app(
@@ -44,12 +43,9 @@ def create_app(
         token_verifier=token_verifier,
         # Reminders for requests waiting too long (R-REQ-14), in every instance.
         jobs=[Job("request-reminders", reminders)] if settings.reminder_job_enabled else [],
+        rate_limits={"submission": settings.submission_rate_limit},
     )
     app.state.requests_settings = settings
-    app.state.rate_limits = RateLimits(
-        {"submission": settings.submission_rate_limit},
-        storage_uri=settings.rate_limit_storage_uri,
-    )
     app.state.requests_context = RequestsContext(
         catalogue=RoleCatalogue.load(settings.role_catalogue_path),
         reminder_delay_working_days=settings.reminder_delay_working_days,
