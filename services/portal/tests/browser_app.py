@@ -221,7 +221,7 @@ def create() -> FastAPI:
                         "postcode": "9000",
                         "municipality": "Gent",
                     },
-                    "superuser_id": profile["id"],
+                    "superuser_id": str(profile.id),
                 },
             )
             parent = parent or created["id"]
@@ -249,7 +249,7 @@ def create() -> FastAPI:
                     "password": "another long pass phrase",
                 }
             )
-            asker = user_token(other["id"])
+            asker = user_token(str(other.id))
             target = [UUID(parent)]
             await services.requests.add_to_basket(asker, target)
             await services.requests.set_basket_roles(
@@ -285,9 +285,9 @@ def create() -> FastAPI:
                 # organisations learns the username from identity's event.
                 try:
                     await services.organisations.add_member(
-                        user_token(profile["id"]),
+                        user_token(str(profile.id)),
                         UUID(parent),
-                        member["username"],
+                        member.username,
                         [{"application": "e-catalogue", "role": "buyer"}],
                     )
                 except ApiError as error:
@@ -317,9 +317,7 @@ def create() -> FastAPI:
         if request.query_params.get("operator"):
             # Platform staff by identity's own record, as well as by the token.
             async with unit_of_work(identity.state.service.sessions) as session:
-                await set_operator(
-                    session, UUID(profile["id"]), True, caller=None, reason="browser test"
-                )
+                await set_operator(session, profile.id, True, caller=None, reason="browser test")
         # The active organisation as the edge's top bar gives it: named in the
         # profile's language (Dutch), with every language's name beside it.
         active = (
@@ -338,13 +336,13 @@ def create() -> FastAPI:
             {
                 **active,
                 "user": {
-                    "id": profile["id"],
+                    "id": str(profile.id),
                     "name": f"{given_name} {family_name}",
                     "language": None,
                 },
                 "tokens": {
                     "access_token": user_token(
-                        profile["id"], operator=bool(request.query_params.get("operator"))
+                        str(profile.id), operator=bool(request.query_params.get("operator"))
                     ),
                     "expires_at": int(time.time()) + 3600,
                 },

@@ -71,8 +71,8 @@ async def test_a_bad_phone_is_a_field_error_and_changes_nothing(portal: Portal) 
         profile = await portal.stack.services().identity.my_profile(
             portal.stack.issuer.user_token(UUID(user["id"]))
         )
-    assert profile["email"] == user["email"]
-    assert profile["phone"] == user["phone"]
+    assert profile.email == user["email"]
+    assert profile.phone == user["phone"]
 
 
 async def test_a_blank_email_is_required(portal: Portal) -> None:

@@ -343,7 +343,7 @@ async def test_operator_switches_local_login_and_sees_orphans_and_audit(portal: 
         profile = await stack.services().identity.my_profile(
             stack.issuer.user_token(UUID(buyer["id"]))
         )
-        assert profile["local_login_enabled"] is True
+        assert profile.local_login_enabled is True
         orphans = html.unescape((await client.get("/operator/orphaned-requests")).text)
         assert orphan["name"] in orphans
         # The audit view: identity's switch and the requests' submission, by name.

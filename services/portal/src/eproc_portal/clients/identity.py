@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 from uuid import UUID
+
+from pydantic import BaseModel
 
 from eproc_portal.clients.base import ServiceClient
 
@@ -12,54 +15,91 @@ PROFILE_FIELDS = ("email", "language", "phone", "mobile", "job_title")
 """What a user may edit in their profile (R-PROF-1)."""
 
 
+class Profile(BaseModel):
+    """A user's profile as identity answers it (``eproc_identity.schemas.ProfileOut``)."""
+
+    id: UUID
+    username: str
+    given_name: str
+    family_name: str
+    email: str
+    language: Literal["nl", "fr", "de", "en"]
+    phone: str
+    mobile: str | None = None
+    job_title: str | None = None
+    local_login_enabled: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class Contact(BaseModel):
+    """One address-book entry (``eproc_identity.schemas.ContactOut``)."""
+
+    id: UUID
+    name: str
+    organisation: str | None
+    email: str | None
+    phone: str | None
+    note: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ContactPage(BaseModel):
+    """A page of the address book (``eproc_identity.schemas.ContactPage``)."""
+
+    items: list[Contact]
+    total: int
+    limit: int
+    offset: int
+
+
+class LocalLoginPolicy(BaseModel):
+    """Whether local login is on for everyone (``eproc_identity.schemas.GlobalPolicyOut``)."""
+
+    local_login_enabled: bool
+    changed_by: UUID | None = None
+    changed_at: datetime | None = None
+
+
 class IdentityClient(ServiceClient):
-    async def register(self, form: dict[str, Any]) -> dict[str, Any]:
+    async def register(self, form: dict[str, Any]) -> Profile:
         """POST /registrations: the eID ID token plus the profile form (R-REG-1..3)."""
-        result: dict[str, Any] = await self.call("POST", "/registrations", None, json=form)
-        return result
+        return await self.fetch(Profile, "POST", "/registrations", None, json=form)
 
     async def check_card(self, id_token: str) -> None:
         """POST /registrations/check: may the card just read still register? (409
         ``already_registered`` when it has an account)."""
         await self.call("POST", "/registrations/check", None, json={"id_token": id_token})
 
-    async def my_profile(self, token: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self.call("GET", "/users/me", token)
-        return result
+    async def my_profile(self, token: str) -> Profile:
+        return await self.fetch(Profile, "GET", "/users/me", token)
 
-    async def read_profile(self, token: str, user_id: UUID) -> dict[str, Any]:
+    async def read_profile(self, token: str, user_id: UUID) -> Profile:
         """A member's profile, for a Superuser of one of their organisations."""
-        result: dict[str, Any] = await self.call("GET", f"/users/{user_id}", token)
-        return result
+        return await self.fetch(Profile, "GET", f"/users/{user_id}", token)
 
-    async def update_my_profile(self, token: str, change: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = await self.call("PATCH", "/users/me", token, json=change)
-        return result
+    async def update_my_profile(self, token: str, change: dict[str, Any]) -> Profile:
+        return await self.fetch(Profile, "PATCH", "/users/me", token, json=change)
 
-    async def update_profile(
-        self, token: str, user_id: UUID, change: dict[str, Any]
-    ) -> dict[str, Any]:
+    async def update_profile(self, token: str, user_id: UUID, change: dict[str, Any]) -> Profile:
         """A Superuser edits a member's profile (R-SU-1); identity authorises it."""
-        result: dict[str, Any] = await self.call("PATCH", f"/users/{user_id}", token, json=change)
-        return result
+        return await self.fetch(Profile, "PATCH", f"/users/{user_id}", token, json=change)
 
-    async def contacts(self, token: str, query: str | None = None) -> dict[str, Any]:
+    async def contacts(self, token: str, query: str | None = None) -> ContactPage:
         """My address book, optionally searched (R-PROF-2)."""
         params = {"q": query} if query else None
-        result: dict[str, Any] = await self.call("GET", "/users/me/contacts", token, params=params)
-        return result
+        return await self.fetch(ContactPage, "GET", "/users/me/contacts", token, params=params)
 
-    async def add_contact(self, token: str, contact: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = await self.call("POST", "/users/me/contacts", token, json=contact)
-        return result
+    async def add_contact(self, token: str, contact: dict[str, Any]) -> Contact:
+        return await self.fetch(Contact, "POST", "/users/me/contacts", token, json=contact)
 
     async def delete_contact(self, token: str, contact_id: UUID) -> None:
         await self.call("DELETE", f"/users/me/contacts/{contact_id}", token)
 
-    async def local_login_policy(self, token: str) -> dict[str, Any]:
+    async def local_login_policy(self, token: str) -> LocalLoginPolicy:
         """Whether local login is on for everyone (R-LOGIN-2), for platform operators."""
-        result: dict[str, Any] = await self.call("GET", "/local-login/policy", token)
-        return result
+        return await self.fetch(LocalLoginPolicy, "GET", "/local-login/policy", token)
 
     async def switch_local_login(self, token: str, enabled: bool, reason: str | None) -> Any:
         body = {"enabled": enabled, "reason": reason}

@@ -35,8 +35,8 @@ async def _page(
         "address_book.html",
         {
             "q": q,
-            "contacts": page["items"],
-            "total": page["total"],
+            "contacts": page.items,
+            "total": page.total,
             "values": values or {},
             "errors": errors or {},
             "general": general or [],

@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from eproc_portal import i18n
 from eproc_portal.auth import AccessToken
 from eproc_portal.clients.base import ApiError
-from eproc_portal.clients.identity import PROFILE_FIELDS
+from eproc_portal.clients.identity import PROFILE_FIELDS, Profile
 from eproc_portal.messages import general_message
 from eproc_portal.views.profile import EXAMPLES, profile_change, profile_errors, read_profile_form
 from eproc_portal.views.superuser import superuser_organisations
@@ -48,14 +48,14 @@ async def _organisation_of_member(
     return chosen
 
 
-def _name(profile: dict[str, Any]) -> str:
-    return f"{profile.get('given_name', '')} {profile.get('family_name', '')}".strip()
+def _name(profile: Profile) -> str:
+    return f"{profile.given_name} {profile.family_name}".strip()
 
 
 def _page(
     request: Request,
     organisation: dict[str, Any],
-    profile: dict[str, Any],
+    profile: Profile,
     values: dict[str, Any],
     errors: dict[str, str] | None = None,
     general: list[str] | None = None,
@@ -77,7 +77,7 @@ def _page(
     )
 
 
-async def _profile(request: Request, token: str, user_id: UUID) -> dict[str, Any] | Response:
+async def _profile(request: Request, token: str, user_id: UUID) -> Profile | Response:
     try:
         return await services_of(request).identity.read_profile(token, user_id)
     except ApiError as error:
@@ -99,7 +99,7 @@ async def member_profile(
     profile = await _profile(request, token, user_id)
     if isinstance(profile, Response):
         return profile
-    return _page(request, found, profile, {k: profile.get(k) or "" for k in PROFILE_FIELDS})
+    return _page(request, found, profile, {k: getattr(profile, k) or "" for k in PROFILE_FIELDS})
 
 
 @router.post("/superuser/members/{user_id}/profile")

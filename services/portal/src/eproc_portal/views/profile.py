@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 from eproc_portal import i18n
 from eproc_portal.auth import AccessToken
 from eproc_portal.clients.base import ApiError
-from eproc_portal.clients.identity import PROFILE_FIELDS
+from eproc_portal.clients.identity import PROFILE_FIELDS, Profile
 from eproc_portal.messages import (
     EMAIL_EXAMPLE,
     MOBILE_EXAMPLE,
@@ -58,7 +58,7 @@ def profile_errors(error: ApiError) -> tuple[dict[str, str], list[str]]:
 
 def _page(
     request: Request,
-    profile: dict[str, Any],
+    profile: Profile,
     values: dict[str, Any],
     errors: dict[str, str] | None = None,
     general: list[str] | None = None,
@@ -82,7 +82,7 @@ def _page(
 @router.get("/profile")
 async def my_profile(request: Request, token: AccessToken) -> Response:
     profile = await services_of(request).identity.my_profile(token)
-    return _page(request, profile, {k: profile.get(k) or "" for k in PROFILE_FIELDS})
+    return _page(request, profile, {k: getattr(profile, k) or "" for k in PROFILE_FIELDS})
 
 
 @router.post("/profile")
