@@ -612,6 +612,34 @@ EXPECTED: dict[tuple[str, str, str], Row] = {
         "403, a page asking to confirm (nothing changed); no session "
         "→ 303 to the target's anonymous home page (nothing to change)",
     ),
+    ("edge", "POST", "/register"): Row(
+        statuses(401),
+        _static(
+            Call(json={"client_name": "Matrix", "redirect_uris": ["https://matrix.apps.test/cb"]})
+        ),
+        "dynamic registration (RFC 7591): only an operator's initial access token counts; "
+        "a user's or a client's credentials → 401 `invalid_token`",
+    ),
+    ("edge", "PUT", "/register/{client_id}"): Row(
+        statuses(401),
+        _static(
+            Call(
+                path={"client_id": PORTAL_CLIENT},
+                json={"client_name": "Matrix", "redirect_uris": ["https://matrix.apps.test/cb"]},
+            )
+        ),
+        "RFC 7592: only the client's registration access token counts → else 401",
+    ),
+    ("edge", "DELETE", "/register/{client_id}"): Row(
+        statuses(401),
+        _static(Call(path={"client_id": PORTAL_CLIENT})),
+        "RFC 7592: only the client's registration access token counts → else 401",
+    ),
+    ("edge", "POST", "/clients/initial-tokens"): Row(
+        statuses(403, anonymous=401, application=401, edge=401, operator=201),
+        _static(Call(json={"registrations": 1, "expires_in": 600})),
+        "a platform operator's user token (audience `eproc`) issues an initial access token",
+    ),
     ("edge", "POST", "/session/organisation"): Row(
         statuses(403, anonymous=401, application=401, edge=401, buyer=200, superuser=200),
         _default_organisation,

@@ -1,7 +1,8 @@
 """``eproc clients``: the edge's client registry (R-APP-1) from the command line.
 
 ``list``, ``show``, ``create``, ``update``, ``rotate-secret``, ``retire-secret``,
-``disable`` and ``enable`` call the edge's operator API (``/sso/clients`` on the
+``disable``, ``enable`` and ``initial-token`` (for dynamic registration) call
+the edge's operator API (``/sso/clients`` on the
 single origin, ``--url`` and ``--edge``) with a platform operator's access
 token (``--token`` or ``$EPROC_TOKEN``), like the other operator commands: the
 edge authorises the call and audits it. A new secret (``create``,
@@ -39,6 +40,7 @@ _VALUES = {
     "access_token_lifetime": "access_token_lifetime",
     "id_token_lifetime": "id_token_lifetime",
     "refresh_token_lifetime": "refresh_token_lifetime",
+    "minimum_acr": "minimum_acr",
 }
 
 
@@ -129,6 +131,17 @@ def _switch(enabled: bool) -> Any:
     return command
 
 
+def _initial_token(args: argparse.Namespace) -> None:
+    body = {"registrations": args.registrations, "expires_in": args.expires_in}
+    issued = _call(args, "POST", _path(args, "initial-tokens"), json=body)
+    # Printed once: the edge keeps only its hash.
+    print(
+        f"initial access token for {issued['registrations']} registration(s) at "
+        f"{issued['registration_endpoint']}, until {issued['expires_at']} "
+        f"(shown once, store it now): {issued['initial_access_token']}"
+    )
+
+
 def _announce_secret(client_id: str, secret: str) -> None:
     # Printed once: the registry keeps only its hash.
     print(f"client_secret of {client_id} (shown once, store it now): {secret}")
@@ -154,6 +167,10 @@ def _field_options(parser: argparse.ArgumentParser) -> None:
     for lifetime in ("access-token", "id-token", "refresh-token"):
         parser.add_argument(f"--{lifetime}-lifetime", type=int, help="seconds")
     parser.add_argument("--roles", help="a JSON file with the roles the application declares")
+    parser.add_argument(
+        "--minimum-acr",
+        help="the weakest login its users may come with, e.g. urn:be:fedict:iam:fas:Level500 (eID)",
+    )
 
 
 def add_commands(commands: Any) -> None:
@@ -186,3 +203,13 @@ def add_commands(commands: Any) -> None:
     retire.add_argument("--secret-id", help="default: the older of two")
     command("disable", _switch(False), "refuse the application everywhere (invalid_client)")
     command("enable", _switch(True), "accept the application again")
+    initial = command(
+        "initial-token",
+        _initial_token,
+        "an initial access token for dynamic client registration (printed once)",
+        client=False,
+    )
+    initial.add_argument("--registrations", type=int, default=1, help="how many (default 1)")
+    initial.add_argument(
+        "--expires-in", type=int, default=24 * 3600, help="seconds (default one day)"
+    )

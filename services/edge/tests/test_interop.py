@@ -112,3 +112,33 @@ async def test_authlib_client_completes_the_flow(edge_server: EdgeServer, browse
     assert logout.headers["location"] == "http://rp.test/e-awarding/"
     after = await browser.authorize("e-awarding", prompt="none")
     assert after["error"] == "login_required"
+
+
+async def test_openid_client_authenticates_with_private_key_jwt(edge_server: EdgeServer) -> None:
+    """RFC 7523 with an independent client: openid-client signs the assertions
+    (its ``aud`` is the issuer) at the token, introspection and revocation endpoints."""
+    from joserfc.jwk import ECKey
+
+    from .test_private_key_jwt import public, register_key_client
+
+    npm, node = shutil.which("npm"), shutil.which("node")
+    assert npm and node, "Node.js 20+ and npm are required"
+    if not (NODE_DIR / "node_modules" / "openid-client").exists():
+        await _run(npm, "ci", "--no-audit", "--no-fund", cwd=NODE_DIR)
+    key = ECKey.generate_key("P-256", parameters={"alg": "ES256"}, auto_kid=True)
+    client_id = await register_key_client(edge_server, jwks=public(key))
+    output = await _run(
+        node,
+        "private_key_jwt.mjs",
+        edge_server.base_url,
+        client_id,
+        json.dumps(key.as_dict(private=True)),
+        cwd=NODE_DIR,
+    )
+    result = json.loads(output.strip().splitlines()[-1])
+    assert result["token_type"].lower() == "bearer"
+    claims = edge_server.edge.server.verify_access_token(result["access_token"])
+    assert claims is not None and claims["client_id"] == client_id
+    assert result["introspected"]["active"] is True
+    assert result["introspected"]["client_id"] == client_id
+    assert result["after_revocation"]["active"] is False

@@ -114,3 +114,41 @@ async def test_a_revocation_on_one_instance_is_seen_by_the_other_within_a_second
         # Logging out on one instance ends the session's tokens on the other.
         await browser.logout()
         await _seen_within(1.0, lambda: _inactive(http, other_instance, fresh))
+
+
+async def test_an_assertion_used_on_one_instance_is_refused_on_the_other(
+    edge_server: EdgeServer, other_instance: str
+) -> None:
+    """private_key_jwt (issue 20): the jti store is PostgreSQL, shared by every instance."""
+    from joserfc.jwk import ECKey, KeySet
+
+    from .test_private_key_jwt import ASSERTION_TYPE, assertion, register_key_client
+
+    key = ECKey.generate_key("P-256", parameters={"alg": "ES256"}, auto_kid=True)
+    client_id = await register_key_client(
+        edge_server, jwks=dict(KeySet([key]).as_dict(private=False))
+    )
+
+    def form(signed: str) -> dict[str, str]:
+        return {
+            "grant_type": "client_credentials",
+            "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": signed,
+        }
+
+    async with httpx.AsyncClient(timeout=10) as http:
+
+        async def known_there() -> bool:
+            # The other instance learns of the new client from edge.client.v1.
+            signed = assertion(key, client_id, edge_server.base_url)
+            return (
+                await http.post(f"{other_instance}/token", data=form(signed))
+            ).status_code == 200
+
+        await _seen_within(5.0, known_there)
+        signed = assertion(key, client_id, edge_server.base_url)
+        used = await http.post(f"{edge_server.base_url}/token", data=form(signed))
+        assert used.status_code == 200, used.text
+        replayed = await http.post(f"{other_instance}/token", data=form(signed))
+        assert replayed.status_code == 400
+        assert replayed.json()["error"] == "invalid_client"

@@ -10,11 +10,14 @@ from fastapi.staticfiles import StaticFiles
 
 from eproc_contracts.topics import CLIENT, REVOCATION, SESSION
 from eproc_edge.api import Edge, router
+from eproc_edge.api.register import on_registration_error
 from eproc_edge.api.token_path import TokenPath
 from eproc_edge.api.token_path import routes as token_path_routes
+from eproc_edge.assertions import AssertionVerifier
 from eproc_edge.claims import ClaimsCache
 from eproc_edge.clients import ClientAuthenticator
 from eproc_edge.consumers import HANDLERS
+from eproc_edge.dynamic_registration import RegistrationError
 from eproc_edge.identity_port import HttpIdentityPort, IdentityPort
 from eproc_edge.keys import KeyRing
 from eproc_edge.models import messaging_tables
@@ -65,6 +68,7 @@ def create_app(
         ),
         upstream=UpstreamProvider(settings),
         authenticator=ClientAuthenticator(server.clients),
+        assertions=AssertionVerifier(server.query_client, issuer=settings.issuer),
         revocations=RevocationList(max_lag=settings.revocation_max_lag),
         directory=directory,
     )
@@ -125,6 +129,8 @@ def create_app(
         jobs=jobs,
     )
     app.state.edge = edge
+    # Dynamic registration answers in RFC 7591's words (and rolls back).
+    app.add_exception_handler(RegistrationError, on_registration_error)
     # The platform's one stylesheet, for the login and logout pages (R-I18N-1).
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Clickjacking, sniffing and referrer leaks of codes; HSTS when served over https.

@@ -194,6 +194,32 @@ revocation = Table(
     Column("until", DateTime(timezone=True), nullable=False, index=True),
 )
 
+# The ``jti`` of every private_key_jwt client assertion seen (RFC 7523 §3 item 7),
+# until it expires: a replayed assertion is refused by every edge instance.
+client_assertion = Table(
+    "client_assertion",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("jti", String(255), primary_key=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+# Dynamic client registration (RFC 7591/7592): initial access tokens operators
+# issue (``kind`` "initial": a number of registrations until ``expires_at``) and
+# each registered client's registration access token (``kind`` "client").
+# Stored as SHA-256 hashes only.
+registration_token = Table(
+    "registration_token",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("client_id", String(64), nullable=True, index=True),
+    Column("issued_by", Uuid, nullable=True),
+    Column("uses_left", Integer, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+)
+
 upstream_login = Table(
     "upstream_login",
     metadata,

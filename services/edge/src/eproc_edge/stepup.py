@@ -4,7 +4,7 @@ freshness (``max_age``), and whether the browser's SSO session meets them.
 
 Levels are :mod:`eproc_contracts.assurance`'s federal ranks. A request for
 several values accepts any of them, so the lowest known one is what it needs;
-the client's minimum (``ClientConfig.minimum_acr``) is needed whatever the
+the client's minimum (its ``minimum_acr`` in the registry) is needed whatever the
 request says. A value off the ladder, or above the strongest login there is
 (eID), is ignored when it is only a wish (``acr_values``) and refused with
 ``unmet_authentication_requirements`` when it is asked as an essential claim

@@ -2,11 +2,11 @@
 
 from fastapi import APIRouter
 
-from eproc_edge.api import clients, login, oidc, session
+from eproc_edge.api import clients, login, oidc, register, session
 from eproc_edge.api.deps import Edge
 
 router = APIRouter()
-for module in (oidc, login, session, clients):
+for module in (oidc, login, session, register, clients):
     router.include_router(module.router)
 
 __all__ = ["Edge", "router"]

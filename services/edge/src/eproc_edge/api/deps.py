@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import Response
 
+from eproc_edge.assertions import AssertionVerifier
 from eproc_edge.claims import ClaimsCache
 from eproc_edge.clients import ClientAuthenticator
 from eproc_edge.identity_port import IdentityPort
@@ -40,6 +41,7 @@ class Edge:
     identity: IdentityPort
     upstream: UpstreamProvider
     authenticator: ClientAuthenticator
+    assertions: AssertionVerifier
     revocations: RevocationList = field(default_factory=RevocationList)
     directory: ClientDirectory = field(default_factory=ClientDirectory)
     _tokens: TokenService | None = field(default=None, init=False)

@@ -13,7 +13,7 @@ from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749 import OAuth2Error
 from authlib.oidc.core.errors import LoginRequiredError
 from fastapi import APIRouter, BackgroundTasks, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from eproc_contracts import assurance
 from eproc_edge import backchannel, pages, service
@@ -29,6 +29,7 @@ from eproc_edge.api.deps import (
     oauth_uri,
     set_form_token,
 )
+from eproc_edge.assertions import ALGORITHMS, AssertionRefused, has_assertion
 from eproc_edge.oauth import Client, EdgeRequest, Exchange, run
 from eproc_edge.stepup import LoginPolicy, UnmetAuthenticationRequirements
 
@@ -56,8 +57,23 @@ async def discovery(edge: EdgeDep) -> dict[str, Any]:
         "token_endpoint_auth_methods_supported": [
             "client_secret_basic",
             "client_secret_post",
+            "private_key_jwt",
             "none",
         ],
+        "token_endpoint_auth_signing_alg_values_supported": ALGORITHMS,
+        "introspection_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+        ],
+        "introspection_endpoint_auth_signing_alg_values_supported": ALGORITHMS,
+        "revocation_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+            "none",
+        ],
+        "revocation_endpoint_auth_signing_alg_values_supported": ALGORITHMS,
         "code_challenge_methods_supported": ["S256"],
         "prompt_values_supported": ["none", "login"],
         # Authentication levels (issue 20): password < eID, the federal ranks.
@@ -172,6 +188,18 @@ async def token(request: Request, edge: EdgeDep, db: DbSession) -> Response:
     oauth_request = await form_request(edge, request)
     data = oauth_request.payload.data
     exchange = Exchange()
+    if has_assertion(data):
+        tokens = edge.token_service(request.app.state.service)
+        try:
+            exchange.asserted_client = await edge.assertions.authenticate(
+                data, endpoint="/token", sessions=tokens.sessions
+            )
+        except AssertionRefused as refused:
+            return JSONResponse(
+                {"error": "invalid_client", "error_description": str(refused)},
+                status_code=400,
+                headers={"Cache-Control": "no-store"},
+            )
     if data.get("grant_type") == "authorization_code" and data.get("code"):
         # The family the grant's refresh token starts, named in its access token.
         exchange.family_id = uuid.uuid4().hex

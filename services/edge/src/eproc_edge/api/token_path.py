@@ -24,15 +24,16 @@ from opentelemetry.trace import SpanKind
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from eproc_edge.assertions import AssertionRefused, has_assertion
 from eproc_edge.clients import ClientRefused
 from eproc_edge.security import ALWAYS
 from eproc_edge.tokens import OAuthError, TokenService
 from eproc_runtime.security import HSTS
 from eproc_runtime.tracing import context_from_traceparent, tracer
 
-# Client authentication each endpoint accepts (RFC 6749 §2.3, RFC 7662 §2.1).
-_ANY_CLIENT = ("client_secret_basic", "client_secret_post", "none")
-_CONFIDENTIAL = ("client_secret_basic", "client_secret_post")
+# Client authentication each endpoint accepts (RFC 6749 §2.3, RFC 7662 §2.1, RFC 7523).
+_ANY_CLIENT = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
+_CONFIDENTIAL = ("client_secret_basic", "client_secret_post", "private_key_jwt")
 
 _COMMON = [(k.lower().encode(), v.encode()) for k, v in ALWAYS.items()]
 _JSON = [(b"content-type", b"application/json"), *_COMMON]
@@ -165,10 +166,31 @@ def _authorization(headers: dict[bytes, bytes]) -> str | None:
     return value.decode("latin-1") if value is not None else None
 
 
+async def _client(
+    edge: Any,
+    tokens: TokenService,
+    form: dict[str, str],
+    headers: dict[bytes, bytes],
+    *,
+    methods: tuple[str, ...],
+    endpoint: str,
+) -> Any:
+    """The client the request authenticates as: a secret (the cached, fast
+    check of :mod:`eproc_edge.clients`) or a private_key_jwt assertion."""
+    if not has_assertion(form):
+        return edge.authenticator.authenticate(_authorization(headers), form, methods=methods)
+    if _authorization(headers):
+        raise ClientRefused("Use one client authentication method, not two.", basic=True)
+    try:
+        return await edge.assertions.authenticate(form, endpoint=endpoint, sessions=tokens.sessions)
+    except AssertionRefused as refused:
+        raise ClientRefused(str(refused), basic=False) from None
+
+
 async def _token(
     edge: Any, tokens: TokenService, form: dict[str, str], headers: dict[bytes, bytes]
 ) -> tuple[int, Any]:
-    client = edge.authenticator.authenticate(_authorization(headers), form, methods=_ANY_CLIENT)
+    client = await _client(edge, tokens, form, headers, methods=_ANY_CLIENT, endpoint="/token")
     if form["grant_type"] == "client_credentials":
         return 200, await tokens.client_credentials(client, form)
     return 200, await tokens.refresh(client, form)
@@ -177,14 +199,16 @@ async def _token(
 async def _introspect(
     edge: Any, tokens: TokenService, form: dict[str, str], headers: dict[bytes, bytes]
 ) -> tuple[int, Any]:
-    client = edge.authenticator.authenticate(_authorization(headers), form, methods=_CONFIDENTIAL)
+    client = await _client(
+        edge, tokens, form, headers, methods=_CONFIDENTIAL, endpoint="/introspect"
+    )
     return 200, await tokens.introspect(client, form)
 
 
 async def _revoke(
     edge: Any, tokens: TokenService, form: dict[str, str], headers: dict[bytes, bytes]
 ) -> tuple[int, Any]:
-    client = edge.authenticator.authenticate(_authorization(headers), form, methods=_ANY_CLIENT)
+    client = await _client(edge, tokens, form, headers, methods=_ANY_CLIENT, endpoint="/revoke")
     await tokens.revoke(client, form)
     return 200, {}
 

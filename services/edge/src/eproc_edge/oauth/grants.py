@@ -16,6 +16,7 @@ from authlib.oidc.rpinitiated import EndSessionEndpoint, EndSessionRequest
 
 from eproc_edge import repository
 from eproc_edge.oauth.models import (
+    AUTH_METHODS,
     Client,
     CodeRecord,
     Principal,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 
 class AuthorizationCodeGrant(CodeGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
     exchanges = exchanges
 
     def save_authorization_code(self, code: str, request: OAuth2Request) -> None:

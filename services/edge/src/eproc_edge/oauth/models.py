@@ -13,7 +13,7 @@ from authlib.oauth2.rfc6749 import (
 )
 
 from eproc_edge.registration import RegisteredClient, secret_matches
-from eproc_runtime.oauth import AUTH_METHODS, Exchanges, PreparedRequest, StoredCode, Write
+from eproc_runtime.oauth import Exchanges, PreparedRequest, StoredCode, Write
 from eproc_runtime.oauth import Exchange as BaseExchange
 from eproc_runtime.oauth import secret_hash as token_hash
 
@@ -33,6 +33,9 @@ __all__ = [
 ]
 
 SCOPES = ["openid", "profile", "email", "offline_access"]
+# The edge's client authentication: the providers' shared methods and
+# private_key_jwt (RFC 7523, eproc_edge.assertions), listed before "none".
+AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
 
 # --- models authlib works with -------------------------------------------------
 
@@ -117,6 +120,7 @@ class Exchange(BaseExchange[CodeRecord]):
     session_id: str | None = None  # the browser's SSO session, for logout
     ended_session: str | None = None
     family_id: str | None = None  # the refresh-token family a code grant starts
+    asserted_client: Client | None = None  # authenticated by private_key_jwt, before authlib
 
 
 exchanges: Exchanges[Exchange] = Exchanges("edge_exchange")

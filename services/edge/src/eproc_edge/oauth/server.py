@@ -35,6 +35,11 @@ from eproc_edge.settings import Settings
 from eproc_runtime.oauth import S256Required, StarletteServerHooks
 
 
+def _asserted_client(query_client: Any, request: OAuth2Request) -> Client | None:
+    """authlib's private_key_jwt: the client the route authenticated already."""
+    return current_exchange().asserted_client
+
+
 class EdgeAuthorizationServer(StarletteServerHooks, AuthorizationServer):  # type: ignore[misc]
     """authlib's AuthorizationServer, wired to the edge's settings, keys and clients."""
 
@@ -56,6 +61,8 @@ class EdgeAuthorizationServer(StarletteServerHooks, AuthorizationServer):  # typ
             BearerTokenGenerator(self._access_token, self._refresh_token, self._expires_in),
         )
         self.register_grant(AuthorizationCodeGrant, [S256Required(), EdgeOpenIDCode(self)])
+        # RFC 7523: the assertion is verified (keys, jti) before authlib runs.
+        self.register_client_auth_method("private_key_jwt", _asserted_client)
         self.register_endpoint(EndSession)
 
     # -- authlib hooks
