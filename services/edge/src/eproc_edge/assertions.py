@@ -22,12 +22,12 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import KeySet, KeySetSerialization
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -137,7 +137,7 @@ class AssertionVerifier:
     async def _keys(self, client: Client, *, refetch: bool) -> KeySet:
         config = client.config
         if config.jwks is not None:
-            return KeySet.import_key_set(config.jwks)
+            return KeySet.import_key_set(cast(KeySetSerialization, config.jwks))
         uri = config.jwks_uri
         if not uri:
             raise AssertionRefused("The client has no keys registered.")

@@ -82,7 +82,7 @@ async def issue_initial_token(
     return token, expires_at
 
 
-async def _spend_initial(db: AsyncSession, token: str) -> UUID | None:
+async def _spend_initial(db: AsyncSession, token: str) -> UUID:
     """Use one registration of an initial access token; returns its operator."""
     now = datetime.now(UTC)
     row = (
@@ -100,11 +100,10 @@ async def _spend_initial(db: AsyncSession, token: str) -> UUID | None:
     ).first()
     if row is None:
         raise RegistrationError("invalid_token", "A valid initial access token is required.", 401)
-    issued_by: UUID | None = row.issued_by
-    return issued_by
+    return UUID(str(row.issued_by))
 
 
-async def _registration(db: AsyncSession, token: str, client_id: str) -> UUID | None:
+async def _registration(db: AsyncSession, token: str, client_id: str) -> UUID:
     """The operator behind the client's registration access token, else 401."""
     row = (
         await db.execute(
@@ -119,8 +118,7 @@ async def _registration(db: AsyncSession, token: str, client_id: str) -> UUID | 
         raise RegistrationError(
             "invalid_token", "A valid registration access token is required.", 401
         )
-    issued_by: UUID | None = row.issued_by
-    return issued_by
+    return UUID(str(row.issued_by))
 
 
 # --- metadata: RFC 7591 <-> the registry

@@ -214,7 +214,7 @@ registration_token = Table(
     Column("token_hash", String(64), primary_key=True),
     Column("kind", String(16), nullable=False),
     Column("client_id", String(64), nullable=True, index=True),
-    Column("issued_by", Uuid, nullable=True),
+    Column("issued_by", Uuid, nullable=False),  # the operator (the audit's actor)
     Column("uses_left", Integer, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=True),

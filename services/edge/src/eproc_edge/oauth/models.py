@@ -13,8 +13,8 @@ from authlib.oauth2.rfc6749 import (
 )
 
 from eproc_edge.registration import RegisteredClient, secret_matches
-from eproc_runtime.oauth import Exchanges, PreparedRequest, StoredCode, Write
 from eproc_runtime.oauth import Exchange as BaseExchange
+from eproc_runtime.oauth import Exchanges, PreparedRequest, StoredCode, Write
 from eproc_runtime.oauth import secret_hash as token_hash
 
 __all__ = [

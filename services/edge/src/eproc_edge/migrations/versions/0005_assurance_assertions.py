@@ -42,7 +42,7 @@ def upgrade() -> None:
         sa.Column("token_hash", sa.String(64), nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("client_id", sa.String(64), nullable=True),
-        sa.Column("issued_by", sa.Uuid(), nullable=True),
+        sa.Column("issued_by", sa.Uuid(), nullable=False),
         sa.Column("uses_left", sa.Integer(), nullable=True),
         sa.Column("created_at", TS, nullable=False),
         sa.Column("expires_at", TS, nullable=True),
