@@ -266,6 +266,7 @@ async def _portal_pages(world: World, client: httpx.AsyncClient, *, hsts: bool) 
         "request_id": str(await world.submitted_request(requester, "org")),
         "contact_id": str(await world.contact_of(world.users["superuser"])),
         "user_id": str(world.users["buyer"]),  # a member whose profile a Superuser edits
+        "client_id": "portal",  # an application of the edge's client registry
     }
     checked = 0
     for actor in ("anonymous", "superuser", "operator"):

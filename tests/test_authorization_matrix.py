@@ -740,6 +740,7 @@ async def _portal_targets(world: World) -> dict[str, str]:
         "request_id": str(await world.submitted_request(requester, "org")),
         "contact_id": str(await world.contact_of(world.users["buyer"])),
         "user_id": str(world.users["buyer"]),  # a member's profile; an operator's account page
+        "client_id": PORTAL_CLIENT,  # an application of the edge's registry
     }
 
 

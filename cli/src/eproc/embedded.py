@@ -77,40 +77,38 @@ def service_urls(base_url: str) -> dict[str, str]:
     }
 
 
-def edge_clients(base_url: str) -> list[Any]:
-    """The portal and the platform applications, registered at their mounted URLs."""
-    from eproc_edge.settings import ClientConfig
+def demo_clients(base_url: str) -> list[tuple[Any, str]]:
+    """The portal and the demo platform applications at their mounted URLs, with
+    their development secrets: seeded into the edge's client registry (data, not
+    configuration) where it does not hold them yet."""
+    from eproc_edge.registration import ClientRegistration
 
     base = base_url.rstrip("/")
-    clients = [
-        ClientConfig(
-            client_id="portal",
-            client_secret="dev-secret-portal",  # noqa: S106 - embedded development mode
-            name="User management",
-            application="user-management",
-            redirect_uris=[f"{base}/auth/callback"],
-            post_logout_redirect_uris=[f"{base}/"],
-            home_url=f"{base}/",
-            login_url=f"{base}/auth/login",
-            resource_servers=["eproc"],  # the portal calls the user-management services
-        )
-    ]
+    portal = ClientRegistration(
+        client_id="portal",
+        names={"nl": "Gebruikersbeheer", "fr": "Gestion des utilisateurs",
+               "de": "Benutzerverwaltung", "en": "User management"},
+        application="user-management",
+        redirect_uris=[f"{base}/auth/callback"],
+        post_logout_redirect_uris=[f"{base}/"],
+        home_url=f"{base}/",
+        login_url=f"{base}/auth/login",
+        resource_servers=["eproc"],  # the portal calls the user-management services
+    )  # fmt: skip
+    seeds: list[tuple[Any, str]] = [(portal, "dev-secret-portal")]
     for client_id, name in PLATFORM_APPS.items():
         app_base = f"{base}/apps/{client_id}"
-        clients.append(
-            ClientConfig(
-                client_id=client_id,
-                client_secret=f"dev-secret-{client_id}",
-                name=name,
-                application=client_id,
-                redirect_uris=[f"{app_base}/callback"],
-                post_logout_redirect_uris=[f"{app_base}/"],
-                home_url=f"{app_base}/",
-                login_url=f"{app_base}/login",
-                backchannel_logout_uri=f"{app_base}/backchannel-logout",
-            )
+        application = ClientRegistration(
+            client_id=client_id,
+            names=dict.fromkeys(("nl", "fr", "de", "en"), name),
+            redirect_uris=[f"{app_base}/callback"],
+            post_logout_redirect_uris=[f"{app_base}/"],
+            home_url=f"{app_base}/",
+            login_url=f"{app_base}/login",
+            backchannel_logout_uri=f"{app_base}/backchannel-logout",
         )
-    return clients
+        seeds.append((application, f"dev-secret-{client_id}"))
+    return seeds
 
 
 def eid_clients(base_url: str) -> list[dict[str, Any]]:
@@ -156,7 +154,6 @@ def _settings(name: str, options: EmbeddedOptions, smtp_port: int, trust: list[P
             "portal_url": urls["base"] + "/",
             "first_login_url": urls["base"] + "/welcome",
             "registration_url": urls["base"] + "/register",
-            "clients": edge_clients(options.base_url),
         },
         "eid_gateway": {
             "issuer": urls["eid"],
@@ -263,6 +260,7 @@ def create_embedded_app(data_dir: Path, *, options: EmbeddedOptions | None = Non
             stack.push_async_callback(close_log_brokers)
             for app in [*services.values(), eid_app, portal_app, *platform_apps.values()]:
                 await stack.enter_async_context(app.router.lifespan_context(app))
+            await _seed_clients()
             org_db = data_dir / "organisations.db"
             options.status["organisations_loaded"] = await load_demo_organisations(
                 f"sqlite+aiosqlite:///{org_db}", options.demo_organisations
@@ -274,6 +272,15 @@ def create_embedded_app(data_dir: Path, *, options: EmbeddedOptions | None = Non
             if seeding is not None and not seeding.done():
                 seeding.cancel()
                 await asyncio.gather(seeding, return_exceptions=True)
+
+    async def _seed_clients() -> None:
+        # The demo applications are data of the edge's registry, seeded once.
+        from eproc_edge.registry import seed
+        from eproc_runtime.db import unit_of_work
+
+        edge = services["edge"]
+        async with unit_of_work(edge.state.service.sessions) as db:
+            await seed(db, edge.state.edge.directory, demo_clients(options.base_url))
 
     async def _seed_when_listening() -> None:
         # Registration goes through identity's API, which fetches the eID gateway's

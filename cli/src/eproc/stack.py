@@ -48,7 +48,7 @@ from eproc.demo import (
     load_demo_organisations,
     seed_demo_superusers,
 )
-from eproc.embedded import PLATFORM_APPS, edge_clients, eid_clients
+from eproc.embedded import PLATFORM_APPS, demo_clients, eid_clients
 from eproc.mailsink import MailSink, free_port
 from eproc.processes import die_with_parent
 from eproc.stack_bus import kafka_env, provision_stack
@@ -165,6 +165,11 @@ async def prepare_databases(config: StackConfig) -> None:
     # One after the other: Alembic's migration context is process-global.
     for service in [s for s in config.services if s not in STATELESS]:
         await upgrade_async(MIGRATED[service], database_url(config, service))
+    if "edge" in config.services:
+        # The demo applications are data of the edge's registry (not EPROC_CLIENTS).
+        from eproc_edge.registry import seed_database
+
+        await seed_database(database_url(config, "edge"), demo_clients(config.base_url))
     if "organisations" in config.services:
         await load_demo_organisations(
             database_url(config, "organisations"), config.demo_organisations
@@ -524,7 +529,6 @@ def build_children(config: StackConfig, smtp_port: int) -> list[Child]:
             "EPROC_PORTAL_URL": f"{base}/",
             "EPROC_FIRST_LOGIN_URL": f"{base}/welcome",
             "EPROC_REGISTRATION_URL": f"{base}/register",
-            "EPROC_CLIENTS": json.dumps([c.model_dump() for c in edge_clients(base)]),
         },
         "eid-gateway": {
             "EPROC_ISSUER": f"{base}/eid",

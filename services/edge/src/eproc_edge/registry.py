@@ -47,6 +47,7 @@ from eproc_edge.registration import (
 )
 from eproc_edge.settings import ClientConfig, Settings
 from eproc_platform_sdk.revocation import TopicFeed
+from eproc_runtime.db import create_engine, create_session_factory, unit_of_work
 from eproc_runtime.errors import Conflict, Forbidden, Invalid, NotFound
 
 log = logging.getLogger(__name__)
@@ -271,6 +272,42 @@ async def import_configured(
         await _changed(db, directory, config.client_id, ClientChange.IMPORTED, None, now, detail)
         imported.append(config.client_id)
     return imported
+
+
+async def seed(
+    db: AsyncSession,
+    directory: ClientDirectory,
+    seeds: Iterable[tuple[ClientRegistration, str | None]],
+) -> list[str]:
+    """Register clients with secrets chosen beforehand (the demo applications of
+    ``eproc run`` and ``eproc stack up``), where the registry lacks their id;
+    returns the ids registered. Audited as the platform's own change."""
+    registered = []
+    now = datetime.now(UTC)
+    for registration, secret in seeds:
+        values = registration.model_dump(mode="json")
+        if not await store.insert_client(db, _row(values, now)):
+            continue
+        if secret:
+            await store.add_secret(db, registration.client_id, hash_secret(secret), now)
+        detail = {k: v for k, v in values.items() if k != "client_id"}
+        await _changed(
+            db, directory, registration.client_id, ClientChange.REGISTERED, None, now, detail
+        )
+        registered.append(registration.client_id)
+    return registered
+
+
+async def seed_database(
+    database_url: str, seeds: Iterable[tuple[ClientRegistration, str | None]]
+) -> list[str]:
+    """:func:`seed` into the edge's (migrated) database, before the edge starts."""
+    engine = create_engine(database_url)
+    try:
+        async with unit_of_work(create_session_factory(engine)) as db:
+            return await seed(db, ClientDirectory(), seeds)
+    finally:
+        await engine.dispose()
 
 
 async def open_registry(

@@ -2,6 +2,7 @@
 
 from eproc_portal.views import (
     address_book,
+    applications,
     helpdesk,
     join,
     member_profile,
@@ -38,4 +39,5 @@ ROUTERS = (
     operator_accounts.router,
     operator_registrations.router,
     operator_audit.router,
+    applications.router,
 )
