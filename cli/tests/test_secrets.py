@@ -38,9 +38,8 @@ EXPECTED = {
     "notifier": ["EPROC_KAFKA_PASSWORD"],
     "edge": [
         "EPROC_KAFKA_PASSWORD",
+        # No client secret: the edge's clients are registry data (issue 20), none by default.
         "EPROC_UPSTREAM_CLIENT_SECRET",
-        "EPROC_CLIENTS (client 'portal': client_secret)",
-        "EPROC_CLIENTS (client 'e-tendering': client_secret)",
     ],
     "eid-gateway": ["EPROC_SUBJECT_KEY", "EPROC_CLIENTS (client 'edge': client_secret)"],
     "portal": ["EPROC_OIDC_CLIENT_SECRET", "EPROC_EID_CLIENT_SECRET"],

@@ -219,7 +219,7 @@ async def _client_token(platform: Platform, client_id: str, secret: str) -> int:
 
 async def _shown_secret(page: Page, label: str) -> str:
     field = page.get_by_label(label, exact=True)
-    await expect(field).to_be_visible()
+    await expect(field).to_be_visible(timeout=45_000)
     value = await field.input_value()
     assert len(value) >= 40
     return value
@@ -235,15 +235,19 @@ async def test_an_operator_registers_and_manages_an_application(
     client_id = f"app-{locale[:2]}-{secrets.token_hex(3)}"
     site = f"https://{client_id}.apps.test"
     page = await new_page(browser, locale)
+    # Each step crosses the portal and the edge (and Kafka): room for a loaded machine.
+    page.set_default_timeout(45_000)
+    page.set_default_navigation_timeout(60_000)
 
     # The operator logs in through the edge and lands on the screen.
     await page.goto(f"{platform.portal_url}/auth/login?next=/operator/applications")
     await page.get_by_role("textbox", name=text["login_username"]).fill(platform.operator.username)
     await page.get_by_label(text["login_password"], exact=True).fill(platform.operator.password)
     await page.get_by_role("button", name=text["login_submit"], exact=True).click()
+    await page.wait_for_url(f"{platform.portal_url}/**", timeout=60_000)
     # The operator's profile says Dutch; the language switch makes it the page's.
     await page.get_by_role("button", name=text["language"], exact=True).click()
-    await expect(page.get_by_role("heading", level=1)).to_have_text(text["heading"])
+    await expect(page.get_by_role("heading", level=1)).to_have_text(text["heading"], timeout=45_000)
     await assert_accessible(page, "operator-applications")
 
     # Register: a plain-http address is refused on its field, nothing is registered.
@@ -257,7 +261,9 @@ async def test_an_operator_registers_and_manages_an_application(
     await page.get_by_label(text["home"]).fill(f"{site}/")
     await page.get_by_label(text["login"]).fill(f"{site}/login")
     await page.get_by_role("button", name=text["submit"], exact=True).click()
-    await expect(page.locator("#redirect_uris-error")).to_contain_text(text["https_error"])
+    await expect(page.locator("#redirect_uris-error")).to_contain_text(
+        text["https_error"], timeout=45_000
+    )
     await assert_accessible(page, "operator-application-errors")
     await page.get_by_label(text["redirects"]).fill(f"{site}/callback")
     await page.get_by_role("button", name=text["submit"], exact=True).click()
@@ -276,13 +282,13 @@ async def test_an_operator_registers_and_manages_an_application(
     assert await _client_token(platform, client_id, second) == 200
     await page.get_by_role("link", name=text["back"]).click()
     await page.get_by_role("button", name=text["retire"]).click()
-    await expect(page.get_by_role("status").first).to_have_text(text["retired"])
+    await expect(page.get_by_role("status").first).to_have_text(text["retired"], timeout=45_000)
     assert await _client_token(platform, client_id, first) == 401
     assert await _client_token(platform, client_id, second) == 200
 
     # Disable: the client is refused from now on.
     await page.get_by_role("button", name=text["disable"]).click()
-    await expect(page.locator(".facts-line")).to_contain_text(text["disabled"])
+    await expect(page.locator(".facts-line")).to_contain_text(text["disabled"], timeout=45_000)
     assert await _client_token(platform, client_id, second) == 401
     await assert_accessible(page, "operator-application")
     await page.context.close()
