@@ -598,6 +598,8 @@ def build_children(config: StackConfig, smtp_port: int) -> list[Child]:
                         "EPROC_APP_NAME": app_name,
                         "EPROC_APP_BASE_URL": f"{base}/apps/{client_id}",
                         "EPROC_APP_EDGE_URL": f"{base}/sso",
+                        "EPROC_APP_PORTAL_URL": f"{base}/",
+                        "EPROC_APP_ROLES_URL": f"{base}/api/organisations/roles",
                         "EPROC_APP_PORT": str(port),
                         "EPROC_APP_DATABASE_URL": "sqlite+aiosqlite:///"
                         + str(config.data_dir / f"{client_id}.db"),

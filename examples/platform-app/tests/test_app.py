@@ -86,39 +86,44 @@ async def test_the_example_app_on_the_sdk(edge_server: EdgeServer, tmp_path: Pat
             )
             page = await browser.get("http://rp.test/e-tendering/login")
             assert str(page.url) == "http://rp.test/e-tendering/app", page.text
-            assert "Ann Peeters" in page.text and "Stad Gent" in page.text
-            assert "<p id='roles'>dossier-manager</p>" in page.text
+            # In the user's language (the token's locale: Dutch), in the platform's look;
+            # names, not ids: without a role catalogue, the role id in words.
+            assert '<html lang="nl">' in page.text and "/static/eproc.css" in page.text
+            assert "U bent aangemeld als <strong>Ann Peeters</strong>" in page.text
+            assert '<dd id="organisation">Stad Gent</dd>' in page.text
+            assert '<dd id="roles">Dossier manager</dd>' in page.text
+            member_row = "<tr><td>Ann Peeters</td><td>Dossier manager</td></tr>"
             for _ in range(400):  # the membership event arrives through the SDK's consumer
-                if f"<li>{user.id}: dossier-manager</li>" in page.text:
+                if member_row in page.text:
                     break
                 await asyncio.sleep(0.05)
                 page = await browser.get("http://rp.test/e-tendering/app")
-            assert f"<li>{user.id}: dossier-manager</li>" in page.text
+            assert member_row in page.text and str(user.id) not in page.text
+            # The page's own language switch: French.
+            french = await browser.get("http://rp.test/e-tendering/app?lang=fr")
+            assert "Vous êtes connecté en tant que <strong>Ann Peeters</strong>" in french.text
             # Every form carries the browser's token: one posted from elsewhere changes nothing.
-            form_token = re.search(
-                r"action='http://rp.test/e-tendering/organisation'>"
-                r"<input type='hidden' name='csrf' value='([^']+)'>",
-                page.text,
-            )
+            form_token = re.search(r'name="csrf" value="([^"]+)"', page.text)
             assert form_token is not None
             forged = await browser.post(
                 "http://rp.test/e-tendering/organisation", data={"organisation_id": str(bruges)}
             )
             assert forged.status_code == 403
             page = await browser.get("http://rp.test/e-tendering/app")
-            assert "<p id='organisation'>Stad Gent</p>" in page.text
+            assert '<dd id="organisation">Stad Gent</dd>' in page.text
             # Change organisation: the refreshed token names Bruges and its roles.
             page = await browser.post(
                 "http://rp.test/e-tendering/organisation",
                 data={"organisation_id": str(bruges), "csrf": form_token.group(1)},
             )
-            assert "<p id='organisation'>Stad Brugge</p>" in page.text
-            assert "<p id='roles'>reader</p>" in page.text
+            assert '<dd id="organisation">Stad Brugge</dd>' in page.text
+            assert '<dd id="roles">Reader</dd>' in page.text
             # A dossier link leaves through the outbox.
-            await browser.post(
+            page = await browser.post(
                 "http://rp.test/e-tendering/dossiers",
                 data={"dossier_id": "T-2026-7", "csrf": form_token.group(1)},
             )
+            assert "U bent gekoppeld aan dossier T-2026-7." in page.text
             received: list[Any] = []
             for _ in range(100):
                 batch = await reader.getmany(timeout_ms=200)

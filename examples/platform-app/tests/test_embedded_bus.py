@@ -59,7 +59,7 @@ async def test_membership_in_and_dossier_links_out_on_the_inprocess_bus(tmp_path
                 if rows:
                     break
                 await asyncio.sleep(0.05)
-            assert rows == [(user, ["awarder"])]
+            assert rows == [(user, None, ["awarder"])]  # no name until they open the app
             async with sessions.begin() as session:
                 await members.link_dossier(
                     session,

@@ -7,7 +7,6 @@ links through the SDK's outbox and relay.
 Run: ``EPROC_APP_CLIENT_ID=e-tendering EPROC_APP_CLIENT_SECRET=... eproc-platform-app``.
 """
 
-import html
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,11 +18,25 @@ from uuid import UUID
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import PackageLoader
+from markupsafe import Markup
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+from eproc_page_shell import (
+    LANGUAGE_COOKIE,
+    LANGUAGES,
+    STATIC_DIR,
+    STYLESHEET,
+    choose_language,
+    contact_url,
+    environment,
+)
 from eproc_platform_app import members
+from eproc_platform_app.catalogue import RoleNames
+from eproc_platform_app.texts import texts
 from eproc_platform_sdk import (
     Caller,
     DossierLinkReporter,
@@ -61,6 +74,12 @@ class AppSettings(BaseSettings):
     bus_database_url: str = "sqlite+aiosqlite:///data/bus.db"
     topic_prefix: str = ""
     consumer_group: str | None = Field(default=None, description="Defaults to the client id")
+    # The hub around the application: the portal (the public page's links, the
+    # footer's helpdesk) and the role catalogue (role names in the reader's language).
+    portal_url: str = "http://localhost:8000/"
+    roles_url: str | None = Field(
+        default=None, description="The organisations service's GET /roles; None: role ids in words"
+    )
 
 
 @dataclass
@@ -74,6 +93,7 @@ class Login:
     # Every form of the application carries it (R-SEC-5): a page elsewhere on the
     # platform's site cannot post in this browser's name.
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    notices: list[str] = field(default_factory=list)
 
 
 def create_app(settings: AppSettings | None = None) -> FastAPI:
@@ -86,6 +106,8 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     reporter = DossierLinkReporter(settings.client_id, members.outbox)
     logins: dict[str, Login] = {}
     router = APIRouter(prefix=prefix)
+    pages = environment(PackageLoader("eproc_platform_app", "templates"))
+    role_names = RoleNames(settings.roles_url, settings.client_id)
 
     def rp(token: dict[str, Any] | None = None) -> AsyncOAuth2Client:
         return AsyncOAuth2Client(
@@ -103,9 +125,6 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     def posted_by_us(login: Login | None, csrf: str) -> bool:
         return login is not None and secrets.compare_digest(login.csrf, csrf)
 
-    def csrf_field(login: Login) -> str:
-        return f"<input type='hidden' name='csrf' value='{login.csrf}'>"
-
     async def refresh(login: Login) -> None:
         async with rp(login.token) as client:
             login.token = dict(await client.refresh_token(links.token_url))
@@ -118,20 +137,75 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
             await refresh(login)
             return await verifier.verify(login.token["access_token"])
 
-    def page(body: str, top_bar: str = "") -> HTMLResponse:
-        return HTMLResponse(
-            f"<!doctype html><html><head><meta charset='utf-8'><title>{settings.name}</title>"
-            f"</head><body><nav id='top-bar'>{top_bar}</nav><h1>{settings.name}</h1>{body}"
-            "</body></html>"
+    def chosen_language(request: Request, caller: Caller | None = None) -> str | None:
+        """This page's own switch (``lang``), else the language chosen in the portal
+        (its cookie, on the platform's one site), else the user's profile language."""
+        for candidate in (
+            request.query_params.get("lang"),
+            request.cookies.get(LANGUAGE_COOKIE),
+            str(caller.claims.get("locale") or "") if caller else None,
+        ):
+            if candidate in LANGUAGES:
+                return candidate
+        return None
+
+    def language_of(request: Request, caller: Caller | None = None) -> str:
+        """R-I18N-1: the user's choice, then ``ui_locales``, then Accept-Language."""
+        return choose_language(
+            chosen=chosen_language(request, caller),
+            ui_locales=request.query_params.get("ui_locales"),
+            accept_language=request.headers.get("accept-language"),
         )
 
+    def render(
+        request: Request, template: str, language: str, title: str, **context: Any
+    ) -> HTMLResponse:
+        page = request.url.path
+        return HTMLResponse(
+            pages.get_template(template).render(
+                lang=language,
+                title=title,
+                stylesheet=f"{settings.base_url}/static/{STYLESHEET}",
+                home=f"{settings.base_url}/",
+                contact_url=contact_url(settings.portal_url),
+                language_links={code: f"{page}?lang={code}" for code in LANGUAGES},
+                base=settings.base_url,
+                portal=settings.portal_url.rstrip("/"),
+                **context,
+            )
+        )
+
+    def public_page(
+        request: Request, language: str, reason: str, *, logged_in: bool, **values: str
+    ) -> HTMLResponse:
+        """The anonymous page (R-SSO-3 case 3): why the user is here, and how to join."""
+        words = texts(language, app=settings.name, **values)
+        chosen = request.query_params.get("lang")
+        return render(
+            request,
+            "public.html",
+            language,
+            words["public_title"],
+            t=words,
+            reason=words[reason],
+            logged_in=logged_in,
+            lang_query=f"?lang={chosen}" if chosen in LANGUAGES else "",
+        )
+
+    def back_to_app(lang: str = "") -> RedirectResponse:
+        query = f"?lang={lang}" if lang in LANGUAGES else ""
+        return RedirectResponse(f"{settings.base_url}/app{query}", status_code=303)
+
     @router.get("/")
-    async def home() -> HTMLResponse:
+    async def home(request: Request) -> Response:
         """The anonymous home page (R-SSO-3 case 3)."""
-        return page(f"<p>Welcome.</p><a id='login' href='{settings.base_url}/login'>Log in</a>")
+        login = current(request)
+        if login is not None and login.token:
+            return back_to_app(request.query_params.get("lang", ""))
+        return public_page(request, language_of(request), "why_anonymous", logged_in=False)
 
     @router.get("/login")
-    async def login() -> Response:
+    async def login(request: Request) -> Response:
         login = Login(
             state=secrets.token_urlsafe(16),
             nonce=secrets.token_urlsafe(16),
@@ -143,6 +217,8 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
                 state=login.state,
                 nonce=login.nonce,
                 code_verifier=login.verifier,
+                # The SSO pages speak the application's language.
+                ui_locales=language_of(request),
             )
         key = secrets.token_urlsafe(24)
         logins[key] = login
@@ -173,85 +249,120 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         if login is None or not login.token:
             return RedirectResponse(f"{settings.base_url}/", status_code=303)
         caller = await caller_of(login)
+        language = language_of(request, caller)
         bar = await edge.top_bar(login.token["access_token"])
-        colleagues: list[tuple[Any, list[str]]] = []
-        if caller.organisation is not None:
-            async with request.app.state.sessions() as session:
-                colleagues = await members.members_of(session, caller.organisation.id)
-        members_html = "".join(
-            f"<li>{user_id}: {html.escape(', '.join(roles))}</li>" for user_id, roles in colleagues
+        active = bar.active_organisation
+        organisation = (
+            active.name_in(language)
+            if active is not None
+            else (caller.organisation.name if caller.organisation else None)
+        ) or ""
+        name = caller.name or caller.username or ""
+        if caller.organisation is None:
+            return public_page(request, language, "why_no_organisation", logged_in=True, name=name)
+        if not caller.roles:
+            return public_page(
+                request,
+                language,
+                "why_no_role",
+                logged_in=True,
+                name=name,
+                organisation=organisation,
+            )
+        async with request.app.state.sessions.begin() as session:
+            if caller.user_id is not None and caller.name:
+                await members.remember_person(session, caller.user_id, caller.name)
+            colleagues = await members.members_of(session, caller.organisation.id)
+        words = texts(language, app=settings.name, organisation=organisation)
+        shown = [
+            {
+                "name": member_name or words["not_seen_yet"],
+                "roles": await role_names.names(roles, language),
+            }
+            for _, member_name, roles in colleagues
+        ]
+        notices, login.notices = login.notices, []
+        return render(
+            request,
+            "application.html",
+            language,
+            settings.name,
+            t=words,
+            user_name=name,
+            organisation=organisation,
+            role_names=await role_names.names(caller.roles, language),
+            organisations=[
+                {
+                    "id": o.id,
+                    "name": o.name_in(language) or "",
+                    "active": o.id == caller.organisation.id,
+                }
+                for o in bar.organisations
+            ],
+            # The switch changes the session's organisation: forms that post the
+            # session's switch token to the edge (R-SEC-5), not links.
+            switch_forms=[Markup(bar.switch_form(a)) for a in bar.applications],  # noqa: S704 - the SDK escapes
+            members=shown,
+            csrf=login.csrf,
+            chosen_lang=request.query_params.get("lang", ""),
+            notices=notices,
         )
-        # The switch changes the session's organisation: forms that post the
-        # session's switch token to the edge (R-SEC-5), not links.
-        switch = " ".join(bar.switch_form(a) for a in bar.applications)
-        options = "".join(
-            f"<option value='{o.id}'>{html.escape(o.name or str(o.id))}</option>"
-            for o in bar.organisations
-        )
-        organisation = caller.organisation.name if caller.organisation else None
-        body = (
-            "<p id='logged-in-as'>Je bent aangemeld als / You are logged in as "
-            f"<b>{html.escape(str(caller.name))}</b>"
-            f" ({html.escape(str(caller.username))})</p>"
-            f"<p id='organisation'>{html.escape(str(organisation))}</p>"
-            f"<p id='roles'>{html.escape(', '.join(sorted(caller.roles)))}</p>"
-            f"<form method='post' action='{settings.base_url}/organisation'>{csrf_field(login)}"
-            f"<select name='organisation_id'>{options}</select>"
-            "<button>Organisatie wijzigen / Change organisation</button></form>"
-            f"<h2>Members with a role here</h2><ul id='members'>{members_html}</ul>"
-            f"<form method='post' action='{settings.base_url}/dossiers'>{csrf_field(login)}"
-            "<input name='dossier_id'><button>Link me to this dossier</button></form>"
-            f"<form method='post' action='{settings.base_url}/logout'>{csrf_field(login)}"
-            "<button>Afmelden / Log out</button></form>"
-        )
-        return page(body, switch)
+
+    def refused(request: Request) -> HTMLResponse:
+        words = texts(language_of(request), app=settings.name)
+        return HTMLResponse(words["refused"], status_code=403)
 
     @router.post("/organisation")
     async def change_organisation(
         request: Request,
         organisation_id: Annotated[str, Form()],
         csrf: Annotated[str, Form()] = "",
+        lang: Annotated[str, Form()] = "",
     ) -> Response:
         login = current(request)
         if not posted_by_us(login, csrf):
-            return HTMLResponse("Forbidden", status_code=403)
+            return refused(request)
         assert login is not None
         if not login.token:
             return RedirectResponse(f"{settings.base_url}/", status_code=303)
         await edge.change_organisation(login.token["access_token"], UUID(organisation_id))
         await refresh(login)  # the next token carries the new organisation
-        return RedirectResponse(f"{settings.base_url}/app", status_code=303)
+        return back_to_app(lang)
 
     @router.post("/logout")
     async def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
         if not posted_by_us(current(request), csrf):
-            return HTMLResponse("Forbidden", status_code=403)
+            return refused(request)
         login = logins.pop(request.cookies.get(COOKIE, ""), None)
         response = RedirectResponse(
             links.logout_url(
                 id_token_hint=login.token.get("id_token") if login else None,
                 post_logout_redirect_uri=f"{settings.base_url}/",
             ),
-            status_code=302,
+            status_code=303,
         )
         response.delete_cookie(COOKIE, path=prefix or "/")
         return response
 
     @router.post("/dossiers")
     async def report_dossier(
-        request: Request, dossier_id: Annotated[str, Form()], csrf: Annotated[str, Form()] = ""
+        request: Request,
+        dossier_id: Annotated[str, Form()],
+        csrf: Annotated[str, Form()] = "",
+        lang: Annotated[str, Form()] = "",
     ) -> Response:
         """Link the logged-in user to a dossier of the active organisation (reported
         to user management as ``DossierLinked``)."""
         login = current(request)
         if not posted_by_us(login, csrf):
-            return HTMLResponse("Forbidden", status_code=403)
+            return refused(request)
         assert login is not None
         if not login.token:
             return RedirectResponse(f"{settings.base_url}/", status_code=303)
         caller = await caller_of(login)
-        if caller.user_id is None or caller.organisation is None:
-            return RedirectResponse(f"{settings.base_url}/app", status_code=303)
+        dossier_id = dossier_id.strip()
+        if caller.user_id is None or caller.organisation is None or not dossier_id:
+            return back_to_app(lang)
         async with request.app.state.sessions.begin() as session:
             await members.link_dossier(
                 session,
@@ -261,7 +372,9 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
                 organisation_id=caller.organisation.id,
             )
         request.app.state.relay.nudge()
-        return RedirectResponse(f"{settings.base_url}/app", status_code=303)
+        language = lang if lang in LANGUAGES else language_of(request, caller)
+        login.notices.append(texts(language, dossier=dossier_id)["dossier_linked"])
+        return back_to_app(lang)
 
     @router.get("/api/me")
     async def api_me(caller: Annotated[Caller, Depends(current_caller)]) -> dict[str, Any]:
@@ -341,6 +454,8 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
 
     app = FastAPI(title=settings.name, lifespan=lifespan)
     app.include_router(router)
+    # The platform's one look (the page shell's stylesheet), served by the app itself.
+    app.mount(f"{prefix}/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 
 

@@ -29,6 +29,14 @@ member = Table(
     Column("organisation_id", Uuid, primary_key=True),
     Column("roles", JSON, nullable=False),  # this application's roles only
 )
+person = Table(
+    # Who the members are, as their own tokens said when they opened the
+    # application: membership events carry ids only, pages show names.
+    "person",
+    metadata,
+    Column("user_id", Uuid, primary_key=True),
+    Column("name", String(400), nullable=False),
+)
 dossier_link = Table(
     "dossier_link",
     metadata,
@@ -68,13 +76,26 @@ def make_handlers(application: str) -> EventHandlers:
     return handlers
 
 
-async def members_of(session: AsyncSession, organisation_id: UUID) -> list[tuple[UUID, list[str]]]:
+async def members_of(
+    session: AsyncSession, organisation_id: UUID
+) -> list[tuple[UUID, str | None, list[str]]]:
+    """(user id, name if the member ever opened the application, roles), by name."""
     rows = await session.execute(
-        select(member.c.user_id, member.c.roles)
+        select(member.c.user_id, person.c.name, member.c.roles)
+        .select_from(member.outerjoin(person, person.c.user_id == member.c.user_id))
         .where(member.c.organisation_id == organisation_id)
-        .order_by(member.c.user_id)
+        .order_by(person.c.name.is_(None), person.c.name, member.c.user_id)
     )
-    return [(r.user_id, list(r.roles)) for r in rows]
+    return [(r.user_id, r.name, list(r.roles)) for r in rows]
+
+
+async def remember_person(session: AsyncSession, user_id: UUID, name: str) -> None:
+    """The member's name as their token gives it (kept up to date at each visit)."""
+    known = await session.scalar(select(person.c.name).where(person.c.user_id == user_id))
+    if known is None:
+        await session.execute(person.insert().values(user_id=user_id, name=name))
+    elif known != name:
+        await session.execute(person.update().where(person.c.user_id == user_id).values(name=name))
 
 
 async def link_dossier(
