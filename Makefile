@@ -61,10 +61,11 @@ test: setup lint typecheck infra
 audit: setup
 	@UV="$(UV)" $(UV) run --no-sync python .ci/audit_dependencies.py
 
-# A PNG of every portal screen in nl and fr (the portal's browser tests, saving each page).
+# A PNG of every screen in nl, fr and de: the portal, SSO and demo applications' browser tests, saving each page.
 screenshots: setup infra
-	@PORTAL_SCREENSHOTS=$(CURDIR)/docs/screenshots $(UV) run --no-sync pytest -q services/portal/tests/test_browser.py services/portal/tests/test_operator_console.py
+	@PORTAL_SCREENSHOTS=$(CURDIR)/docs/screenshots $(UV) run --no-sync pytest -q services/portal/tests/test_browser.py services/portal/tests/test_operator_console.py services/portal/tests/test_words_browser.py
 	@PORTAL_SCREENSHOTS=$(CURDIR)/docs/screenshots $(UV) run --no-sync pytest -q services/edge/tests/test_login_pages_browser.py
+	@PORTAL_SCREENSHOTS=$(CURDIR)/docs/screenshots $(UV) run --no-sync pytest -q cli/tests/test_demo_apps_browser.py
 
 # Benchmarks side by side with Keycloak (fetched into ~/.cache/eproc): writes
 # docs/benchmarks.md. Not part of `make test`; about 40 minutes; BENCH_ARGS=--soak adds the 30-minute soak.
