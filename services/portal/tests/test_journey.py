@@ -340,6 +340,7 @@ async def journey(
                 name=name,
                 base_url=f"{apps_url}/apps/{client_id}",
                 edge_url=edge_url,
+                roles_url=f"{api['organisations']}/roles",
                 database_url=f"sqlite+aiosqlite:///{tmp_path}/{client_id}.db",
                 # The services' bus: the applications learn who holds their roles.
                 bus="inprocess",
@@ -557,23 +558,27 @@ async def test_the_whole_journey_of_a_public_buyer(
     await buyer.locator("nav.apps").get_by_role("button", name="e-Notification").click()
     await buyer.wait_for_url(f"{journey.apps}/apps/e-notification/app")
     await expect(buyer.locator("#organisation")).to_have_text(first_name)
-    await expect(buyer.locator("#roles")).to_contain_text("editor")
+    # Role names as the catalogue gives them (Dutch: "Editor"), never role codes.
+    await expect(buyer.locator("#roles")).to_have_text("Editor")
     await expect(buyer.locator("#logged-in-as")).to_contain_text("Alice Marie Peeters")
-    # The application learnt from the bus who holds its roles there: the buyer too.
-    await expect(buyer.locator("#members")).to_contain_text("editor")
-    await buyer.locator("#top-bar").get_by_role("button", name="e-Tendering").click()
+    # The application learnt from the bus who holds its roles there: the buyer too, by name.
+    await expect(buyer.locator("#members")).to_contain_text("Alice Marie Peeters")
+    await expect(buyer.locator("#members")).to_contain_text("Editor")
+    await buyer.locator("nav.apps").get_by_role("button", name="e-Tendering").click()
     await buyer.wait_for_url(f"{journey.apps}/apps/e-tendering/app")
     await expect(buyer.locator("#organisation")).to_have_text(first_name)
-    await expect(buyer.locator("#roles")).to_contain_text("dossier-manager")
+    await expect(buyer.locator("#roles")).to_have_text("Dossierverantwoordelijke")
     # Case 3: e-Tendering changes to the third organisation, the default one, where
     # the buyer holds no e-Notification role: e-Notification's anonymous home page.
     await buyer.locator("select[name=organisation_id]").select_option(third)
     await buyer.locator("form[action$='/organisation'] button").click()
     await buyer.wait_for_url(f"{journey.apps}/apps/e-tendering/app")
     await expect(buyer.locator("#organisation")).to_have_text(third_name)
-    await buyer.locator("#top-bar").get_by_role("button", name="e-Notification").click()
+    await buyer.locator("nav.apps").get_by_role("button", name="e-Notification").click()
     await buyer.wait_for_url(f"{journey.apps}/apps/e-notification/")
     await buyer.locator("a#login").wait_for()
+    # The public page says why (R-SSO-3 case 3) and leads to the portal to join.
+    await expect(buyer.locator("#why")).to_contain_text("hebt u geen rol in e-Notification")
     # Case 2: with the first organisation as default again, the same switch from
     # e-Tendering (still in the third) makes the default one active.
     await buyer.goto(f"{portal}/my-organisations")
@@ -582,13 +587,13 @@ async def test_the_whole_journey_of_a_public_buyer(
     for _ in range(50):  # the edge learns the new default from the bus
         await buyer.goto(f"{journey.apps}/apps/e-tendering/app")
         await expect(buyer.locator("#organisation")).to_have_text(third_name)
-        await buyer.locator("#top-bar").get_by_role("button", name="e-Notification").click()
+        await buyer.locator("nav.apps").get_by_role("button", name="e-Notification").click()
         await buyer.wait_for_load_state()
         if buyer.url.endswith("/apps/e-notification/app"):
             break
         await buyer.wait_for_timeout(100)
     await expect(buyer.locator("#organisation")).to_have_text(first_name)
-    await expect(buyer.locator("#roles")).to_contain_text("editor")
+    await expect(buyer.locator("#roles")).to_have_text("Editor")
 
     # 9. Leaves the third organisation; its Superuser approves the leave.
     await buyer.goto(f"{portal}/my-organisations")

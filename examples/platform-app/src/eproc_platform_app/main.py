@@ -176,9 +176,16 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         )
 
     def public_page(
-        request: Request, language: str, reason: str, *, logged_in: bool, **values: str
+        request: Request,
+        language: str,
+        reason: str,
+        *,
+        logged_in: bool,
+        context: dict[str, Any] | None = None,
+        **values: str,
     ) -> HTMLResponse:
-        """The anonymous page (R-SSO-3 case 3): why the user is here, and how to join."""
+        """The anonymous page (R-SSO-3 case 3): why the user is here, and how to join;
+        for a user logged in here, with the top bar and "change organisation" too."""
         words = texts(language, app=settings.name, **values)
         chosen = request.query_params.get("lang")
         return render(
@@ -186,6 +193,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
             "public.html",
             language,
             words["public_title"],
+            **(context or {}),
             t=words,
             reason=words[reason],
             logged_in=logged_in,
@@ -199,10 +207,11 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     @router.get("/")
     async def home(request: Request) -> Response:
         """The anonymous home page (R-SSO-3 case 3)."""
+        # Also where the application switch lands a user without a role here in the
+        # active or default organisation (R-SSO-3 case 3), logged in here or not.
         login = current(request)
-        if login is not None and login.token:
-            return back_to_app(request.query_params.get("lang", ""))
-        return public_page(request, language_of(request), "why_anonymous", logged_in=False)
+        reason = "why_switched" if login is not None and login.token else "why_anonymous"
+        return public_page(request, language_of(request), reason, logged_in=False)
 
     @router.get("/login")
     async def login(request: Request) -> Response:
@@ -260,12 +269,30 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         name = caller.name or caller.username or ""
         if caller.organisation is None:
             return public_page(request, language, "why_no_organisation", logged_in=True, name=name)
+        page = {
+            "user_name": name,
+            "organisation": organisation,
+            "organisations": [
+                {
+                    "id": o.id,
+                    "name": o.name_in(language) or "",
+                    "active": o.id == caller.organisation.id,
+                }
+                for o in bar.organisations
+            ],
+            # The switch changes the session's organisation: forms that post the
+            # session's switch token to the edge (R-SEC-5), not links.
+            "switch_forms": [Markup(bar.switch_form(a)) for a in bar.applications],  # noqa: S704 - the SDK escapes
+            "csrf": login.csrf,
+            "chosen_lang": request.query_params.get("lang", ""),
+        }
         if not caller.roles:
             return public_page(
                 request,
                 language,
                 "why_no_role",
                 logged_in=True,
+                context={**page, "role_names": []},
                 name=name,
                 organisation=organisation,
             )
@@ -287,24 +314,10 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
             "application.html",
             language,
             settings.name,
+            **page,
             t=words,
-            user_name=name,
-            organisation=organisation,
             role_names=await role_names.names(caller.roles, language),
-            organisations=[
-                {
-                    "id": o.id,
-                    "name": o.name_in(language) or "",
-                    "active": o.id == caller.organisation.id,
-                }
-                for o in bar.organisations
-            ],
-            # The switch changes the session's organisation: forms that post the
-            # session's switch token to the edge (R-SEC-5), not links.
-            switch_forms=[Markup(bar.switch_form(a)) for a in bar.applications],  # noqa: S704 - the SDK escapes
             members=shown,
-            csrf=login.csrf,
-            chosen_lang=request.query_params.get("lang", ""),
             notices=notices,
         )
 

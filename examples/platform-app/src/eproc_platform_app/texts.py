@@ -11,6 +11,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "nl": {
         "public_title": "Welkom bij {app}",
         "why_anonymous": "U ziet de openbare pagina van {app}: u bent hier niet aangemeld.",
+        "why_switched": "U ziet de openbare pagina van {app}: in uw actieve organisatie en in uw standaard organisatie hebt u geen rol in {app}.",
         "why_no_role": "U bent aangemeld als {name}, maar u hebt geen rol in {app} bij {organisation}.",
         "why_no_organisation": "U bent aangemeld als {name}, maar u behoort nog tot geen enkele organisatie.",
         "switch_rule": "Wie van een andere toepassing naar {app} gaat, komt hier terecht zonder rol in {app} in zijn actieve organisatie of in zijn standaard organisatie.",
@@ -41,6 +42,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "fr": {
         "public_title": "Bienvenue sur {app}",
         "why_anonymous": "Vous voyez la page publique de {app} : vous n'y êtes pas connecté.",
+        "why_switched": "Vous voyez la page publique de {app} : ni dans votre organisation active ni dans votre organisation par défaut, vous n'avez de rôle dans {app}.",
         "why_no_role": "Vous êtes connecté en tant que {name}, mais vous n'avez aucun rôle dans {app} auprès de {organisation}.",
         "why_no_organisation": "Vous êtes connecté en tant que {name}, mais vous n'appartenez encore à aucune organisation.",
         "switch_rule": "Qui passe d'une autre application à {app} arrive ici s'il n'a aucun rôle dans {app} dans son organisation active ni dans son organisation par défaut.",
@@ -71,6 +73,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "de": {
         "public_title": "Willkommen bei {app}",
         "why_anonymous": "Sie sehen die öffentliche Seite von {app}: Sie sind hier nicht angemeldet.",
+        "why_switched": "Sie sehen die öffentliche Seite von {app}: Weder in Ihrer aktiven noch in Ihrer Standardorganisation haben Sie eine Rolle in {app}.",
         "why_no_role": "Sie sind als {name} angemeldet, haben aber keine Rolle in {app} bei {organisation}.",
         "why_no_organisation": "Sie sind als {name} angemeldet, gehören aber noch keiner Organisation an.",
         "switch_rule": "Wer aus einer anderen Anwendung zu {app} wechselt, landet hier, wenn er weder in seiner aktiven noch in seiner Standardorganisation eine Rolle in {app} hat.",
@@ -101,6 +104,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "public_title": "Welcome to {app}",
         "why_anonymous": "You see {app}'s public page: you are not logged in here.",
+        "why_switched": "You see {app}'s public page: you hold no {app} role in your active organisation nor in your default organisation.",
         "why_no_role": "You are logged in as {name}, but you hold no role in {app} at {organisation}.",
         "why_no_organisation": "You are logged in as {name}, but you do not belong to any organisation yet.",
         "switch_rule": "Moving to {app} from another application leads here when you hold no {app} role in your active organisation nor in your default organisation.",
