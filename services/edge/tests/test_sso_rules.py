@@ -356,3 +356,59 @@ async def test_the_next_refresh_carries_operator_and_membership_changes(
     now = _claims(edge_server, refreshed.json()["access_token"])
     assert now["platform_operator"] is False
     assert now["roles"] == [] and now.get("org_id") is None
+
+
+async def test_the_top_bar_follows_a_removal_and_an_approval_at_once(
+    edge_server: EdgeServer, browser: Browser
+) -> None:
+    """Issue 19 point 7: the top bar said what the (old) token said, so a removed
+    member's header kept the old organisation and someone approved mid-session had
+    none until the next login. It now says what the edge knows, and whether the
+    token it was read with is still current (else the caller refreshes)."""
+    old = await edge_server.create_organisation("Gemeente Oud")
+    new = await edge_server.create_organisation("Gemeente Nieuw")
+    user_id, username, password = await edge_server.create_user({old: [("e-tendering", "buyer")]})
+    await browser.login(username, password)
+    tokens = await browser.tokens("portal")
+
+    async def bar() -> dict[str, Any]:
+        answer = await browser.http.get(
+            f"{edge_server.base_url}/session/topbar",
+            headers={"Authorization": f"Bearer {tokens['access_token']}"},
+        )
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json())
+
+    first = await bar()
+    assert first["active_organisation"]["name"] == "Gemeente Oud"
+    assert first["claims_current"] is True
+    await edge_server.publish_locally(
+        ev.MembershipRevoked(
+            user_id=user_id, organisation_id=old, reason=ev.RevocationReason.REMOVED
+        )
+    )
+    removed = await bar()  # the same token, still naming the old organisation
+    assert _claims(edge_server, tokens["access_token"])["org_id"] == str(old)
+    assert removed["active_organisation"]["id"] is None
+    assert removed["organisations"] == [] and removed["applications"] == []
+    assert removed["claims_current"] is False
+    await edge_server.publish_locally(
+        ev.MembershipGranted(
+            user_id=user_id,
+            organisation_id=new,
+            roles=[RoleGrant(application="e-tendering", role="buyer")],
+            default=True,
+        )
+    )
+    approved = await bar()
+    assert approved["active_organisation"]["name"] == "Gemeente Nieuw"
+    assert approved["claims_current"] is False
+    refreshed = await browser.http.post(
+        f"{edge_server.base_url}/token",
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        auth=("portal", "secret-portal"),
+    )
+    assert refreshed.status_code == 200, refreshed.text
+    tokens.update(refreshed.json())
+    assert _claims(edge_server, tokens["access_token"])["org_id"] == str(new)
+    assert (await bar())["claims_current"] is True

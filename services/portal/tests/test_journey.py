@@ -143,10 +143,13 @@ class Journey:
     issuer: TestIssuer
     identity: str
     organisations: str
+    requests: str
     superuser: dict[str, Any]
     first: dict[str, Any]
     second: dict[str, Any]
     third: dict[str, Any]
+    card: EidCard
+    """Signs ID tokens identity accepts at registration (seeding more users)."""
 
 
 def enterprise_number() -> str:
@@ -382,6 +385,8 @@ async def journey(
                 issuer=issuer,
                 identity=api["identity"],
                 organisations=api["organisations"],
+                requests=api["requests"],
+                card=seed_card,
                 **seeded,
             )
     # Only this journey's in-process broker: the session's other stack keeps its own.

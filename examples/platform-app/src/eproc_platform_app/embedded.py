@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from eproc_platform_sdk import EventHandlers, OutgoingMessage
+from eproc_contracts.events import ClaimsChanged, TokensRevoked
+from eproc_platform_sdk import EventHandlers, OutgoingMessage, RevocationList
 
 
 async def start_inprocess(
@@ -52,6 +53,17 @@ async def start_inprocess(
     )
     await messaging.start()
     return messaging
+
+
+def into(revocations: RevocationList) -> Any:
+    """A handler that takes the edge's revocation events into ``revocations``."""
+
+    async def handle(
+        session: AsyncSession, event: TokensRevoked | ClaimsChanged, envelope: Any
+    ) -> None:
+        revocations.apply(event)
+
+    return handle
 
 
 def publisher_of(messaging: Any) -> Any:

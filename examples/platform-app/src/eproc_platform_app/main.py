@@ -25,6 +25,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+from eproc_contracts import events as ev
 from eproc_page_shell import (
     LANGUAGE_COOKIE,
     LANGUAGES,
@@ -44,6 +45,8 @@ from eproc_platform_sdk import (
     EventConsumer,
     ExpiredToken,
     OutboxRelay,
+    RevocationFeed,
+    RevocationList,
     TokenVerifier,
     sasl_options,
 )
@@ -101,7 +104,13 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     prefix = urlsplit(settings.base_url).path.rstrip("/")
     edge = EdgeClient(settings.edge_url, settings.client_id)
     links = edge.links
-    verifier = TokenVerifier(issuer=settings.edge_url, client_id=settings.client_id)
+    # Revocations and claims changes from the edge (sso.revocation.v1): a revoked
+    # token is refused, one whose claims changed (a membership, a role) is
+    # refreshed at once rather than at its expiry (issue 19 point 7).
+    revocations = RevocationList()
+    verifier = TokenVerifier(
+        issuer=settings.edge_url, client_id=settings.client_id, revocations=revocations
+    )
     current_caller = CallerDependency(verifier)
     reporter = DossierLinkReporter(settings.client_id, members.outbox)
     logins: dict[str, Login] = {}
@@ -130,7 +139,8 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
             login.token = dict(await client.refresh_token(links.token_url))
 
     async def caller_of(login: Login) -> Caller:
-        """The verified caller of the browser's token, refreshing it once it expired."""
+        """The verified caller of the browser's token, refreshing it once it expired
+        or its claims changed (``StaleClaims`` is an ``ExpiredToken``)."""
         try:
             return await verifier.verify(login.token["access_token"])
         except ExpiredToken:
@@ -412,8 +422,14 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         handlers = members.make_handlers(settings.client_id)
         group = settings.consumer_group or settings.client_id
         consumer: Any
+        feed: RevocationFeed | None = None
         if settings.bus == "inprocess":
             from eproc_platform_app import embedded
+
+            # One process, one instance: the in-process bus brings the edge's
+            # revocation topic to this application's consumer group.
+            handlers.add(ev.TokensRevoked, embedded.into(revocations))
+            handlers.add(ev.ClaimsChanged, embedded.into(revocations))
 
             consumer = await embedded.start_inprocess(
                 engine,
@@ -456,12 +472,22 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
                 kafka_options=kafka_options,
             )
             await consumer.start()
+            # Every instance reads every revocation and claims change (no group).
+            feed = RevocationFeed(
+                revocations,
+                bootstrap_servers=settings.kafka_bootstrap,
+                topic_prefix=settings.topic_prefix,
+                kafka_options=kafka_options,
+            )
+            await feed.start()
         await relay.start()
         app.state.sessions, app.state.consumer, app.state.relay = sessions, consumer, relay
         try:
             yield
         finally:
             await relay.stop()
+            if feed is not None:
+                await feed.stop()
             await consumer.stop()
             await engine.dispose()
 

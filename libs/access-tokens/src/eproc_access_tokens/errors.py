@@ -16,6 +16,7 @@ WrongAudience          ``wrong_audience``       issued to another application (`
 ExpiredToken           ``token_expired``        past ``exp`` (beyond the leeway)
 NotYetValid            ``token_not_yet_valid``  before ``nbf``/``iat`` (beyond the leeway)
 RevokedToken           ``token_revoked``        revoked at the edge (logout, RFC 7009, reuse)
+StaleClaims            ``claims_changed``       memberships changed since: refresh (an ExpiredToken)
 =====================  =======================  ==============================================
 """
 
@@ -78,6 +79,14 @@ class ExpiredToken(TokenError):
     """The token is past its ``exp``: refresh it."""
 
     code = "token_expired"
+
+
+class StaleClaims(ExpiredToken):
+    """The user's memberships, roles, default organisation or operator status
+    changed after the token was issued (the edge's ``ClaimsChanged``): refresh it,
+    as an expired one; the next token says what is true now."""
+
+    code = "claims_changed"
 
 
 class NotYetValid(TokenError):

@@ -34,6 +34,7 @@ from eproc_access_tokens.errors import (
     MalformedToken,
     NotYetValid,
     RevokedToken,
+    StaleClaims,
     UnknownKey,
     UserRequired,
     WrongAudience,
@@ -47,6 +48,8 @@ class Revocations(Protocol):
     """What the verifier asks about revocations (``eproc_platform_sdk.RevocationList``)."""
 
     def is_revoked(self, claims: Mapping[str, Any]) -> bool: ...
+
+    def is_stale(self, claims: Mapping[str, Any]) -> bool: ...
 
 
 log = logging.getLogger(__name__)
@@ -158,7 +161,8 @@ class TokenVerifier:
     Use :meth:`verify` from async code and :meth:`verify_sync` from threads
     (WSGI); both share the key cache. ``revocations`` (the SDK's
     ``RevocationList``, fed by the edge's ``sso.revocation.v1``) makes a token
-    the edge revoked fail with :class:`RevokedToken`.
+    the edge revoked fail with :class:`RevokedToken`, and one whose claims have
+    changed since with :class:`StaleClaims` (refresh it).
     """
 
     def __init__(
@@ -292,8 +296,11 @@ class TokenVerifier:
             value = claims.get(name)
             if isinstance(value, int | float) and value > now + self._leeway:
                 raise NotYetValid(f"{name} is in the future")
-        if self.revocations is not None and self.revocations.is_revoked(claims):
-            raise RevokedToken("the edge revoked this token")
+        if self.revocations is not None:
+            if self.revocations.is_revoked(claims):
+                raise RevokedToken("the edge revoked this token")
+            if self.revocations.is_stale(claims):
+                raise StaleClaims("the user's memberships changed since the token was issued")
         return caller_from_claims(claims)
 
 

@@ -352,6 +352,23 @@ class TokensRevoked(Payload):
         return str(self.user_id) if self.user_id else self.id
 
 
+class ClaimsChanged(Payload):
+    """What the edge knows of a user changed (memberships, roles, the default
+    organisation, platform-operator status), so access tokens whose
+    ``claims_version`` is below ``claims_version`` carry stale claims: an
+    application refreshes such a token and the new one says what is true now
+    (issue 19 point 7). Published after the edge's projection committed the
+    change, so a refresh that follows it sees the change."""
+
+    EVENT_TYPE = "claims.changed"
+
+    user_id: UUID
+    claims_version: int = Field(description="the user's claims version from now on")
+
+    def partition_key(self) -> str:
+        return str(self.user_id)
+
+
 # --- edge.client.v1 ---------------------------------------------------------
 
 

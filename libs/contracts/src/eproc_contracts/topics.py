@@ -97,13 +97,14 @@ REVOCATION = Topic(
     name="sso.revocation.v1",
     description=(
         "Access tokens revoked before they expire (RFC 7009): one token, a refresh-token "
-        "family or a whole SSO session. Every edge instance and every application that "
-        "verifies tokens locally reads all of it (no consumer group)."
+        "family or a whole SSO session; and users whose claims changed (a token with an "
+        "older claims_version is to be refreshed). Every edge instance and every "
+        "application that verifies tokens locally reads all of it (no consumer group)."
     ),
     key="user_id",
     producer="edge",
     consumers=("edge", "platform applications"),
-    events=(ev.TokensRevoked,),
+    events=(ev.TokensRevoked, ev.ClaimsChanged),
 )
 
 CLIENT = Topic(

@@ -92,7 +92,8 @@ class TopBarApplication:
 
 @dataclass(frozen=True)
 class TopBar:
-    """What the top bar shows: who, which organisation, other organisations, applications."""
+    """What the top bar shows: who, which organisation, other organisations,
+    applications, as the edge knows them now (not as the token says)."""
 
     user_name: str | None
     username: str | None
@@ -101,7 +102,10 @@ class TopBar:
     organisations: tuple[TopBarOrganisation, ...]
     applications: tuple[TopBarApplication, ...]
     switch_token: str | None = None
-    """The SSO session's token for the switch forms (None: the session has ended)."""
+    """The SSO session's token for the switch forms."""
+    claims_current: bool = True
+    """False when the access token it was read with carries claims that have
+    changed since (a membership, a role, the default organisation): refresh it."""
 
     def switch_form(self, application: TopBarApplication, *, label: str | None = None) -> str:
         """The HTML of the top bar's form to ``application``: one button, posting the
@@ -138,6 +142,7 @@ class TopBar:
                 for a in document.get("applications", [])
             ),
             switch_token=document.get("switch_token"),
+            claims_current=document.get("claims_current") is not False,
         )
 
 

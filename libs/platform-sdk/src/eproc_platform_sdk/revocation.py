@@ -10,6 +10,13 @@ starting far enough back to cover the tokens still valid, and fills a
 :class:`RevocationList`; give the list to :class:`~eproc_platform_sdk.TokenVerifier`
 and a revoked token is refused with :class:`~eproc_platform_sdk.RevokedToken`.
 
+The same topic says when a user's claims changed (a membership granted, changed
+or revoked, another default organisation, platform-operator status): a token
+issued before is refused with :class:`~eproc_platform_sdk.StaleClaims`, a kind of
+:class:`~eproc_platform_sdk.ExpiredToken`, so an application that refreshes
+expired tokens gets one with the new organisation and roles within a second of
+the change instead of at the token's expiry (up to 5 minutes).
+
 .. code-block:: python
 
     revocations = RevocationList()
@@ -36,7 +43,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from eproc_contracts.envelope import Envelope
-from eproc_contracts.events import RevokedKind, TokensRevoked
+from eproc_contracts.events import ClaimsChanged, RevokedKind, TokensRevoked
 from eproc_contracts.topics import REVOCATION, MalformedEvent, UnknownEventType, decode
 
 log = logging.getLogger(__name__)
@@ -60,14 +67,30 @@ def revocation_keys(claims: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 class RevocationList:
-    """Revocations still in force, by (kind, id), each until its ``until``."""
+    """Revocations still in force, by (kind, id), each until its ``until``; and the
+    latest claims version of each user whose claims changed (``ClaimsChanged``).
 
-    def __init__(self, *, max_lag: float = 1.0, clock: Callable[[], float] = time.time) -> None:
+    ``stale_claims``: whether :meth:`is_stale` tells a token with an older
+    ``claims_version`` (an application: it refreshes the token); the edge keeps
+    no such list, it computes the claims afresh. ``claims_memory``: seconds a
+    claims version is remembered (at least the access tokens' lifetime)."""
+
+    def __init__(
+        self,
+        *,
+        max_lag: float = 1.0,
+        clock: Callable[[], float] = time.time,
+        stale_claims: bool = True,
+        claims_memory: float = 3600.0,
+    ) -> None:
         self._until: dict[tuple[str, str], float] = {}
+        self._claims: dict[str, tuple[int, float]] = {}  # user id -> (version, until)
         self._clock = clock
         self._max_lag = max_lag
         self._current_at = float("-inf")
         self._pruned_at = 0.0
+        self._stale_claims = stale_claims
+        self._claims_memory = claims_memory
         self.always_current = False
         """Set by a process that is the only writer of revocations (the embedded mode)."""
 
@@ -75,20 +98,45 @@ class RevocationList:
         """Remember a revocation until the Unix time ``until``."""
         key = (str(kind), identifier)
         self._until[key] = max(until, self._until.get(key, 0.0))
+        self._prune()
+
+    def _prune(self) -> None:
         now = self._clock()
         if now - self._pruned_at > 60:
             self._pruned_at = now
             for stale in [k for k, u in self._until.items() if u <= now]:
                 del self._until[stale]
+            for user in [k for k, (_, u) in self._claims.items() if u <= now]:
+                del self._claims[user]
 
-    def apply(self, event: TokensRevoked) -> None:
-        """Take in one ``TokensRevoked`` event."""
-        self.revoke(event.kind.value, event.id, event.until.timestamp())
+    def apply(self, event: TokensRevoked | ClaimsChanged) -> None:
+        """Take in one event of ``sso.revocation.v1``."""
+        if isinstance(event, ClaimsChanged):
+            self.claims_changed(str(event.user_id), event.claims_version)
+        else:
+            self.revoke(event.kind.value, event.id, event.until.timestamp())
+
+    def claims_changed(self, user_id: str, version: int) -> None:
+        """The user's tokens below claims version ``version`` carry stale claims."""
+        if not self._stale_claims:
+            return
+        known = self._claims.get(user_id, (0, 0.0))[0]
+        self._claims[user_id] = (max(version, known), self._clock() + self._claims_memory)
+        self._prune()
 
     def is_revoked(self, claims: Mapping[str, Any]) -> bool:
         """Whether a revocation this list knows covers the token."""
         now = self._clock()
         return any(self._until.get(key, 0.0) > now for key in revocation_keys(claims))
+
+    def is_stale(self, claims: Mapping[str, Any]) -> bool:
+        """Whether the user's claims changed after the token was issued (its
+        ``claims_version`` is older than the edge's latest): refresh it."""
+        version = claims.get("claims_version")
+        if not isinstance(version, int) or not self._claims:
+            return False
+        known = self._claims.get(str(claims.get("sub")))
+        return known is not None and version < known[0]
 
     def mark_current(self) -> None:
         """The feed has read everything published so far."""
@@ -233,7 +281,7 @@ class RevocationFeed(TopicFeed):
         """Revocations read (for metrics and tests)."""
 
     async def apply(self, envelope: Envelope[Any]) -> None:
-        if isinstance(envelope.data, TokensRevoked):
+        if isinstance(envelope.data, TokensRevoked | ClaimsChanged):
             self.revocations.apply(envelope.data)
             self.applied += 1
 

@@ -11,7 +11,7 @@ the next token.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from uuid import UUID
 
@@ -37,6 +37,9 @@ class UserSnapshot:
     # organisation id -> {(application, role)}
     memberships: dict[UUID, frozenset[tuple[str, str]]] = field(default_factory=dict)
     organisation_names: dict[UUID, dict[str, str]] = field(default_factory=dict)
+    # The projection version it was read at: a token's ``claims_version``, which an
+    # application compares with the edge's ``ClaimsChanged`` events.
+    version: int = 0
 
     @property
     def name(self) -> str | None:
@@ -120,11 +123,12 @@ async def membership_changed(
     session: AsyncSession,
     event: ev.MembershipGranted | ev.MembershipRolesChanged | ev.MembershipRevoked,
     occurred_at: datetime,
-) -> None:
+) -> bool:
+    """Whether the event changed the projection."""
     occurred = utc(occurred_at)
     last = await repository.membership_changed_at(session, event.user_id, event.organisation_id)
     if last is not None and last > occurred:
-        return  # an older event delivered late changes nothing
+        return False  # an older event delivered late changes nothing
     revoked = isinstance(event, ev.MembershipRevoked)
     await repository.save_membership(
         session,
@@ -140,14 +144,17 @@ async def membership_changed(
         # The whole approval in one event: the next token has both at once.
         await repository.save_default_organisation(session, event.user_id, event.organisation_id)
     await repository.bump_projection_version(session, event.user_id)
+    return True
 
 
 async def default_organisation_changed(
     session: AsyncSession, event: ev.DefaultOrganisationChanged
-) -> None:
+) -> bool:
     """A no-op when the grant already set it (no needless cache invalidation)."""
     if await repository.save_default_organisation(session, event.user_id, event.organisation_id):
         await repository.bump_projection_version(session, event.user_id)
+        return True
+    return False
 
 
 class ClaimsCache:
@@ -177,7 +184,7 @@ class ClaimsCache:
             return cached[1]
         # Read after the version: a change committed in between makes the next
         # read reload again, never serve an older snapshot.
-        snapshot = await load_snapshot(session, user_id)
+        snapshot = replace(await load_snapshot(session, user_id), version=version)
         self._entries[user_id] = (version, snapshot)
         self._entries.move_to_end(user_id)
         if len(self._entries) > self._max:

@@ -38,14 +38,14 @@ async def on_membership(
     event: ev.MembershipGranted | ev.MembershipRolesChanged | ev.MembershipRevoked,
     envelope: Envelope[Any],
 ) -> None:
-    await claims.membership_changed(session, event, envelope.occurred_at)
+    await service.membership_changed(session, event, envelope.occurred_at)
     await scim.membership_changed(session, event.user_id, event.organisation_id)
 
 
 async def on_default_organisation(
     session: AsyncSession, event: ev.DefaultOrganisationChanged, envelope: Envelope[Any]
 ) -> None:
-    await claims.default_organisation_changed(session, event)
+    await service.default_organisation_changed(session, event)
 
 
 async def on_platform_operator(

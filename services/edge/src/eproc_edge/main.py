@@ -69,7 +69,8 @@ def create_app(
         upstream=UpstreamProvider(settings),
         authenticator=ClientAuthenticator(server.clients),
         assertions=AssertionVerifier(server.query_client, issuer=settings.issuer),
-        revocations=RevocationList(max_lag=settings.revocation_max_lag),
+        # The edge computes claims afresh: it refuses no token for stale claims.
+        revocations=RevocationList(max_lag=settings.revocation_max_lag, stale_claims=False),
         directory=directory,
     )
     directory.on_change(edge.authenticator.forget)

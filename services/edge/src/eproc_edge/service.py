@@ -13,7 +13,18 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from eproc_contracts.events import RevokedKind, SessionEnded, SessionStarted, TokensRevoked
+from eproc_contracts.events import (
+    ClaimsChanged,
+    DefaultOrganisationChanged,
+    MembershipGranted,
+    MembershipRevoked,
+    MembershipRolesChanged,
+    RevokedKind,
+    SessionEnded,
+    SessionStarted,
+    TokensRevoked,
+)
+from eproc_edge import claims as projection
 from eproc_edge import repository
 from eproc_edge.claims import ClaimsCache, UserSnapshot
 from eproc_edge.identity_port import Authenticated
@@ -100,8 +111,35 @@ async def end_session(
 
 async def platform_operator_changed(db: AsyncSession, user_id: UUID, operator: bool) -> None:
     """Identity's record changed: the user's live sessions follow it, so the next
-    token (a refresh included) carries it, not the value read at login."""
+    token (a refresh included) carries it, not the value read at login; the
+    applications learn that the tokens they hold are stale."""
     await repository.set_platform_operator(db, user_id, operator)
+    await repository.bump_projection_version(db, user_id)
+    await claims_changed(db, user_id)
+
+
+async def membership_changed(
+    db: AsyncSession,
+    event: MembershipGranted | MembershipRolesChanged | MembershipRevoked,
+    occurred_at: datetime,
+) -> None:
+    """A membership event into the claims projection (R-SSO-4); when it changed
+    something, the applications hear that the user's tokens are stale."""
+    if await projection.membership_changed(db, event, occurred_at):
+        await claims_changed(db, event.user_id)
+
+
+async def default_organisation_changed(db: AsyncSession, event: DefaultOrganisationChanged) -> None:
+    if await projection.default_organisation_changed(db, event):
+        await claims_changed(db, event.user_id)
+
+
+async def claims_changed(db: AsyncSession, user_id: UUID) -> None:
+    """Publish, with the change, the user's new claims version (issue 19 point 7):
+    every application holding an older token of the user refreshes it, so an open
+    application stops carrying old roles within seconds, not at the token's expiry."""
+    version = await repository.projection_version_of(db, user_id)
+    await outbox.add(db, ClaimsChanged(user_id=user_id, claims_version=version))
 
 
 # --- revocation (RFC 7009)
@@ -211,6 +249,8 @@ def claims_for(
         # choice by the portal.
         "organisation_choice_required": not snapshot.memberships,
         "acr": acr,
+        # Below the version of the edge's latest ClaimsChanged for the user: stale.
+        "claims_version": snapshot.version,
     }
 
 
@@ -372,14 +412,53 @@ def switch_token(session_row: Any) -> str:
     return hmac.new(key, b"eproc-application-switch", hashlib.sha256).hexdigest()
 
 
-async def switch_token_of(db: AsyncSession, session_id: str) -> str | None:
-    """The switch token of a live session (None: ended or expired)."""
-    session_row = await repository.session_by_id(db, session_id)
-    return switch_token(session_row) if session_row is not None and is_live(session_row) else None
-
-
 def switch_token_matches(session_row: Any, given: str) -> bool:
     return hmac.compare_digest(switch_token(session_row), given)
+
+
+async def session_top_bar(
+    db: AsyncSession,
+    cache: ClaimsCache,
+    clients: dict[str, Client],
+    issuer: str,
+    *,
+    source: Client,
+    token_claims: dict[str, Any],
+) -> dict[str, Any]:
+    """The top bar of ``source`` for the session of ``token_claims``, from what
+    the edge knows now: a removed member's organisation is gone, an approval made
+    mid-session shows at once. ``claims_current`` says whether the calling token
+    still says the same (else the application refreshes it)."""
+    session_row = await repository.session_by_id(db, token_claims["sid"])
+    if session_row is None or not is_live(session_row):
+        raise Unauthenticated("session_ended", "The session has ended; log in again.")
+    principal, _ = await principal_for(db, cache, session_row, source)
+    current = principal.claims
+    snapshot = await cache.get(db, session_row.user_id)
+    organisation = UUID(current["org_id"]) if current["org_id"] else None
+    return {
+        "user": {"name": snapshot.name, "preferred_username": snapshot.username},
+        "active_organisation": {
+            "id": current["org_id"],
+            "name": current["org_name"],
+            # Every language's name, so a page in another language than the
+            # profile's shows the organisation's own name in it (R-I18N-1).
+            "names": snapshot.organisation_names.get(organisation) or {} if organisation else {},
+        },
+        "default_organisation_id": current["default_org_id"],
+        "organisations": [
+            {
+                "id": str(org),
+                "name": snapshot.organisation_name(org),
+                "names": snapshot.organisation_names.get(org) or {},
+            }
+            for org in sorted(snapshot.memberships, key=str)
+        ],
+        "applications": top_bar(snapshot, clients, issuer, source),
+        "claims_current": token_claims.get("claims_version") == current["claims_version"],
+        # Posted as ``csrf`` with a switch (each application's ``switch_url``).
+        "switch_token": switch_token(session_row),
+    }
 
 
 def top_bar(

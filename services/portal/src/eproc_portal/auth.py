@@ -16,6 +16,7 @@ from eproc_portal import i18n
 from eproc_portal.clients.base import ApiError
 from eproc_portal.sessions import ROTATE
 from eproc_portal.settings import Settings
+from eproc_portal.topbar import load_topbar
 from eproc_portal.web import flash, redirect, safe_next, settings_of
 
 router = APIRouter()
@@ -94,12 +95,23 @@ def start_session(request: Request, token: dict[str, Any]) -> None:
 
 
 async def access_token(request: Request) -> str:
-    """The user's access token, refreshed through the edge when it is about to expire."""
+    """The user's access token, refreshed through the edge when it is about to
+    expire or when the edge says its claims changed. A page (GET) reads the top
+    bar again first, so its header says what is true now (issue 19 point 7)."""
     tokens = request.session.get("tokens")
     if not isinstance(tokens, dict) or "user" not in request.session:
         raise LoginRequired
     if tokens.get("expires_at", 0) - _REFRESH_MARGIN > time.time():
-        return str(tokens["access_token"])
+        token = str(tokens["access_token"])
+        if request.method != "GET" or not await load_topbar(request, token):
+            return token
+    token = await _refresh(request, tokens)
+    if request.method == "GET":
+        await load_topbar(request, token)
+    return token
+
+
+async def _refresh(request: Request, tokens: dict[str, Any]) -> str:
     refresh = tokens.get("refresh_token")
     if not refresh:
         raise LoginRequired

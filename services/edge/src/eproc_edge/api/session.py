@@ -178,35 +178,15 @@ def _find_application(edge: Edge, name: str) -> Any:
 
 @router.get("/session/topbar")
 async def topbar(request: Request, edge: EdgeDep, db: DbSession) -> dict[str, Any]:
-    """The top bar of the calling application: who, which organisation, which applications."""
+    """The top bar of the calling application: who, which organisation, which
+    applications, as they are now (not as the token says: issue 19 point 7)."""
     claims = await bearer_claims(request, edge)
     source = client_or_404(edge, claims.get("client_id"), "client_id")
-    snapshot = await edge.cache.get(db, UUID(claims["sub"]))
-    organisation = UUID(claims["org_id"]) if claims.get("org_id") else None
-    switch_token = await service.switch_token_of(db, claims["sid"])
-    return {
-        "user": {"name": snapshot.name, "preferred_username": snapshot.username},
-        "active_organisation": {
-            "id": claims.get("org_id"),
-            "name": snapshot.organisation_name(organisation),
-            # Every language's name, so a page in another language than the
-            # profile's shows the organisation's own name in it (R-I18N-1).
-            "names": snapshot.organisation_names.get(organisation) or {} if organisation else {},
-        },
-        "default_organisation_id": (
-            str(snapshot.default_organisation_id) if snapshot.default_organisation_id else None
-        ),
-        "organisations": [
-            {
-                "id": str(org),
-                "name": snapshot.organisation_name(org),
-                "names": snapshot.organisation_names.get(org) or {},
-            }
-            for org in sorted(snapshot.memberships, key=str)
-        ],
-        "applications": service.top_bar(
-            snapshot, edge.server.clients, edge.settings.issuer, source
-        ),
-        # Posted as ``csrf`` with a switch (each application's ``switch_url``).
-        "switch_token": switch_token,
-    }
+    return await service.session_top_bar(
+        db,
+        edge.cache,
+        edge.server.clients,
+        edge.settings.issuer,
+        source=source,
+        token_claims=claims,
+    )

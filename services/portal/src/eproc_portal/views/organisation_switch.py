@@ -1,13 +1,10 @@
-"""The application top bar (R-SSO-3) and "Change organisation" (R-SSO-2), both
-kept by the edge's SSO session; the portal caches the top bar in its session."""
+""" "Change organisation" (R-SSO-2), kept by the edge's SSO session."""
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 from uuid import UUID
 
-import structlog
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
@@ -19,44 +16,6 @@ from eproc_portal.messages import general_message
 from eproc_portal.web import flash, redirect, render, services_of, take_flashes
 
 router = APIRouter()
-log = structlog.get_logger()
-
-TOPBAR_TTL = 60
-"""Seconds the cached top bar is trusted; an approval shows up within a minute."""
-
-
-async def load_topbar(request: Request, token: str, *, force: bool = False) -> None:
-    """Cache the edge's top bar and active organisation in the session."""
-    edge = services_of(request).edge
-    cached = request.session.get("topbar")
-    if edge is None or (
-        not force and isinstance(cached, dict) and cached.get("at", 0) + TOPBAR_TTL > time.time()
-    ):
-        return
-    try:
-        bar = await edge.topbar(token)
-    except ApiError as error:
-        # The top bar is a convenience: the page itself still works without it.
-        log.warning("topbar_unavailable", code=error.code, status=error.status)
-        return
-    request.session["topbar"] = {
-        "at": int(time.time()),
-        "applications": [
-            {"name": a.get("name", ""), "url": a.get("switch_url", ""), "id": a.get("client_id")}
-            for a in bar.get("applications", [])
-        ],
-        # The edge's token for the top bar's switch forms (a POST, R-SEC-5).
-        "switch_token": bar.get("switch_token"),
-    }
-    active = bar.get("active_organisation") or {}
-    if active.get("id"):
-        request.session["active_organisation"] = {
-            "id": active["id"],
-            "name": active.get("name"),
-            "names": active.get("names") or {},
-        }
-    else:
-        request.session.pop("active_organisation", None)
 
 
 def _page(
@@ -78,7 +37,6 @@ def _page(
 
 @router.get("/change-organisation")
 async def change_organisation_form(request: Request, token: AccessToken) -> Response:
-    await load_topbar(request, token)
     memberships = await services_of(request).organisations.my_organisations(
         token, i18n.current_language.get()
     )

@@ -10,7 +10,6 @@ from fastapi.responses import Response
 
 from eproc_portal import i18n
 from eproc_portal.auth import AccessToken
-from eproc_portal.views.organisation_switch import load_topbar
 from eproc_portal.views.superuser import remember_superuser
 from eproc_portal.web import (
     current_user,
@@ -44,7 +43,6 @@ async def home(request: Request, token: AccessToken) -> Response:
         operator = token_claims(request).get("platform_operator")
         return redirect("/operator" if operator else "/welcome")
     remember_superuser(request, memberships)
-    await load_topbar(request, token)
     return render(
         request, "home.html", {"memberships": memberships, "flashes": take_flashes(request)}
     )

@@ -1,0 +1,51 @@
+"""The application top bar (R-SSO-3) and the active organisation, as the edge's
+SSO session knows them *now*: read again on every page a logged-in user opens,
+so the header follows membership changes at once (issue 19 point 7) — a removed
+member no longer sees the old organisation, someone approved mid-session sees
+the new one — and the portal's token is refreshed when the edge says the claims
+it carries have changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import Request
+
+from eproc_portal.clients.base import ApiError
+from eproc_portal.web import services_of
+
+log = structlog.get_logger()
+
+
+async def load_topbar(request: Request, token: str) -> bool:
+    """Read the edge's top bar into the session; returns whether the token's
+    claims are stale (refresh it). Without the edge (tests, embedded screens)
+    nothing changes."""
+    edge = services_of(request).edge
+    if edge is None:
+        return False
+    try:
+        bar: dict[str, Any] = await edge.topbar(token)
+    except ApiError as error:
+        # The top bar is a convenience: the page itself still works without it.
+        log.warning("topbar_unavailable", code=error.code, status=error.status)
+        return False
+    request.session["topbar"] = {
+        "applications": [
+            {"name": a.get("name", ""), "url": a.get("switch_url", ""), "id": a.get("client_id")}
+            for a in bar.get("applications", [])
+        ],
+        # The edge's token for the top bar's switch forms (a POST, R-SEC-5).
+        "switch_token": bar.get("switch_token"),
+    }
+    active = bar.get("active_organisation") or {}
+    if active.get("id"):
+        request.session["active_organisation"] = {
+            "id": active["id"],
+            "name": active.get("name"),
+            "names": active.get("names") or {},
+        }
+    else:
+        request.session.pop("active_organisation", None)
+    return bar.get("claims_current") is False
