@@ -150,6 +150,8 @@ class Journey:
     third: dict[str, Any]
     card: EidCard
     """Signs ID tokens identity accepts at registration (seeding more users)."""
+    allow_password: Any
+    """``await allow_password(user_id)``: local login on for that user (as an operator would)."""
 
 
 def enterprise_number() -> str:
@@ -377,6 +379,13 @@ async def journey(
             card.insert()
             running.callback(card.remove)
             seeded = await seed(issuer, api, seed_card, identity)
+
+            async def allow_password(user_id: str) -> None:
+                async with unit_of_work(identity.state.service.sessions) as session:
+                    await set_local_login(
+                        session, uuid.UUID(user_id), True, caller=None, reason="a test user"
+                    )
+
             yield Journey(
                 portal=portal_url,
                 edge=edge_url,
@@ -387,6 +396,7 @@ async def journey(
                 organisations=api["organisations"],
                 requests=api["requests"],
                 card=seed_card,
+                allow_password=allow_password,
                 **seeded,
             )
     # Only this journey's in-process broker: the session's other stack keeps its own.

@@ -109,6 +109,8 @@ def user_claims(user: Principal, scope: str) -> dict[str, Any]:
     claims = {"sub": str(user.user_id)}
     profile = ("name", "preferred_username", "given_name", "family_name", "locale")
     for name, value in user.claims.items():
+        if name == "claims_version":  # the access token's alone (ClaimsChanged)
+            continue
         if name in profile and "profile" not in scopes:
             continue
         if name == "email" and "email" not in scopes:
