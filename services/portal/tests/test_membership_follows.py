@@ -137,7 +137,7 @@ async def test_a_removed_member_and_an_open_application_follow_at_once_in_dutch(
             and await page.locator(".who .organisation").count() == 0
         ):
             break
-        assert time.monotonic() - started < 10, "the old organisation was still shown 10 s after the removal"
+        assert time.monotonic() - started < 10, "the old organisation still shown after 10 s"
         await page.wait_for_timeout(200)
     await expect(page.locator(".who")).to_contain_text("Jan Janssens")
     await expect(page.locator(".who .organisation")).to_have_count(0)
