@@ -28,7 +28,7 @@ from playwright.async_api import Browser, Page, expect
 
 from eproc_portal_testkit import SSO_WORDS, decide_request, new_page, open_pending_request
 
-from .test_browser import assert_accessible, browser, chromium  # noqa: F401 - fixtures
+from .browser_kit import assert_accessible, browser, chromium  # noqa: F401 - fixtures
 from .test_journey import PASSWORD as SUPERUSER_PASSWORD
 from .test_journey import Journey, journey, pcscd  # noqa: F401 - fixtures
 
