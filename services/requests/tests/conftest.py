@@ -27,6 +27,7 @@ from eproc_requests.models import messaging_tables
 from eproc_requests.settings import Settings
 from eproc_runtime.app import ServiceState
 from eproc_runtime.db import create_engine, create_session_factory, unit_of_work
+from eproc_runtime.errors import Unavailable
 from eproc_runtime.migrations import upgrade_async
 from eproc_runtime.testing.plugin import CreateDatabase
 from eproc_runtime.testing.tokens import TestIssuer
@@ -90,8 +91,13 @@ class FakeDirectory:
 
     unknown: set[UUID] = field(default_factory=set)
     taken: set[str] = field(default_factory=set)
+    down: bool = False  # answers as HttpDirectory does when the service is unreachable
+    asked: list[UUID] = field(default_factory=list)
 
     async def organisation_exists(self, organisation_id: UUID) -> bool:
+        self.asked.append(organisation_id)
+        if self.down:
+            raise Unavailable("directory_unavailable", "The directory cannot be reached.")
         return organisation_id not in self.unknown
 
     async def enterprise_number_taken(self, enterprise_number: str) -> bool:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from eproc_requests.models import request
 
-from .conftest import BUYER, Api, FakeDirectory, ids
+from .conftest import BUYER, SUPERUSER, Api, FakeDirectory, ids
 from .helpers import REGISTRATION
 
 
@@ -54,6 +54,31 @@ async def test_an_organisation_the_directory_does_not_know_is_refused_at_once(
     assert response.status_code == 404
     assert response.json()["detail"]["field"] == "organisation_ids[0]"
     assert await _nothing_filed(sessions, user)  # no orphaned request, no operator mail
+
+
+async def test_an_organisation_with_members_here_needs_no_directory_call(
+    api: Api, directory: FakeDirectory, grant: Any
+) -> None:
+    """The existence check must not make every join request wait on (or fail with) the
+    organisations service: one with members in this service's projection exists."""
+    superuser, buyer = ids(2)
+    staffed, empty = ids(2)
+    await grant(superuser, staffed, [SUPERUSER])
+    directory.down = True
+    response = await api.call(
+        "POST", "/basket/entries", buyer, json={"organisation_ids": [str(staffed)]}
+    )
+    assert response.status_code in (200, 201), response.text
+    assert directory.asked == []
+    # One this service knows nothing of still asks, and an unreachable directory refuses.
+    response = await api.call(
+        "POST", "/basket/entries", buyer, json={"organisation_ids": [str(empty)]}
+    )
+    assert response.status_code == 503
+    assert response.json()["detail"]["code"] == "directory_unavailable"
+    assert directory.asked == [empty]
+    entries = (await api.call("GET", "/basket", buyer)).json()["entries"]
+    assert [e["organisation_id"] for e in entries] == [str(staffed)]
 
 
 async def test_an_organisation_already_joined_is_refused_when_added_to_the_basket(

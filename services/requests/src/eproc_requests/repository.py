@@ -315,6 +315,17 @@ class MembershipRepository:
             )
         )
 
+    async def organisations_with_members(self, organisation_ids: Sequence[UUID]) -> set[UUID]:
+        """Those of ``organisation_ids`` with at least one member here (so they exist)."""
+        if not organisation_ids:
+            return set()
+        query = (
+            select(membership.c.organisation_id)
+            .where(membership.c.organisation_id.in_(list(organisation_ids)))
+            .distinct()
+        )
+        return set((await self.session.scalars(query)).all())
+
     async def is_superuser(self, user_id: UUID, organisation_id: UUID) -> bool:
         row = await self.get(user_id, organisation_id)
         return bool(row is not None and row.is_superuser)

@@ -3,6 +3,7 @@ creation, and the publisher and subscription of ``eproc_messaging.kafka`` on the
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ssl
 from collections.abc import Iterable
@@ -165,5 +166,26 @@ async def ensure_topics(
                         for n in missing
                     ]
                 )
+            await _until_led(admin, missing)
     finally:
         await admin.close()
+
+
+async def _until_led(admin: AIOKafkaAdminClient, names: list[str], timeout: float = 30.0) -> None:
+    """Returns once every partition of ``names`` has a leader in the broker's metadata.
+    CreateTopics answers when the controller recorded the topics; the brokers learn
+    of them a moment later, and a client that produces or subscribes in between gets
+    UnknownTopicOrPartition (seen on a loaded machine)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        described = await admin.describe_topics(names)
+        if all(
+            t.get("error_code") == 0
+            and t.get("partitions")
+            and all(p.get("leader", -1) >= 0 for p in t["partitions"])
+            for t in described
+        ):
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"topics without a leader after {timeout:.0f} s: {names}")
+        await asyncio.sleep(0.1)

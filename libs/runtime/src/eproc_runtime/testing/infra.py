@@ -9,6 +9,7 @@ service fails the run, it never skips it.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import os
 import socket
@@ -136,6 +137,22 @@ def kafka_admin() -> KafkaConnection:
         os.environ["EPROC_KAFKA_USERNAME"] = admin.username
         os.environ["EPROC_KAFKA_PASSWORD"] = admin.password
     return admin
+
+
+def delete_test_topics(prefix: str) -> None:
+    """Deletes the shared broker's topics named ``prefix…`` (best effort), when this
+    process has used the broker at all."""
+    if not prefix or kafka_admin.cache_info().currsize == 0:
+        return
+    from confluent_kafka.admin import AdminClient
+
+    with contextlib.suppress(Exception):
+        client = AdminClient({**kafka_admin().librdkafka_config(), "log_level": 3})
+        names = [t for t in client.list_topics(timeout=10).topics if t.startswith(prefix)]
+        if names:
+            # (operation_timeout=0 is answered without deleting anything.)
+            futures = client.delete_topics(names, operation_timeout=10)
+            concurrent.futures.wait(list(futures.values()), timeout=15)
 
 
 def stop_containers() -> None:

@@ -126,9 +126,14 @@ def kafka_principals(kafka_admin: KafkaConnection, topic_prefix: str) -> Provisi
 
 
 @pytest.fixture
-def topic_prefix() -> str:
-    """A prefix that gives each test its own topics on the shared broker."""
-    return f"t{uuid.uuid4().hex[:10]}."
+def topic_prefix() -> Iterator[str]:
+    """A prefix that gives each test its own topics on the shared broker; they are
+    deleted after the test. A suite leaves thousands of partitions behind otherwise,
+    and a single test broker with that many answers ever more slowly (topics created
+    but not led within 30 s on a loaded machine)."""
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    yield prefix
+    infra.delete_test_topics(prefix)
 
 
 @dataclass

@@ -43,7 +43,7 @@ async def add_to_basket(
     organisation_ids = distinct_organisations(organisation_ids, "organisation_ids")
     await _refuse_joined(session, user_id, organisation_ids)
     await refuse_duplicates(session, user_id, organisation_ids, [RequestKind.JOIN.value])
-    await refuse_unknown(directory, organisation_ids)
+    await refuse_unknown(session, directory, organisation_ids)
     repository = BasketRepository(session)
     await repository.add(user_id, organisation_ids, utcnow())
     return await repository.entries(user_id)
@@ -155,7 +155,7 @@ async def submit_basket(
                 organisation_id=str(organisation_id),
             )
     await refuse_duplicates(session, user_id, organisation_ids, [RequestKind.JOIN.value])
-    await refuse_unknown(directory, organisation_ids)
+    await refuse_unknown(session, directory, organisation_ids)
     created = []
     for organisation_id in organisation_ids:
         created.append(

@@ -129,11 +129,20 @@ async def refuse_duplicates(
 
 
 async def refuse_unknown(
-    directory: Directory, organisation_ids: Sequence[UUID], field: str = "organisation_ids"
+    session: AsyncSession,
+    directory: Directory,
+    organisation_ids: Sequence[UUID],
+    field: str = "organisation_ids",
 ) -> None:
     """An organisation the directory does not know is refused before anything is written:
-    no orphaned request, no operator mail (issue 19, point 11)."""
+    no orphaned request, no operator mail (issue 19, point 11). One with members in this
+    service's projection exists: only the others cost a call to the directory, so a join
+    request to an organisation with a Superuser does not wait on (or fail with) the
+    organisations service."""
+    known = await MembershipRepository(session).organisations_with_members(organisation_ids)
     for index, organisation_id in enumerate(organisation_ids):
+        if organisation_id in known:
+            continue
         if not await directory.organisation_exists(organisation_id):
             raise NotFound(
                 "unknown_organisation",
@@ -314,7 +323,7 @@ async def request_registration(
             field="enterprise_number",
         )
     if parent_id is not None:
-        await refuse_unknown(directory, [parent_id], field="parent_id")
+        await refuse_unknown(session, directory, [parent_id], field="parent_id")
     if await RequestRepository(session).registration_in_progress(
         enterprise_number
     ) or await directory.enterprise_number_taken(enterprise_number):
