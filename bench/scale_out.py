@@ -28,6 +28,7 @@ import importlib.util
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -68,6 +69,19 @@ def _cpu_seconds(pids: list[int]) -> float:
             continue
         total += (int(fields[11]) + int(fields[12])) / ticks
     return total
+
+
+def _machine_busy_seconds() -> float:
+    """CPU seconds all cores spent busy since boot (``/proc/stat``: all but idle and iowait)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    busy = sum(fields[:8]) - fields[3] - fields[4]  # user..steal, less idle and iowait
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def _own_seconds() -> float:
+    """This process's CPU seconds: the stack's proxy (served in this process) and the clients."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 async def _service_pids(client: Any) -> list[int]:
@@ -169,9 +183,12 @@ async def _measure(
 
     pids = await _service_pids(client)
     cpu0, t0, load0 = _cpu_seconds(pids), time.monotonic(), os.getloadavg()[0]
+    machine0, own0 = _machine_busy_seconds(), _own_seconds()
     await chaos.bounded(CLIENTS, [submit(b) for b in people])
     submit_seconds = time.monotonic() - t0
     submit_cpu = _cpu_seconds(pids) - cpu0
+    submit_machine = _machine_busy_seconds() - machine0
+    submit_own = _own_seconds() - own0
     submitted = await chaos._scalar(config, "requests", "SELECT count(*) FROM request")
     assert submitted == buyers * PER_BUYER, submitted
 
@@ -185,6 +202,7 @@ async def _measure(
         BODY="grant_type=client_credentials",
     )
     cpu1, load1 = _cpu_seconds(pids), os.getloadavg()[0]
+    machine1, own1 = _machine_busy_seconds(), _own_seconds()
     done = await asyncio.to_thread(
         subprocess.run,
         [
@@ -210,6 +228,8 @@ async def _measure(
     line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
     wrk = json.loads(line.removeprefix("RESULT "))
     token_cpu = _cpu_seconds(pids) - cpu1
+    token_machine = _machine_busy_seconds() - machine1
+    token_own = _own_seconds() - own1
     return {
         "join_requests": submitted,
         "submit_seconds": submit_seconds,
@@ -220,6 +240,11 @@ async def _measure(
         "token_p50": wrk["p50_us"] / 1000,
         "token_p99": wrk["p99_us"] / 1000,
         "token_service_cores": token_cpu / wrk["seconds"],
+        # Whole machine and the gateway (this process): where the 2 cores went.
+        "submit_machine_cores": submit_machine / submit_seconds,
+        "submit_gateway_cores": submit_own / submit_seconds,
+        "token_machine_cores": token_machine / wrk["seconds"],
+        "token_gateway_cores": token_own / wrk["seconds"],
         "load": (load0, load1),
     }
 
@@ -241,10 +266,32 @@ def render(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
     for r in results:
         rows.append(
             f"| {r['instances']} | {r['submit_per_second']:.1f} | {r['submit_service_cores']:.2f} "
+            f"/ {r['submit_gateway_cores']:.2f} / {r['submit_machine_cores']:.2f} "
             f"| {r['tokens_per_second']:.0f} | {r['token_p50']:.0f} / {r['token_p99']:.0f} "
-            f"| {r['token_service_cores']:.2f} | {r['startup']:.0f} | "
+            f"| {r['token_service_cores']:.2f} / {r['token_gateway_cores']:.2f} "
+            f"/ {r['token_machine_cores']:.2f} | {r['startup']:.0f} | "
             f"{r['load'][0]:.1f} / {r['load'][1]:.1f} |"
         )
+    cores = os.cpu_count() or 2
+
+    def cap(phase: str) -> str:
+        busiest = max(r[f"{phase}_machine_cores"] for r in results)
+        gateway = max(r[f"{phase}_gateway_cores"] for r in results)
+        if busiest >= 0.85 * cores:
+            return (
+                f"the machine's {cores} cores were {busiest / cores:.0%} busy: the machine, "
+                "not one service, caps it"
+            )
+        if gateway >= 0.85:
+            return (
+                f"the gateway's one Python process used {gateway:.2f} of a core: the stack's "
+                "proxy caps it (production puts a real load balancer there)"
+            )
+        return (
+            f"the machine's {cores} cores were at most {busiest / cores:.0%} busy: not CPU-bound "
+            "(the time goes to waiting: database commits, bus hops)"
+        )
+
     return "\n".join(
         [
             "## Scale-out: 1 and 2 instances per service on one machine",
@@ -260,19 +307,24 @@ def render(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
             "- *Token endpoint*: `wrk` (8 connections) sending `client_credentials` grants "
             "through the gateway for "
             f"{args.seconds} s.",
-            "- *service cores*: CPU seconds the service processes used per second of the phase "
-            "(2.0 would be both cores).",
+            "- *cores*: CPU seconds per second of the phase used by the service processes / by "
+            "the gateway (the stack's proxy, with the submission's clients: one Python process) / "
+            f"by the whole machine (PostgreSQL, Kafka, wrk included; {cores}.0 is all of it).",
             "",
-            "| instances per service | join requests/s | service cores | token grants/s | "
-            "p50 / p99 (ms) | service cores | stack start (s) | load avg before submit / before tokens |",
+            "| instances per service | join requests/s | cores: services / gateway / machine | "
+            "token grants/s | p50 / p99 (ms) | cores: services / gateway / machine | "
+            "stack start (s) | load avg before submit / before tokens |",
             "|---|---|---|---|---|---|---|---|",
             *rows,
             "",
             f"Ratio 2 / 1 instances: submission "
             f"{two['submit_per_second'] / one['submit_per_second']:.2f}, token endpoint "
             f"{two['tokens_per_second'] / one['tokens_per_second']:.2f}; failed token "
-            f"requests {one['token_failures']} / {two['token_failures']}. What this means for "
-            "sizing: docs/capacity.md.",
+            f"requests {one['token_failures']} / {two['token_failures']}. Where this machine caps "
+            f"it — submission: {cap('submit')}; token endpoint: {cap('token')}. A second "
+            "instance only adds throughput where a service was the bottleneck and cores were "
+            "free; on 2 shared cores the extra processes mostly compete for the same CPU. "
+            "What this means for sizing: docs/capacity.md.",
         ]
     )
 
