@@ -9,12 +9,15 @@ import asyncio
 import random
 import time
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
 from sqlalchemy import func, select
 
 from eproc_contracts.events import DossierLinked
+from eproc_runtime.bus import Record
+from eproc_runtime.bus.log import LogBroker
 from eproc_runtime.consumer import EventConsumer, EventHandlers, dead_letter_topic
 from eproc_runtime.db import create_engine, create_session_factory, unit_of_work
 from eproc_runtime.messaging import Messaging
@@ -270,3 +273,27 @@ async def test_a_commit_wakes_the_relay_without_waiting_for_its_poll(backend: Ba
         await consumer.stop()
         await other_process.dispose()
     assert [r.dossier_id for r in rows] == ["woken1-1", "woken2-1"]
+
+
+async def test_the_log_does_not_miss_an_append_that_lands_while_a_consumer_reads(
+    tmp_path: Path,
+) -> None:
+    """The embedded bus: a record appended after a consumer looked for records
+    but before it started waiting wakes it at once; before, it waited out its
+    poll timeout (half a second per hop: the embedded approval-to-token p50 of
+    269 ms)."""
+    broker = LogBroker(f"sqlite+aiosqlite:///{tmp_path}/bus.db")
+    await broker.start()
+    try:
+        seen = broker.appends  # the consumer looked: nothing there yet
+        await broker.append([Record("t", "k", b"v")])  # lands before it waits
+        started = time.monotonic()
+        await broker.wait_for_records(timeout=10, seen=seen)
+        assert time.monotonic() - started < 1, "the append was missed until the timeout"
+        assert broker.end_offset("t", broker.partition_for("k")) == 1
+        # With nothing new, it does wait.
+        started = time.monotonic()
+        await broker.wait_for_records(timeout=0.3, seen=broker.appends)
+        assert time.monotonic() - started >= 0.25
+    finally:
+        await broker.stop()

@@ -76,6 +76,7 @@ class LogBroker:
         self._next_offset: dict[tuple[str, int], int] = {}
         self._append_lock = asyncio.Lock()
         self._appended = asyncio.Condition()
+        self._appends = 0  # bumped after every append: a poll's wake-up cannot be missed
         self._groups: dict[str, _Group] = {}
         self._member_ids = itertools.count(1)
         self._started = False
@@ -137,12 +138,30 @@ class LogBroker:
                     await conn.execute(insert(bus_record), rows)
             self._next_offset = next_offset
         async with self._appended:
+            self._appends += 1
             self._appended.notify_all()
 
-    async def wait_for_records(self, timeout: float) -> None:
+    @property
+    def appends(self) -> int:
+        """How many appends this broker has seen: read it before looking for
+        records, pass it to :meth:`wait_for_records`."""
+        return self._appends
+
+    def end_offset(self, topic: str, partition: int) -> int:
+        """The offset the next record of the partition gets (its records are below it)."""
+        return self._next_offset.get((topic, partition), 0)
+
+    async def wait_for_records(self, timeout: float, seen: int) -> None:
+        """Wait until an append after the ``seen``-th one, or ``timeout`` seconds.
+
+        An append that lands while the caller reads the partitions (after it
+        noted ``seen``) returns at once, instead of being missed until the
+        timeout."""
         async with self._appended:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._appended.wait(), timeout)
+                await asyncio.wait_for(
+                    self._appended.wait_for(lambda: self._appends != seen), timeout
+                )
 
     async def read(self, topic: str, partition: int, offset: int, limit: int) -> list[Delivered]:
         async with self._db.connect() as conn:
@@ -286,17 +305,20 @@ class LogSubscription:
     async def poll(self, max_records: int, timeout: float) -> list[Delivered]:
         for attempt in range(2):
             await self._rebalance_if_needed()
+            seen = self._broker.appends
             delivered: list[Delivered] = []
             for tp, position in self._positions.items():
                 if len(delivered) >= max_records:
                     break
+                if self._broker.end_offset(*tp) <= position:
+                    continue  # nothing new there: no query
                 batch = await self._broker.read(*tp, position, max_records - len(delivered))
                 if batch:
                     self._positions[tp] = batch[-1].offset + 1
                     delivered.extend(batch)
             if delivered or attempt == 1:
                 return delivered
-            await self._broker.wait_for_records(timeout)
+            await self._broker.wait_for_records(timeout, seen)
         return []
 
     async def commit(self, offsets: dict[tuple[str, int], int]) -> None:
