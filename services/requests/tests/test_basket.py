@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from .conftest import BUYER, PUBLISHER, Api, events_of, ids
@@ -167,6 +168,34 @@ async def test_submit_creates_one_request_per_ticked_organisation(
     assert response.status_code == 409
     detail = response.json()["detail"]
     assert (detail["code"], detail["field"]) == ("request_in_progress", "organisation_ids[0]")
+
+
+async def test_a_submission_sent_twice_at_once_files_each_request_once(
+    api: Api, grant: Any
+) -> None:
+    """A client that resends "submit" while its first attempt still runs (its
+    answer lost to a restart, the gateway sending the retry to another
+    instance) gets one set of requests: the second attempt waits for the first
+    and is then refused as a duplicate (found by the cluster chaos run)."""
+    user, superuser = ids(2)
+    orgs = ids(3)
+    for org in orgs:
+        await grant(superuser, org)
+    body = {"organisation_ids": [str(o) for o in orgs]}
+    await api.call("POST", "/basket/entries", user, json=body)
+    await api.call("PUT", "/basket/roles", user, json={**body, "roles": _roles(BUYER)})
+    first, second = await asyncio.gather(
+        api.call("POST", "/basket/submit", user, json=body),
+        api.call("POST", "/basket/submit", user, json=body),
+    )
+    assert sorted([first.status_code, second.status_code]) == [201, 409], (
+        first.text,
+        second.text,
+    )
+    refused = first if first.status_code == 409 else second
+    assert refused.json()["detail"]["code"] == "request_in_progress"
+    mine = (await api.call("GET", "/requests/mine", user)).json()
+    assert sorted(r["organisation_id"] for r in mine["in_progress"]) == sorted(map(str, orgs))
 
 
 async def test_request_for_organisation_without_superuser_is_flagged_until_one_appears(

@@ -10,8 +10,9 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
-from sqlalchemy import ColumnCollection, MetaData, Table, event
+from sqlalchemy import ColumnCollection, MetaData, Table, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -87,6 +88,16 @@ def dialect_name(bind: Bind) -> str:
 
 def is_sqlite(bind: Bind) -> bool:
     return dialect_name(bind) == "sqlite"
+
+
+async def lock_until_commit(session: AsyncSession, key: UUID) -> None:
+    """Hold a lock named by ``key`` (a user, an organisation) until the session's
+    transaction ends: PostgreSQL's transaction-level advisory lock, so two
+    transactions about the same thing, on any instance, run one after the
+    other. Nothing on SQLite, which admits one writer at a time anyway."""
+    if dialect_name(session) == "postgresql":
+        number = int.from_bytes(key.bytes[:8], "big", signed=True)
+        await session.execute(select(func.pg_advisory_xact_lock(number)))
 
 
 UpsertSet = (

@@ -12,7 +12,7 @@ from sqlalchemy import Row, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_notifier.models import MailState, mail, organisation, recipient, superuser
-from eproc_runtime.db import dialect_name, upsert
+from eproc_runtime.db import lock_until_commit, upsert
 
 
 @dataclass(frozen=True)
@@ -107,9 +107,7 @@ class ProjectionRepository:
         await self._lock(organisation_id)
 
     async def _lock(self, key_id: UUID) -> None:
-        if dialect_name(self.session) == "postgresql":
-            key = int.from_bytes(key_id.bytes[:8], "big", signed=True)
-            await self.session.execute(select(func.pg_advisory_xact_lock(key)))
+        await lock_until_commit(self.session, key_id)
 
     async def recipient(self, user_id: UUID) -> Recipient | None:
         row = (

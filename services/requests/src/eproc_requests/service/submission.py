@@ -42,6 +42,7 @@ from eproc_requests.service.common import (
 )
 from eproc_requests.working_days import add_working_days
 from eproc_runtime.auth import Caller
+from eproc_runtime.db import lock_until_commit
 from eproc_runtime.errors import Conflict, Forbidden, Invalid, NotFound
 
 NO_SUPERUSER = (
@@ -117,6 +118,11 @@ async def file_request(
 async def refuse_duplicates(
     session: AsyncSession, user_id: UUID, organisation_ids: Sequence[UUID], kinds: Sequence[str]
 ) -> None:
+    """Refuses a request of ``kinds`` already in progress for an organisation.
+    The requester's submissions run one at a time (a lock until the commit), so
+    two that race — a resent submission whose first answer was lost, sent by
+    the gateway to another instance — cannot both pass the check."""
+    await lock_until_commit(session, user_id)
     requests = RequestRepository(session)
     for index, organisation_id in enumerate(organisation_ids):
         if await requests.in_progress_exists(user_id, organisation_id, kinds):
