@@ -16,8 +16,12 @@ Measured, one approval at a time: from the Superuser's ``POST
 /requests/{id}/approve`` until a refreshed token of the buyer's application
 carries the organisation and the role: requests' outbox → Kafka →
 organisations applies the membership → its outbox → Kafka → the edge's
-projection → the next refresh grant. The buyer refreshes back to back while it
-waits (each refresh is a full grant, so it bounds the resolution).
+projection → the next refresh grant. The buyer's application refreshes every
+``REFRESH_EVERY`` while it waits (each refresh is a full grant, so it bounds the
+resolution): not back to back, because here the client runs in the services'
+own event loop, and a client refreshing without pause takes the loop from the
+relays and consumers it is waiting for (on a quiet machine: p99 173 ms back to
+back against 91 ms paced, the same code) — a real application runs elsewhere.
 Rewrites the "approval-to-token" section of docs/benchmarks.md.
 """
 
@@ -63,6 +67,9 @@ RESULTS = Path(__file__).resolve().parent / ".results"
 ROLE = {"application": CLIENT, "role": "publisher"}
 ADDRESS = {"street": "Wetstraat", "number": "16", "postcode": "1000", "municipality": "Brussel"}
 EDGE = "http://edge.bench"
+# 100 refreshes a second while waiting: far more eager than any application, and
+# it adds at most 10 ms (plus one grant) to what is measured.
+REFRESH_EVERY = 0.010
 
 
 async def _database(label: str) -> str:
@@ -242,6 +249,7 @@ async def run(approvals: int, mode: str = "kafka-postgres") -> dict[str, Any]:
                         break
                     if time.perf_counter() - began > 60:
                         raise RuntimeError("no role in the token 60 s after the approval")
+                    await asyncio.sleep(REFRESH_EVERY)
                 latencies.append((time.perf_counter() - began) * 1000)
                 refreshes.append(count)
                 await http.aclose()
@@ -294,9 +302,12 @@ async def main() -> None:
             "Goal: p99 ≤ 100 ms.",
             "",
             "From the Superuser's approval (`POST /requests/{id}/approve`) until the buyer's "
-            "next refreshed token carries the organisation and the new role; the buyer "
-            "refreshes back to back while it waits (each refresh is a full grant: it bounds "
-            "the resolution). One approval at a time, each a different buyer (their first "
+            "next refreshed token carries the organisation and the new role; the buyer's "
+            f"application refreshes every {REFRESH_EVERY * 1000:.0f} ms while it waits (each "
+            "refresh is a full grant: the figures include up to one pause and one grant of "
+            "resolution). Not back to back: the client runs in the services' event loop here, "
+            "and refreshing without pause starves the relays and consumers it waits for (a "
+            "real application runs elsewhere). One approval at a time, each a different buyer (their first "
             "organisation, so it also becomes their default). Path: requests' outbox (woken by "
             "the commit) → bus → organisations applies the membership → its outbox → bus → "
             "the edge's projection → the next refresh grant.",
