@@ -10,6 +10,7 @@ never part of the portal package.
 from __future__ import annotations
 
 import os
+import random
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -18,6 +19,7 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+from browser_names import RESERVED, Names  # beside this module (uvicorn --app-dir)
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from joserfc import jwt
@@ -45,6 +47,12 @@ from eproc_runtime.testing.eventually import eventually
 
 EID_ISSUER = "https://eid.test.invalid"
 TOKEN_ISSUER = "https://sso.test.invalid"
+
+
+def enterprise_number() -> str:
+    """A valid enterprise number (mod 97), random: unique on the session's databases."""
+    body = random.randrange(2_000_000, 9_999_999)
+    return f"0{body:07d}{97 - body % 97:02d}"
 
 
 def create() -> FastAPI:
@@ -102,6 +110,7 @@ def create() -> FastAPI:
         requests=RequestsClient(client(requests, "requests")),
     )
     store = MemorySessionStore()
+    names = Names()
     portal = create_portal(
         PortalSettings(public_url=env["PORTAL_TEST_URL"], log_level="WARNING"),
         services=services,
@@ -159,16 +168,9 @@ def create() -> FastAPI:
         eid = {"id_token": token, "given_name": given, "family_name": family, "read_at": now}
         return set_session(request, {"eid": eid})
 
-    @outer.get("/_test/login")
-    async def login(request: Request) -> RedirectResponse:
-        """A fresh registered user, logged in as the edge's callback would leave it;
-        ``organisations=N`` gives them N organisations where they are Superuser."""
-        # ``n`` (hexadecimal) names the organisations: "Stad Gent {n} 0", ...
-        n = request.query_params.get("n") or uuid.uuid4().hex[:8]
-        # A person of the test's own (the operator console's tests search for them).
-        given_name = request.query_params.get("given_name", "Els")
-        family_name = request.query_params.get("family_name", "Maes")
-        token = sign(
+    def card_token(given_name: str, family_name: str) -> str:
+        now = int(time.time())
+        return sign(
             card_key,
             {
                 "iss": EID_ISSUER,
@@ -177,21 +179,28 @@ def create() -> FastAPI:
                 "given_name": given_name,
                 "family_name": family_name,
                 "acr": "x",
-                "iat": int(time.time()) - 1,
-                "exp": int(time.time()) + 600,
+                "iat": now - 1,
+                "exp": now + 600,
             },
         )
-        profile = await services.identity.register(
+
+    async def register(
+        given_name: str, family_name: str, domain: str, language: str, phone: str
+    ) -> Any:
+        username, email = names.account(given_name, family_name, domain)
+        return await services.identity.register(
             {
-                "id_token": token,
-                "email": f"els.{n}@example.be",
-                "language": "nl",
-                "phone": "02 511 11 11",
-                "username": f"els.{n}",
-                "password": "a long enough pass phrase",
+                "id_token": card_token(given_name, family_name),
+                "email": email,
+                "language": language,
+                "phone": phone,
+                "username": username,
+                "password": f"a long enough pass phrase for {username}",
             }
         )
-        operator = sign(
+
+    def operator_token() -> str:
+        return sign(
             edge_key,
             {
                 "iss": TOKEN_ISSUER,
@@ -204,51 +213,56 @@ def create() -> FastAPI:
                 "platform_operator": True,
             },
         )
-        parent: str | None = None
-        for index in range(int(request.query_params.get("organisations", "0"))):
-            body = f"0{(int(n, 16) + index * 7919) % 9999999:07d}"
-            created = await services.organisations.call(
-                "POST",
-                "/operator/organisations",
-                operator,
-                json={
-                    "parent_id": parent,
-                    "names": {"nl": f"Stad Gent {n} {index}", "fr": f"Ville de Gand {n} {index}"},
-                    "enterprise_number": f"{body}{97 - int(body) % 97:02d}",
-                    "address": {
-                        "street": "Botermarkt",
-                        "number": "1",
-                        "postcode": "9000",
-                        "municipality": "Gent",
-                    },
-                    "superuser_id": str(profile.id),
+
+    async def add_organisation(
+        names_by_language: dict[str, str],
+        city: str,
+        parent: str | None,
+        superuser: UUID | None,
+    ) -> str:
+        created = await services.organisations.call(
+            "POST",
+            "/operator/organisations",
+            operator_token(),
+            json={
+                "parent_id": parent,
+                "names": names_by_language,
+                "enterprise_number": enterprise_number(),
+                "address": {
+                    "street": "Grote Markt",
+                    "number": "1",
+                    "postcode": "9000",
+                    "municipality": city,
                 },
-            )
-            parent = parent or created["id"]
-        if parent and request.query_params.get("pending"):
+                "superuser_id": str(superuser) if superuser else None,
+            },
+        )
+        return str(created["id"])
+
+    @outer.get("/_test/login")
+    async def login(request: Request) -> RedirectResponse:
+        """A fresh registered user, logged in as the edge's callback would leave it;
+        ``organisations=N`` gives them N organisations where they are Superuser:
+        a city (handed out in turn, or ``city=`` one of the reserved ones) and
+        N-1 of its bodies below it."""
+        query = request.query_params
+        count = int(query.get("organisations", "0"))
+        reserved = query.get("city")
+        city = RESERVED[reserved] if reserved else names.next_city() if count else None
+        # A person of the test's own (the operator console's tests search for them).
+        given_name = query.get("given_name", "Els")
+        family_name = query.get("family_name", "Maes")
+        domain = city.domain if city else "example.be"
+        profile = await register(given_name, family_name, domain, "nl", "02 511 11 11")
+        parent: str | None = None
+        for index in range(count):
+            assert city is not None
+            created = await add_organisation(city.body(index), city.nl, parent, profile.id)
+            parent = parent or created
+        if parent and query.get("pending"):
             # Another buyer asks to join the first organisation: a request to decide.
-            other = await services.identity.register(
-                {
-                    "id_token": sign(
-                        card_key,
-                        {
-                            "iss": EID_ISSUER,
-                            "aud": "portal",
-                            "sub": uuid.uuid4().hex,
-                            "given_name": "Tom",
-                            "family_name": "Wouters",
-                            "acr": "x",
-                            "iat": int(time.time()) - 1,
-                            "exp": int(time.time()) + 600,
-                        },
-                    ),
-                    "email": f"tom.{n}@example.be",
-                    "language": "fr",
-                    "phone": "02 511 11 11",
-                    "username": f"tom.{n}",
-                    "password": "another long pass phrase",
-                }
-            )
+            assert city is not None
+            other = await register("Tom", "Wouters", city.domain, "fr", "02 511 11 11")
             asker = user_token(str(other.id))
             target = [UUID(parent)]
             await services.requests.add_to_basket(asker, target)
@@ -256,30 +270,10 @@ def create() -> FastAPI:
                 asker, target, [{"application": "e-notification", "role": "editor"}]
             )
             await services.requests.submit_basket(asker, target)
-        if parent and request.query_params.get("members"):
+        if parent and query.get("members"):
             # A member of the first organisation whose profile the Superuser may edit.
-            member = await services.identity.register(
-                {
-                    "id_token": sign(
-                        card_key,
-                        {
-                            "iss": EID_ISSUER,
-                            "aud": "portal",
-                            "sub": uuid.uuid4().hex,
-                            "given_name": "Lotte",
-                            "family_name": "Claes",
-                            "acr": "x",
-                            "iat": int(time.time()) - 1,
-                            "exp": int(time.time()) + 600,
-                        },
-                    ),
-                    "email": f"lotte.{n}@example.be",
-                    "language": "nl",
-                    "phone": "09 210 10 10",
-                    "username": f"lotte.{n}",
-                    "password": "yet another long pass phrase",
-                }
-            )
+            assert city is not None
+            member = await register("Lotte", "Claes", city.domain, "nl", "09 210 10 10")
 
             async def added() -> bool:
                 # organisations learns the username from identity's event.
@@ -295,40 +289,40 @@ def create() -> FastAPI:
                 return True
 
             await eventually(added, timeout=30, what="the member added")
-        if request.query_params.get("extra"):
-            # An organisation the user does not belong to, to join.
-            body = f"0{(int(n, 16) + 4242) % 9999999:07d}"
-            await services.organisations.call(
-                "POST",
-                "/operator/organisations",
-                operator,
-                json={
-                    "parent_id": None,
-                    "names": {"nl": f"Provincie {n}", "fr": f"Province {n}"},
-                    "enterprise_number": f"{body}{97 - int(body) % 97:02d}",
-                    "address": {
-                        "street": "Gouvernementstraat",
-                        "number": "1",
-                        "postcode": "9000",
-                        "municipality": "Gent",
-                    },
-                },
-            )
-        if request.query_params.get("operator"):
+        if query.get("plain"):
+            # Another city's council, whose Superuser is someone else, where the user
+            # is a plain member: an organisation they may leave.
+            plain_city = names.next_city()
+            boss = await register("Koen", "Peeters", plain_city.domain, "nl", "09 266 66 66")
+            council = await add_organisation(plain_city.city(), plain_city.nl, None, boss.id)
+
+            async def joined() -> bool:
+                try:
+                    await services.organisations.add_member(
+                        user_token(str(boss.id)),
+                        UUID(council),
+                        profile.username,
+                        [{"application": "e-catalogue", "role": "buyer"}],
+                    )
+                except ApiError as error:
+                    raise AssertionError(f"not yet: {error}") from error
+                return True
+
+            await eventually(joined, timeout=30, what="the user added to another council")
+        if query.get("extra"):
+            # An organisation the user does not belong to, to join: another city's
+            # emergency zone.
+            other_city = names.next_city()
+            await add_organisation(other_city.emergency_zone(), other_city.nl, None, None)
+        if query.get("operator"):
             # Platform staff by identity's own record, as well as by the token.
             async with unit_of_work(identity.state.service.sessions) as session:
                 await set_operator(session, profile.id, True, caller=None, reason="browser test")
         # The active organisation as the edge's top bar gives it: named in the
         # profile's language (Dutch), with every language's name beside it.
         active = (
-            {
-                "active_organisation": {
-                    "id": parent,
-                    "name": f"Stad Gent {n} 0",
-                    "names": {"nl": f"Stad Gent {n} 0", "fr": f"Ville de Gand {n} 0"},
-                }
-            }
-            if parent
+            {"active_organisation": {"id": parent, "name": city.city()["nl"], "names": city.city()}}
+            if parent and city
             else {}
         )
         return set_session(
@@ -342,7 +336,7 @@ def create() -> FastAPI:
                 },
                 "tokens": {
                     "access_token": user_token(
-                        str(profile.id), operator=bool(request.query_params.get("operator"))
+                        str(profile.id), operator=bool(query.get("operator"))
                     ),
                     "expires_at": int(time.time()) + 3600,
                 },

@@ -127,7 +127,10 @@ async def test_operator_pages(browser: Browser, portal_url: str, locale: str) ->
 @pytest.mark.parametrize("locale", ["nl-BE", "fr-BE"])
 async def test_superuser_decides_a_request(browser: Browser, portal_url: str, locale: str) -> None:
     page = await new_page(browser, locale)
-    await page.goto(portal_url + "/_test/login?organisations=1&pending=1&next=/my-organisations")
+    await page.goto(
+        portal_url + "/_test/login?organisations=1&pending=1&members=1&next=/my-organisations",
+        timeout=90_000,  # three people seeded, the bus waited for
+    )
     await page.locator(".tick-default").wait_for()
     # The requests service learns who is Superuser from the bus: the inbox fills shortly.
     for _ in range(50):
@@ -168,24 +171,62 @@ async def test_superuser_decides_a_request(browser: Browser, portal_url: str, lo
     await assert_accessible(page, "superuser-inbox-after-decision")
     await page.goto(portal_url + "/superuser/members")
     await page.locator("#add-member").wait_for()
+    language = str(await page.get_attribute("html", "lang"))
+    member_words = {
+        "nl": {
+            "note": "De laatste Superuser: kan pas verwijderd worden",
+            "refused": "Dit lid is de laatste Superuser van de organisatie: maak eerst een ander "
+            "lid Superuser.",
+            "remove": "Verwijderen",
+            "cancel": "Annuleren",
+            "title": "Dit lid uit de organisatie verwijderen?",
+            "consequence": "verliezen meteen al hun rollen",
+            "edit": "Rollen bewerken",
+            "keep": "Els Maes is de laatste Superuser van de organisatie: behoud de rol",
+            "save": "Opslaan",
+        },
+        "fr": {
+            "note": "Le dernier Superuser : ne peut être retiré",
+            "refused": "Ce membre est le dernier Superuser de l'organisation : désignez d'abord "
+            "un autre membre comme Superuser.",
+            "remove": "Retirer",
+            "cancel": "Annuler",
+            "title": "Retirer ce membre de l'organisation ?",
+            "consequence": "perdent immédiatement tous leurs rôles",
+            "edit": "Modifier les rôles",
+            "keep": "Els Maes est le dernier Superuser de l'organisation : gardez le rôle",
+            "save": "Enregistrer",
+        },
+    }[language]
+    # The last Superuser (Els herself): said beside her name before anything is asked.
+    els = page.get_by_role("row").filter(has_text="Els Maes")
+    await expect(els).to_contain_text(member_words["note"])
     await assert_accessible(page, "superuser-members")
-    # Removing asks first too; "Cancel" changes nothing.
-    await page.locator("input[name=user_ids]").first.check()
-    await page.locator("button[value=remove]").click()
-    remove = {
-        "nl": ("Dit lid uit de organisatie verwijderen?", "verliezen meteen al hun rollen"),
-        "fr": ("Retirer ce membre de l'organisation ?", "perdent immédiatement tous leurs rôles"),
-    }[str(await page.get_attribute("html", "lang"))]
-    await expect(page.get_by_role("heading", level=1)).to_have_text(remove[0])
-    await expect(page.locator("#consequence")).to_contain_text(remove[1])
-    await expect(page.locator(".confirmation li")).to_have_text(["Els Maes"])
+    await page.get_by_label("Els Maes", exact=True).check()
+    await page.get_by_role("button", name=member_words["remove"], exact=True).click()
+    await expect(els.locator(".error")).to_have_text(member_words["refused"])
+    await expect(page.locator("#consequence")).to_have_count(0)
+    await assert_accessible(page, "superuser-members-last-superuser")
+    # Her roles: the page says her Superuser role stays; dropping it changes nothing.
+    await page.get_by_label("Els Maes", exact=True).check()
+    await page.get_by_role("button", name=member_words["edit"], exact=True).click()
+    await expect(page.locator("#roles-note")).to_contain_text(member_words["keep"])
+    await assert_accessible(page, "superuser-member-roles-last-superuser")
+    await page.locator("input[value='user-management:superuser']").uncheck()
+    await page.get_by_role("button", name=member_words["save"], exact=True).click()
+    await expect(page.locator("#roles-error")).to_have_text(member_words["refused"])
+    await page.goto(portal_url + "/superuser/members")
+    await expect(els).to_contain_text("Superuser")
+    # Removing another member asks first; "Cancel" changes nothing.
+    await page.get_by_label("Lotte Claes", exact=True).check()
+    await page.get_by_role("button", name=member_words["remove"], exact=True).click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(member_words["title"])
+    await expect(page.locator("#consequence")).to_contain_text(member_words["consequence"])
+    await expect(page.locator(".confirmation li")).to_have_text(["Lotte Claes"])
     await assert_accessible(page, "superuser-remove-confirm")
-    await page.get_by_role(
-        "link",
-        name={"nl": "Annuleren", "fr": "Annuler"}[str(await page.get_attribute("html", "lang"))],
-    ).click()
+    await page.get_by_role("link", name=member_words["cancel"]).click()
     await page.locator("#add-member").wait_for()
-    await expect(page.locator("input[name=user_ids]")).to_have_count(1)
+    await expect(page.locator("input[name=user_ids]")).to_have_count(2)
     await page.locator("form[action='/superuser/members/add'] button[type=submit]").click()
     await page.locator("#username-error").wait_for()
     await assert_accessible(page, "superuser-members-errors")
@@ -197,53 +238,77 @@ async def test_superuser_decides_a_request(browser: Browser, portal_url: str, lo
 
 LEAVE_WORDS = {
     "nl": {
+        "heading": "Mijn Organisaties",
         "leave": "Verlaten",
         "title": "Deze organisatie verlaten?",
         "consequence": "verliest u al uw rollen",
         "yes": "Ja, verlaten",
-        "refused": "U bent de laatste Superuser van deze organisatie.",
+        "note": "U bent er de laatste Superuser: u kunt deze organisatie pas verlaten",
+        "refused": "U bent de laatste Superuser van deze organisatie: benoem eerst een andere "
+        "Superuser voor u vertrekt of de rol afgeeft.",
+        "submitted": "Uw aanvragen om te verlaten werden ingediend.",
     },
     "fr": {
+        "heading": "Mes organisations",
         "leave": "Quitter",
         "title": "Quitter cette organisation ?",
         "consequence": "vous perdez tous vos rôles",
         "yes": "Oui, quitter",
-        "refused": "Vous êtes le dernier Superuser de cette organisation.",
+        "note": "Vous en êtes le dernier Superuser : vous ne pourrez quitter cette organisation",
+        "refused": "Vous êtes le dernier Superuser de cette organisation : désignez un autre "
+        "Superuser avant de la quitter ou de renoncer au rôle.",
+        "submitted": "Vos demandes de départ ont été envoyées.",
     },
 }
 
 
 @pytest.mark.parametrize("locale", ["nl-BE", "fr-BE"])
-async def test_leaving_asks_first_with_the_consequence(
+async def test_the_last_superuser_is_told_up_front_and_leaving_asks_first(
     browser: Browser, portal_url: str, locale: str
 ) -> None:
+    """Els is the last Superuser of her city (she cannot leave it: said beside it,
+    refused before any confirmation, R-REQ-8) and a plain member of another city's
+    council (leaving it asks first, with the consequence)."""
     page = await new_page(browser, locale)
-    await page.goto(portal_url + "/_test/login?organisations=1&next=/my-organisations")
+    await page.goto(portal_url + "/_test/login?organisations=1&plain=1&next=/my-organisations")
     words = LEAVE_WORDS[locale[:2]]
-    mine = (await page.locator("label[for^=membership-]").first.inner_text()).strip()
-    await page.locator("input[name=organisation_ids]").first.check()
+    rows = page.locator("tbody tr")
+    await expect(rows).to_have_count(2)
+    last = rows.filter(has_text=words["note"])
+    await expect(last).to_have_count(1)
+    plain = rows.filter(has_not_text=words["note"])
+    plain_name = (await plain.locator("label[for^=membership-]").inner_text()).strip()
+    await assert_accessible(page, "my-organisations-last-superuser")
+
+    await last.get_by_role("checkbox").check()
+    await page.get_by_role("button", name=words["leave"], exact=True).click()
+    # Refused at once, beside the organisation: no confirmation page, nothing filed.
+    await expect(page.get_by_role("heading", level=1)).to_have_text(words["heading"])
+    await expect(page.locator("tbody tr .error")).to_have_text([words["refused"]])
+    await assert_accessible(page, "my-organisations-last-superuser-refused")
+
+    await page.get_by_label(plain_name, exact=True).check()
     await page.get_by_role("button", name=words["leave"], exact=True).click()
     await expect(page.get_by_role("heading", level=1)).to_have_text(words["title"])
     await expect(page.locator("#consequence")).to_contain_text(words["consequence"])
-    await expect(page.locator(".confirmation li")).to_have_text([mine])
+    await expect(page.locator(".confirmation li")).to_have_text([plain_name])
     await assert_accessible(page, "leave-confirm")
     await page.get_by_role("button", name=words["yes"]).click()
-    # Confirmed; the last Superuser cannot leave (R-REQ-8): told beside the organisation.
-    await expect(page.locator("main")).to_contain_text(words["refused"])
+    await expect(page.locator(".notice")).to_contain_text(words["submitted"])
     await page.context.close()
 
 
 VALIDATION_WORDS = {
     "nl": {
         "select": "Selecteren",
-        "member": "U bent al lid van Stad Gent",
+        "member": "U bent al lid van",
         "postcode": "Een Belgische postcode heeft 4 cijfers, van 1000 tot 9999",
         "taken": "Er bestaat al een organisatie met dit ondernemingsnummer",
         "card": "Deze eID-kaart is al geregistreerd",
     },
     "fr": {
         "select": "Sélectionner",
-        "member": "Vous êtes déjà membre de Ville de Gand",
+        "member": "Vous êtes déjà membre de",
         "postcode": "Un code postal belge compte 4 chiffres, de 1000 à 9999",
         "taken": "Une organisation avec ce numéro d'entreprise existe déjà",
         "card": "Cette carte eID est déjà enregistrée",
@@ -344,7 +409,9 @@ async def test_every_screen_of_a_logged_in_user_is_accessible(
     await page.locator("input[name=organisation_id]").first.wait_for()
     await assert_accessible(page, "change-organisation")
     await page.goto(portal_url + "/join")
-    to_join = page.locator(".tree .node").filter(has_text="Provinc").locator("input").first
+    # The extra organisation: another city's emergency zone.
+    zone = {"nl": "Hulpverleningszone", "fr": "Zone de secours"}[locale[:2]]
+    to_join = page.locator(".tree .node").filter(has_text=zone).locator("input").first
     await to_join.check()
     await page.locator("form[action='/join/select'] button[type=submit]").click()
     await page.locator("#basket input[type=checkbox]").first.check()

@@ -185,24 +185,28 @@ async def test_leave_is_refused_up_front_for_the_last_superuser(portal: Portal) 
         portal.login(client, user)
         page = html.unescape((await client.get("/my-organisations")).text)
         assert "Verlaten" in page and "Rollen bewerken" in page
+        # Said on the page that offers "Leave", before anything is asked (R-REQ-8).
+        assert "U bent er de laatste Superuser: u kunt deze organisatie pas verlaten" in page
         none = await client.post(
             "/my-organisations/action", data={"csrf_token": CSRF, "action": "leave"}
         )
         assert none.status_code == 422
         assert "Vink minstens één organisatie in de lijst aan." in html.unescape(none.text)
-        refused = await client.post(
-            "/my-organisations/action",
-            data={
-                "csrf_token": CSRF,
-                "action": "leave",
-                "organisation_ids": [organisation["id"]],
-                "confirmed": "yes",
-            },
-        )
-        text = html.unescape(refused.text)
-        assert refused.status_code == 422, text[-1500:]
-        assert "U bent de laatste Superuser van deze organisatie." in text
-        assert f'aria-describedby="membership-{organisation["id"]}-error"' in text
+        for confirmed in ({}, {"confirmed": "yes"}):  # refused before the confirmation too
+            refused = await client.post(
+                "/my-organisations/action",
+                data={
+                    "csrf_token": CSRF,
+                    "action": "leave",
+                    "organisation_ids": [organisation["id"]],
+                    **confirmed,
+                },
+            )
+            text = html.unescape(refused.text)
+            assert refused.status_code == 422, text[-1500:]
+            assert "U bent de laatste Superuser van deze organisatie: benoem eerst" in text
+            assert f'aria-describedby="membership-{organisation["id"]}-error"' in text
+            assert "Deze organisatie verlaten?" not in text
         mine = await stack.services().requests.my_requests(
             stack.issuer.user_token(UUID(user["id"]))
         )

@@ -24,6 +24,7 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 from playwright.async_api import Browser, Page, expect
 
 from eproc_portal_testkit import SSO_WORDS, decide_request, new_page, open_pending_request
@@ -201,3 +202,65 @@ async def test_someone_approved_mid_session_has_an_organisation_at_once_in_frenc
     await expect(page.locator("#roles")).to_have_text("Responsable de dossier")
     for opened in (page, superuser):
         await opened.context.close()
+
+
+INBOX = {"nl": "Te beslissen aanvragen", "fr": "Demandes à traiter"}
+
+
+@pytest.mark.parametrize("language", ["nl", "fr"])
+async def test_the_superuser_menu_follows_a_role_change_on_every_page(
+    browser: Browser,  # noqa: F811 - the fixture imported above
+    journey: Journey,  # noqa: F811
+    language: str,
+) -> None:
+    """A member made Superuser mid-session finds the Superuser's screens in the menu
+    of the next page, whichever it is (not only on the start page or "My
+    organisations"); once the role is taken back, they are gone from the next page."""
+    first = journey.first["id"]
+    superuser = _as(journey, journey.superuser["id"])
+    given, family = {"nl": ("Bart", "Goossens"), "fr": ("Sophie", "Leclercq")}[language]
+    buyer = await _register(journey, given=given, family=family, language=language)
+    dossier_manager = {"application": "e-tendering", "role": "dossier-manager"}
+    async with httpx.AsyncClient(timeout=10) as http:
+        for _ in range(100):  # organisations learns of the new user from the bus
+            added = await http.post(
+                f"{journey.organisations}/organisations/{first}/members",
+                headers=superuser,
+                json={"username": buyer["username"], "roles": [dossier_manager]},
+            )
+            if added.status_code != 404:
+                break
+            await asyncio.sleep(0.1)
+        assert added.status_code in (200, 201), added.text
+
+    page = await new_page(browser, f"{language}-BE")
+    await _log_in(page, journey, buyer["username"], "/home")
+    inbox = page.locator("nav.menu").get_by_role("link", name=INBOX[language], exact=True)
+    await page.goto(f"{journey.portal}/profile")
+    await expect(inbox).to_have_count(0)
+
+    async def roles_become(roles: list[dict[str, str]], path: str, shown: int) -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            changed = await http.put(
+                f"{journey.organisations}/organisations/{first}/members/{buyer['id']}/roles",
+                headers=superuser,
+                json={"roles": roles},
+            )
+            assert changed.status_code == 200, changed.text
+        started = time.monotonic()
+        while True:
+            await page.goto(f"{journey.portal}{path}")
+            if await inbox.count() == shown:
+                return
+            assert time.monotonic() - started < 10, f"the menu of {path} unchanged after 10 s"
+            await page.wait_for_timeout(200)
+
+    superuser_role = {"application": "user-management", "role": "superuser"}
+    await roles_become([dossier_manager, superuser_role], "/profile", 1)
+    await expect(inbox).to_be_visible()
+    await assert_accessible(page)
+    await inbox.click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(INBOX[language])
+    await roles_become([dossier_manager], "/my-requests", 0)
+    await expect(page.locator("nav.menu")).not_to_contain_text(INBOX[language])
+    await page.context.close()

@@ -18,6 +18,7 @@ from babel.dates import format_date
 from playwright.async_api import Browser, Page, expect
 
 from .browser_kit import assert_accessible, new_page
+from .browser_names import RESERVED
 
 UUID_SHAPE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -151,6 +152,9 @@ REGISTRATIONS = {
     "fr": ("Intercommunale de Mons-Borinage", "Zone de police Mons-Quévy"),
 }
 CHILDREN = {"nl": "Dienst Burgerzaken", "fr": "Service Population"}
+# The organisations these tests search for, by name: their own cities.
+ACCOUNT_CITIES = {"nl": RESERVED["Gent"], "fr": RESERVED["Luik"], "de": RESERVED["Eupen"]}
+PARENT_CITIES = {"nl": RESERVED["Turnhout"], "fr": RESERVED["Doornik"]}
 
 
 def words(language: str) -> dict[str, str]:
@@ -179,17 +183,17 @@ async def test_account_search_memberships_and_switches(
 ) -> None:
     language = locale[:2]
     w = words(language)
-    tag = uuid.uuid4().hex[:8]  # names the test app's organisation only
+    city = ACCOUNT_CITIES[language]
     given, family = PEOPLE[language]
     person = await new_page(browser, locale)
     await person.goto(
-        f"{portal_url}/_test/login?organisations=1&n={tag}&given_name={given}"
+        f"{portal_url}/_test/login?organisations=1&city={city.nl}&given_name={given}"
         f"&family_name={family}&next=/profile"
     )
     await person.locator("h1").wait_for()
     await person.context.close()
-    # The organisation's name as the page's language shows it (no German name: Dutch).
-    organisation = f"Ville de Gand {tag} 0" if language == "fr" else f"Stad Gent {tag} 0"
+    # The organisation's name as the page's language shows it.
+    organisation = city.city()[language]
 
     page = await new_page(browser, locale)
     # An operator without organisations starts at the console.
@@ -205,7 +209,8 @@ async def test_account_search_memberships_and_switches(
     await assert_accessible(page, "operator-accounts")
     # By organisation: the same person, with the organisation beside.
     await page.get_by_label(w["by_organisation"]).check()
-    await page.get_by_label(w["search_for"]).fill(f"Stad Gent {tag}")
+    # By its Dutch name, whatever the page's language.
+    await page.get_by_label(w["search_for"]).fill(city.city()["nl"])
     await page.get_by_role("button", name=w["search"]).click()
     row = page.get_by_role("row").filter(has_text=f"{given} {family}")
     await expect(row).to_contain_text(organisation)
@@ -329,14 +334,14 @@ async def test_a_sub_organisation_under_a_picked_parent_is_decided_by_its_superu
     browser: Browser, portal_url: str, locale: str
 ) -> None:
     w = words(locale[:2])
-    tag = uuid.uuid4().hex[:8]
+    city = PARENT_CITIES[locale[:2]]
     superuser = await new_page(browser, locale)
     await superuser.goto(
-        f"{portal_url}/_test/login?organisations=1&n={tag}&given_name=Sofie"
+        f"{portal_url}/_test/login?organisations=1&city={city.nl}&given_name=Sofie"
         f"&family_name=Desmet&next=/my-organisations"
     )
     await superuser.locator("h1").wait_for()
-    parent = f"Ville de Gand {tag} 0" if locale.startswith("fr") else f"Stad Gent {tag} 0"
+    parent = city.city()[locale[:2]]
 
     page = await new_page(browser, locale)
     await page.goto(f"{portal_url}/_test/login?given_name=Pieter&family_name=Wuyts&next=/home")

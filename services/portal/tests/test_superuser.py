@@ -187,20 +187,25 @@ async def test_superuser_adds_edits_and_removes_members(portal: Portal) -> None:
         assert added.status_code == 303, html.unescape(added.text)[-600:]
         listing = html.unescape((await client.get(added.headers["location"])).text)
         assert "Karel Janssens" in listing and "e-Notification: Editor" in listing
-        # The last Superuser cannot be removed (R-REQ-8): a message on that row.
-        refused = await client.post(
-            "/superuser/members/action",
-            data={
-                "csrf_token": CSRF,
-                "organisation_id": city["id"],
-                "action": "remove",
-                "user_ids": [boss["id"]],
-                "confirmed": "yes",
-            },
-        )
-        assert refused.status_code == 409
-        assert f'aria-describedby="member-{boss["id"]}-error"' in refused.text
-        assert "Dit lid is de laatste Superuser van de organisatie." in html.unescape(refused.text)
+        # The last Superuser cannot be removed (R-REQ-8): said beside them on the list,
+        # and refused on that row before any confirmation.
+        assert "De laatste Superuser: kan pas verwijderd worden" in listing
+        for confirmed in ({}, {"confirmed": "yes"}):
+            refused = await client.post(
+                "/superuser/members/action",
+                data={
+                    "csrf_token": CSRF,
+                    "organisation_id": city["id"],
+                    "action": "remove",
+                    "user_ids": [boss["id"]],
+                    **confirmed,
+                },
+            )
+            assert refused.status_code == 409
+            assert f'aria-describedby="member-{boss["id"]}-error"' in refused.text
+            assert "Dit lid is de laatste Superuser van de organisatie: maak eerst" in (
+                html.unescape(refused.text)
+            )
         # Edit the new member's roles, then remove them.
         edit = await client.post(
             "/superuser/members/action",

@@ -3,7 +3,7 @@ SSO session knows them *now*: read again on every page a logged-in user opens,
 so the header follows membership changes at once (issue 19 point 7) — a removed
 member no longer sees the old organisation, someone approved mid-session sees
 the new one — and the portal's token is refreshed when the edge says the claims
-it carries have changed."""
+it carries have changed; the menu's Superuser screens follow with them."""
 
 from __future__ import annotations
 
@@ -12,10 +12,31 @@ from typing import Any
 import structlog
 from fastapi import Request
 
+from eproc_contracts.common import RoleGrant
+from eproc_contracts.roles import holds_superuser
+from eproc_portal import i18n
 from eproc_portal.clients.base import ApiError
 from eproc_portal.web import services_of
 
 log = structlog.get_logger()
+
+
+def is_superuser(membership: dict[str, Any]) -> bool:
+    return holds_superuser(RoleGrant.model_validate(r) for r in membership["roles"])
+
+
+def remember_superuser(request: Request, memberships: list[dict[str, Any]]) -> None:
+    """Whether the menu offers the Superuser's screens: the user is Superuser somewhere."""
+    request.session["superuser"] = any(is_superuser(m) for m in memberships)
+
+
+async def follow_memberships(request: Request, token: str) -> None:
+    """The menu after a membership change (issue 19 point 7): read the user's
+    memberships again, so the Superuser's screens come and go on every page."""
+    memberships = await services_of(request).organisations.my_organisations(
+        token, i18n.current_language.get()
+    )
+    remember_superuser(request, memberships)
 
 
 async def load_topbar(request: Request, token: str) -> bool:
@@ -48,4 +69,8 @@ async def load_topbar(request: Request, token: str) -> bool:
         }
     else:
         request.session.pop("active_organisation", None)
-    return bar.get("claims_current") is False
+    stale = bar.get("claims_current") is False
+    if stale or "superuser" not in request.session:
+        # The claims changed since the token (a membership, a role): the menu too.
+        await follow_memberships(request, token)
+    return stale

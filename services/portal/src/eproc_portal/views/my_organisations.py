@@ -20,19 +20,40 @@ from eproc_portal.clients.base import ApiError
 from eproc_portal.confirmations import confirmation_page, confirmed
 from eproc_portal.i18n import N_
 from eproc_portal.messages import general_message
-from eproc_portal.views.superuser import remember_superuser
-from eproc_portal.web import flash, redirect, render, services_of, take_flashes
+from eproc_portal.topbar import remember_superuser
+from eproc_portal.views.superuser import last_superuser_organisations
+from eproc_portal.web import current_user, flash, redirect, render, services_of, take_flashes
 
 router = APIRouter()
 
 REFUSALS = {
-    "last_superuser": N_("You are the last Superuser of this organisation."),
+    "last_superuser": N_(
+        "You are the last Superuser of this organisation: appoint another Superuser "
+        "before you leave or give up the role."
+    ),
     "last_role_holder": N_("You are the last holder of a role this organisation must keep."),
     "linked_dossiers": N_("You are linked to dossiers of this organisation."),
     "not_a_member": N_("You are not a member of this organisation."),
     "request_in_progress": N_("A request for this organisation is already in progress."),
     "no_change": N_("You already hold exactly these roles here."),
 }
+
+
+def _user_id(request: Request) -> str:
+    return str((current_user(request) or {}).get("id", ""))
+
+
+async def _sole_superuser_refusals(request: Request, token: str, ids: list[UUID]) -> dict[str, str]:
+    """Row messages for the chosen organisations the user may not leave (nor give up
+    the Superuser role in): they are its last Superuser (R-REQ-8), told before any
+    confirmation or request."""
+    memberships = await services_of(request).organisations.my_organisations(
+        token, i18n.current_language.get()
+    )
+    wanted = {str(i) for i in ids}
+    chosen = [m for m in memberships if m["organisation"]["id"] in wanted]
+    last = await last_superuser_organisations(request, token, chosen, _user_id(request))
+    return {o: i18n.gettext(REFUSALS["last_superuser"]) for o in last}
 
 
 def _uuids(values: list[Any]) -> list[UUID]:
@@ -60,11 +81,14 @@ async def _page(
     for membership in memberships:
         membership["role_labels"] = [role_label(catalogue, r, lang) for r in membership["roles"]]
     remember_superuser(request, memberships)
+    last = await last_superuser_organisations(request, token, memberships, _user_id(request))
     return render(
         request,
         "my_organisations.html",
         {
             "memberships": memberships,
+            # R-REQ-8 before anything is asked: where the user cannot leave.
+            "last_superuser_of": last,
             "errors": errors or {},
             "row_errors": row_errors or {},
             "flashes": take_flashes(request),
@@ -111,6 +135,10 @@ async def membership_action(request: Request, token: AccessToken) -> Response:
     if action != "leave":
         message = i18n.gettext("Choose one of the options.")
         return await _page(request, token, {"memberships": message}, status=422)
+    refusals = await _sole_superuser_refusals(request, token, ids)
+    if refusals:
+        message = i18n.gettext("Nothing was submitted. Please correct the marked organisation.")
+        return await _page(request, token, {"memberships": message}, refusals, status=422)
     if not confirmed(form):
         return await _confirm_leave(request, token, ids)
     try:

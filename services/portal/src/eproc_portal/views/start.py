@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from eproc_portal import i18n
 from eproc_portal.auth import AccessToken
-from eproc_portal.views.superuser import remember_superuser
+from eproc_portal.topbar import remember_superuser
 from eproc_portal.web import (
     current_user,
     redirect,

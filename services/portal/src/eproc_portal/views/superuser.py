@@ -4,20 +4,20 @@ approve it or reject it with a reason."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
-from eproc_contracts.common import RoleGrant
-from eproc_contracts.roles import holds_superuser
 from eproc_portal import i18n
 from eproc_portal.auth import AccessToken
 from eproc_portal.clients.base import ApiError
 from eproc_portal.confirmations import confirmation_page
 from eproc_portal.i18n import N_
 from eproc_portal.messages import general_message
+from eproc_portal.topbar import is_superuser
 from eproc_portal.views.my_requests import decorate
 from eproc_portal.web import flash, redirect, render, services_of, take_flashes
 
@@ -36,13 +36,28 @@ DECISION_ERRORS = {
 }
 
 
-def _is_superuser(membership: dict[str, Any]) -> bool:
-    return holds_superuser(RoleGrant.model_validate(r) for r in membership["roles"])
+def superusers(members: list[dict[str, Any]]) -> set[str]:
+    """The ids of the members holding the Superuser role."""
+    return {m["user_id"] for m in members if is_superuser(m)}
 
 
-def remember_superuser(request: Request, memberships: list[dict[str, Any]]) -> None:
-    """Whether the menu offers the inbox: the user is Superuser somewhere."""
-    request.session["superuser"] = any(_is_superuser(m) for m in memberships)
+def sole_superusers(members: list[dict[str, Any]], leaving: set[str]) -> set[str]:
+    """R-REQ-8 up front: the Superusers among ``leaving`` when, without them (removed,
+    gone or without the role), the organisation would have no Superuser left."""
+    holders = superusers(members)
+    return holders & leaving if holders and holders <= leaving else set()
+
+
+async def last_superuser_organisations(
+    request: Request, token: str, memberships: list[dict[str, Any]], user_id: str
+) -> set[str]:
+    """The organisations of ``memberships`` where the user is the last Superuser
+    (they can neither leave nor drop the role there before appointing another)."""
+    mine = [m["organisation"]["id"] for m in memberships if is_superuser(m)]
+    organisations = services_of(request).organisations
+    found = await asyncio.gather(*(organisations.members(token, UUID(o)) for o in mine))
+    pairs = zip(mine, found, strict=True)
+    return {o for o, members in pairs if sole_superusers(members, {user_id})}
 
 
 async def superuser_organisations(request: Request, token: str) -> list[dict[str, Any]]:
@@ -50,7 +65,7 @@ async def superuser_organisations(request: Request, token: str) -> list[dict[str
     memberships = await services_of(request).organisations.my_organisations(
         token, i18n.current_language.get()
     )
-    return [m["organisation"] for m in memberships if _is_superuser(m)]
+    return [m["organisation"] for m in memberships if is_superuser(m)]
 
 
 @router.get("/superuser/requests")

@@ -12,6 +12,8 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from eproc_contracts.common import RoleGrant
+from eproc_contracts.roles import holds_superuser
 from eproc_portal import i18n
 from eproc_portal.auth import AccessToken
 from eproc_portal.catalogue import applications, role_label
@@ -20,14 +22,16 @@ from eproc_portal.confirmations import confirmation_page, confirmed
 from eproc_portal.i18n import N_
 from eproc_portal.messages import field_errors, field_message, general_message
 from eproc_portal.views.my_organisations import REFUSALS
-from eproc_portal.views.superuser import superuser_organisations
+from eproc_portal.views.superuser import sole_superusers, superuser_organisations
 from eproc_portal.web import flash, redirect, render, services_of, take_flashes
 
 router = APIRouter()
 
 MEMBER_ERRORS = {
     **REFUSALS,
-    "last_superuser": N_("This member is the organisation's last Superuser."),
+    "last_superuser": N_(
+        "This member is the organisation's last Superuser: make another member Superuser first."
+    ),
     "last_role_holder": N_("This member is the last holder of a role the organisation must keep."),
     "linked_dossiers": N_("This member is linked to dossiers of this organisation."),
     "already_a_member": N_("This user is already a member."),
@@ -101,6 +105,8 @@ async def _members_page(
             "organisations": organisations,
             "chosen": chosen,
             "members": members,
+            # R-REQ-8 before anything is asked: whom removing would leave without a Superuser.
+            "last_superusers": sole_superusers(members, {m["user_id"] for m in members}),
             "applications": applications(catalogue, lang),
             "errors": errors or {},
             "row_errors": row_errors or {},
@@ -168,6 +174,20 @@ async def member_action(request: Request, token: AccessToken) -> Response:
     if action == "edit_roles":
         query = [("organisation", organisation), *[("user", str(u)) for u in users]]
         return redirect("/superuser/members/roles?" + urlencode(query))
+    # The last Superuser cannot go: said now, beside their name, not after "Yes, remove".
+    found = await services_of(request).organisations.members(token, UUID(organisation))
+    last = sole_superusers(found, {str(u) for u in users})
+    if last:
+        message = i18n.gettext("Nothing was removed: see the marked rows.")
+        refusals = {u: i18n.gettext(MEMBER_ERRORS["last_superuser"]) for u in last}
+        return await _members_page(
+            request,
+            token,
+            organisation,
+            errors={"members": message},
+            row_errors=refusals,
+            status=409,
+        )
     if not confirmed(form):
         return await _confirm_removal(request, token, organisation, users)
     rows: dict[str, str] = {}
@@ -243,6 +263,7 @@ async def _roles_page(
     )
     wanted = {str(u) for u in users}
     chosen_members = [m for m in found if m["user_id"] in wanted]
+    last = sole_superusers(found, wanted)
     chosen: set[str] | None = None
     for member in chosen_members:
         roles = {f"{r['application']}:{r['role']}" for r in member["roles"]}
@@ -256,6 +277,12 @@ async def _roles_page(
             "applications": applications(catalogue, lang),
             "chosen": chosen or set(),
             "error": error,
+            # Their Superuser role stays (R-REQ-8): said before they choose.
+            "last_superusers": [
+                f"{m.get('given_name') or ''} {m.get('family_name') or ''}".strip()
+                for m in chosen_members
+                if m["user_id"] in last
+            ],
         },
         status=status,
     )
@@ -285,6 +312,12 @@ async def save_member_roles(request: Request, token: AccessToken) -> Response:
     if not roles:
         message = i18n.gettext("Choose at least one role.")
         return await _roles_page(request, token, organisation, users, message, status=422)
+    if not holds_superuser(RoleGrant.model_validate(r) for r in roles):
+        found = await services_of(request).organisations.members(token, UUID(organisation))
+        if sole_superusers(found, {str(u) for u in users}):
+            # Refused before any member's roles change (not halfway through the list).
+            message = i18n.gettext(MEMBER_ERRORS["last_superuser"])
+            return await _roles_page(request, token, organisation, users, message, status=409)
     for user in users:
         try:
             await services_of(request).organisations.change_member_roles(
