@@ -31,6 +31,7 @@ async def test_start_page_in_dutch_and_french_then_switch_language(
     await french.wait_for_load_state()
     assert await french.get_attribute("html", "lang") == "de"
     await french.get_by_role("link", name="Anmelden").wait_for()
+    await assert_accessible(french, "start")
     await french.get_by_role("button", name="English").click()
     await french.get_by_role("link", name="Register as public buyer").wait_for()
     assert await french.get_attribute("html", "lang") == "en"
@@ -89,26 +90,46 @@ async def test_registration_form_shows_field_level_errors(
     await page.context.close()
 
 
-async def test_registration_in_dutch(browser: Browser, portal_url: str) -> None:
-    page = await new_page(browser, "nl-BE")
+REGISTRATION_WORDS = {
+    "nl": (
+        "Verdergaan",
+        "Velden met een sterretje (*) zijn verplicht.",
+        "Opslaan",
+        "Dit veld is verplicht.",
+    ),
+    "de": (
+        "Weiter",
+        "Mit einem Sternchen (*) markierte Felder sind Pflichtfelder.",
+        "Speichern",
+        "Dieses Feld ist ein Pflichtfeld.",
+    ),
+}
+
+
+@pytest.mark.parametrize("locale", ["nl-BE", "de-BE"])
+async def test_registration_in_dutch_and_german(
+    browser: Browser, portal_url: str, locale: str
+) -> None:
+    proceed, asterisk, save, required = REGISTRATION_WORDS[locale[:2]]
+    page = await new_page(browser, locale)
     await page.goto(portal_url + "/register")
-    await page.get_by_role("button", name="Verdergaan").wait_for()
+    await page.get_by_role("button", name=proceed).wait_for()
     await assert_accessible(page, "register-1-eid")
     await page.goto(
         portal_url + "/_test/eid?given_name=Jan&family_name=Peeters&next=/register/form"
     )
-    await page.get_by_text("Velden met een sterretje (*) zijn verplicht.").wait_for()
+    await page.get_by_text(asterisk).wait_for()
     await assert_accessible(page, "register-2-form")
-    await page.get_by_role("button", name="Opslaan").click()
+    await page.get_by_role("button", name=save).click()
     await page.wait_for_load_state()
-    assert await page.locator("#email-error").inner_text() == "Dit veld is verplicht."
-    assert await page.locator("#username-error").inner_text() == "Dit veld is verplicht."
+    assert await page.locator("#email-error").inner_text() == required
+    assert await page.locator("#username-error").inner_text() == required
     assert await page.locator("#mobile-error").count() == 0
     await assert_accessible(page, "register-3-form-errors")
     await page.context.close()
 
 
-@pytest.mark.parametrize("locale", ["nl-BE", "fr-BE"])
+@pytest.mark.parametrize("locale", ["nl-BE", "fr-BE", "de-BE"])
 async def test_operator_pages(browser: Browser, portal_url: str, locale: str) -> None:
     page = await new_page(browser, locale)
     await page.goto(portal_url + "/_test/login?operator=1&next=/operator/local-login")
@@ -124,7 +145,7 @@ async def test_operator_pages(browser: Browser, portal_url: str, locale: str) ->
     await page.context.close()
 
 
-@pytest.mark.parametrize("locale", ["nl-BE", "fr-BE"])
+@pytest.mark.parametrize("locale", ["nl-BE", "fr-BE", "de-BE"])
 async def test_superuser_decides_a_request(browser: Browser, portal_url: str, locale: str) -> None:
     page = await new_page(browser, locale)
     await page.goto(
@@ -147,6 +168,7 @@ async def test_superuser_decides_a_request(browser: Browser, portal_url: str, lo
     required = {
         "nl": "Geef de reden van de afkeuring: de aanvrager krijgt ze te zien.",
         "fr": "Indiquez le motif du refus : le demandeur le verra.",
+        "de": "Geben Sie den Grund der Ablehnung an: Der Antragsteller sieht ihn.",
     }[str(await page.get_attribute("html", "lang"))]
     await expect(page.locator("#reason-error")).to_have_text(required)
     await expect(page.locator("textarea#reason")).to_have_attribute(
@@ -159,6 +181,7 @@ async def test_superuser_decides_a_request(browser: Browser, portal_url: str, lo
     words = {
         "nl": ("Deze aanvraag afkeuren?", "Een afkeuring is definitief", "Ja, afkeuren"),
         "fr": ("Refuser cette demande ?", "Un refus est définitif", "Oui, refuser"),
+        "de": ("Diesen Antrag ablehnen?", "Eine Ablehnung ist endgültig", "Ja, ablehnen"),
     }[str(await page.get_attribute("html", "lang"))]
     await expect(page.get_by_role("heading", level=1)).to_have_text(words[0])
     await expect(page.locator("#consequence")).to_contain_text(words[1])
@@ -196,6 +219,18 @@ async def test_superuser_decides_a_request(browser: Browser, portal_url: str, lo
             "edit": "Modifier les rôles",
             "keep": "Els Maes est le dernier Superuser de l'organisation : gardez le rôle",
             "save": "Enregistrer",
+        },
+        "de": {
+            "note": "Der letzte Superuser: kann erst entfernt werden",
+            "refused": "Dieses Mitglied ist der letzte Superuser der Organisation: Machen Sie "
+            "zuerst ein anderes Mitglied zum Superuser.",
+            "remove": "Entfernen",
+            "cancel": "Abbrechen",
+            "title": "Dieses Mitglied aus der Organisation entfernen?",
+            "consequence": "verlieren sofort alle ihre Rollen",
+            "edit": "Rollen bearbeiten",
+            "keep": "Els Maes ist der letzte Superuser der Organisation: Behalten Sie",
+            "save": "Speichern",
         },
     }[language]
     # The last Superuser (Els herself): said beside her name before anything is asked.
@@ -259,10 +294,21 @@ LEAVE_WORDS = {
         "Superuser avant de la quitter ou de renoncer au rôle.",
         "submitted": "Vos demandes de départ ont été envoyées.",
     },
+    "de": {
+        "heading": "Meine Organisationen",
+        "leave": "Verlassen",
+        "title": "Diese Organisation verlassen?",
+        "consequence": "verlieren Sie alle Ihre Rollen",
+        "yes": "Ja, verlassen",
+        "note": "Sie sind hier der letzte Superuser: Sie können diese Organisation erst verlassen",
+        "refused": "Sie sind der letzte Superuser dieser Organisation: Ernennen Sie einen anderen "
+        "Superuser, bevor Sie sie verlassen oder die Rolle abgeben.",
+        "submitted": "Ihre Austrittsanträge wurden eingereicht.",
+    },
 }
 
 
-@pytest.mark.parametrize("locale", ["nl-BE", "fr-BE"])
+@pytest.mark.parametrize("locale", ["nl-BE", "fr-BE", "de-BE"])
 async def test_the_last_superuser_is_told_up_front_and_leaving_asks_first(
     browser: Browser, portal_url: str, locale: str
 ) -> None:
@@ -376,7 +422,7 @@ async def test_validations_come_up_front_in_the_users_language(
     await page.context.close()
 
 
-@pytest.mark.parametrize("locale", ["nl-BE", "fr-BE"])
+@pytest.mark.parametrize("locale", ["nl-BE", "fr-BE", "de-BE"])
 async def test_every_screen_of_a_logged_in_user_is_accessible(
     browser: Browser, portal_url: str, locale: str
 ) -> None:
@@ -410,7 +456,9 @@ async def test_every_screen_of_a_logged_in_user_is_accessible(
     await assert_accessible(page, "change-organisation")
     await page.goto(portal_url + "/join")
     # The extra organisation: another city's emergency zone.
-    zone = {"nl": "Hulpverleningszone", "fr": "Zone de secours"}[locale[:2]]
+    zone = {"nl": "Hulpverleningszone", "fr": "Zone de secours", "de": "Hilfeleistungszone"}[
+        locale[:2]
+    ]
     to_join = page.locator(".tree .node").filter(has_text=zone).locator("input").first
     await to_join.check()
     await page.locator("form[action='/join/select'] button[type=submit]").click()
