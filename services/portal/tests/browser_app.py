@@ -195,7 +195,7 @@ def create() -> FastAPI:
                 "language": language,
                 "phone": phone,
                 "username": username,
-                "password": f"a long enough pass phrase for {username}",
+                "password": "a long enough pass phrase",
             }
         )
 

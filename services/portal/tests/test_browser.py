@@ -212,7 +212,7 @@ async def test_superuser_decides_a_request(browser: Browser, portal_url: str, lo
             "note": "Le dernier Superuser : ne peut être retiré",
             "refused": "Ce membre est le dernier Superuser de l'organisation : désignez d'abord "
             "un autre membre comme Superuser.",
-            "remove": "Retirer",
+            "remove": "Supprimer",
             "cancel": "Annuler",
             "title": "Retirer ce membre de l'organisation ?",
             "consequence": "perdent immédiatement tous leurs rôles",
