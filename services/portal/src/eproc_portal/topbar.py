@@ -33,9 +33,14 @@ def remember_superuser(request: Request, memberships: list[dict[str, Any]]) -> N
 async def follow_memberships(request: Request, token: str) -> None:
     """The menu after a membership change (issue 19 point 7): read the user's
     memberships again, so the Superuser's screens come and go on every page."""
-    memberships = await services_of(request).organisations.my_organisations(
-        token, i18n.current_language.get()
-    )
+    try:
+        memberships = await services_of(request).organisations.my_organisations(
+            token, i18n.current_language.get()
+        )
+    except ApiError as error:
+        # The menu is a convenience too: the page works, the menu stays as it was.
+        log.warning("memberships_unavailable", code=error.code, status=error.status)
+        return
     remember_superuser(request, memberships)
 
 
