@@ -17,9 +17,7 @@ import httpx
 
 from eproc_contracts.common import RoleGrant
 from eproc_organisations.main import create_app as create_organisations_app
-from eproc_organisations.roles import catalogue as organisations_catalogue
 from eproc_organisations.settings import Settings as OrganisationsSettings
-from eproc_requests.catalogue import RoleCatalogue
 from eproc_requests.main import create_app as create_requests_app
 from eproc_requests.settings import Settings as RequestsSettings
 from eproc_runtime.migrations import upgrade_async
@@ -35,12 +33,6 @@ ADDRESS = {"street": "Wetstraat", "number": "16", "postcode": "1000", "municipal
 def _enterprise_number() -> str:
     body = 10_000_000 + uuid4().int % 9_000_000
     return f"{body:08d}{97 - body % 97:02d}"
-
-
-def test_both_services_share_one_role_catalogue() -> None:
-    """The requests service keeps a copy of the catalogue the organisations service owns."""
-    theirs = {(a.id, r.id) for a in organisations_catalogue().applications for r in a.roles}
-    assert RoleCatalogue.load().pairs == theirs
 
 
 async def test_join_two_organisations_one_approved_one_rejected(

@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import httpx
 
-from eproc_organisations.roles import catalogue
+from eproc_contracts.roles import packaged_catalogue as catalogue
 from eproc_runtime.testing.tokens import TestIssuer
 
 from .conftest import bearer

@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from eproc_contracts.common import RequestKind
 from eproc_contracts.envelope import Envelope
 from eproc_contracts.events import MembershipGranted
-from eproc_requests.catalogue import RoleCatalogue
 from eproc_requests.consumers import HANDLERS
 from eproc_requests.models import messaging_tables, reminder
 from eproc_requests.service.common import RequestsContext
@@ -53,7 +52,7 @@ async def test_two_reminder_jobs_emit_each_due_reminder_once(
     url = await migrated_database(create_database, "reminders")
     engines = [create_engine(url) for _ in range(2)]
     sessions = [create_session_factory(e) for e in engines]
-    context = RequestsContext(catalogue=RoleCatalogue.load(), reminder_delay_working_days=3)
+    context = RequestsContext(reminder_delay_working_days=3)
     organisations = ids(3)
     orphan_org = ids(1)[0]
     try:

@@ -387,8 +387,12 @@ class ClientChanged(Payload):
     edge instance reads all of these (no consumer group) and reloads the client
     from the registry, so a change holds everywhere without a restart. Never
     carries a secret nor a secret's hash. ``roles`` are the roles the
-    application declares with its registration (the role catalogue, SPEC §4);
-    ``fields`` names what an update changed."""
+    application declares with its registration (the role catalogue, SPEC §4),
+    named and described in nl/fr/de/en: organisations and requests project them
+    (``declared_roles``), so a new application's roles can be asked for and given
+    at once, and a disabled one's (``enabled`` false) are no longer offered.
+    Empty: the application declares none (a built-in one keeps its packaged
+    roles). ``fields`` names what an update changed."""
 
     EVENT_TYPE = "client.changed"
 

@@ -59,9 +59,11 @@ def apply_cascade(
     return frozenset(result)
 
 
-# --- the role catalogue (SPEC §4): data (``role_catalogue.yaml`` beside this module), read
-# by every service that names roles (the organisations service applies and serves it at
-# GET /roles, the notifier names roles in mails); the portal reads it in this shape.
+# --- the role catalogue (SPEC §4): data. The platform's built-in applications come with
+# this version (``role_catalogue.yaml`` beside this module); every application registered in
+# the edge's client registry declares its roles with its registration (``edge.client.v1``),
+# which organisations and requests project (``RoleCatalogue.with_declarations``). The
+# organisations service applies it and serves it at GET /roles; the portal reads that shape.
 
 
 class Localised(BaseModel):
@@ -117,6 +119,23 @@ class Application(BaseModel):
     id: str
     names: Localised
     roles: tuple[Role, ...]
+    offered: bool = True
+    """Whether its roles can be asked for and given now: false while the application is
+    disabled in the registry. Members keep the roles they hold; names stay known."""
+
+
+class DeclaredApplication(BaseModel):
+    """What the client registry says of one application (its clients' last
+    ``ClientChanged``, merged): its names, the roles it declares, and whether any of its
+    clients is enabled."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    names: Localised
+    roles: tuple[Role, ...]
+    enabled: bool
+    version: int = 0
 
 
 class RoleCatalogue(BaseModel):
@@ -153,6 +172,39 @@ class RoleCatalogue(BaseModel):
     def unknown(self, grants: Iterable[Grant]) -> list[Grant]:
         """The grants that name no role of the catalogue."""
         return [g for g in grants if self.role(*g) is None]
+
+    def not_offered(self, grants: Iterable[Grant]) -> list[Grant]:
+        """The grants that cannot be asked for or given now: unknown, or of an
+        application that is not offered (disabled in the registry)."""
+        offered = {
+            (app.id, role.id) for app in self.applications if app.offered for role in app.roles
+        }
+        return [g for g in grants if g not in offered]
+
+    def with_declarations(self, declared: Iterable[DeclaredApplication]) -> RoleCatalogue:
+        """This (built-in) catalogue as the client registry changed it.
+
+        An application whose registration declares roles has exactly those (names and
+        descriptions included), replacing the built-in ones; one that declares none keeps
+        its built-in roles (an application imported from the former configuration declares
+        none). A disabled application stays in the catalogue but is not offered. The hub's
+        own application (:data:`USER_MANAGEMENT`) keeps its built-in roles whatever a
+        registration says: its rules (the Superuser) are this code's.
+        """
+        applications = {app.id: app for app in self.applications}
+        version = self.version
+        for app in declared:
+            version += app.version
+            if app.id == USER_MANAGEMENT:
+                continue
+            known = applications.get(app.id)
+            if app.roles:
+                applications[app.id] = Application(
+                    id=app.id, names=app.names, roles=app.roles, offered=app.enabled
+                )
+            elif known is not None:
+                applications[app.id] = known.model_copy(update={"offered": app.enabled})
+        return RoleCatalogue(version=version, applications=tuple(applications.values()))
 
     def cascading(self) -> frozenset[Grant]:
         """Every (application, role) the catalogue marks as cascading (R-ROLE-2)."""

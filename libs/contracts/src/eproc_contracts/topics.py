@@ -112,11 +112,13 @@ CLIENT = Topic(
     description=(
         "The edge's client registry (R-APP-1): every registration, change, secret "
         "rotation, retirement, disabling and enabling of a platform application. Every "
-        "edge instance reads all of it (no consumer group) and reloads the client."
+        "edge instance reads all of it (no consumer group) and reloads the client; "
+        "organisations and requests project the roles each application declares (the "
+        "role catalogue, SPEC §4)."
     ),
     key="client_id",
     producer="edge",
-    consumers=("edge",),
+    consumers=("edge", "organisations", "requests"),
     events=(ev.ClientChanged,),
 )
 

@@ -30,9 +30,10 @@ Lang = Annotated[Language | None, Query(description="Language of the `name` fiel
 
 
 @router.get("/roles", response_model=RoleCatalogue, tags=["roles"])
-async def role_catalogue() -> RoleCatalogue:
-    """Applications, their roles, and role descriptions in nl/fr/de/en."""
-    return catalogue()
+async def role_catalogue(session: DbSession) -> RoleCatalogue:
+    """Applications, their roles, and role descriptions in nl/fr/de/en; ``offered``
+    is false for a disabled application (its roles are kept, not offered)."""
+    return await catalogue(session)
 
 
 # --- the directory (R-ORG-1, R-ORG-2) ------------------------------------------------

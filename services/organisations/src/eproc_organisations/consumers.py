@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts.envelope import Envelope
 from eproc_contracts.events import (
+    ClientChanged,
     DossierLinked,
     DossierUnlinked,
     PlatformOperatorChanged,
@@ -22,6 +23,7 @@ HANDLERS = EventHandlers()
 
 
 HANDLERS.add(PlatformOperatorChanged, common.operator_status_changed)
+HANDLERS.add(ClientChanged, common.declared_roles_changed)
 
 
 @HANDLERS.on(RequestApproved)

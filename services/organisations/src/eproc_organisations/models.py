@@ -20,6 +20,7 @@ from sqlalchemy import (
     func,
 )
 
+from eproc_runtime.applications import declared_roles_table
 from eproc_runtime.db import new_metadata
 from eproc_runtime.operators import operator_status_table
 from eproc_runtime.outbox import add_messaging_tables
@@ -151,6 +152,10 @@ applied_request = Table(
 # Identity's word on platform operators (PlatformOperatorChanged): a withdrawal
 # counts here at once, before the withdrawn operator's token expires.
 operator_status = operator_status_table(metadata)
+
+# The roles each application declares with its registration in the edge's client registry
+# (ClientChanged): the role catalogue is the built-in one as these change it (SPEC §4).
+declared_roles = declared_roles_table(metadata)
 
 known_user = Table(
     "known_user",

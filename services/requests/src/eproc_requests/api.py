@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request, status
 
 from eproc_contracts.common import RequestKind
+from eproc_contracts.roles import RoleCatalogue
 from eproc_requests.directory import Directory, HttpDirectory
 from eproc_requests.leave_guard import LEAVE_CHECK_PATH, HttpLeaveGuard, LeaveGuard
 from eproc_requests.schemas import (
@@ -29,7 +30,7 @@ from eproc_requests.schemas import (
 from eproc_requests.service import basket as basket_uc
 from eproc_requests.service import decisions, queries, submission
 from eproc_requests.service.common import RequestsContext, Status
-from eproc_requests.service.queries import Page
+from eproc_requests.service.queries import Page, roles_now
 from eproc_requests.settings import Settings
 from eproc_runtime.app import DbSession
 from eproc_runtime.auth import CurrentCaller
@@ -378,7 +379,8 @@ async def audit_trail(
     )
 
 
-@router.get("/roles", tags=["basket"])
-async def role_catalogue(context: Context) -> dict[str, Any]:
-    """The role catalogue, with labels and descriptions for the role pickers (R-ROLE-3)."""
-    return context.catalogue.document
+@router.get("/roles", tags=["basket"], response_model=RoleCatalogue)
+async def role_catalogue(session: DbSession) -> RoleCatalogue:
+    """The role catalogue as this service offers it: names and descriptions for the role
+    pickers (R-ROLE-3); ``offered`` is false for a disabled application."""
+    return await roles_now(session)

@@ -1,67 +1,50 @@
-"""This service's copy of the role catalogue (SPEC §4).
+"""The role catalogue as this service reads it (SPEC §4).
 
-The organisations service owns the catalogue and re-checks every role when it
-applies an approved request (refusing with ``unknown_role``), so this copy only
-serves to refuse obvious mistakes at once and to draw the role pickers without
-a synchronous call on the submit path. It is data, not code: the packaged JSON
-can be replaced with ``EPROC_ROLE_CATALOGUE_PATH``.
+The platform's built-in applications (``eproc_contracts``' packaged catalogue) as the
+applications registered in the edge's client registry change them: ``edge.client.v1``
+is projected in ``declared_roles`` (``eproc_runtime.applications``), read per use case,
+so a newly registered application's roles can be asked for at once and a disabled one's
+are no longer offered, on every instance, without a restart. The organisations service
+re-checks every role when it applies an approved request (refusing with
+``unknown_role``); this service refuses obvious mistakes at once, without a synchronous
+call on the submit path.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from eproc_contracts.common import RoleGrant
-from eproc_contracts.roles import apply_cascade
+from eproc_contracts.roles import RoleCatalogue
+from eproc_requests.models import declared_roles
+from eproc_runtime.applications import DeclaredRoles
+
+applications = DeclaredRoles(declared_roles)
 
 
-@dataclass(frozen=True)
-class RoleCatalogue:
-    """The (application, role) pairs a membership may hold, with their labels."""
+async def catalogue(session: AsyncSession) -> RoleCatalogue:
+    """The role catalogue now (built-in, changed by the registry's declarations)."""
+    return await applications.catalogue(session)
 
-    document: dict[str, Any]
 
-    @classmethod
-    def load(cls, path: str | None = None) -> RoleCatalogue:
-        if path:
-            text = Path(path).read_text(encoding="utf-8")
-        else:
-            text = resources.files(__package__).joinpath("role_catalogue.json").read_text("utf-8")
-        return cls(json.loads(text))
+def not_offered(
+    roles_now: RoleCatalogue, roles: Iterable[RoleGrant], held: Iterable[RoleGrant] = ()
+) -> list[RoleGrant]:
+    """The roles of ``roles`` that cannot be asked for: unknown, or of a disabled
+    application, unless already ``held`` (disabling withdraws the offer, not the role)."""
+    kept = {r.pair for r in held}
+    refused = set(roles_now.not_offered(r.pair for r in roles if r.pair not in kept))
+    return [r for r in roles if r.pair in refused]
 
-    @property
-    def pairs(self) -> frozenset[tuple[str, str]]:
-        return frozenset(
-            (app["application"], role["role"])
-            for app in self.document["applications"]
-            for role in app["roles"]
-        )
 
-    def unknown(self, roles: Iterable[RoleGrant]) -> list[RoleGrant]:
-        """The roles of ``roles`` that the catalogue does not know."""
-        pairs = self.pairs
-        return [r for r in roles if (r.application, r.role) not in pairs]
-
-    @property
-    def cascading(self) -> frozenset[tuple[str, str]]:
-        """The (application, role) pairs marked ``cascades`` (R-ROLE-2)."""
-        return frozenset(
-            (app["application"], role["role"])
-            for app in self.document["applications"]
-            for role in app["roles"]
-            if role.get("cascades")
-        )
-
-    def normalise(self, roles: Iterable[RoleGrant]) -> list[RoleGrant]:
-        """Sorted, without duplicates, and with the cascade (R-ROLE-2) of
-        ``eproc_contracts.roles`` applied, as the organisations service will."""
-        chosen = apply_cascade((), (r.pair for r in roles), self.cascading)
-        return [RoleGrant(application=a, role=r) for a, r in sorted(chosen)]
+def normalise(roles_now: RoleCatalogue, roles: Iterable[RoleGrant]) -> list[RoleGrant]:
+    """Sorted, without duplicates, and with the cascade (R-ROLE-2) applied, as the
+    organisations service will."""
+    chosen = roles_now.apply_cascade((), (r.pair for r in roles))
+    return [RoleGrant(application=a, role=r) for a, r in sorted(chosen)]
 
 
 def roles_to_json(roles: Iterable[RoleGrant]) -> list[dict[str, str]]:

@@ -5,6 +5,7 @@ runtime's :class:`~eproc_runtime.consumer.EventConsumer`'s)."""
 from __future__ import annotations
 
 from eproc_contracts.events import (
+    ClientChanged,
     MembershipChangeRefused,
     MembershipGranted,
     MembershipRevoked,
@@ -21,6 +22,7 @@ HANDLERS = EventHandlers()
 HANDLERS.add(UserRegistered, saga.requester_changed)
 HANDLERS.add(UserProfileChanged, saga.requester_changed)
 HANDLERS.add(PlatformOperatorChanged, saga.operator_changed)
+HANDLERS.add(ClientChanged, saga.declared_roles_changed)
 HANDLERS.add(MembershipGranted, saga.membership_changed)
 HANDLERS.add(MembershipRolesChanged, saga.membership_changed)
 HANDLERS.add(MembershipRevoked, saga.membership_changed)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from eproc_requests.api import router
-from eproc_requests.catalogue import RoleCatalogue
 from eproc_requests.consumers import HANDLERS
 from eproc_requests.models import messaging_tables
 from eproc_requests.service.common import RequestsContext
@@ -47,7 +46,6 @@ def create_app(
     )
     app.state.requests_settings = settings
     app.state.requests_context = RequestsContext(
-        catalogue=RoleCatalogue.load(settings.role_catalogue_path),
         reminder_delay_working_days=settings.reminder_delay_working_days,
     )
     return app

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Uuid,
 )
 
+from eproc_runtime.applications import declared_roles_table
 from eproc_runtime.db import new_metadata
 from eproc_runtime.operators import operator_status_table
 from eproc_runtime.outbox import add_messaging_tables
@@ -114,6 +115,10 @@ requester = Table(
 # Identity's word on platform operators (PlatformOperatorChanged): a withdrawal
 # counts here at once, before the withdrawn operator's token expires.
 operator_status = operator_status_table(metadata)
+
+# The roles each application declares in the edge's client registry (ClientChanged):
+# what the role pickers offer and submissions are checked against (SPEC §4).
+declared_roles = declared_roles_table(metadata)
 
 reminder = Table(
     "reminder",

@@ -9,10 +9,6 @@ class Settings(ServiceSettings):
     service_name: str = "requests"
     database_url: str = "sqlite+aiosqlite:///data/requests.db"
 
-    role_catalogue_path: str | None = Field(
-        default=None,
-        description="JSON role catalogue to use instead of the packaged copy (R-ROLE-*)",
-    )
     organisations_url: str = Field(
         default="http://localhost:8000/api/organisations",
         description=(

@@ -9,9 +9,10 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts.envelope import Envelope, Payload
-from eproc_contracts.events import PlatformOperatorChanged
+from eproc_contracts.events import ClientChanged, PlatformOperatorChanged
 from eproc_organisations.models import messaging_tables
 from eproc_organisations.repository import Records, operators
+from eproc_organisations.roles import applications
 from eproc_runtime.auth import Caller
 from eproc_runtime.outbox import Outbox
 
@@ -53,6 +54,14 @@ async def operator_status_changed(
 ) -> None:
     """Identity's word on a platform operator decides from now on (:func:`is_operator`)."""
     await operators.changed(session, event, envelope)
+
+
+async def declared_roles_changed(
+    session: AsyncSession, event: ClientChanged, envelope: Envelope[Any]
+) -> None:
+    """An application registered, changed, disabled or enabled in the edge's client
+    registry: its roles count (or stop being offered) from now on (SPEC §4)."""
+    await applications.changed(session, event, envelope)
 
 
 async def publish(session: AsyncSession, actor: Actor, payload: Payload) -> None:

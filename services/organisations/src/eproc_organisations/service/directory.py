@@ -18,7 +18,7 @@ from eproc_organisations.enterprise_number import (
 )
 from eproc_organisations.errors import ChangeRefused
 from eproc_organisations.repository import Directory, Organisation, Records, organisation_values
-from eproc_organisations.roles import SUPERUSER, Grant
+from eproc_organisations.roles import SUPERUSER, Grant, catalogue
 from eproc_organisations.service.common import Actor, audit, is_operator, publish
 from eproc_organisations.service.memberships import checked_roles, grant, require_superuser
 from eproc_runtime.errors import Conflict, Forbidden, Invalid, NotFound
@@ -121,7 +121,11 @@ async def register(
     """
     number = checked_enterprise_number(enterprise_number)
     # Checked before the first write, like every refusal (see service.memberships).
-    first_roles = checked_roles({SUPERUSER, *roles}) if superuser_id is not None else frozenset()
+    first_roles = (
+        checked_roles(await catalogue(session), {SUPERUSER, *roles})
+        if superuser_id is not None
+        else frozenset()
+    )
     directory = Directory(session)
     if parent_id is not None and await directory.get(parent_id) is None:
         raise ChangeRefused(

@@ -45,5 +45,5 @@ async def role_change_check(
     await may_check(session, actor, organisation_id, user_id)
     current = await Memberships(session).get(user_id, organisation_id)
     before = current.roles if current else frozenset()
-    after = catalogue().apply_cascade(before, roles)
+    after = (await catalogue(session)).apply_cascade(before, roles)
     return await refusals(session, user_id, organisation_id, remaining=after, leaving=False)

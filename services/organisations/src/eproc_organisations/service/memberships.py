@@ -22,7 +22,13 @@ from eproc_contracts.events import (
 )
 from eproc_organisations.errors import ChangeRefused
 from eproc_organisations.repository import Directory, Membership, Memberships, Organisation
-from eproc_organisations.roles import SUPERUSER, Grant, catalogue, to_role_grants
+from eproc_organisations.roles import (
+    SUPERUSER,
+    Grant,
+    RoleCatalogue,
+    catalogue,
+    to_role_grants,
+)
 from eproc_organisations.service.common import Actor, audit, publish
 from eproc_runtime.errors import Forbidden, Invalid, NotFound
 
@@ -47,12 +53,16 @@ async def locked_organisation(session: AsyncSession, organisation_id: UUID) -> O
     return found
 
 
-def checked_roles(requested: Iterable[Grant]) -> frozenset[Grant]:
-    """The requested roles, refused when empty or not in the catalogue."""
+def checked_roles(
+    roles_now: RoleCatalogue, requested: Iterable[Grant], held: Iterable[Grant] = ()
+) -> frozenset[Grant]:
+    """The requested roles, refused when empty, or when one the member does not hold
+    yet is not offered (unknown, or of a disabled application). A role of a disabled
+    application the member holds is kept: disabling withdraws the offer, not the role."""
     roles = frozenset(requested)
     if not roles:
         raise ChangeRefused(RefusalReason.UNKNOWN_ROLE, "Choose at least one role.", field="roles")
-    unknown = catalogue().unknown(roles)
+    unknown = roles_now.not_offered(roles - frozenset(held))
     if unknown:
         listed = ", ".join(f"{a}/{r}" for a, r in sorted(unknown))
         raise ChangeRefused(
@@ -84,7 +94,8 @@ async def refusals(
             )
         ]
     found: list[ChangeRefused] = []
-    for grant in sorted(catalogue().must_keep() & (current.roles - remaining)):
+    must_keep = (await catalogue(session)).must_keep()
+    for grant in sorted(must_keep & (current.roles - remaining)):
         if await repo.holders(organisation_id, grant) == {user_id}:
             if grant == SUPERUSER:
                 found.append(
@@ -142,7 +153,8 @@ async def grant(
         raise ChangeRefused(
             RefusalReason.ALREADY_A_MEMBER, "The user is already a member of this organisation."
         )
-    effective = catalogue().apply_cascade((), checked_roles(roles))
+    roles_now = await catalogue(session)
+    effective = roles_now.apply_cascade((), checked_roles(roles_now, roles))
     first = not await repo.of_user(user_id)
     await repo.add(user_id, organisation_id, effective, is_default=first)
     await publish(
@@ -187,7 +199,10 @@ async def change_roles(
     """Set the member's roles to ``roles`` (Superuser cascaded both ways, R-ROLE-2)."""
     await locked_organisation(session, organisation_id)
     current = await _member(session, user_id, organisation_id)
-    effective = catalogue().apply_cascade(current.roles, checked_roles(roles))
+    roles_now = await catalogue(session)
+    effective = roles_now.apply_cascade(
+        current.roles, checked_roles(roles_now, roles, held=current.roles)
+    )
     if not effective:
         raise ChangeRefused(
             RefusalReason.UNKNOWN_ROLE,

@@ -11,7 +11,13 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts.common import RequestKind, RoleGrant
-from eproc_requests.catalogue import roles_from_json, roles_to_json
+from eproc_requests.catalogue import (
+    catalogue,
+    normalise,
+    not_offered,
+    roles_from_json,
+    roles_to_json,
+)
 from eproc_requests.directory import Directory
 from eproc_requests.repository import BasketRepository, MembershipRepository
 from eproc_requests.service.common import RequestsContext, requester, utcnow
@@ -59,7 +65,8 @@ async def set_basket_roles(
     """ "Edit roles": give one or several basket entries the same roles."""
     user_id = requester(caller)
     organisation_ids = distinct_organisations(organisation_ids, "organisation_ids")
-    unknown = ctx.catalogue.unknown(roles)
+    roles_now = await catalogue(session)
+    unknown = not_offered(roles_now, roles)
     if unknown:
         index = list(roles).index(unknown[0])
         raise Invalid(
@@ -71,7 +78,7 @@ async def set_basket_roles(
     present = {e.organisation_id for e in await repository.entries(user_id)}
     _require_in_basket(organisation_ids, present)
     await repository.set_roles(
-        user_id, organisation_ids, roles_to_json(ctx.catalogue.normalise(roles))
+        user_id, organisation_ids, roles_to_json(normalise(roles_now, roles))
     )
     return await repository.entries(user_id)
 
@@ -126,6 +133,7 @@ async def submit_basket(
     repository = BasketRepository(session)
     entries = {e.organisation_id: e for e in await repository.entries(user_id)}
     _require_in_basket(organisation_ids, set(entries))
+    roles_now = await catalogue(session)
     memberships = MembershipRepository(session)
     for index, organisation_id in enumerate(organisation_ids):
         roles = roles_from_json(entries[organisation_id].roles)
@@ -137,7 +145,7 @@ async def submit_basket(
                 field=field,
                 organisation_id=str(organisation_id),
             )
-        unknown = ctx.catalogue.unknown(roles)
+        unknown = not_offered(roles_now, roles)
         if unknown:
             raise Invalid(
                 "unknown_role",

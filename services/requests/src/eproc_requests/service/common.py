@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts.common import ProposedOrganisation, RequestKind, RoleGrant
 from eproc_contracts.roles import holds_superuser
-from eproc_requests.catalogue import RoleCatalogue, roles_from_json
+from eproc_requests.catalogue import roles_from_json
 from eproc_requests.models import messaging_tables
 from eproc_requests.repository import (
     AuditRepository,
@@ -51,7 +51,6 @@ MEMBERSHIP_KINDS = (RequestKind.JOIN, RequestKind.ROLE_CHANGE, RequestKind.LEAVE
 class RequestsContext:
     """Configuration the use cases need besides the session."""
 
-    catalogue: RoleCatalogue
     reminder_delay_working_days: int = 3
 
 

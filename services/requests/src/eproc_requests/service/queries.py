@@ -14,6 +14,8 @@ from uuid import UUID
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from eproc_contracts.roles import RoleCatalogue
+from eproc_requests.catalogue import catalogue
 from eproc_requests.repository import (
     AuditRepository,
     MembershipRepository,
@@ -44,6 +46,11 @@ class Page:
     total: int
     page: int
     page_size: int
+
+
+async def roles_now(session: AsyncSession) -> RoleCatalogue:
+    """The role catalogue as this service offers it now (the role pickers, R-ROLE-3)."""
+    return await catalogue(session)
 
 
 async def with_history(session: AsyncSession, rows: Sequence[Row[Any]]) -> list[RequestWithHistory]:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from eproc_contracts.common import RoleGrant
 from eproc_contracts.envelope import Envelope
 from eproc_contracts.events import (
+    ClientChanged,
     MembershipChangeRefused,
     MembershipGranted,
     MembershipRevoked,
@@ -27,7 +28,7 @@ from eproc_contracts.events import (
     UserRegistered,
 )
 from eproc_contracts.roles import holds_superuser
-from eproc_requests.catalogue import roles_to_json
+from eproc_requests.catalogue import applications, roles_to_json
 from eproc_requests.repository import (
     MembershipRepository,
     RequesterRepository,
@@ -92,6 +93,14 @@ async def operator_changed(
     """Identity's word on a platform operator decides from now on
     (:func:`~eproc_requests.service.common.is_platform_operator`)."""
     await operators.changed(session, event, envelope)
+
+
+async def declared_roles_changed(
+    session: AsyncSession, event: ClientChanged, envelope: Envelope[Any]
+) -> None:
+    """An application registered, changed, disabled or enabled in the edge's client
+    registry: what the role pickers offer follows it from now on (SPEC §4)."""
+    await applications.changed(session, event, envelope)
 
 
 async def _project_membership(

@@ -22,7 +22,13 @@ from eproc_contracts.common import (
 )
 from eproc_contracts.events import RequestOrphaned, RequestSubmitted, RequestWithdrawn
 from eproc_contracts.roles import SUPERUSER, USER_MANAGEMENT
-from eproc_requests.catalogue import roles_from_json, roles_to_json
+from eproc_requests.catalogue import (
+    catalogue,
+    normalise,
+    not_offered,
+    roles_from_json,
+    roles_to_json,
+)
 from eproc_requests.directory import Directory
 from eproc_requests.leave_guard import LeaveGuard
 from eproc_requests.repository import MembershipRepository, RequestRepository
@@ -182,6 +188,7 @@ async def request_role_changes(
     if not changes:
         raise Invalid("organisation_required", "Choose at least one organisation.", field="changes")
     memberships = MembershipRepository(session)
+    roles_now = await catalogue(session)
     planned: list[tuple[UUID, list[RoleGrant]]] = []
     for index, change in enumerate(changes):
         field = f"changes[{index}]"
@@ -192,21 +199,22 @@ async def request_role_changes(
                 "to leave it, file a leave request.",
                 field=f"{field}.roles",
             )
-        unknown = ctx.catalogue.unknown(change.roles)
+        current = await memberships.get(user_id, change.organisation_id)
+        held = roles_from_json(current.roles) if current is not None else []
+        unknown = not_offered(roles_now, change.roles, held=held)
         if unknown:
             raise Invalid(
                 "unknown_role",
                 f"Unknown role {unknown[0].role!r} in application {unknown[0].application!r}.",
                 field=f"{field}.roles",
             )
-        current = await memberships.get(user_id, change.organisation_id)
         if current is None:
             raise Conflict(
                 "not_a_member",
                 f"You are not a member of organisation {change.organisation_id}.",
                 field=f"{field}.organisation_id",
             )
-        roles = ctx.catalogue.normalise(change.roles)
+        roles = normalise(roles_now, change.roles)
         if set(roles) == set(roles_from_json(current.roles)):
             raise Invalid(
                 "no_change",
@@ -347,8 +355,8 @@ async def request_registration(
         enterprise_number=enterprise_number,
         address=address,
     )
-    roles = ctx.catalogue.normalise(
-        [SUPERUSER, RoleGrant(application=USER_MANAGEMENT, role="buyer")]
+    roles = normalise(
+        await catalogue(session), [SUPERUSER, RoleGrant(application=USER_MANAGEMENT, role="buyer")]
     )
     return await file_request(
         session,
