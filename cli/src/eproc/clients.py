@@ -9,7 +9,18 @@ edge authorises the call and audits it. A new secret (``create``,
 ``rotate-secret``) is printed once; the registry keeps only its hash.
 
 Fields come from options, or from a JSON document (``--file``, the API's body)
-that the options then override.
+that the options then override. An application declares its roles in the same
+step (SPEC §4), each with a repeatable ``--role``: its id, its name in every
+language and what it may do, per language (repeatable), e.g.::
+
+    eproc clients create --client-id permits ... \
+      --role inspector nl=Keurder fr=Inspecteur de=Prüfer en=Inspector \
+             nl.does="Leveringen keuren" fr.does="Réceptionner les livraisons" \
+             de.does="Lieferungen prüfen" en.does="Inspect deliveries"
+
+``cascades`` among a role's words marks it as spreading over every application
+that has it (R-ROLE-2), ``must-keep`` as one an organisation's last holder may
+not give up (R-REQ-8). On ``update``, ``--role`` gives the whole new list.
 """
 
 from __future__ import annotations
@@ -69,7 +80,34 @@ def _body(args: argparse.Namespace) -> dict[str, Any]:
             body[field] = value
     if args.roles is not None:
         body["roles"] = json.loads(Path(args.roles).read_text(encoding="utf-8"))
+    if args.role:
+        body["roles"] = [parse_role(words) for words in args.role]
     return body
+
+
+def parse_role(words: list[str]) -> dict[str, Any]:
+    """One ``--role``: ``ID LANG=NAME... LANG.does=CAPABILITY... [cascades] [must-keep]``, as the
+    registry's body. The edge checks the rest (every language, a well-formed id)."""
+    role_id, *rest = words
+    role: dict[str, Any] = {"id": role_id, "names": {}, "descriptions": {}}
+    for word in rest:
+        if word in ("cascades", "must-keep"):
+            role[word.replace("-", "_")] = True
+            continue
+        key, sep, value = word.partition("=")
+        language, _, what = key.partition(".")
+        if not sep or language not in _LANGUAGES or what not in ("", "does") or not value:
+            raise OperatorError(
+                f"--role {role_id}: {word!r} is neither LANG=NAME nor LANG.does=CAPABILITY "
+                f"(LANG: {', '.join(_LANGUAGES)})"
+            )
+        if what:
+            role["descriptions"].setdefault(language, []).append(value)
+        elif language in role["names"]:
+            raise OperatorError(f"--role {role_id}: two names in {language}")
+        else:
+            role["names"][language] = value
+    return role
 
 
 def _list(args: argparse.Namespace) -> None:
@@ -167,6 +205,16 @@ def _field_options(parser: argparse.ArgumentParser) -> None:
     for lifetime in ("access-token", "id-token", "refresh-token"):
         parser.add_argument(f"--{lifetime}-lifetime", type=int, help="seconds")
     parser.add_argument("--roles", help="a JSON file with the roles the application declares")
+    parser.add_argument(
+        "--role",
+        nargs="+",
+        action="append",
+        metavar="WORD",
+        help=(
+            "a role it declares (repeatable): ID LANG=NAME... LANG.does=CAPABILITY... "
+            "[cascades] [must-keep], with a name and a capability in each of nl, fr, de, en"
+        ),
+    )
     parser.add_argument(
         "--minimum-acr",
         help="the weakest login its users may come with, e.g. urn:be:fedict:iam:fas:Level500 (eID)",

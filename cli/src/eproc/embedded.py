@@ -80,7 +80,10 @@ def service_urls(base_url: str) -> dict[str, str]:
 def demo_clients(base_url: str) -> list[tuple[Any, str]]:
     """The portal and the demo platform applications at their mounted URLs, with
     their development secrets: seeded into the edge's client registry (data, not
-    configuration) where it does not hold them yet."""
+    configuration) where it does not hold them yet. Each platform application
+    declares its roles with its registration (SPEC §4's catalogue, as this version
+    ships it), so operators see and change them on the Applications screen."""
+    from eproc_contracts.roles import packaged_catalogue
     from eproc_edge.registration import ClientRegistration
 
     base = base_url.rstrip("/")
@@ -98,9 +101,12 @@ def demo_clients(base_url: str) -> list[tuple[Any, str]]:
     seeds: list[tuple[Any, str]] = [(portal, "dev-secret-portal")]
     for client_id, name in PLATFORM_APPS.items():
         app_base = f"{base}/apps/{client_id}"
+        built_in = packaged_catalogue().application(client_id)
+        roles = [role.model_dump() for role in (built_in.roles if built_in else ())]
         application = ClientRegistration(
             client_id=client_id,
             names=dict.fromkeys(("nl", "fr", "de", "en"), name),
+            roles=roles,
             redirect_uris=[f"{app_base}/callback"],
             post_logout_redirect_uris=[f"{app_base}/"],
             home_url=f"{app_base}/",

@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
@@ -25,8 +24,8 @@ from eproc_contracts import events as ev
 from eproc_contracts.common import RoleGrant
 from eproc_contracts.envelope import Envelope
 from eproc_contracts.topics import decode, encode
+from eproc_edge.registration import ClientRegistration
 from eproc_edge_testkit import LocalUser
-from eproc_organisations.roles import RoleCatalogue, catalogue
 from eproc_platform_sdk import TokenVerifier
 from eproc_runtime.bus.kafka import kafka_connection
 
@@ -67,12 +66,19 @@ def test_the_guide_documents_every_token_error() -> None:
 def test_the_registration_snippets_are_valid() -> None:
     client = registered_client()
     assert client.redirect_uris == ["https://e-auction.example.be/callback"]
-    entry = yaml.safe_load((SNIPPETS / "catalogue.yaml").read_text())
-    shipped = catalogue().model_dump()
-    extended = RoleCatalogue.model_validate(
-        {**shipped, "applications": [*shipped["applications"], *entry]}
+    roles = json.loads((SNIPPETS / "roles.json").read_text())
+    registration = ClientRegistration.model_validate(
+        {
+            "client_id": client.client_id,
+            "names": dict.fromkeys(("nl", "fr", "de", "en"), client.name),
+            "redirect_uris": client.redirect_uris,
+            "home_url": client.home_url,
+            "login_url": client.login_url,
+            "roles": roles,
+        }
     )
-    assert extended.role("e-auction", "auctioneer") is not None
+    assert [r.id for r in registration.roles] == ["auctioneer", "bidder-liaison"]
+    assert registration.roles[0].names.fr == "Commissaire-priseur"
 
 
 def load(name: str, monkeypatch: pytest.MonkeyPatch, **env: str) -> ModuleType:

@@ -27,6 +27,16 @@ from eproc_runtime.testing.servers import serving
 from .conftest import Browser, EdgeServer, pkce_pair
 
 NAMES = {"nl": "Proefapp", "fr": "App d'essai", "de": "Testanwendung", "en": "Test app"}
+ROLE = {
+    "id": "inspector",
+    "names": {"nl": "Keurder", "fr": "Inspecteur", "de": "Prüfer", "en": "Inspector"},
+    "descriptions": {
+        "nl": ["Leveringen keuren"],
+        "fr": ["Réceptionner les livraisons"],
+        "de": ["Lieferungen prüfen"],
+        "en": ["Inspect deliveries"],
+    },
+}
 
 
 @pytest.fixture(scope="module")
@@ -277,6 +287,14 @@ async def test_bad_input_is_refused_field_by_field_and_changes_nothing(
         (_registration(client_id, access_token_lifetime=86400), "access_token_lifetime"),
         (_registration(client_id, access_token_lifetime=900), "access_token_lifetime"),
         (_registration(client_id, token_endpoint_auth_method="none"), "grant_types"),
+        # The roles it declares (SPEC §4): every language, well-formed and distinct ids,
+        # and no say over the hub's own application.
+        (_registration(client_id, roles=[{**ROLE, "names": {"nl": "Keurder"}}]), "names"),
+        (_registration(client_id, roles=[{**ROLE, "descriptions": {"en": ["x"]}}]), "nl"),
+        (_registration(client_id, roles=[{**ROLE, "id": "Keur Der"}]), "id"),
+        (_registration(client_id, roles=[ROLE, {**ROLE, "names": NAMES}]), "roles"),
+        (_registration(client_id, roles=[{**ROLE, "holders": 1}]), "holders"),
+        (_registration(client_id, application="user-management", roles=[ROLE]), "roles"),
     ]
     for body, field in cases:
         refused = await http.post(f"{base}/clients", json=body, headers=operator)

@@ -23,7 +23,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from eproc_contracts import assurance
-from eproc_contracts.roles import Role
+from eproc_contracts.roles import USER_MANAGEMENT, Capabilities
 
 AuthMethod = Literal["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
 GrantType = Literal["authorization_code", "refresh_token", "client_credentials"]
@@ -108,6 +108,36 @@ class Names(BaseModel):
     en: str = Field(min_length=1, max_length=100)
 
 
+class DeclaredRole(BaseModel):
+    """A role the application declares with its registration (SPEC §4): the role
+    catalogue's entry, named and described in every language of the platform
+    (R-ROLE-3, R-I18N-1). Once published, organisations can give it and buyers ask
+    for it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=_ID, description="lower-case letters, digits and dashes")
+    names: Names
+    descriptions: Capabilities = Field(description="what the role may do, per language")
+    cascades: bool = Field(
+        default=False,
+        description="R-ROLE-2: chosen in one application, given in every one that has it",
+    )
+    must_keep: bool = Field(
+        default=False,
+        description="R-REQ-8: an organisation's last holder may not give it up",
+    )
+
+
+def _distinct_roles(values: list[DeclaredRole] | None) -> list[DeclaredRole] | None:
+    seen: set[str] = set()
+    for role in values or ():
+        if role.id in seen:
+            raise ValueError(f"the role id {role.id!r} is declared twice")
+        seen.add(role.id)
+    return values
+
+
 class _ClientFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -142,10 +172,17 @@ class _ClientFields(BaseModel):
     access_token_lifetime: int | None = Field(default=None, ge=60, le=3600)
     id_token_lifetime: int | None = Field(default=None, ge=60, le=3600)
     refresh_token_lifetime: int | None = Field(default=None, ge=300, le=30 * 24 * 3600)
-    roles: list[Role] = Field(
-        default_factory=list, max_length=50, description="The roles the application declares"
+    roles: list[DeclaredRole] = Field(
+        default_factory=list,
+        max_length=50,
+        description="The roles the application declares: the role catalogue's entries",
     )
     enabled: bool = True
+
+    @field_validator("roles")
+    @classmethod
+    def _roles(cls, values: list[DeclaredRole]) -> list[DeclaredRole]:
+        return _distinct_roles(values) or []
 
     @field_validator("redirect_uris", "post_logout_redirect_uris")
     @classmethod
@@ -186,6 +223,9 @@ def check_consistency(values: dict[str, Any]) -> None:
         raise FieldError("jwks", "only a private_key_jwt client has keys")
     if method == "none" and "client_credentials" in grants:
         raise FieldError("grant_types", "a public client cannot use client_credentials")
+    application = values.get("application") or values.get("client_id")
+    if application == USER_MANAGEMENT and values.get("roles"):
+        raise FieldError("roles", "the hub's own roles come with the platform, not a registration")
 
 
 class FieldError(ValueError):
@@ -226,7 +266,12 @@ class ClientUpdate(BaseModel):
     access_token_lifetime: int | None = Field(default=None, ge=60, le=3600)
     id_token_lifetime: int | None = Field(default=None, ge=60, le=3600)
     refresh_token_lifetime: int | None = Field(default=None, ge=300, le=30 * 24 * 3600)
-    roles: list[Role] | None = Field(default=None, max_length=50)
+    roles: list[DeclaredRole] | None = Field(default=None, max_length=50)
+
+    @field_validator("roles")
+    @classmethod
+    def _roles(cls, values: list[DeclaredRole] | None) -> list[DeclaredRole] | None:
+        return _distinct_roles(values)
 
     @field_validator("redirect_uris", "post_logout_redirect_uris")
     @classmethod
