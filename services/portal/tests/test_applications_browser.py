@@ -1,9 +1,11 @@
 """The operator's applications screen (issue 20, R-APP-1) in Chromium, in Dutch and
 French, by its visible labels, over the real edge (PostgreSQL, Kafka): the
-operator logs in through the edge, registers an application (a bad address is
-refused field by field first), reads its secret once; a relying party then logs a
-user in through it without any restart; rotating shows a new secret while the old
-one keeps working until it is retired; disabling refuses the client."""
+operator logs in through the edge, registers an application with two roles in the
+same step (a bad address and a role without its German capability are refused
+field by field first), reads its secret once; a relying party then logs a user in
+through it without any restart; a role is renamed; rotating shows a new secret
+while the old one keeps working until it is retired; disabling refuses the
+client."""
 
 from __future__ import annotations
 
@@ -64,6 +66,16 @@ LABELS = {
         "retired": "Het oude geheim werkt niet meer.",
         "disable": "De toepassing uitschakelen",
         "disabled": "Uitgeschakeld",
+        "new_role": "Nieuwe rol",
+        "role_id": "Rol-id",
+        "role_names": ["Nederlandse naam van de rol", "Franse naam van de rol",
+                       "Duitse naam van de rol", "Engelse naam van de rol"],
+        "role_does": ["Wat de rol mag, in het Nederlands", "Wat de rol mag, in het Frans",
+                      "Wat de rol mag, in het Duits", "Wat de rol mag, in het Engels"],
+        "required": "Dit veld is verplicht.",
+        "role": "Rol",
+        "save": "Opslaan",
+        "changed": "De toepassing is gewijzigd.",
     },
     "fr": {
         "language": "Français",
@@ -86,7 +98,27 @@ LABELS = {
         "retired": "L'ancien secret ne fonctionne plus.",
         "disable": "Désactiver l'application",
         "disabled": "Désactivée",
+        "new_role": "Nouveau rôle",
+        "role_id": "Identifiant du rôle",
+        "role_names": ["Nom néerlandais du rôle", "Nom français du rôle", "Nom allemand du rôle",
+                       "Nom anglais du rôle"],
+        "role_does": ["Ce que le rôle permet, en néerlandais", "Ce que le rôle permet, en français",
+                      "Ce que le rôle permet, en allemand", "Ce que le rôle permet, en anglais"],
+        "required": "Ce champ est obligatoire.",
+        "role": "Rôle",
+        "save": "Enregistrer",
+        "changed": "L'application a été modifiée.",
     },
+}  # fmt: skip
+
+
+# name and capability per language (nl, fr, de, en)
+ROLES = {
+    "inspector": [("Keurder", "Leveringen keuren"), ("Inspecteur", "Réceptionner les livraisons"),
+                  ("Prüfer", "Lieferungen prüfen"), ("Inspector", "Inspect deliveries")],
+    "approver": [("Goedkeurder", "Bestellingen goedkeuren"),
+                 ("Approbateur", "Approuver les commandes"),
+                 ("Genehmiger", "Bestellungen genehmigen"), ("Approver", "Approve orders")],
 }  # fmt: skip
 
 
@@ -260,12 +292,25 @@ async def test_an_operator_registers_and_manages_an_application(
     await page.get_by_label(text["redirects"]).fill("http://plain.example.be/callback")
     await page.get_by_label(text["home"]).fill(f"{site}/")
     await page.get_by_label(text["login"]).fill(f"{site}/login")
+    # Its two roles, declared in the same step (SPEC §4): the second lacks German.
+    for index, (role_id, names) in enumerate(ROLES.items()):
+        block = page.get_by_role("group", name=text["new_role"]).nth(index)
+        await block.get_by_label(text["role_id"]).fill(role_id)
+        for label, does, (name, capability) in zip(
+            text["role_names"], text["role_does"], names, strict=True
+        ):
+            await block.get_by_label(label).fill(name)
+            if not (index == 1 and label == text["role_names"][2]):
+                await block.get_by_label(does).fill(capability)
     await page.get_by_role("button", name=text["submit"], exact=True).click()
     await expect(page.locator("#redirect_uris-error")).to_contain_text(
         text["https_error"], timeout=45_000
     )
+    await expect(page.locator("#role_does_de_1-error")).to_have_text(text["required"])
     await assert_accessible(page, "operator-application-errors")
     await page.get_by_label(text["redirects"]).fill(f"{site}/callback")
+    second_role = page.get_by_role("group", name=text["new_role"]).nth(1)
+    await second_role.get_by_label(text["role_does"][2]).fill(ROLES["approver"][2][1])
     await page.get_by_role("button", name=text["submit"], exact=True).click()
     first = await _shown_secret(page, text["secret"])
     await assert_accessible(page, "operator-application-secret")
@@ -273,8 +318,28 @@ async def test_an_operator_registers_and_manages_an_application(
     # A relying party logs users in through it: no restart of anything.
     assert await _relying_party_login(platform, client_id, first) == 200
 
-    # Rotate: the new secret is shown once; both work until the old one is retired.
+    # The application's page shows both roles by name; renaming one keeps its id.
     await page.get_by_role("link", name=text["back"]).click()
+    language = locale[:2]
+    position = ["nl", "fr", "de", "en"].index(language)
+    first_role = page.get_by_role(
+        "group", name=f"{text['role']} 1: {ROLES['inspector'][position][0]}"
+    )
+    await expect(first_role).to_contain_text("inspector")
+    renamed = f"{ROLES['inspector'][position][0]} (hoofd)"
+    await first_role.get_by_label(text["role_names"][position]).fill(renamed)
+    await page.get_by_role("button", name=text["save"], exact=True).click()
+    await expect(page.get_by_role("status").first).to_have_text(text["changed"], timeout=45_000)
+    shown = page.get_by_role("group", name=f"{text['role']} 1: {renamed}")
+    await expect(shown.get_by_label(text["role_names"][position])).to_have_value(renamed)
+    second_shown = page.get_by_role(
+        "group", name=f"{text['role']} 2: {ROLES['approver'][position][0]}"
+    )
+    await expect(second_shown.get_by_label(text["role_does"][2])).to_have_value(
+        ROLES["approver"][2][1]
+    )
+
+    # Rotate: the new secret is shown once; both work until the old one is retired.
     await page.get_by_role("button", name=text["rotate"]).click()
     second = await _shown_secret(page, text["secret"])
     assert second != first

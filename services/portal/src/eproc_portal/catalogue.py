@@ -3,6 +3,7 @@ user's language (R-ROLE-3), read from the organisations service."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,8 +35,13 @@ class ApplicationView:
     roles: list[RoleView]
 
 
-def applications(catalogue: RoleCatalogue, language: str) -> list[ApplicationView]:
-    """The applications with their roles, localised, in catalogue order."""
+def applications(
+    catalogue: RoleCatalogue, language: str, held: Iterable[str] = ()
+) -> list[ApplicationView]:
+    """The applications with their roles for a role picker, localised, in catalogue
+    order: the applications on offer, and of a disabled one only the roles in ``held``
+    (``"application:role"``), so changing other roles does not drop them."""
+    kept = set(held)
     views = []
     for app in catalogue.applications:
         name = localised(app.names.model_dump(), language)
@@ -48,8 +54,10 @@ def applications(catalogue: RoleCatalogue, language: str) -> list[ApplicationVie
                 role.descriptions.in_language(language),
             )
             for role in app.roles
+            if app.offered or f"{app.id}:{role.id}" in kept
         ]
-        views.append(ApplicationView(app.id, name, roles))
+        if roles:
+            views.append(ApplicationView(app.id, name, roles))
     return views
 
 

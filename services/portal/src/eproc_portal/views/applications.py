@@ -2,10 +2,16 @@
 applications, registering one, changing it, rotating its secret (the new one is
 shown once, never stored by the portal), retiring the old one, disabling and
 enabling it. The edge authorises every call against the operator's status and
-audits it; the portal only offers the screen to operators."""
+audits it; the portal only offers the screen to operators.
+
+An application's roles (SPEC §4) are declared on the same form, in the same
+step: one row per role (its id, its name and what it may do in each language),
+plus empty rows to add roles without any script; an existing role's id stays,
+its names and capabilities can be changed (renamed) or the role removed."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -43,6 +49,21 @@ _MESSAGES = {
 _EXAMPLE_URL = "https://e-tendering.example.be/callback"
 _EXAMPLE_ID = "e-tendering"
 
+# The roles' rows (SPEC §4): the edge's rule for an id, and how many empty rows the
+# form offers for new roles (a form without scripts adds rows by saving).
+_ROLE_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+_NEW_ROLE_ROWS = 2
+_MAX_ROLE_ROWS = 52
+_ROLE_MESSAGES = {
+    "duplicate_role": i18n.N_("Each role needs its own id."),
+    "invalid_client_metadata": i18n.N_(
+        "The roles of User management come with the platform; they cannot be declared here."
+    ),
+    "string_pattern_mismatch": i18n.N_(
+        "Use lowercase letters a-z, digits and '-', for example %(id)s."
+    ),
+}
+
 
 def _edge(request: Request) -> EdgeClient:
     edge = services_of(request).edge
@@ -57,9 +78,24 @@ def _message(code: str) -> str:
     return field_message(code)
 
 
-def _form_field(api_field: str) -> str:
+def _role_field(parts: list[str], rows: list[int]) -> str:
+    """The form's field for a field of the roles the edge names (``roles.1.names.fr``
+    -> ``role_name_fr_<row>``, the row the second declared role came from)."""
+    if len(parts) < 2 or not parts[1].isdigit() or int(parts[1]) >= len(rows):
+        return "roles"
+    row = rows[int(parts[1])]
+    if len(parts) > 3 and parts[2] == "names":
+        return f"role_name_{parts[3]}_{row}"
+    if len(parts) > 3 and parts[2] == "descriptions":
+        return f"role_does_{parts[3]}_{row}"
+    return f"role_id_{row}"
+
+
+def _form_field(api_field: str, rows: list[int] | None = None) -> str:
     """The form's field for a field the edge names (``names.fr`` -> ``name_fr``)."""
     parts = api_field.split(".")
+    if parts[0] == "roles":
+        return _role_field(parts, rows or [])
     if parts[0] == "names" and len(parts) > 1:
         return f"name_{parts[1]}"
     if parts[0] == "names":
@@ -71,11 +107,134 @@ def _form_field(api_field: str) -> str:
     return parts[0]
 
 
-def _errors_of(error: ApiError) -> tuple[dict[str, str], list[str]]:
+def _errors_of(error: ApiError, rows: list[int]) -> tuple[dict[str, str], list[str]]:
     errors: dict[str, str] = {}
     for problem in error.fields:
-        errors.setdefault(_form_field(problem.field), _message(problem.code))
+        field = _form_field(problem.field, rows)
+        if field.startswith("role") and problem.code == "value_error":
+            # Two roles with one id (the list), or a blank capability (a role's field).
+            duplicate = i18n.gettext(_ROLE_MESSAGES["duplicate_role"])
+            message = duplicate if field == "roles" else field_message("required")
+        elif field.startswith("role") and problem.code in _ROLE_MESSAGES:
+            message = i18n.gettext(_ROLE_MESSAGES[problem.code], id="inspector")
+        else:
+            message = _message(problem.code)
+        errors.setdefault(field, message)
     return errors, [] if errors else [general_message(error)]
+
+
+def _blank_role() -> dict[str, Any]:
+    return {
+        "id": "",
+        "existing": False,
+        "remove": False,
+        "cascades": False,
+        **{f"name_{lang}": "" for lang in i18n.LANGUAGES},
+        **{f"does_{lang}": "" for lang in i18n.LANGUAGES},
+    }
+
+
+def _role_rows(client: dict[str, Any]) -> list[dict[str, Any]]:
+    """The declared roles as the form's rows, then empty rows for new ones."""
+    rows = [
+        {
+            **_blank_role(),
+            "id": role["id"],
+            "existing": True,
+            "cascades": bool(role.get("cascades")),
+            **{f"name_{lang}": role["names"].get(lang, "") for lang in i18n.LANGUAGES},
+            **{
+                f"does_{lang}": "\n".join(role["descriptions"].get(lang, []))
+                for lang in i18n.LANGUAGES
+            },
+        }
+        for role in client.get("roles", [])
+    ]
+    return rows + [_blank_role() for _ in range(_NEW_ROLE_ROWS)]
+
+
+def _submitted_roles(form: Any) -> list[dict[str, Any]]:
+    try:
+        count = min(int(str(form.get("role_count", "0"))), _MAX_ROLE_ROWS)
+    except ValueError:
+        count = 0
+    rows = []
+    for i in range(max(count, 0)):
+        row = _blank_role()
+        row["id"] = str(form.get(f"role_id_{i}", "")).strip()
+        row["existing"] = form.get(f"role_existing_{i}") == "1"
+        row["remove"] = form.get(f"role_remove_{i}") == "1"
+        row["cascades"] = form.get(f"role_cascades_{i}") == "1"
+        for lang in i18n.LANGUAGES:
+            row[f"name_{lang}"] = str(form.get(f"role_name_{lang}_{i}", "")).strip()
+            row[f"does_{lang}"] = str(form.get(f"role_does_{lang}_{i}", "")).strip()
+        rows.append(row)
+    return rows
+
+
+def _roles_body(
+    rows: list[dict[str, Any]], errors: dict[str, str]
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """The roles the rows declare (an empty new row or a removed one declares none),
+    the row each came from, and the errors the portal finds first (into ``errors``)."""
+    roles: list[dict[str, Any]] = []
+    came_from: list[int] = []
+    seen: set[str] = set()
+    for i, row in enumerate(rows):
+        texts = [row[f"{kind}_{lang}"] for kind in ("name", "does") for lang in i18n.LANGUAGES]
+        if row["remove"] or (not row["existing"] and not row["id"] and not any(texts)):
+            continue
+        if not row["id"]:
+            errors[f"role_id_{i}"] = field_message("required")
+        elif not _ROLE_ID.match(row["id"]):
+            errors[f"role_id_{i}"] = i18n.gettext(
+                _ROLE_MESSAGES["string_pattern_mismatch"], id="inspector"
+            )
+        elif row["id"] in seen:
+            errors[f"role_id_{i}"] = i18n.gettext(_ROLE_MESSAGES["duplicate_role"])
+        seen.add(row["id"])
+        capabilities = {}
+        for lang in i18n.LANGUAGES:
+            if not row[f"name_{lang}"]:
+                errors[f"role_name_{lang}_{i}"] = field_message("required")
+            lines = [line.strip() for line in row[f"does_{lang}"].splitlines() if line.strip()]
+            if not lines:
+                errors[f"role_does_{lang}_{i}"] = field_message("required")
+            capabilities[lang] = lines
+        roles.append(
+            {
+                "id": row["id"],
+                "names": {lang: row[f"name_{lang}"] for lang in i18n.LANGUAGES},
+                "descriptions": capabilities,
+                "cascades": row["cascades"],
+            }
+        )
+        came_from.append(i)
+    return roles, came_from
+
+
+def _role_labels(rows: list[dict[str, Any]]) -> dict[str, str]:
+    """The error summary's names of the roles' fields."""
+    names = {
+        "nl": i18n.gettext("Dutch name of the role"),
+        "fr": i18n.gettext("French name of the role"),
+        "de": i18n.gettext("German name of the role"),
+        "en": i18n.gettext("English name of the role"),
+    }
+    does = {
+        "nl": i18n.gettext("What it may do, in Dutch"),
+        "fr": i18n.gettext("What it may do, in French"),
+        "de": i18n.gettext("What it may do, in German"),
+        "en": i18n.gettext("What it may do, in English"),
+    }
+    labels = {"roles": i18n.gettext("Roles")}
+    for i in range(len(rows)):
+        role = i18n.gettext("Role %(num)d", num=i + 1)
+        labels[f"role_id_{i}"] = f"{role}: {i18n.gettext('Role id')}"
+        for lang in i18n.LANGUAGES:
+            labels[f"role_name_{lang}_{i}"] = f"{role}: {names[lang]}"
+            labels[f"role_does_{lang}_{i}"] = f"{role}: {does[lang]}"
+    return labels
 
 
 def _values_of(client: dict[str, Any]) -> dict[str, Any]:
@@ -90,6 +249,7 @@ def _values_of(client: dict[str, Any]) -> dict[str, Any]:
     values["grant_types"] = client["grant_types"]
     values["scopes"] = " ".join(client["scopes"])
     values["access_token_lifetime"] = client.get("access_token_lifetime") or ""
+    values["roles"] = _role_rows(client)
     return values
 
 
@@ -108,12 +268,15 @@ async def _submitted(request: Request) -> dict[str, Any]:
         )
     }
     values["grant_types"] = [str(g) for g in form.getlist("grant_types") if g in GRANTS]
+    values["roles"] = _submitted_roles(form)
     return values
 
 
 def _body(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """The API body of the form's values, and the errors the portal finds first."""
+    """The API body of the form's values, and the errors the portal finds first.
+    ``values["role_rows"]`` records the row each declared role came from."""
     errors: dict[str, str] = {}
+    roles, values["role_rows"] = _roles_body(values["roles"], errors)
     for name in LANGUAGE_FIELDS:
         if not values[name]:
             errors[name] = field_message("required")
@@ -137,6 +300,7 @@ def _body(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         "grant_types": values["grant_types"],
         "scopes": values["scopes"].split(),
         "access_token_lifetime": lifetime,
+        "roles": roles,
     }
     return body, errors
 
@@ -162,6 +326,7 @@ def _render_form(
             "general": general or [],
             "auth_methods": AUTH_METHODS,
             "grants": GRANTS,
+            "role_labels": _role_labels(values["roles"]),
             "flashes": take_flashes(request),
         },
         status=status,
@@ -196,9 +361,13 @@ _NEW = {
 }
 
 
+def _new_values() -> dict[str, Any]:
+    return {**_NEW, "roles": [_blank_role() for _ in range(_NEW_ROLE_ROWS)]}
+
+
 @router.get("/operator/applications/new")
 async def new_application(request: Request, token: AccessToken) -> Response:
-    return _require_operator(request) or _render_form(request, dict(_NEW))
+    return _require_operator(request) or _render_form(request, _new_values())
 
 
 @router.post("/operator/applications/new")
@@ -219,7 +388,7 @@ async def register_application(request: Request, token: AccessToken) -> Response
     except ApiError as error:
         if error.status >= 500 or error.status == 401:
             raise
-        errors, general = _errors_of(error)
+        errors, general = _errors_of(error, values["role_rows"])
         return _render_form(request, values, errors=errors, general=general, status=422)
     return _secret_page(request, created["client"], created.get("client_secret"))
 
@@ -265,7 +434,7 @@ async def update_application(request: Request, token: AccessToken, client_id: st
         except ApiError as error:
             if error.status >= 500 or error.status == 401:
                 raise
-            errors, general = _errors_of(error)
+            errors, general = _errors_of(error, values["role_rows"])
             client = await edge.registered_client(token, client_id)
             return _render_form(
                 request, values, client=client, errors=errors, general=general, status=422

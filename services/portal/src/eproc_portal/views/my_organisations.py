@@ -209,7 +209,7 @@ async def _roles_page(
             "names": {
                 m["organisation"]["id"]: m["organisation"]["name"] for m in chosen_memberships
             },
-            "applications": applications(catalogue, lang),
+            "applications": applications(catalogue, lang, held=chosen or ()),
             "chosen": chosen or set(),
             "error": error,
             "form_action": "/my-organisations/roles",

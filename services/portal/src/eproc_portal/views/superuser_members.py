@@ -274,7 +274,7 @@ async def _roles_page(
         {
             "organisation": organisation,
             "members": chosen_members,
-            "applications": applications(catalogue, lang),
+            "applications": applications(catalogue, lang, held=chosen or ()),
             "chosen": chosen or set(),
             "error": error,
             # Their Superuser role stays (R-REQ-8): said before they choose.
