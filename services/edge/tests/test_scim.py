@@ -13,6 +13,7 @@ import importlib.util
 import secrets
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -434,6 +435,11 @@ async def test_a_membership_granted_then_revoked_shows_in_scim(
         await eventually(granted, timeout=30, what="the grant in SCIM")
         found = listed_resource(await scim_get(http, token, f"/Users/{user.user_id}"))
         assert [g["display"] for g in found["groups"]] == [f"{org_name} / inspector"]
+        # meta.lastModified (RFC 7643 §3.1): when the read model last saw it change.
+        group = listed_resource(await scim_get(http, token, f"/Groups/{group_id}"))
+        for resource in (found, group):
+            modified = datetime.fromisoformat(resource["meta"]["lastModified"])
+            assert abs(datetime.now(UTC) - modified) < timedelta(minutes=5), resource["meta"]
 
         await publish(
             ev.MembershipRevoked(

@@ -28,7 +28,6 @@ import httpx
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, KeySetSerialization
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from eproc_edge.models import client_assertion
@@ -170,7 +169,6 @@ class AssertionVerifier:
     ) -> None:
         if len(jti) > 255:
             raise AssertionRefused("The assertion's jti is too long.")
-        now = datetime.now(UTC)
         async with sessions() as db, db.begin():
             statement = upsert(
                 db,
@@ -182,13 +180,7 @@ class AssertionVerifier:
                 },
                 keys=("client_id", "jti"),
             ).returning(client_assertion.c.jti)
+            # What has expired is forgotten by the edge's sweep (eproc_edge.sweep).
             inserted = (await db.execute(statement)).first()
-            # Forget what has expired (the client's own: a short, indexed delete).
-            await db.execute(
-                delete(client_assertion).where(
-                    client_assertion.c.client_id == client_id,
-                    client_assertion.c.expires_at < now,
-                )
-            )
         if inserted is None:
             raise AssertionRefused("The assertion was used before (its jti is spent).")

@@ -26,6 +26,7 @@ from eproc_edge.registry import ClientDirectory, ClientFeed, open_registry
 from eproc_edge.scim import router as scim_router
 from eproc_edge.security import ALWAYS, HTML
 from eproc_edge.settings import Settings
+from eproc_edge.sweep import ExpiredRowsSweep
 from eproc_edge.upstream import UpstreamProvider
 from eproc_page_shell import STATIC_DIR
 from eproc_platform_sdk.revocation import RevocationFeed, RevocationList, TopicFeed
@@ -91,7 +92,13 @@ def create_app(
             # revocation enters its list as it is made.
             edge.revocations.always_current = True
 
-    jobs = [Job("refresh-rotations", lambda state: edge.token_service(state).rotations)]
+    jobs = [
+        Job("refresh-rotations", lambda state: edge.token_service(state).rotations),
+        Job(
+            "expired-rows",
+            lambda state: ExpiredRowsSweep(state.sessions, settings.expired_rows_sweep_interval),
+        ),
+    ]
     if settings.bus == "kafka":
         feed_options = {
             k: v

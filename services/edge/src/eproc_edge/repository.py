@@ -508,8 +508,14 @@ async def save_user(
 ) -> None:
     """The user's profile; ``username=None`` keeps the one known (or ``""`` for a user
     whose registration has not been seen)."""
-    values = {"user_id": user_id, **profile, "username": username or ""}
+    values = {
+        "user_id": user_id,
+        **profile,
+        "username": username or "",
+        "last_modified": datetime.now(UTC),  # SCIM's meta.lastModified
+    }
     update = [*profile, "username"] if username is not None else list(profile)
+    update.append("last_modified")
     await session.execute(upsert(session, projected_user, values, keys=["user_id"], update=update))
 
 

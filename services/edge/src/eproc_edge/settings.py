@@ -70,6 +70,11 @@ class Settings(ServiceSettings):
     session_lifetime: int = 10 * 3600
     authorization_code_lifetime: int = 60
     key_rotation_interval: int = 24 * 3600
+    expired_rows_sweep_interval: float = Field(
+        default=300,
+        gt=0,
+        description="seconds between sweeps of expired assertion jti and initial access tokens",
+    )
     session_cookie_name: str = "eproc_sso"
     session_cookie_secure: bool | None = Field(
         default=None, description="Secure cookies; by default when the issuer is https"

@@ -9,6 +9,7 @@ replaying an event changes nothing.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from uuid import UUID, uuid5
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,6 +48,7 @@ async def membership_changed(session: AsyncSession, user_id: UUID, organisation_
     held = await repository.membership_groups(session, user_id, organisation_id)
     await repository.remove_members(session, user_id, held - wanted.keys())
     added = [(g, wanted[g]) for g in sorted(wanted.keys() - held)]
+    now = datetime.now(UTC)
     await repository.save_groups(
         session,
         [
@@ -57,6 +59,7 @@ async def membership_changed(session: AsyncSession, user_id: UUID, organisation_
                 "role": role,
                 "organisation_name": organisation_name,
                 "display_name": display_name_of(organisation_name, role),
+                "last_modified": now,
             }
             for g, (application, role) in added
         ],
@@ -73,6 +76,8 @@ async def membership_changed(session: AsyncSession, user_id: UUID, organisation_
             for g, (application, _) in added
         ],
     )
+    # A group the user left changed too (SCIM's meta.lastModified).
+    await repository.touch_groups(session, held - wanted.keys(), now)
 
 
 async def organisation_renamed(
@@ -87,4 +92,5 @@ async def organisation_renamed(
                 row.group_id,
                 organisation_name,
                 display_name_of(organisation_name, row.role),
+                datetime.now(UTC),
             )

@@ -3,12 +3,13 @@ rows) and reading it for one application, with a filter's condition and a page."
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, select, update
+from sqlalchemy import ColumnElement, Table, and_, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_edge.models import (
@@ -69,7 +70,7 @@ async def save_groups(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> 
                 group,
                 row,
                 keys=["group_id"],
-                update=["organisation_name", "display_name"],
+                update=["organisation_name", "display_name", "last_modified"],
             )
         )
 
@@ -81,13 +82,26 @@ async def groups_of_organisation(session: AsyncSession, organisation_id: UUID) -
 
 
 async def rename_group(
-    session: AsyncSession, group_id: UUID, organisation_name: str, display_name: str
+    session: AsyncSession,
+    group_id: UUID,
+    organisation_name: str,
+    display_name: str,
+    at: datetime,
 ) -> None:
     await session.execute(
         update(group)
         .where(group.c.group_id == group_id)
-        .values(organisation_name=organisation_name, display_name=display_name)
+        .values(organisation_name=organisation_name, display_name=display_name, last_modified=at)
     )
+
+
+async def touch_groups(session: AsyncSession, group_ids: Iterable[UUID], at: datetime) -> None:
+    """Their members changed ``at`` (SCIM's ``meta.lastModified``)."""
+    ids = list(group_ids)
+    if ids:
+        await session.execute(
+            update(group).where(group.c.group_id.in_(ids)).values(last_modified=at)
+        )
 
 
 async def membership_groups(
@@ -213,48 +227,37 @@ def _group_scope(application: str) -> Condition:
     )
 
 
-async def _page(
+@dataclass(frozen=True)
+class Resource:
+    """One resource type as the read model holds it: its table, its key (the last
+    ordering, so pages are stable) and the rows an application may read."""
+
+    table: Table
+    key: ColumnElement[Any]
+    scope: Callable[[str], Condition]
+
+
+USERS = Resource(user, user.c.user_id, _user_scope)
+GROUPS = Resource(group, group.c.group_id, _group_scope)
+
+
+async def find(
     session: AsyncSession,
-    query: Select[Any],
+    resource: Resource,
+    application: str,
+    where: Condition | None,
     order: Sequence[ColumnElement[Any]],
     offset: int,
     limit: int,
 ) -> Page:
+    """One page of the application's resources matching ``where``, with their total."""
+    query = select(resource.table).where(resource.scope(application))
+    if where is not None:
+        query = query.where(where)
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = (
-        list(await session.execute(query.order_by(*order).offset(offset).limit(limit)))
-        if limit
-        else []
-    )
+    ordered = query.order_by(*order, resource.key).offset(offset).limit(limit)
+    rows = list(await session.execute(ordered)) if limit else []
     return Page(int(total or 0), rows)
-
-
-async def find_users(
-    session: AsyncSession,
-    application: str,
-    where: Condition | None,
-    order: Sequence[ColumnElement[Any]],
-    offset: int,
-    limit: int,
-) -> Page:
-    query = select(user).where(_user_scope(application))
-    if where is not None:
-        query = query.where(where)
-    return await _page(session, query, [*order, user.c.user_id], offset, limit)
-
-
-async def find_groups(
-    session: AsyncSession,
-    application: str,
-    where: Condition | None,
-    order: Sequence[ColumnElement[Any]],
-    offset: int,
-    limit: int,
-) -> Page:
-    query = select(group).where(_group_scope(application))
-    if where is not None:
-        query = query.where(where)
-    return await _page(session, query, [*order, group.c.group_id], offset, limit)
 
 
 async def groups_of_users(

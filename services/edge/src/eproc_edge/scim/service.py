@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -42,6 +43,7 @@ from eproc_edge.scim.resources import (
     ScimGroup,
     ScimUser,
 )
+from eproc_runtime.db import utc
 
 
 @dataclass(frozen=True)
@@ -63,8 +65,9 @@ async def search_users(
 ) -> ListResponse[ScimUser]:
     attributes = repository.user_attributes(reader.application)
     start, count = _window(request)
-    page = await repository.find_users(
+    page = await repository.find(
         session,
+        repository.USERS,
         reader.application,
         condition(request.filter.ast, attributes) if request.filter else None,
         _order(request, attributes, default=[func.lower(repository.user.c.username)]),
@@ -82,8 +85,8 @@ async def search_users(
 
 async def user_by_id(session: AsyncSession, reader: Reader, user_id: str) -> ScimUser:
     wanted = _uuid(user_id)
-    page = await repository.find_users(
-        session, reader.application, repository.user.c.user_id == wanted, [], 0, 1
+    page = await repository.find(
+        session, repository.USERS, reader.application, repository.user.c.user_id == wanted, [], 0, 1
     )
     if not page.rows:
         raise NotFoundException(detail=f"No user {user_id}.")
@@ -117,7 +120,11 @@ async def _users(session: AsyncSession, reader: Reader, rows: Sequence[Any]) -> 
                 for g in groups[row.user_id]
             ]
             or None,
-            meta=Meta(resource_type="User", location=reader.location("Users", row.user_id)),
+            meta=Meta(
+                resource_type="User",
+                location=reader.location("Users", row.user_id),
+                last_modified=_moment(row.last_modified),
+            ),
         )
         for row in rows
     ]
@@ -131,8 +138,9 @@ async def search_groups(
 ) -> ListResponse[Any]:
     attributes = repository.group_attributes()
     start, count = _window(request)
-    page = await repository.find_groups(
+    page = await repository.find(
         session,
+        repository.GROUPS,
         reader.application,
         condition(request.filter.ast, attributes) if request.filter else None,
         _order(request, attributes, default=[repository.group.c.display_name]),
@@ -152,8 +160,14 @@ async def group_by_id(
     session: AsyncSession, reader: Reader, group_id: str, *, members: bool = True
 ) -> Group:
     wanted = _uuid(group_id)
-    page = await repository.find_groups(
-        session, reader.application, repository.group.c.group_id == wanted, [], 0, 1
+    page = await repository.find(
+        session,
+        repository.GROUPS,
+        reader.application,
+        repository.group.c.group_id == wanted,
+        [],
+        0,
+        1,
     )
     if not page.rows:
         raise NotFoundException(detail=f"No group {group_id}.")
@@ -181,7 +195,11 @@ async def _groups(
                 for m in held.get(row.group_id, [])
             ]
             or None,
-            meta=Meta(resource_type="Group", location=reader.location("Groups", row.group_id)),
+            meta=Meta(
+                resource_type="Group",
+                location=reader.location("Groups", row.group_id),
+                last_modified=_moment(row.last_modified),
+            ),
         )
         group[OrganisationRole] = OrganisationRole(
             organisation_id=str(row.organisation_id),
@@ -191,6 +209,11 @@ async def _groups(
         )
         found.append(group)
     return found
+
+
+def _moment(value: datetime | None) -> datetime | None:
+    """A read-back timestamp as an aware UTC value (SQLite drops the zone)."""
+    return None if value is None else utc(value)
 
 
 # --- paging and ordering (RFC 7644 §3.4.2.3, §3.4.2.4)
