@@ -40,6 +40,7 @@ async def test_expired_assertions_and_initial_tokens_are_swept_and_live_ones_kep
                 {
                     "token_hash": hashes["expired"],
                     "kind": "initial",
+                    "client_id": None,
                     "uses_left": 1,
                     "expires_at": now - timedelta(hours=1),
                     **common,
@@ -47,12 +48,20 @@ async def test_expired_assertions_and_initial_tokens_are_swept_and_live_ones_kep
                 {
                     "token_hash": hashes["live"],
                     "kind": "initial",
+                    "client_id": None,
                     "uses_left": 1,
                     "expires_at": now + timedelta(hours=1),
                     **common,
                 },
                 # A client's registration access token: not the sweep's business.
-                {"token_hash": hashes["client"], "kind": "client", "client_id": client, **common},
+                {
+                    "token_hash": hashes["client"],
+                    "kind": "client",
+                    "client_id": client,
+                    "uses_left": None,
+                    "expires_at": None,
+                    **common,
+                },
             ],
         )
 
