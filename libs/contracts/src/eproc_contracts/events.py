@@ -77,6 +77,45 @@ class PlatformOperatorChanged(_UserEvent):
     )
 
 
+class PasswordChange(StrEnum):
+    CHANGED = "changed"  # by the user, logged in, with the current password
+    RESET = "reset"  # through an emailed single-use link
+
+
+class PasswordChanged(_UserEvent):
+    """A user's password was changed or reset (R-PWD-1). The edge ends every SSO
+    session of the user but ``kept_session_id`` (the one the change was made in,
+    if any), with their refresh tokens, and revokes their access tokens: a thief
+    who logged in with a leaked password is logged out."""
+
+    EVENT_TYPE = "user.password-changed"
+
+    how: PasswordChange
+    kept_session_id: str | None = Field(
+        default=None, description="the SSO session the user changed it in, which stays open"
+    )
+
+
+# --- identity.password-reset.v1 ---------------------------------------------
+
+
+class PasswordResetRequested(_UserEvent):
+    """Someone asked for a password reset link for an account with password login
+    (R-PWD-1): the notifier mails the link to the account's address, in its
+    language. ``sealed_token`` is the link's single-use token encrypted for the
+    notifier (JWE, ``dir`` + ``A256GCM``, under the key only identity and the
+    notifier hold): the token never travels or rests on the bus in clear."""
+
+    EVENT_TYPE = "password-reset.requested"
+
+    email: str
+    language: Language
+    given_name: str
+    family_name: str
+    sealed_token: str
+    expires_at: datetime
+
+
 # --- org.organisation.v1 ----------------------------------------------------
 
 

@@ -28,11 +28,30 @@ class Topic:
 
 USER = Topic(
     name="identity.user.v1",
-    description="Registered users, their profile changes and platform-operator status.",
+    description=(
+        "Registered users, their profile changes, platform-operator status and "
+        "password changes (the edge ends the user's other sessions)."
+    ),
     key="user_id",
     producer="identity",
     consumers=("notifier", "edge", "organisations", "requests"),
-    events=(ev.UserRegistered, ev.UserProfileChanged, ev.PlatformOperatorChanged),
+    events=(
+        ev.UserRegistered,
+        ev.UserProfileChanged,
+        ev.PlatformOperatorChanged,
+        ev.PasswordChanged,
+    ),
+)
+PASSWORD_RESET = Topic(
+    name="identity.password-reset.v1",
+    description=(
+        "Password reset links to mail (R-PWD-1), the token sealed for the notifier; "
+        "read by the notifier only, worthless after the link's lifetime."
+    ),
+    key="user_id",
+    producer="identity",
+    consumers=("notifier",),
+    events=(ev.PasswordResetRequested,),
 )
 ORGANISATION = Topic(
     name="org.organisation.v1",
@@ -124,6 +143,7 @@ CLIENT = Topic(
 
 TOPICS: tuple[Topic, ...] = (
     USER,
+    PASSWORD_RESET,
     ORGANISATION,
     MEMBERSHIP,
     REQUEST,

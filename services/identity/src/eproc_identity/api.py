@@ -23,19 +23,32 @@ from eproc_identity.schemas import (
     LocalLoginSwitch,
     LoginUserOut,
     OperatorSwitch,
+    PasswordChangeIn,
     PasswordLoginIn,
     PasswordLoginPolicyOut,
+    PasswordResetIn,
+    PasswordResetLinkOut,
+    PasswordResetRequestIn,
+    PasswordResetTokenIn,
     ProfileOut,
     ProfileUpdate,
     RegistrationIn,
     UserLocalLoginOut,
     UserOperatorOut,
 )
-from eproc_identity.service import accounts, address_book, local_login, profile, registration
+from eproc_identity.service import (
+    accounts,
+    address_book,
+    local_login,
+    passwords,
+    profile,
+    registration,
+)
 from eproc_identity.service.common import Identity
 from eproc_runtime.app import DbSession
 from eproc_runtime.auth import CurrentCaller
-from eproc_runtime.errors import error_response
+from eproc_runtime.errors import UseCaseError, error_response
+from eproc_runtime.ratelimit import RATE_LIMITED, RateLimits, rate_limited
 
 
 def _identity(request: Request) -> Identity:
@@ -102,8 +115,29 @@ profiles = APIRouter(tags=["profile"])
 
 @profiles.get("/users/me", response_model=ProfileOut, responses=_errors(401, 404))
 async def read_my_profile(session: DbSession, caller: CurrentCaller) -> ProfileOut:
-    """My profile (R-PROF-1)."""
-    return _profile(await profile.my_profile(session, caller))
+    """My profile (R-PROF-1), with whether I may log in with a password (R-PWD-1)."""
+    row, password_login = await profile.my_profile(session, caller)
+    return _profile(row).model_copy(update={"password_login": password_login})
+
+
+@profiles.post(
+    "/users/me/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=_errors(401, 403, 404, 422, 429),
+    dependencies=[Depends(rate_limited("password_change"))],
+    summary="Change my password",
+)
+async def change_my_password(
+    change: PasswordChangeIn, session: DbSession, caller: CurrentCaller, identity: IdentityDep
+) -> Response:
+    """Change my password with the current one (R-PWD-1): **422** with the field
+    `current_password` (`wrong_password`) or `new_password` (the policy's codes);
+    **403 `local_login_disabled`** when I may not log in with a password. My other
+    sessions end (``user.password-changed``); the one of this token stays."""
+    await passwords.change_password(
+        session, identity, caller, change.current_password, change.new_password
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @profiles.patch("/users/me", response_model=ProfileOut, responses=_errors(401, 404, 422))
@@ -376,6 +410,79 @@ async def user_by_eid_subject(
 ) -> LoginUserOut:
     """The account of an eID subject, for the edge's eID login (404 `not_registered`)."""
     return _login_user(await local_login.user_for_eid_login(session, identity, caller, eid_subject))
+
+
+# --- password reset by an emailed link (the edge's pages, R-PWD-1) ------------------------
+
+
+async def _over_limit(request: Request, body: PasswordResetRequestIn) -> UseCaseError | None:
+    """Reset requests are counted per source address and per login asked for."""
+    limits: RateLimits = request.app.state.rate_limits
+    for name, key in (
+        ("password_reset", f"address:{body.source_ip}"),
+        ("password_reset_account", f"login:{body.login.strip().casefold()}"),
+    ):
+        retry_after = await limits.hit(name, key)
+        if retry_after is not None:
+            return UseCaseError(
+                RATE_LIMITED,
+                f"Too many requests; try again in {retry_after} s.",
+                http_status=429,
+                headers={"Retry-After": str(retry_after)},
+                retry_after=retry_after,
+            )
+    return None
+
+
+@internal.post(
+    "/password-reset",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=_errors(401, 403, 422, 429),
+)
+async def request_password_reset(
+    body: PasswordResetRequestIn,
+    request: Request,
+    session: DbSession,
+    caller: CurrentCaller,
+    identity: IdentityDep,
+) -> Response:
+    """Someone forgot their password: **202**, always the same and never sooner
+    than `password_reset_answer_seconds`, whether or not `login` names an account
+    with password login (then a link is mailed). **429 `rate_limited`** per source
+    address and per login asked for."""
+    local_login.require_edge(caller, identity)
+    refusal = await _over_limit(request, body)
+    if refusal is not None:
+        return error_response(refusal)
+    await passwords.request_reset(session, identity, caller, body.login, body.source_ip)
+    return Response(status_code=status.HTTP_202_ACCEPTED)
+
+
+@internal.post(
+    "/password-reset/link", response_model=PasswordResetLinkOut, responses=_errors(401, 403, 410)
+)
+async def password_reset_link(
+    body: PasswordResetTokenIn, session: DbSession, caller: CurrentCaller, identity: IdentityDep
+) -> PasswordResetLinkOut:
+    """Whether a reset link works (the edge then shows its form); changes nothing.
+    **410** `reset_link_unknown`, `reset_link_used` or `reset_link_expired`."""
+    link, user = await passwords.reset_link(session, identity, caller, body.token)
+    return PasswordResetLinkOut(language=user.language, expires_at=link.expires_at)
+
+
+@internal.post(
+    "/password-reset/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=_errors(401, 403, 410, 422),
+)
+async def reset_password(
+    body: PasswordResetIn, session: DbSession, caller: CurrentCaller, identity: IdentityDep
+) -> Response:
+    """Set a new password with a reset link's token, spent in the same transaction
+    (**410** as above; **422** `new_password` against the policy). Every session
+    of the user ends."""
+    await passwords.reset_password(session, identity, caller, body.token, body.new_password)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 ROUTERS = (registrations, profiles, contacts, policy, operator, internal)

@@ -31,6 +31,11 @@ def create_app(
         migrate_on_start=migrate_on_start,
         title="e-Procurement identity",
         token_verifier=token_verifier,
+        rate_limits={
+            "password_change": settings.password_change_rate_limit,
+            "password_reset": settings.password_reset_rate_limit,
+            "password_reset_account": settings.password_reset_rate_limit_per_account,
+        },
     )
     app.description = (
         "Users and profiles registered with the eID card, the personal address book, "

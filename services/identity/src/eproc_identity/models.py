@@ -120,6 +120,18 @@ login_device = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
 )
 
+password_reset = Table(
+    "password_reset",
+    metadata,
+    # A reset link's single-use token (R-PWD-1): only its SHA-256 digest is kept
+    # (the token has 256 random bits; a digest of the table lets nobody reset).
+    Column("token_digest", String(64), primary_key=True),
+    Column("user_id", Uuid, nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+)
+
 audit_record = Table(
     "audit_record",
     metadata,

@@ -17,6 +17,7 @@ from eproc_identity.models import (
     login_policy,
     login_throttle,
     organisation_member,
+    password_reset,
     user_account,
 )
 from eproc_identity.text import ACCOUNT_SEARCH_FIELDS, account_search_text
@@ -92,6 +93,20 @@ class Users:
                 select(user_account).where(user_account.c.username == username.lower())
             )
         ).one_or_none()
+
+    async def by_email(self, email: str, *, limit: int) -> list[Row[Any]]:
+        """Accounts with this e-mail address (case-insensitively; several accounts
+        may share one), at most ``limit``."""
+        return list(
+            (
+                await self.session.execute(
+                    select(user_account)
+                    .where(func.lower(user_account.c.email) == email.lower())
+                    .order_by(user_account.c.id)
+                    .limit(limit)
+                )
+            ).all()
+        )
 
     async def by_subject_digest(self, digest: str) -> Row[Any] | None:
         return (
@@ -330,6 +345,60 @@ class LoginDevices:
             delete(login_device).where(
                 login_device.c.user_id == user_id, login_device.c.expires_at <= now
             )
+        )
+
+    async def forget_user(self, user_id: UUID) -> None:
+        """No browser is known for the account any more (its password changed)."""
+        await self.session.execute(delete(login_device).where(login_device.c.user_id == user_id))
+
+
+class PasswordResets:
+    """The digests of password reset tokens (R-PWD-1)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(
+        self, token_digest: str, user_id: UUID, now: datetime, lifetime: timedelta
+    ) -> None:
+        await self.session.execute(
+            insert(password_reset).values(
+                token_digest=token_digest,
+                user_id=user_id,
+                created_at=now,
+                expires_at=now + lifetime,
+            )
+        )
+        # Spent and expired links of this user go at the same time: the table stays small.
+        await self.session.execute(
+            delete(password_reset).where(
+                password_reset.c.user_id == user_id,
+                or_(password_reset.c.expires_at <= now, password_reset.c.used_at.is_not(None)),
+            )
+        )
+
+    async def get_for_update(self, token_digest: str) -> Row[Any] | None:
+        return (
+            await self.session.execute(
+                select(password_reset)
+                .where(password_reset.c.token_digest == token_digest)
+                .with_for_update()
+            )
+        ).one_or_none()
+
+    async def get(self, token_digest: str) -> Row[Any] | None:
+        return (
+            await self.session.execute(
+                select(password_reset).where(password_reset.c.token_digest == token_digest)
+            )
+        ).one_or_none()
+
+    async def use_all(self, user_id: UUID, now: datetime) -> None:
+        """Every open link of the user is spent (one used, or the password changed)."""
+        await self.session.execute(
+            update(password_reset)
+            .where(password_reset.c.user_id == user_id, password_reset.c.used_at.is_(None))
+            .values(used_at=now)
         )
 
 

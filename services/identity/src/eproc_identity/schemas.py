@@ -207,6 +207,13 @@ class ProfileOut(BaseModel):
     local_login_enabled: bool = Field(
         description="Local login switched on for this user by a platform operator (R-LOGIN-2)"
     )
+    password_login: bool = Field(
+        default=False,
+        description=(
+            "Whether this user may log in with a password now (for them or for everyone), "
+            "so may change it (R-PWD-1); answered on /users/me"
+        ),
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -397,3 +404,37 @@ class LoginUserOut(BaseModel):
             "device cookie for it (the edge stores it in the browser)"
         ),
     )
+
+
+# --- passwords (R-PWD-1) ---------------------------------------------------------------
+
+
+class PasswordChangeIn(_Strict):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
+class PasswordResetRequestIn(_Strict):
+    login: str = Field(
+        min_length=1,
+        max_length=320,
+        description="The username or the e-mail address the person typed",
+    )
+    source_ip: str = Field(
+        min_length=1, max_length=64, description="The end user's address as the edge saw it"
+    )
+
+
+class PasswordResetTokenIn(_Strict):
+    token: str = Field(min_length=1, max_length=128, description="The reset link's token")
+
+
+class PasswordResetIn(PasswordResetTokenIn):
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
+class PasswordResetLinkOut(BaseModel):
+    """A reset link that still works: the page to set a new password may show."""
+
+    language: Language = Field(description="the account's language, for the page")
+    expires_at: datetime

@@ -62,10 +62,44 @@ class Settings(ServiceSettings):
     )
     login_device_lifetime_days: int = 180
 
+    # --- password change and reset (R-PWD-1; docs/operations.md, docs/security.md) ---
+    password_reset_key: SecretStr = Field(
+        default=SecretStr("dev-only-password-reset-key-change-me"),
+        description=(
+            "secret shared with the notifier only: seals a reset link's token on the bus "
+            "(the notifier's EPROC_PASSWORD_RESET_KEY, the same value)"
+        ),
+    )
+    password_reset_lifetime_seconds: int = Field(
+        default=1800, ge=60, le=86400, description="how long a reset link works"
+    )
+    password_reset_answer_seconds: float = Field(
+        default=0.4,
+        ge=0,
+        le=5,
+        description=(
+            "a reset request is answered after at least this long, whether or not the "
+            "account exists: the answer's timing tells nothing"
+        ),
+    )
+    password_reset_mails_per_address: int = Field(
+        default=3, ge=1, description="accounts mailed at most for one e-mail address"
+    )
+    # Per source address, and per username or e-mail address asked for (the
+    # ``limits`` notation, several separated by ';').
+    password_reset_rate_limit: str = "5 per 15 minutes; 20 per day"  # noqa: S105 - a rate
+    password_reset_rate_limit_per_account: str = "3 per 15 minutes; 10 per day"  # noqa: S105
+    password_change_rate_limit: str = "10 per 15 minutes"  # noqa: S105 - a rate
+
     def secrets(self) -> Iterator[Secret]:
         yield from super().secrets()
         yield Secret(
             "EPROC_EID_SUBJECT_KEY",
             self.eid_subject_key.get_secret_value(),
             default=default_of(Settings, "eid_subject_key"),
+        )
+        yield Secret(
+            "EPROC_PASSWORD_RESET_KEY",
+            self.password_reset_key.get_secret_value(),
+            default=default_of(Settings, "password_reset_key"),
         )

@@ -13,6 +13,7 @@ from eproc_contracts.events import (
     MembershipRolesChanged,
     OrganisationRegistered,
     OrganisationUpdated,
+    PasswordResetRequested,
     RequestApproved,
     RequestCompleted,
     RequestFailed,
@@ -78,6 +79,12 @@ def handlers(notifications: Notifications) -> EventHandlers:
         await notifications.record_organisation(
             session, event.organisation_id, event.names.model_dump()
         )
+
+    @registry.on(PasswordResetRequested)
+    async def password_reset(
+        session: AsyncSession, event: PasswordResetRequested, envelope: Envelope[Any]
+    ) -> None:
+        await notifications.password_reset_requested(session, envelope)
 
     async def request(session: AsyncSession, event: Payload, envelope: Envelope[Any]) -> None:
         await notifications.request_event(session, envelope)

@@ -47,10 +47,11 @@ from prometheus_client import Counter
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from eproc_notifier.mails import build_message
+from eproc_notifier.mails import TOKEN_SLOT, build_message
 from eproc_notifier.repository import MailRepository, QueuedMail
 from eproc_notifier.settings import Settings
 from eproc_runtime.db import unit_of_work
+from eproc_runtime.sealing import SealBroken, Sealer
 
 log = structlog.get_logger(__name__)
 
@@ -63,6 +64,10 @@ SMTP_UNAVAILABLE = Counter(
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+class LinkUnusable(Exception):
+    """A password reset mail whose link cannot work any more: it is not sent."""
 
 
 class ServerUnavailable(Exception):
@@ -97,6 +102,7 @@ class MailSender:
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
         self._lease_ends = 0.0  # loop time at which the current batch's lease ends
+        self._sealer = Sealer(settings.password_reset_key.get_secret_value())
 
     def stop(self) -> None:
         """Finish the mail in hand, then return from :meth:`run`."""
@@ -194,14 +200,20 @@ class MailSender:
                 break
             # A pending mail was rendered for its recipient, address included.
             assert row.recipient_email is not None, row.message_id
+            try:
+                text, html = self._reveal(row)
+            except LinkUnusable as exc:
+                await self._refused(row, 554, str(exc))
+                done += 1
+                continue
             message = build_message(
                 sender=self.settings.mail_from,
                 to=row.recipient_email,
                 message_id=row.message_id,
                 language=row.language or "en",
                 subject=row.subject or "",
-                text=row.text_body or "",
-                html=row.html_body or "",
+                text=text,
+                html=html,
                 date=row.created_at,
             )
             try:
@@ -227,6 +239,22 @@ class MailSender:
                 MAILS.labels("sent").inc()
             done += 1
         return done
+
+    def _reveal(self, row: QueuedMail) -> tuple[str, str]:
+        """The text and HTML parts as sent: a password reset link's token, sealed
+        in the stored mail, is opened here only (R-PWD-1)."""
+        text, html = row.text_body or "", row.html_body or ""
+        sealed = row.context.get("sealed_token")
+        if not sealed:
+            return text, html
+        expires_at = datetime.fromisoformat(str(row.context.get("expires_at")))
+        if expires_at <= _now():
+            raise LinkUnusable("the reset link expired before the mail could go")
+        try:
+            token = self._sealer.open(str(sealed))
+        except SealBroken as exc:
+            raise LinkUnusable("the reset link's token cannot be opened (another key?)") from exc
+        return text.replace(TOKEN_SLOT, token), html.replace(TOKEN_SLOT, token)
 
     async def _mark_sent(self, row: QueuedMail) -> None:
         """Records that the server accepted ``row``. The database may be away (a

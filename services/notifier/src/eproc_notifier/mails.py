@@ -48,6 +48,17 @@ LINKS: dict[str, tuple[str, str]] = {
     "member_removed": ("my-organisations", "my_organisations"),
 }
 
+# A password reset mail is stored with this in place of its link's token, and the
+# token sealed in its context: the token is in clear only in the message handed to
+# the SMTP server (R-PWD-1, docs/security.md "Password reset links").
+TOKEN_SLOT = "RESET-TOKEN-SLOT"  # noqa: S105 - a placeholder, not a secret
+
+
+def reset_link(token_issuer: str, language: str) -> str:
+    """The edge's page that sets a new password, in ``language``, token slot included."""
+    return f"{token_issuer.rstrip('/')}/login/reset?lang={language}&token={TOKEN_SLOT}"
+
+
 # Message-IDs are uuid5(namespace, "<event id>/<recipient>"): the same event
 # mailed to the same person always carries the same id, whoever renders it.
 MESSAGE_ID_NAMESPACE = uuid.UUID("6f1c1e0a-5d0b-4c58-9a53-0d7c2b1f6e11")
@@ -92,15 +103,19 @@ class MailRenderer:
         recipient_name: str | None,
         portal_url: str,
         to_operator: bool = False,
+        link: tuple[str, str] | None = None,
     ) -> RenderedMail:
         """Subject, text and HTML of mail ``kind`` in ``language`` (English if missing),
-        with a link to what it is about in the portal."""
+        with a link to what it is about in the portal, or ``link`` (URL, the key of
+        its words in ``FRAME``) elsewhere."""
         template = self._text.select_template([f"{language}/{kind}.j2", f"en/{kind}.j2"])
         used = (template.name or "").split("/", 1)[0] or FALLBACK_LANGUAGE
         path, link_word = LINKS.get(kind, ("", "open_portal"))
         if to_operator and kind == "request_orphaned":
             path = "operator/orphaned-requests"
         link_url = portal_url.rstrip("/") + "/" + path.format(request_id=context.get("request_id"))
+        if link is not None:
+            link_url, link_word = link
         variables = {**context, **self._localised(used, context), "portal_url": portal_url}
         block_context = template.new_context(variables)
         subject = " ".join("".join(template.blocks["subject"](block_context)).split())

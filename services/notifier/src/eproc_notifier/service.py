@@ -47,6 +47,7 @@ from eproc_contracts.events import (
     MembershipGranted,
     MembershipRevoked,
     MembershipRolesChanged,
+    PasswordResetRequested,
     RequestApproved,
     RequestCompleted,
     RequestFailed,
@@ -58,7 +59,7 @@ from eproc_contracts.events import (
     RevocationReason,
 )
 from eproc_contracts.roles import holds_superuser
-from eproc_notifier.mails import MailRenderer, message_id
+from eproc_notifier.mails import MailRenderer, message_id, reset_link
 from eproc_notifier.models import MailState
 from eproc_notifier.repository import MailRepository, ProjectionRepository, QueuedMail
 from eproc_notifier.settings import Settings
@@ -166,6 +167,45 @@ class Notifications:
             organisation_id=event.organisation_id,
         )
         return 1
+
+    # --- password reset links (R-PWD-1) -----------------------------------------
+
+    async def password_reset_requested(
+        self, session: AsyncSession, envelope: Envelope[PasswordResetRequested]
+    ) -> None:
+        """Mail the reset link to the account's address in its language. The token
+        stays sealed in the stored mail; the sender opens it (``delivery``)."""
+        event = envelope.data
+        language = str(event.language)
+        minutes = max(1, round((event.expires_at - envelope.occurred_at).total_seconds() / 60))
+        rendered = self.renderer.render(
+            "password_reset",
+            language,
+            {"minutes": minutes},
+            recipient_name=f"{event.given_name} {event.family_name}".strip(),
+            portal_url=self.settings.portal_url,
+            link=(reset_link(self.settings.token_issuer, language), "set_password"),
+        )
+        await MailRepository(session).add(
+            message_id=message_id(
+                envelope.event_id, str(event.user_id), self.settings.message_id_domain
+            ),
+            event_id=envelope.event_id,
+            kind="password_reset",
+            recipient_user_id=event.user_id,
+            recipient_email=event.email,
+            language=rendered.language,
+            subject=rendered.subject,
+            text_body=rendered.text,
+            html_body=rendered.html,
+            context={
+                "sealed_token": event.sealed_token,
+                "expires_at": event.expires_at.isoformat(),
+            },
+            state=MailState.PENDING,
+            next_attempt_at=_now(),
+        )
+        log.info("password reset mail queued", user_id=str(event.user_id))
 
     # --- request events -> mails ----------------------------------------------
 

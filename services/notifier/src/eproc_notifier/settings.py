@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from pydantic import Field, SecretStr
 
 from eproc_contracts.common import Language
-from eproc_runtime.settings import Secret, ServiceSettings, secret_value
+from eproc_runtime.settings import Secret, ServiceSettings, default_of, secret_value
 
 
 class Settings(ServiceSettings):
@@ -33,6 +33,14 @@ class Settings(ServiceSettings):
     )
     held_mail_interval: float = Field(
         default=5.0, gt=0, description="how often overdue held mails are looked for"
+    )
+
+    password_reset_key: SecretStr = Field(
+        default=SecretStr("dev-only-password-reset-key-change-me"),
+        description=(
+            "secret shared with identity only: opens the sealed token of a password "
+            "reset link (identity's EPROC_PASSWORD_RESET_KEY, the same value)"
+        ),
     )
 
     # --- the mail itself --------------------------------------------------
@@ -76,6 +84,11 @@ class Settings(ServiceSettings):
 
     def secrets(self) -> Iterator[Secret]:
         yield from super().secrets()
+        yield Secret(
+            "EPROC_PASSWORD_RESET_KEY",
+            self.password_reset_key.get_secret_value(),
+            default=default_of(Settings, "password_reset_key"),
+        )
         if self.smtp_username:
             # The mail provider's password: its length is the provider's choice.
             yield Secret("EPROC_SMTP_PASSWORD", secret_value(self.smtp_password), min_length=12)

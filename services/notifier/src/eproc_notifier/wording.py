@@ -97,6 +97,7 @@ FRAME: dict[str, dict[str, str]] = {
         "view_request": "Bekijk de aanvraag",
         "view_orphaned": "Naar de aanvragen zonder Superuser",
         "my_organisations": "Naar Mijn Organisaties",
+        "set_password": "Kies een nieuw wachtwoord",
     },
     "fr": {
         "greeting": "Bonjour {name},",
@@ -111,6 +112,7 @@ FRAME: dict[str, dict[str, str]] = {
         "view_request": "Voir la demande",
         "view_orphaned": "Voir les demandes sans Superutilisateur",
         "my_organisations": "Aller à Mes organisations",
+        "set_password": "Choisir un nouveau mot de passe",
     },
     "de": {
         "greeting": "Guten Tag {name},",
@@ -125,6 +127,7 @@ FRAME: dict[str, dict[str, str]] = {
         "view_request": "Antrag ansehen",
         "view_orphaned": "Zu den Anträgen ohne Superuser",
         "my_organisations": "Zu Meine Organisationen",
+        "set_password": "Ein neues Passwort wählen",
     },
     "en": {
         "greeting": "Dear {name},",
@@ -139,6 +142,7 @@ FRAME: dict[str, dict[str, str]] = {
         "view_request": "View the request",
         "view_orphaned": "Go to the requests without a Superuser",
         "my_organisations": "Go to My organisations",
+        "set_password": "Choose a new password",
     },
 }
 

@@ -23,6 +23,7 @@ from eproc_identity.settings import Settings
 from eproc_runtime.auth import Caller
 from eproc_runtime.errors import NotFound
 from eproc_runtime.outbox import Outbox
+from eproc_runtime.sealing import Sealer
 
 
 @dataclass
@@ -33,6 +34,8 @@ class Identity:
     passwords: Passwords
     eid_tokens: EidTokenVerifier
     outbox: Outbox
+    sealer: Sealer
+    """Seals a password reset token for the notifier (R-PWD-1)."""
 
     @classmethod
     def from_settings(
@@ -47,6 +50,7 @@ class Identity:
             ),
             eid_tokens=eid_tokens or EidTokenVerifier.from_settings(settings),
             outbox=Outbox(messaging_tables.outbox, producer=settings.service_name),
+            sealer=Sealer(settings.password_reset_key.get_secret_value()),
         )
 
     def subject_digest(self, eid_subject: str) -> str:

@@ -212,7 +212,8 @@ class LoginOutcome:
         return None
 
 
-async def _local_login_allowed(session: AsyncSession, user: Row[Any]) -> bool:
+async def local_login_allowed(session: AsyncSession, user: Row[Any]) -> bool:
+    """Whether ``user`` may log in with a password: switched on for them or for everyone."""
     if user.local_login_enabled:
         return True
     policy = await LoginPolicy(session).global_policy()
@@ -307,7 +308,7 @@ async def check_password_login(
         await Users(session).update(
             user.id, password_hash=await identity.passwords.hash(attempt.password)
         )
-    if not await _local_login_allowed(session, user):
+    if not await local_login_allowed(session, user):
         return LoginOutcome("local_login_disabled", user=user)
     logger().info("local_login", user_id=str(user.id), known_browser=known_browser)
     return LoginOutcome("ok", user=user, device_token=new_device)

@@ -18,15 +18,18 @@ from eproc_identity.service.common import (
     profile_changed,
     utcnow,
 )
+from eproc_identity.service.local_login import local_login_allowed
 from eproc_runtime.auth import Caller
 from eproc_runtime.errors import Forbidden
 
 
-async def my_profile(session: AsyncSession, caller: Caller) -> Row[Any]:
+async def my_profile(session: AsyncSession, caller: Caller) -> tuple[Row[Any], bool]:
+    """My profile, and whether I may log in with a password now (R-PWD-1: the
+    portal offers the password change only then)."""
     row = await Users(session).get(caller.require_user())
     if row is None:
         raise not_found()
-    return row
+    return row, await local_login_allowed(session, row)
 
 
 async def _authorise_profile_access(
