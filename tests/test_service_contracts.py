@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from eproc_edge.identity_port import EID_SUBJECT_PATH, LOCAL_LOGIN_PATH, POLICY_PATH
+from eproc_edge.identity_port import (
+    EID_SUBJECT_PATH,
+    LOCAL_LOGIN_PATH,
+    POLICY_PATH,
+    RESET_LINK_PATH,
+    RESET_PASSWORD_PATH,
+    RESET_PATH,
+)
 from eproc_identity.main import create_app as create_identity
 
 
@@ -20,6 +27,10 @@ def test_identity_serves_the_routes_the_edge_calls_at_login() -> None:
     assert ("POST", LOCAL_LOGIN_PATH) in served
     assert ("GET", EID_SUBJECT_PATH) in served
     assert ("GET", POLICY_PATH) in served
+    # The password reset pages (R-PWD-1).
+    assert ("POST", RESET_PATH) in served
+    assert ("POST", RESET_LINK_PATH) in served
+    assert ("POST", RESET_PASSWORD_PATH) in served
 
 
 def test_organisations_serves_what_the_requests_service_asks_up_front() -> None:

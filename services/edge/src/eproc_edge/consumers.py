@@ -1,7 +1,9 @@
 """Event handlers that keep the claims projection (R-SSO-4), by event class: each
 calls the projection use case of :mod:`eproc_edge.claims`, and then, for
 organisations and memberships, the SCIM read model's (R-APP-2), which follows
-the claims projection in the same transaction."""
+the claims projection in the same transaction. A password change ends the
+user's other sessions (R-PWD-1): that handler needs the running edge's
+revocation list, so the app's registry is :func:`handlers`."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from eproc_contracts import events as ev
 from eproc_contracts.envelope import Envelope
 from eproc_edge import claims, service
 from eproc_edge.scim import projection as scim
+from eproc_edge.settings import Settings
+from eproc_platform_sdk.revocation import RevocationList
 from eproc_runtime.consumer import EventHandlers
 
 
@@ -64,3 +68,23 @@ HANDLERS.add(ev.MembershipGranted, on_membership)
 HANDLERS.add(ev.MembershipRolesChanged, on_membership)
 HANDLERS.add(ev.MembershipRevoked, on_membership)
 HANDLERS.add(ev.DefaultOrganisationChanged, on_default_organisation)
+
+
+def handlers(settings: Settings, revocations: RevocationList) -> EventHandlers:
+    """The running edge's handlers: :data:`HANDLERS` and ``user.password-changed``,
+    which ends sessions and revokes their tokens at once in ``revocations``."""
+    registry = EventHandlers()
+    for event in HANDLERS.events:
+        handler = HANDLERS.handler_for(event.EVENT_TYPE)
+        assert handler is not None
+        registry.add(event, handler)
+
+    async def on_password_changed(
+        session: AsyncSession, event: ev.PasswordChanged, envelope: Envelope[Any]
+    ) -> None:
+        await service.password_changed(
+            session, revocations, settings, event.user_id, event.kept_session_id
+        )
+
+    registry.add(ev.PasswordChanged, on_password_changed)
+    return registry

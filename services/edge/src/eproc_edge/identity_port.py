@@ -17,14 +17,24 @@ called with a client-credentials access token of the edge itself (client id
 - ``GET /internal/users/by-eid-subject/{eid_subject}`` (the keyed hash the eID
   gateway puts in ``sub``): ``200`` the user, ``404`` no account for that card.
 
-Both answer the user's ``platform_operator`` flag: who is platform staff is
+- ``POST /internal/password-reset`` with ``{"login", "source_ip"}``: ``202`` always
+  (the same, whether or not an account matched: identity mails a link when one
+  with password login did, R-PWD-1); ``429 rate_limited`` with ``Retry-After``.
+- ``POST /internal/password-reset/link`` with ``{"token"}``: ``200 {"language",
+  "expires_at"}`` while the link works; ``410 reset_link_unknown`` / ``_used`` /
+  ``_expired``; ``403 local_login_disabled``.
+- ``POST /internal/password-reset/password`` with ``{"token", "new_password"}``:
+  ``204`` (the token spent, the password set, the user's sessions ended); ``410``
+  and ``403`` as above; ``422`` with the policy's field codes.
+
+The login routes answer the user's ``platform_operator`` flag: who is platform staff is
 identity's data, which the edge carries into the tokens' ``platform_operator``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 from urllib.parse import quote
 from uuid import UUID
@@ -37,6 +47,9 @@ import structlog
 LOCAL_LOGIN_PATH = "/internal/local-login"
 POLICY_PATH = "/internal/local-login/policy"
 EID_SUBJECT_PATH = "/internal/users/by-eid-subject/{eid_subject}"
+RESET_PATH = "/internal/password-reset"
+RESET_LINK_PATH = "/internal/password-reset/link"
+RESET_PASSWORD_PATH = "/internal/password-reset/password"  # noqa: S105 - a path
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,17 @@ class LoginRefused:
     retry_after: int | None = None
 
 
+@dataclass(frozen=True)
+class ResetRefused:
+    """Identity refused a password reset step: ``code`` its stable reason, ``fields``
+    the policy's codes per field (a 422), ``retry_after`` of a 429."""
+
+    code: str
+    status: int
+    fields: dict[str, str] = field(default_factory=dict)
+    retry_after: int | None = None
+
+
 class IdentityPort(Protocol):
     async def check_password(
         self, username: str, password: str, source_ip: str, device_token: str | None = None
@@ -63,6 +87,14 @@ class IdentityPort(Protocol):
     async def find_by_eid_subject(self, subject: str) -> Authenticated | None: ...
 
     async def password_login_for_everyone(self) -> bool: ...
+
+    async def request_password_reset(self, login: str, source_ip: str) -> ResetRefused | None: ...
+
+    async def password_reset_link(self, token: str) -> str | ResetRefused:
+        """The account's language while the link works."""
+        ...
+
+    async def reset_password(self, token: str, new_password: str) -> ResetRefused | None: ...
 
 
 class HttpIdentityPort:
@@ -137,5 +169,50 @@ class HttpIdentityPort:
             )
             return False
 
+    async def request_password_reset(self, login: str, source_ip: str) -> ResetRefused | None:
+        response = await self._client.post(
+            RESET_PATH,
+            json={"login": login, "source_ip": source_ip},
+            headers=self._auth(),
+        )
+        return None if response.status_code == 202 else _reset_refusal(response)
+
+    async def password_reset_link(self, token: str) -> str | ResetRefused:
+        response = await self._client.post(
+            RESET_LINK_PATH, json={"token": token}, headers=self._auth()
+        )
+        if response.status_code == 200:
+            return str(response.json()["language"])
+        return _reset_refusal(response)
+
+    async def reset_password(self, token: str, new_password: str) -> ResetRefused | None:
+        response = await self._client.post(
+            RESET_PASSWORD_PATH,
+            json={"token": token, "new_password": new_password},
+            headers=self._auth(),
+        )
+        return None if response.status_code == 204 else _reset_refusal(response)
+
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+def _reset_refusal(response: httpx.Response) -> ResetRefused:
+    """Identity's refusal of a reset step; anything but a refusal (5xx) is raised."""
+    if response.status_code not in (403, 410, 422, 429):
+        response.raise_for_status()
+        raise RuntimeError(f"unexpected identity response {response.status_code}")
+    detail = response.json().get("detail", {}) if response.content else {}
+    detail = detail if isinstance(detail, dict) else {}
+    fields = {
+        str(e.get("field")): str(e.get("code"))
+        for e in detail.get("errors") or []
+        if isinstance(e, dict)
+    }
+    retry = response.headers.get("Retry-After")
+    return ResetRefused(
+        str(detail.get("code") or "refused"),
+        response.status_code,
+        fields,
+        int(retry) if retry and retry.isdigit() else None,
+    )

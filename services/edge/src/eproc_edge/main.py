@@ -16,7 +16,7 @@ from eproc_edge.api.token_path import routes as token_path_routes
 from eproc_edge.assertions import AssertionVerifier
 from eproc_edge.claims import ClaimsCache
 from eproc_edge.clients import ClientAuthenticator
-from eproc_edge.consumers import HANDLERS
+from eproc_edge.consumers import handlers
 from eproc_edge.dynamic_registration import RegistrationError
 from eproc_edge.identity_port import HttpIdentityPort, IdentityPort
 from eproc_edge.keys import KeyRing
@@ -130,7 +130,7 @@ def create_app(
         package="eproc_edge",
         tables=messaging_tables,
         routers=[router, scim_router],
-        handlers=HANDLERS,
+        handlers=handlers(settings, edge.revocations),
         migrate_on_start=migrate_on_start,
         title="e-Procurement edge",
         on_start=on_start,

@@ -70,6 +70,44 @@ TEXTS: dict[str, dict[str, str]] = {
         "switch_button": "{name} openen",
         "switch_refused": "De vraag om {name} te openen kwam niet van een pagina van "
         "e-Procurement of is verlopen; er is niets gewijzigd. Bevestig om verder te gaan.",
+        "forgot_link": "Wachtwoord vergeten?",
+        "forgot_title": "Wachtwoord vergeten",
+        "forgot_intro": "Geef uw gebruikersnaam of het e-mailadres van uw account. Wij sturen "
+        "een link om een nieuw wachtwoord te kiezen naar het e-mailadres van uw account.",
+        "login_field": "Gebruikersnaam of e-mailadres",
+        "forgot_submit": "Link versturen",
+        "back_to_login": "Terug naar aanmelden",
+        "forgot_sent_title": "Kijk in uw mailbox",
+        "forgot_sent_text": "Hoort er een account met aanmelden met wachtwoord bij wat u hebt "
+        "ingevuld, dan hebben wij een link gestuurd naar het e-mailadres van dat account. De link "
+        "is kort geldig en werkt maar één keer.",
+        "forgot_sent_hint": "Geen e-mail ontvangen? Kijk ook bij uw ongewenste e-mail, of neem "
+        "contact op met de helpdesk.",
+        "reset_title": "Nieuw wachtwoord kiezen",
+        "reset_intro": "Kies een wachtwoord van minstens 12 tekens, zonder uw gebruikersnaam of "
+        "uw naam. Daarna wordt u overal afgemeld.",
+        "new_password": "Nieuw wachtwoord",
+        "new_password_repeat": "Nieuw wachtwoord herhalen",
+        "reset_submit": "Wachtwoord opslaan",
+        "reset_done_title": "Wachtwoord gewijzigd",
+        "reset_done_text": "Uw nieuwe wachtwoord is opgeslagen. Voor uw veiligheid bent u "
+        "overal afgemeld; meld u opnieuw aan met uw nieuwe wachtwoord.",
+        "reset_invalid_title": "Link niet bruikbaar",
+        "reset_link_used": "Deze link werd al gebruikt: een link werkt maar één keer. Vraag zo "
+        "nodig een nieuwe link aan.",
+        "reset_link_expired": "Deze link is verlopen. Vraag een nieuwe link aan.",
+        "reset_link_unknown": "Deze link is niet geldig. Gebruik de volledige link uit de "
+        "e-mail, of vraag een nieuwe link aan.",
+        "ask_new_link": "Een nieuwe link aanvragen",
+        "correct_the_following": "Verbeter het volgende",
+        "required": "Vul dit veld in.",
+        "passwords_differ": "De twee wachtwoorden zijn niet gelijk.",
+        "password_too_short": "Het wachtwoord moet minstens 12 tekens lang zijn.",
+        "password_too_long": "Het wachtwoord is te lang.",
+        "password_contains_username": "Het wachtwoord mag uw gebruikersnaam niet bevatten.",
+        "password_contains_name": "Het wachtwoord mag uw naam niet bevatten.",
+        "invalid_value": "Deze waarde is niet geldig.",
+        "rate_limited": "U hebt dit te vaak gevraagd. Probeer het over {minutes} minuten opnieuw.",
     },
     "fr": {
         "login_title": "Se connecter",
@@ -111,6 +149,47 @@ TEXTS: dict[str, dict[str, str]] = {
         "switch_button": "Ouvrir {name}",
         "switch_refused": "La demande d'ouvrir {name} ne venait pas d'une page "
         "d'e-Procurement ou a expiré ; rien n'a été modifié. Confirmez pour continuer.",
+        "forgot_link": "Mot de passe oublié ?",
+        "forgot_title": "Mot de passe oublié",
+        "forgot_intro": "Indiquez votre nom d'utilisateur ou l'adresse e-mail de votre compte. "
+        "Nous enverrons un lien pour choisir un nouveau mot de passe à l'adresse e-mail de votre "
+        "compte.",
+        "login_field": "Nom d'utilisateur ou adresse e-mail",
+        "forgot_submit": "Envoyer le lien",
+        "back_to_login": "Retour à la connexion",
+        "forgot_sent_title": "Consultez votre boîte mail",
+        "forgot_sent_text": "Si ce que vous avez indiqué correspond à un compte avec connexion "
+        "par mot de passe, nous avons envoyé un lien à l'adresse e-mail de ce compte. Le lien est "
+        "valable peu de temps et une seule fois.",
+        "forgot_sent_hint": "Pas d'e-mail reçu ? Regardez aussi dans vos courriers "
+        "indésirables, ou contactez le helpdesk.",
+        "reset_title": "Choisir un nouveau mot de passe",
+        "reset_intro": "Choisissez un mot de passe d'au moins 12 caractères, sans votre nom "
+        "d'utilisateur ni votre nom. Vous serez ensuite déconnecté partout.",
+        "new_password": "Nouveau mot de passe",
+        "new_password_repeat": "Répétez le nouveau mot de passe",
+        "reset_submit": "Enregistrer le mot de passe",
+        "reset_done_title": "Mot de passe modifié",
+        "reset_done_text": "Votre nouveau mot de passe est enregistré. Pour votre sécurité, "
+        "vous avez été déconnecté partout ; connectez-vous à nouveau avec votre nouveau mot de "
+        "passe.",
+        "reset_invalid_title": "Lien inutilisable",
+        "reset_link_used": "Ce lien a déjà été utilisé : un lien ne fonctionne qu'une seule "
+        "fois. Demandez un nouveau lien si nécessaire.",
+        "reset_link_expired": "Ce lien a expiré. Demandez un nouveau lien.",
+        "reset_link_unknown": "Ce lien n'est pas valable. Utilisez le lien complet de l'e-mail, "
+        "ou demandez un nouveau lien.",
+        "ask_new_link": "Demander un nouveau lien",
+        "correct_the_following": "Veuillez corriger ce qui suit",
+        "required": "Ce champ est obligatoire.",
+        "passwords_differ": "Les deux mots de passe ne sont pas identiques.",
+        "password_too_short": "Le mot de passe doit compter au moins 12 caractères.",
+        "password_too_long": "Le mot de passe est trop long.",
+        "password_contains_username": "Le mot de passe ne peut pas contenir votre nom "
+        "d'utilisateur.",
+        "password_contains_name": "Le mot de passe ne peut pas contenir votre nom.",
+        "invalid_value": "Cette valeur n'est pas valable.",
+        "rate_limited": "Vous l'avez demandé trop souvent. Réessayez dans {minutes} minutes.",
     },
     "de": {
         "login_title": "Anmelden",
@@ -155,6 +234,46 @@ TEXTS: dict[str, dict[str, str]] = {
         "switch_refused": "Die Anfrage, {name} zu öffnen, kam nicht von einer Seite von "
         "e-Procurement oder ist abgelaufen; nichts wurde geändert. Bestätigen Sie, um "
         "fortzufahren.",
+        "forgot_link": "Passwort vergessen?",
+        "forgot_title": "Passwort vergessen",
+        "forgot_intro": "Geben Sie Ihren Benutzernamen oder die E-Mail-Adresse Ihres Kontos an. "
+        "Wir senden einen Link, mit dem Sie ein neues Passwort wählen, an die E-Mail-Adresse "
+        "Ihres Kontos.",
+        "login_field": "Benutzername oder E-Mail-Adresse",
+        "forgot_submit": "Link senden",
+        "back_to_login": "Zurück zur Anmeldung",
+        "forgot_sent_title": "Sehen Sie in Ihr Postfach",
+        "forgot_sent_text": "Wenn Ihre Angabe zu einem Konto mit Anmeldung per Passwort gehört, "
+        "haben wir einen Link an die E-Mail-Adresse dieses Kontos gesendet. Der Link gilt nur "
+        "kurze Zeit und nur ein einziges Mal.",
+        "forgot_sent_hint": "Keine E-Mail erhalten? Sehen Sie auch im Spam-Ordner nach, oder "
+        "wenden Sie sich an den Helpdesk.",
+        "reset_title": "Neues Passwort wählen",
+        "reset_intro": "Wählen Sie ein Passwort mit mindestens 12 Zeichen, ohne Ihren "
+        "Benutzernamen oder Ihren Namen. Danach werden Sie überall abgemeldet.",
+        "new_password": "Neues Passwort",
+        "new_password_repeat": "Neues Passwort wiederholen",
+        "reset_submit": "Passwort speichern",
+        "reset_done_title": "Passwort geändert",
+        "reset_done_text": "Ihr neues Passwort ist gespeichert. Zu Ihrer Sicherheit wurden Sie "
+        "überall abgemeldet; melden Sie sich mit Ihrem neuen Passwort erneut an.",
+        "reset_invalid_title": "Link nicht verwendbar",
+        "reset_link_used": "Dieser Link wurde bereits verwendet: Ein Link funktioniert nur "
+        "einmal. Fordern Sie bei Bedarf einen neuen Link an.",
+        "reset_link_expired": "Dieser Link ist abgelaufen. Fordern Sie einen neuen Link an.",
+        "reset_link_unknown": "Dieser Link ist ungültig. Verwenden Sie den vollständigen Link "
+        "aus der E-Mail, oder fordern Sie einen neuen Link an.",
+        "ask_new_link": "Einen neuen Link anfordern",
+        "correct_the_following": "Bitte korrigieren Sie Folgendes",
+        "required": "Dieses Feld ist erforderlich.",
+        "passwords_differ": "Die beiden Passwörter stimmen nicht überein.",
+        "password_too_short": "Das Passwort muss mindestens 12 Zeichen lang sein.",
+        "password_too_long": "Das Passwort ist zu lang.",
+        "password_contains_username": "Das Passwort darf Ihren Benutzernamen nicht enthalten.",
+        "password_contains_name": "Das Passwort darf Ihren Namen nicht enthalten.",
+        "invalid_value": "Dieser Wert ist ungültig.",
+        "rate_limited": "Sie haben dies zu oft angefragt. Versuchen Sie es in {minutes} Minuten "
+        "erneut.",
     },
     "en": {
         "login_title": "Log in",
@@ -193,6 +312,43 @@ TEXTS: dict[str, dict[str, str]] = {
         "switch_button": "Open {name}",
         "switch_refused": "The request to open {name} did not come from an e-Procurement "
         "page or has expired; nothing was changed. Confirm to continue.",
+        "forgot_link": "Forgot your password?",
+        "forgot_title": "Forgot your password",
+        "forgot_intro": "Give your username or your account's email address. We will send a "
+        "link to choose a new password to your account's email address.",
+        "login_field": "Username or email address",
+        "forgot_submit": "Send the link",
+        "back_to_login": "Back to login",
+        "forgot_sent_title": "Check your mailbox",
+        "forgot_sent_text": "If what you typed belongs to an account with password login, we "
+        "have sent a link to that account's email address. The link works for a short time, and "
+        "only once.",
+        "forgot_sent_hint": "No email? Look in your junk mail too, or contact the helpdesk.",
+        "reset_title": "Choose a new password",
+        "reset_intro": "Choose a password of at least 12 characters, without your username or "
+        "your name. You will then be logged out everywhere.",
+        "new_password": "New password",
+        "new_password_repeat": "Repeat the new password",
+        "reset_submit": "Save the password",
+        "reset_done_title": "Password changed",
+        "reset_done_text": "Your new password is saved. For your safety you have been logged "
+        "out everywhere; log in again with your new password.",
+        "reset_invalid_title": "Link not usable",
+        "reset_link_used": "This link was used already: a link works only once. Ask for a new "
+        "link if you need one.",
+        "reset_link_expired": "This link has expired. Ask for a new link.",
+        "reset_link_unknown": "This link is not valid. Use the whole link from the email, or "
+        "ask for a new link.",
+        "ask_new_link": "Ask for a new link",
+        "correct_the_following": "Please correct the following",
+        "required": "This field is required.",
+        "passwords_differ": "The two passwords are not the same.",
+        "password_too_short": "The password must be at least 12 characters long.",
+        "password_too_long": "The password is too long.",
+        "password_contains_username": "The password must not contain your username.",
+        "password_contains_name": "The password must not contain your name.",
+        "invalid_value": "This value is not valid.",
+        "rate_limited": "You asked for this too often. Try again in {minutes} minutes.",
     },
 }
 
@@ -225,6 +381,26 @@ def message(language: str, code: str, *, retry_after: int | None = None) -> str:
         minutes = max(1, math.ceil((retry_after or 60) / 60))
         return texts["too_many_attempts"].format(minutes=minutes)
     return texts.get(code, texts["refused"]) if code in _MESSAGE_CODES else texts["refused"]
+
+
+FIELD_CODES = {
+    "required",
+    "passwords_differ",
+    "password_too_short",
+    "password_too_long",
+    "password_contains_username",
+    "password_contains_name",
+}
+
+
+def field_message(language: str, code: str) -> str:
+    """A field's problem in ``language`` (``code``: identity's policy code or ours)."""
+    return TEXTS[language]["invalid_value" if code not in FIELD_CODES else code]
+
+
+def minutes_message(language: str, key: str, retry_after: int | None) -> str:
+    """``TEXTS[language][key]`` with the whole minutes of ``retry_after`` filled in."""
+    return TEXTS[language][key].format(minutes=max(1, math.ceil((retry_after or 60) / 60)))
 
 
 _MESSAGE_CODES = {

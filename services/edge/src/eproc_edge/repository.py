@@ -389,6 +389,18 @@ async def set_platform_operator(session: AsyncSession, user_id: UUID, operator: 
     )
 
 
+async def live_session_ids(session: AsyncSession, user_id: UUID) -> list[str]:
+    """The user's SSO sessions that are neither ended nor expired."""
+    rows = await session.scalars(
+        select(sso_session.c.id).where(
+            sso_session.c.user_id == user_id,
+            sso_session.c.ended_at.is_(None),
+            sso_session.c.expires_at > _now(),
+        )
+    )
+    return list(rows)
+
+
 async def end_session(session: AsyncSession, session_id: str) -> list[str]:
     """End the session; return the clients it had signed in to."""
     await session.execute(

@@ -109,6 +109,25 @@ async def end_session(
     return row.user_id, clients
 
 
+async def password_changed(
+    db: AsyncSession,
+    revocations: RevocationList,
+    settings: Settings,
+    user_id: UUID,
+    kept_session_id: str | None,
+) -> list[str]:
+    """The user's password changed (R-PWD-1): every other live session of the user
+    ends with its refresh and access tokens, as at a logout (a thief who logged in
+    with the old password is out); ``kept_session_id``, the session the user
+    changed it in, stays. Returns the sessions ended."""
+    ended = []
+    for session_id in await repository.live_session_ids(db, user_id):
+        if session_id != kept_session_id:
+            await end_session(db, revocations, settings, session_id)
+            ended.append(session_id)
+    return ended
+
+
 async def platform_operator_changed(db: AsyncSession, user_id: UUID, operator: bool) -> None:
     """Identity's record changed: the user's live sessions follow it, so the next
     token (a refresh included) carries it, not the value read at login; the

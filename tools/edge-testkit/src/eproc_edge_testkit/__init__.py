@@ -21,8 +21,8 @@ from fastapi import FastAPI
 from eproc_contracts import events as ev
 from eproc_contracts.common import Address, Language, LocalisedName, RoleGrant
 from eproc_contracts.envelope import Envelope, Payload
-from eproc_edge.consumers import HANDLERS
-from eproc_edge.identity_port import Authenticated, LoginRefused
+from eproc_edge.consumers import handlers
+from eproc_edge.identity_port import Authenticated, LoginRefused, ResetRefused
 from eproc_edge.settings import ClientConfig, Settings
 from eproc_runtime.db import unit_of_work
 
@@ -62,6 +62,33 @@ class FakeIdentity:
     async def password_login_for_everyone(self) -> bool:
         return self.local_login_for_everyone
 
+    # Password reset (R-PWD-1): the requests seen, and links by token with their
+    # account's username and language; a link is spent by a new password.
+    reset_requests: list[tuple[str, str]] = field(default_factory=list)
+    reset_links: dict[str, tuple[str, str]] = field(default_factory=dict)
+    spent_links: set[str] = field(default_factory=set)
+
+    async def request_password_reset(self, login: str, source_ip: str) -> ResetRefused | None:
+        self.reset_requests.append((login, source_ip))
+        return None
+
+    async def password_reset_link(self, token: str) -> str | ResetRefused:
+        if token in self.spent_links:
+            return ResetRefused("reset_link_used", 410)
+        link = self.reset_links.get(token)
+        return link[1] if link else ResetRefused("reset_link_unknown", 410)
+
+    async def reset_password(self, token: str, new_password: str) -> ResetRefused | None:
+        answer = await self.password_reset_link(token)
+        if isinstance(answer, ResetRefused):
+            return answer
+        if len(new_password) < 12:
+            return ResetRefused("validation_failed", 422, {"new_password": "password_too_short"})
+        username = self.reset_links[token][0]
+        self.users[username] = (new_password, self.users[username][1])
+        self.spent_links.add(token)
+        return None
+
 
 def client_config(client_id: str, application: str | None = None) -> ClientConfig:
     """A confidential client at ``http://rp.test/<client_id>`` (secret ``secret-<id>``)."""
@@ -100,8 +127,9 @@ class EdgeWorld:
         """Apply events through the edge's own handlers (as its consumer would)."""
         for payload in payloads:
             envelope = Envelope.wrap(payload, producer="test")
+            registry = handlers(self.settings, self.app.state.edge.revocations)
             async with unit_of_work(self.app.state.service.sessions) as session:
-                await HANDLERS.dispatch(session, envelope)
+                await registry.dispatch(session, envelope)
 
     async def create_organisation(self, name: str) -> UUID:
         org = uuid.uuid4()

@@ -41,7 +41,7 @@ def _policy_of(edge: Edge, return_to: str) -> LoginPolicy:
         return LoginPolicy()  # the authorization endpoint answers that request's error
 
 
-def _safe_return_to(value: str | None) -> str:
+def safe_return_to(value: str | None) -> str:
     # Only our own authorization endpoint: never an open redirect.
     if value and value.startswith("/authorize?"):
         return value
@@ -103,7 +103,7 @@ async def _login_response(
 async def login_page(
     request: Request, edge: EdgeDep, return_to: str = "/authorize"
 ) -> HTMLResponse:
-    return await _login_response(request, edge, _safe_return_to(return_to))
+    return await _login_response(request, edge, safe_return_to(return_to))
 
 
 @router.get("/login/password", response_class=HTMLResponse)
@@ -111,7 +111,7 @@ async def password_login_page(
     request: Request, edge: EdgeDep, return_to: str = "/authorize"
 ) -> HTMLResponse:
     """The password form, for a user for whom the helpdesk enabled local login."""
-    return await _login_response(request, edge, _safe_return_to(return_to), password_form=True)
+    return await _login_response(request, edge, safe_return_to(return_to), password_form=True)
 
 
 @router.post("/login/local")
@@ -125,7 +125,7 @@ async def login_local(
     csrf: Annotated[str, Form()] = "",
     lang: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
-    return_to = _safe_return_to(return_to)
+    return_to = safe_return_to(return_to)
     if not form_token_matches(request, _CSRF_COOKIE, csrf):
         return await _login_response(
             request,
@@ -216,7 +216,7 @@ async def login_eid(
     request: Request, edge: EdgeDep, db: DbSession, return_to: str = "/authorize"
 ) -> Response:
     """Send the browser to the eID login page of the upstream provider (R-LOGIN-1)."""
-    policy = _policy_of(edge, _safe_return_to(return_to))
+    policy = _policy_of(edge, safe_return_to(return_to))
     # A browser that has a session logs in again on purpose (a step-up, a fresh
     # login): the upstream must not answer from its own SSO session either.
     fresh = (
@@ -232,9 +232,9 @@ async def login_eid(
         )
     except httpx.HTTPError:
         return await _login_response(
-            request, edge, _safe_return_to(return_to), "eid_unavailable", status_code=503
+            request, edge, safe_return_to(return_to), "eid_unavailable", status_code=503
         )
-    await service.begin_upstream_login(db, attempt, _safe_return_to(return_to))
+    await service.begin_upstream_login(db, attempt, safe_return_to(return_to))
     response = RedirectResponse(url, status_code=303)
     # The attempt belongs to this browser: a callback URL someone else started (and
     # completed with their card) must not log this browser in (login CSRF, R-SEC-5).
