@@ -33,6 +33,8 @@ FIELD_MESSAGES: dict[str, str] = {
     "password_too_long": N_("The password is too long."),
     "password_contains_username": N_("The password must not contain the username."),
     "password_contains_name": N_("The password must not contain your name."),
+    "wrong_password": N_("The current password is not right."),
+    "passwords_differ": N_("The two new passwords are not the same."),
     "invalid_choice": N_("Choose one of the options."),
     "enum": N_("Choose one of the options."),
     "not_editable": N_("This field cannot be changed."),
@@ -49,6 +51,10 @@ FIELD_MESSAGES: dict[str, str] = {
 }
 
 GENERAL_MESSAGES: dict[str, str] = {
+    "local_login_disabled": N_(
+        "Login with a password is not enabled for you: you log in with your eID card, "
+        "so there is no password to change."
+    ),
     "already_registered": N_("This eID card is already registered. Log in with it instead."),
     "invalid_id_token": N_(
         "The reading of your eID card is no longer valid. Please read the card again."

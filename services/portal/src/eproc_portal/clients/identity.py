@@ -28,6 +28,8 @@ class Profile(BaseModel):
     mobile: str | None = None
     job_title: str | None = None
     local_login_enabled: bool
+    password_login: bool = False
+    """Whether the user may log in with a password now (answered on /users/me)."""
     created_at: datetime
     updated_at: datetime
 
@@ -81,6 +83,16 @@ class IdentityClient(ServiceClient):
 
     async def update_my_profile(self, token: str, change: dict[str, Any]) -> Profile:
         return await self.fetch(Profile, "PATCH", "/users/me", token, json=change)
+
+    async def change_my_password(self, token: str, current: str, new: str) -> None:
+        """R-PWD-1: identity checks the current password and the policy; the user's
+        other sessions end."""
+        await self.call(
+            "POST",
+            "/users/me/password",
+            token,
+            json={"current_password": current, "new_password": new},
+        )
 
     async def update_profile(self, token: str, user_id: UUID, change: dict[str, Any]) -> Profile:
         """A Superuser edits a member's profile (R-SU-1); identity authorises it."""
