@@ -65,6 +65,11 @@ def inventory() -> list[Item]:
             "identity: HMAC key of its own digest of the gateway's `sub`",
         ),
         Item(
+            "PASSWORD_RESET_KEY",
+            "password-reset-key",
+            "identity and notifier: seals a password reset link's token on the bus",
+        ),
+        Item(
             "EID_CLIENT_SECRET_EDGE",
             "eid-client-secret-edge",
             "the edge's client secret at the eID gateway (login)",
