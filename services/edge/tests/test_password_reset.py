@@ -9,8 +9,10 @@ import re
 import uuid
 
 import httpx
+from joserfc import jwt
 
 from eproc_contracts import events as ev
+from eproc_runtime.testing.eventually import eventually
 
 from .conftest import Browser, EdgeServer
 
@@ -34,6 +36,10 @@ async def test_a_password_change_logs_the_other_browsers_out(edge_server: EdgeSe
         await theirs.login(username, password)
         my_tokens = await mine.tokens("e-tendering")
         their_tokens = await theirs.tokens("e-tendering")
+        their_catalogue = await theirs.tokens("e-catalogue")
+        their_sid = edge_server.edge.server.verify_access_token(their_catalogue["access_token"])
+        assert their_sid is not None
+        already = len(edge_server.logout_tokens)
         claims = edge_server.edge.server.verify_access_token(my_tokens["access_token"])
         assert claims is not None
 
@@ -54,6 +60,17 @@ async def test_a_password_change_logs_the_other_browsers_out(edge_server: EdgeSe
         assert introspection.json() == {"active": False}
         # Their browser's SSO session is gone: the next application asks for a login.
         assert "code" not in await theirs.authorize("e-catalogue")
+
+        # e-Catalogue, open in their browser, hears of it on its back channel.
+        def told() -> list[str]:
+            return [
+                t
+                for t in edge_server.logout_tokens[already:]
+                if jwt.decode(t, edge_server.edge.keyring.material.published).claims["sid"]
+                == their_sid["sid"]
+            ]
+
+        assert await eventually(told, timeout=10, what="the back-channel logout")
         # Mine goes on.
         assert (await _refresh(mine, "e-tendering", my_tokens["refresh_token"])).status_code == 200
         assert "code" in await mine.authorize("e-catalogue")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpx
@@ -36,6 +37,33 @@ def logout_token(
     }
     key = keyring.material.signing
     return jwt.encode({"alg": ALGORITHM, "kid": str(key.kid), "typ": "logout+jwt"}, claims, key)
+
+
+def notices(
+    keyring: KeyRing,
+    *,
+    issuer: str,
+    query_client: Callable[[str], Any],
+    user_id: uuid.UUID,
+    session_id: str,
+    client_ids: Iterable[str],
+) -> list[tuple[str, str]]:
+    """(URI, logout token) for each client of the ended session that registered a
+    ``backchannel_logout_uri``."""
+    found = []
+    for client_id in client_ids:
+        client = query_client(client_id)
+        uri = client.config.backchannel_logout_uri if client is not None else None
+        if uri:
+            token = logout_token(
+                keyring,
+                issuer=issuer,
+                client_id=client.client_id,
+                user_id=user_id,
+                session_id=session_id,
+            )
+            found.append((uri, token))
+    return found
 
 
 async def deliver(notifications: list[tuple[str, str]], *, timeout: float = 5.0) -> None:

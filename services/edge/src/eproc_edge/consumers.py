@@ -7,7 +7,9 @@ revocation list, so the app's registry is :func:`handlers`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -70,9 +72,15 @@ HANDLERS.add(ev.MembershipRevoked, on_membership)
 HANDLERS.add(ev.DefaultOrganisationChanged, on_default_organisation)
 
 
-def handlers(settings: Settings, revocations: RevocationList) -> EventHandlers:
+SessionsEnded = Callable[[UUID, list[tuple[str, list[str]]]], None]
+
+
+def handlers(
+    settings: Settings, revocations: RevocationList, sessions_ended: SessionsEnded | None = None
+) -> EventHandlers:
     """The running edge's handlers: :data:`HANDLERS` and ``user.password-changed``,
-    which ends sessions and revokes their tokens at once in ``revocations``."""
+    which ends sessions, revokes their tokens at once in ``revocations`` and tells
+    ``sessions_ended`` (the back-channel logout of their applications)."""
     registry = EventHandlers()
     for event in HANDLERS.events:
         handler = HANDLERS.handler_for(event.EVENT_TYPE)
@@ -82,9 +90,11 @@ def handlers(settings: Settings, revocations: RevocationList) -> EventHandlers:
     async def on_password_changed(
         session: AsyncSession, event: ev.PasswordChanged, envelope: Envelope[Any]
     ) -> None:
-        await service.password_changed(
+        ended = await service.password_changed(
             session, revocations, settings, event.user_id, event.kept_session_id
         )
+        if ended and sessions_ended is not None:
+            sessions_ended(event.user_id, ended)
 
     registry.add(ev.PasswordChanged, on_password_changed)
     return registry

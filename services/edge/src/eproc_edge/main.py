@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from dataclasses import dataclass
+from uuid import UUID
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from eproc_contracts.topics import CLIENT, REVOCATION, SESSION
+from eproc_edge import backchannel
 from eproc_edge.api import Edge, router
 from eproc_edge.api.register import on_registration_error
 from eproc_edge.api.token_path import TokenPath
@@ -75,6 +78,27 @@ def create_app(
         directory=directory,
     )
     directory.on_change(edge.authenticator.forget)
+    deliveries: set[asyncio.Task[None]] = set()
+
+    def sessions_ended(user_id: UUID, ended: list[tuple[str, list[str]]]) -> None:
+        """Sessions a password change ended: their applications' back-channel
+        logout, as at a logout (an application that is down only misses it)."""
+        notices = [
+            notice
+            for session_id, client_ids in ended
+            for notice in backchannel.notices(
+                keyring,
+                issuer=settings.issuer,
+                query_client=server.query_client,
+                user_id=user_id,
+                session_id=session_id,
+                client_ids=client_ids,
+            )
+        ]
+        if notices:
+            task = asyncio.create_task(backchannel.deliver(notices))
+            deliveries.add(task)
+            task.add_done_callback(deliveries.discard)
 
     async def on_start(state: ServiceState) -> None:
         async with unit_of_work(state.sessions) as session:
@@ -125,18 +149,20 @@ def create_app(
         )
         jobs.append(Job("client-feed", lambda state: _FeedJob(client_feed)))
 
+    registry = handlers(settings, edge.revocations, sessions_ended)
     app = create_service_app(
         settings,
         package="eproc_edge",
         tables=messaging_tables,
         routers=[router, scim_router],
-        handlers=handlers(settings, edge.revocations),
+        handlers=registry,
         migrate_on_start=migrate_on_start,
         title="e-Procurement edge",
         on_start=on_start,
         jobs=jobs,
     )
     app.state.edge = edge
+    app.state.handlers = registry  # what the consumer runs (tests feed events through it)
     # Dynamic registration answers in RFC 7591's words (and rolls back).
     app.add_exception_handler(RegistrationError, on_registration_error)
     # The platform's one stylesheet, for the login and logout pages (R-I18N-1).

@@ -115,16 +115,16 @@ async def password_changed(
     settings: Settings,
     user_id: UUID,
     kept_session_id: str | None,
-) -> list[str]:
+) -> list[tuple[str, list[str]]]:
     """The user's password changed (R-PWD-1): every other live session of the user
     ends with its refresh and access tokens, as at a logout (a thief who logged in
     with the old password is out); ``kept_session_id``, the session the user
-    changed it in, stays. Returns the sessions ended."""
+    changed it in, stays. Returns the sessions ended, each with its clients."""
     ended = []
     for session_id in await repository.live_session_ids(db, user_id):
         if session_id != kept_session_id:
-            await end_session(db, revocations, settings, session_id)
-            ended.append(session_id)
+            _, clients = await end_session(db, revocations, settings, session_id)
+            ended.append((session_id, clients))
     return ended
 
 

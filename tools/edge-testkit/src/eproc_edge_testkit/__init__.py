@@ -21,7 +21,6 @@ from fastapi import FastAPI
 from eproc_contracts import events as ev
 from eproc_contracts.common import Address, Language, LocalisedName, RoleGrant
 from eproc_contracts.envelope import Envelope, Payload
-from eproc_edge.consumers import handlers
 from eproc_edge.identity_port import Authenticated, LoginRefused, ResetRefused
 from eproc_edge.settings import ClientConfig, Settings
 from eproc_runtime.db import unit_of_work
@@ -127,7 +126,7 @@ class EdgeWorld:
         """Apply events through the edge's own handlers (as its consumer would)."""
         for payload in payloads:
             envelope = Envelope.wrap(payload, producer="test")
-            registry = handlers(self.settings, self.app.state.edge.revocations)
+            registry = self.app.state.handlers
             async with unit_of_work(self.app.state.service.sessions) as session:
                 await registry.dispatch(session, envelope)
 

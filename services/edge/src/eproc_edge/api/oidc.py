@@ -285,20 +285,18 @@ async def logout(
         user_id, client_ids = await service.end_session(
             db, edge.revocations, edge.settings, exchange.ended_session
         )
-        notices = [
-            (
-                client.config.backchannel_logout_uri,
-                backchannel.logout_token(
-                    edge.keyring,
-                    issuer=edge.settings.issuer,
-                    client_id=client.client_id,
-                    user_id=user_id,
-                    session_id=exchange.ended_session,
-                ),
+        notices = (
+            backchannel.notices(
+                edge.keyring,
+                issuer=edge.settings.issuer,
+                query_client=edge.server.query_client,
+                user_id=user_id,
+                session_id=exchange.ended_session,
+                client_ids=client_ids,
             )
-            for client in (edge.server.query_client(c) for c in client_ids)
-            if client is not None and client.config.backchannel_logout_uri and user_id
-        ]
+            if user_id
+            else []
+        )
         if notices:
             background.add_task(backchannel.deliver, notices)
     if response is None:
