@@ -395,6 +395,48 @@ async def _login_local(world: World, actor: str) -> Call:
     )
 
 
+async def _password_change(world: World, actor: str) -> Call:
+    return Call(
+        json={"current_password": "whatever it was", "new_password": "a brand new phrase 42"}
+    )
+
+
+async def _reset_request(world: World, actor: str) -> Call:
+    return Call(json={"login": f"nobody{uuid.uuid4().hex[:8]}", "source_ip": "192.0.2.11"})
+
+
+async def _reset_link(world: World, actor: str) -> Call:
+    return Call(json={"token": "not-a-token-identity-made"})
+
+
+async def _reset_password(world: World, actor: str) -> Call:
+    return Call(
+        json={"token": "not-a-token-identity-made", "new_password": "a brand new phrase 42"}
+    )
+
+
+async def _forgot_form(world: World, actor: str) -> Call:
+    csrf = secrets.token_urlsafe(16)
+    return Call(
+        data={"login": f"nobody{uuid.uuid4().hex[:8]}", "csrf": csrf, "lang": "nl"},
+        cookies={"eproc_reset_csrf": csrf},
+    )
+
+
+async def _reset_form(world: World, actor: str) -> Call:
+    csrf = secrets.token_urlsafe(16)
+    return Call(
+        data={
+            "token": "not-a-token-identity-made",
+            "new_password": "a brand new phrase 42",
+            "new_password_repeat": "a brand new phrase 42",
+            "csrf": csrf,
+            "lang": "nl",
+        },
+        cookies={"eproc_reset_csrf": csrf},
+    )
+
+
 # --- the expectations ------------------------------------------------------------------------
 
 EXPECTED: dict[tuple[str, str, str], Row] = {
@@ -446,6 +488,23 @@ EXPECTED: dict[tuple[str, str, str], Row] = {
         statuses(403, edge=401),
         _password_login,
         "edge only; wrong password → 401 invalid_credentials",
+    ),
+    ("identity", "POST", "/users/me/password"): Row(
+        statuses(403),
+        _password_change,
+        "R-PWD-1: a person with password login (none here: 403 `local_login_disabled`); "
+        "a token of an application or of the edge → 403 `user_required`",
+    ),
+    ("identity", "POST", "/internal/password-reset"): Row(
+        statuses(403, edge=202),
+        _reset_request,
+        "edge only; the same 202 whether or not the login names an account",
+    ),
+    ("identity", "POST", "/internal/password-reset/link"): Row(
+        statuses(403, edge=410), _reset_link, "edge only; a token identity never made → 410"
+    ),
+    ("identity", "POST", "/internal/password-reset/password"): Row(
+        statuses(403, edge=410), _reset_password, "edge only; a token identity never made → 410"
     ),
     # organisations -------------------------------------------------------------------------
     ("organisations", "PATCH", "/organisations/{organisation_id}"): Row(
@@ -573,6 +632,16 @@ EXPECTED: dict[tuple[str, str, str], Row] = {
         statuses(401, anonymous=401),
         _login_local,
         "a wrong password (with the login form's CSRF pair) → 401 from identity; no token counts",
+    ),
+    ("edge", "POST", "/login/forgot"): Row(
+        statuses(303, anonymous=303),
+        _forgot_form,
+        "R-PWD-1: anyone (with the form's CSRF pair) gets the same 'check your mailbox' page",
+    ),
+    ("edge", "POST", "/login/reset"): Row(
+        statuses(410, anonymous=410),
+        _reset_form,
+        "R-PWD-1: only the mailed link's token sets a password; no token or session counts",
     ),
     ("edge", "POST", "/clients"): Row(
         statuses(403, anonymous=401, application=401, edge=401, operator=201),

@@ -437,6 +437,7 @@ async def _over_limit(request: Request, body: PasswordResetRequestIn) -> UseCase
 @internal.post(
     "/password-reset",
     status_code=status.HTTP_202_ACCEPTED,
+    response_class=Response,
     responses=_errors(401, 403, 422, 429),
 )
 async def request_password_reset(
