@@ -27,7 +27,7 @@ from joserfc.jwk import ECKey, KeySet
 
 from eproc_identity.eid_token import EidTokenVerifier
 from eproc_identity.main import create_app as create_identity
-from eproc_identity.service.local_login import set_operator
+from eproc_identity.service.local_login import set_local_login, set_operator
 from eproc_identity.settings import Settings as IdentitySettings
 from eproc_organisations.main import create_app as create_organisations
 from eproc_organisations.settings import Settings as OrganisationsSettings
@@ -314,6 +314,10 @@ def create() -> FastAPI:
             # emergency zone.
             other_city = names.next_city()
             await add_organisation(other_city.emergency_zone(), other_city.nl, None, None)
+        if query.get("password_login"):
+            # Password login switched on for them (R-PWD-1: they may change it).
+            async with unit_of_work(identity.state.service.sessions) as session:
+                await set_local_login(session, profile.id, True, caller=None, reason="browser test")
         if query.get("operator"):
             # Platform staff by identity's own record, as well as by the token.
             async with unit_of_work(identity.state.service.sessions) as session:
