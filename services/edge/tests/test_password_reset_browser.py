@@ -29,7 +29,7 @@ WORDS = {
         "new": "Nouveau mot de passe",
         "repeat": "Répétez le nouveau mot de passe",
         "save": "Enregistrer le mot de passe",
-        "too_short": "Le mot de passe doit compter au moins 12 caractères.",
+        "too_short": "Le mot de passe doit comporter au moins 12 caractères.",
         "done": "Mot de passe modifié",
         "used": "Ce lien a déjà été utilisé",
         "again": "Demander un nouveau lien",

@@ -64,7 +64,7 @@ async def test_a_french_speaker_changes_the_password(portal: Portal) -> None:
         assert "Mot de passe actuel" in form and "Répétez le nouveau mot de passe" in form
 
         for data, message in (
-            (_form(PASSWORD, "court"), "Le mot de passe doit compter au moins 12 caractères."),
+            (_form(PASSWORD, "court"), "Le mot de passe doit comporter au moins 12 caractères."),
             (
                 _form("pas le bon mot de passe", "une toute nouvelle phrase"),
                 "Le mot de passe actuel n'est pas correct.",

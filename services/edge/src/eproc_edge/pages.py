@@ -183,7 +183,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "correct_the_following": "Veuillez corriger ce qui suit",
         "required": "Ce champ est obligatoire.",
         "passwords_differ": "Les deux mots de passe ne sont pas identiques.",
-        "password_too_short": "Le mot de passe doit compter au moins 12 caractères.",
+        "password_too_short": "Le mot de passe doit comporter au moins 12 caractères.",
         "password_too_long": "Le mot de passe est trop long.",
         "password_contains_username": "Le mot de passe ne peut pas contenir votre nom "
         "d'utilisateur.",
