@@ -79,7 +79,8 @@ def _problems(response: httpx.Response) -> dict[str, str]:
 async def test_a_user_changes_the_password_with_the_current_one(identity: Running) -> None:
     profile, form = await _password_user(identity)
     me = identity.as_user(UUID(profile["id"]), sid="session-of-this-browser")
-    assert (await identity.client.get("/users/me", headers=me)).json()["password_login"] is True
+    mine = (await identity.client.get("/users/me", headers=me)).json()
+    assert mine["local_login_allowed"] is True
 
     wrong = await identity.client.post(
         "/users/me/password",
@@ -119,7 +120,8 @@ async def test_a_user_changes_the_password_with_the_current_one(identity: Runnin
 async def test_without_password_login_there_is_no_password_to_change(identity: Running) -> None:
     profile, form = await identity.register()
     me = identity.as_user(UUID(profile["id"]))
-    assert (await identity.client.get("/users/me", headers=me)).json()["password_login"] is False
+    mine = (await identity.client.get("/users/me", headers=me)).json()
+    assert mine["local_login_allowed"] is False
     refused = await identity.client.post(
         "/users/me/password",
         json={"current_password": form["password"], "new_password": "a brand new phrase 42"},

@@ -116,8 +116,8 @@ profiles = APIRouter(tags=["profile"])
 @profiles.get("/users/me", response_model=ProfileOut, responses=_errors(401, 404))
 async def read_my_profile(session: DbSession, caller: CurrentCaller) -> ProfileOut:
     """My profile (R-PROF-1), with whether I may log in with a password (R-PWD-1)."""
-    row, password_login = await profile.my_profile(session, caller)
-    return _profile(row).model_copy(update={"password_login": password_login})
+    row, allowed = await profile.my_profile(session, caller)
+    return _profile(row).model_copy(update={"local_login_allowed": allowed})
 
 
 @profiles.post(

@@ -207,7 +207,7 @@ class ProfileOut(BaseModel):
     local_login_enabled: bool = Field(
         description="Local login switched on for this user by a platform operator (R-LOGIN-2)"
     )
-    password_login: bool = Field(
+    local_login_allowed: bool = Field(
         default=False,
         description=(
             "Whether this user may log in with a password now (for them or for everyone), "

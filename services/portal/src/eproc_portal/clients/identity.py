@@ -28,7 +28,7 @@ class Profile(BaseModel):
     mobile: str | None = None
     job_title: str | None = None
     local_login_enabled: bool
-    password_login: bool = False
+    local_login_allowed: bool = False
     """Whether the user may log in with a password now (answered on /users/me)."""
     created_at: datetime
     updated_at: datetime

@@ -38,7 +38,7 @@ def _page(
 @router.get("/profile/password")
 async def password_page(request: Request, token: AccessToken) -> Response:
     profile = await services_of(request).identity.my_profile(token)
-    return _page(request, allowed=profile.password_login)
+    return _page(request, allowed=profile.local_login_allowed)
 
 
 @router.post("/profile/password")
