@@ -108,6 +108,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "password_contains_name": "Het wachtwoord mag uw naam niet bevatten.",
         "invalid_value": "Deze waarde is niet geldig.",
         "rate_limited": "U hebt dit te vaak gevraagd. Probeer het over {minutes} minuten opnieuw.",
+        "service_unavailable": "De dienst is op dit moment niet beschikbaar. Probeer het "
+        "later opnieuw.",
     },
     "fr": {
         "login_title": "Se connecter",
@@ -190,6 +192,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "password_contains_name": "Le mot de passe ne peut pas contenir votre nom.",
         "invalid_value": "Cette valeur n'est pas valable.",
         "rate_limited": "Vous l'avez demandé trop souvent. Réessayez dans {minutes} minutes.",
+        "service_unavailable": "Le service n'est pas disponible pour le moment. Réessayez "
+        "plus tard.",
     },
     "de": {
         "login_title": "Anmelden",
@@ -274,6 +278,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "invalid_value": "Dieser Wert ist ungültig.",
         "rate_limited": "Sie haben dies zu oft angefragt. Versuchen Sie es in {minutes} Minuten "
         "erneut.",
+        "service_unavailable": "Der Dienst ist derzeit nicht verfügbar. Bitte versuchen Sie "
+        "es später erneut.",
     },
     "en": {
         "login_title": "Log in",
@@ -349,6 +355,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "password_contains_name": "The password must not contain your name.",
         "invalid_value": "This value is not valid.",
         "rate_limited": "You asked for this too often. Try again in {minutes} minutes.",
+        "service_unavailable": "The service is not available right now. Please try again later.",
     },
 }
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
+import httpx
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -125,7 +126,17 @@ async def forgot(
             errors={"login": pages.field_message(language, problem)},
             status_code=422,
         )
-    refused = await edge.identity.request_password_reset(login, source_address(request))
+    try:
+        refused = await edge.identity.request_password_reset(login, source_address(request))
+    except (httpx.HTTPError, RuntimeError):
+        return _forgot_form(
+            edge,
+            return_to,
+            language,
+            value=login,
+            message=texts["service_unavailable"],
+            status_code=503,
+        )
     if refused is not None:
         retry = refused.retry_after
         return _forgot_form(
@@ -166,15 +177,15 @@ def _invalid_link(edge: Edge, language: str, refused: ResetRefused) -> HTMLRespo
     """A used, expired or unknown link (or password login off): a page, never a 500."""
     texts = pages.TEXTS[language]
     message = texts.get(refused.code) if refused.code.startswith("reset_link_") else None
-    if refused.code == "local_login_disabled":
-        message = texts["local_login_disabled"]
+    if refused.code in ("local_login_disabled", "service_unavailable"):
+        message = texts[refused.code]
     return _page(
         edge,
         "reset_invalid.html",
         language=language,
         title="reset_invalid_title",
         path=None,
-        status_code=refused.status if refused.status in (403, 410) else 410,
+        status_code=refused.status if refused.status in (403, 410, 503) else 410,
         message=message or texts["reset_link_unknown"],
     )
 
@@ -210,7 +221,10 @@ async def reset_page(request: Request, edge: EdgeDep, token: str = "") -> HTMLRe
         return _invalid_link(
             edge, pages.language_of(request), ResetRefused("reset_link_unknown", 410)
         )
-    answer = await edge.identity.password_reset_link(token)
+    try:
+        answer = await edge.identity.password_reset_link(token)
+    except (httpx.HTTPError, RuntimeError):
+        answer = ResetRefused("service_unavailable", 503)
     if isinstance(answer, ResetRefused):
         return _invalid_link(edge, pages.language_of(request), answer)
     # The link's own language (the mail's), else the account's.
@@ -241,7 +255,12 @@ async def reset(
         errors["new_password_repeat"] = pages.field_message(language, "passwords_differ")
     if errors:
         return _reset_form(edge, token, language, errors=errors, status_code=422)
-    refused = await edge.identity.reset_password(token, new_password)
+    try:
+        refused = await edge.identity.reset_password(token, new_password)
+    except (httpx.HTTPError, RuntimeError):
+        return _reset_form(
+            edge, token, language, message=texts["service_unavailable"], status_code=503
+        )
     if refused is None:
         return _page(
             edge, "reset_done.html", language=language, title="reset_done_title", path=None
