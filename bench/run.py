@@ -154,10 +154,12 @@ def summary(durations: dict[str, float], failures: list[str]) -> str:
                 + " |"
             )
         embedded, kc_dev = footprint["embedded"], footprint["keycloak_dev"]
+        # Per start: seconds, the server's RSS, its eID stand-ins' RSS (bench/footprint.py).
         rows.append(
             f"| embedded mode RSS (after its first page) | ≤ 200 MB | "
-            f"{embedded[1]:.0f} MB fresh data, {embedded[3]:.0f} MB again | "
-            + ("met" if max(embedded[1], embedded[3]) <= 200 else "missed")
+            f"server {embedded[1]:.0f} MB fresh data, {embedded[4]:.0f} MB again; its eID "
+            f"stand-ins (virtual card, card agent, PKI status service) {embedded[2]:.0f} MB more | "
+            + ("met" if max(embedded[1], embedded[4]) <= 200 else "missed")
             + " |"
         )
         compiled = footprint.get("compiled") or embedded
@@ -168,8 +170,8 @@ def summary(durations: dict[str, float], failures: list[str]) -> str:
         )
         rows.append(
             f"| embedded cold start to first page | ≤ 5 s | {compiled[0]:.1f} s fresh data, "
-            f"{compiled[2]:.1f} s again with byte-code compiled (as the image); "
-            f"{embedded[0]:.1f} s / {embedded[2]:.1f} s compiling every module at start"
+            f"{compiled[3]:.1f} s again with byte-code compiled (as the image); "
+            f"{embedded[0]:.1f} s / {embedded[3]:.1f} s compiling every module at start"
             f"{versus} | " + ("met" if compiled[0] <= 5 else "missed") + " |"
         )
     soak = _load("soak")

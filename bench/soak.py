@@ -66,7 +66,11 @@ async def login(base: str, username: str) -> dict[str, Any]:
     """Local login at the edge through the proxy, then code + PKCE: the first tokens."""
     sso, redirect = f"{base}/sso", f"{base}/auth/callback"
     async with httpx.AsyncClient(timeout=30) as http:
-        page = await http.get(f"{sso}/login")
+        # The password form itself (``/login`` shows it only when local login is
+        # on for everyone; the demo Superusers have it enabled for them).
+        page = await http.get(f"{sso}/login/password")
+        if "name='csrf' value='" not in page.text:
+            raise RuntimeError(f"no password form at /login/password: {page.status_code}")
         csrf = page.text.split("name='csrf' value='", 1)[1].split("'", 1)[0]
         response = await http.post(
             f"{sso}/login/local",
@@ -256,6 +260,11 @@ async def soak(minutes: float, layout: str) -> dict[str, Any]:
                     sample[name] = rss_mb(status["pid"])
             samples.append(sample)
             print(json.dumps({**sample, **counters}), flush=True)
+            # What a run that is cut short leaves: ``--report`` writes the section from it.
+            RESULTS.mkdir(exist_ok=True)
+            (RESULTS / "soak-partial.json").write_text(
+                json.dumps({"samples": samples, "counters": dict(counters), "restarts": {}})
+            )
             if driver.done() or time.monotonic() >= until:
                 break
             await asyncio.sleep(min(60.0, max(0.0, until - time.monotonic())))

@@ -28,16 +28,17 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from limits import RateLimitItem, parse_many
-from limits.aio.storage import Storage
-from limits.aio.strategies import MovingWindowRateLimiter
-from limits.storage import storage_from_string
 
 from eproc_runtime.auth import Caller, _current_caller
+
+if TYPE_CHECKING:
+    # ``limits`` (with ``deprecated`` and ``wrapt``, ≈ 1.5 MB) is imported by a
+    # service that declares limits, when it builds them: not by the others.
+    from limits import RateLimitItem
 
 RATE_LIMITED = "rate_limited"
 
@@ -51,6 +52,11 @@ class RateLimits:
         *,
         storage_uri: str = "memory://",
     ) -> None:
+        from limits import parse_many
+        from limits.aio.storage import Storage
+        from limits.aio.strategies import MovingWindowRateLimiter
+        from limits.storage import storage_from_string
+
         # Parsed up front: a malformed limit in the settings fails at start-up.
         self.items: dict[str, list[RateLimitItem]] = {
             name: parse_many(text) for name, text in limits.items()
