@@ -19,6 +19,9 @@ Python (``PYTHONDONTWRITEBYTECODE=1``: every module compiled at every start) and
 with byte-code compiled as the Docker image does; Keycloak ``kc.sh
 start-dev`` from launching to its first page (``/realms/master/``), on a freshly
 unpacked distribution (its first start builds) and again. Neither is pinned.
+Measured with the Python packages installed as the image installs them (no
+development dependencies): the script runs itself again in
+``bench/.results/venv-image`` (``uv sync --all-packages --locked --no-dev``).
 Rewrites the "footprint" section of docs/benchmarks.md.
 """
 
@@ -236,11 +239,37 @@ def keycloak_dev_cold_start() -> list[float]:
     return times
 
 
+IMAGE_ENV = RESULTS / "venv-image"
+
+
+def _as_the_image_installs() -> None:
+    """Run again in an environment installed as the image installs it: without the
+    development dependencies (test and lint tools). With them, a service process
+    imports more than in production (httpx loads its command line's ``rich`` and
+    ``pygments`` when they are installed: ≈ 4 MB per process)."""
+    if os.environ.get("EPROC_BENCH_IMAGE_ENV") == str(IMAGE_ENV):
+        return
+    uv = shutil.which("uv") or "uv"
+    subprocess.run(
+        [uv, "sync", "--all-packages", "--locked", "--no-dev", "--quiet"],
+        env={**os.environ, "UV_PROJECT_ENVIRONMENT": str(IMAGE_ENV)},
+        cwd=HERE.parent,
+        check=True,
+    )
+    python = str(IMAGE_ENV / "bin" / "python")
+    os.execve(  # noqa: S606 - this very script, in that environment
+        python,
+        [python, str(Path(__file__).resolve()), *sys.argv[1:]],
+        {**os.environ, "EPROC_BENCH_IMAGE_ENV": str(IMAGE_ENV)},
+    )
+
+
 def main() -> None:
     """Measure and write the section."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--skip-keycloak", action="store_true")
     args = parser.parse_args()
+    _as_the_image_installs()
     load_before = os.getloadavg()[0]
     layouts = {layout: asyncio.run(_stack_rss(layout)) for layout in LAYOUTS}
     embedded, embedded_flags = embedded_cold_start()
@@ -258,7 +287,9 @@ def main() -> None:
         "## Footprint: memory per process, cold start",
         "",
         f"`uv run python bench/footprint.py` (part of `make bench`) — {machine()}; load average "
-        f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after (shared machine).",
+        f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after (shared machine). "
+        "Python packages installed as the image installs them (`uv sync --no-dev`: "
+        "no test or lint tools).",
         "",
         "The real stack as `eproc stack up` runs it (own PostgreSQL databases migrated by "
         "the migration step, Kafka, no platform applications), in both process layouts "

@@ -118,3 +118,15 @@ async def test_light_services_share_a_process_and_a_join_goes_through(
         after = (await http.get("/_stack")).json()
         assert after["requests"]["pid"] == after["notifier"]["pid"] != shared_pid
         assert after["requests+notifier"]["restarts"] >= 1
+
+
+def test_the_local_stack_runs_light_together_unless_told_or_scaled() -> None:
+    """``eproc stack up`` runs the layout within 600 MB by default (docs/operations.md);
+    ``--scale`` needs separate processes; a layout named is the one run."""
+    from eproc.__main__ import stack_layout
+
+    assert stack_layout(None, {}) == "light-together"
+    assert stack_layout(None, {"requests": 2}) == "separate"
+    assert stack_layout("separate", {}) == "separate"
+    with pytest.raises(ValueError, match="unknown process layout"):
+        stack_layout("together", {})

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Literal
 
 from eproc import clients, operator, secrets
 
@@ -120,6 +121,20 @@ def _scale(text: str) -> dict[str, int]:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def stack_layout(
+    chosen: str | None, scale: dict[str, int]
+) -> Literal["separate", "light-together"]:
+    """The process layout of ``eproc stack up``: the one chosen (``--layout``,
+    ``EPROC_STACK_LAYOUT``), else ``light-together`` — the stack within 600 MB
+    (docs/operations.md) — unless a service runs as several instances (``--scale``
+    starts separate processes)."""
+    if chosen is None:
+        return "separate" if scale else "light-together"
+    if chosen not in ("separate", "light-together"):
+        raise ValueError(f"unknown process layout {chosen!r}: separate or light-together")
+    return "separate" if chosen == "separate" else "light-together"
+
+
 def _stack(args: argparse.Namespace) -> None:
     _needs_development_kit("eproc stack up")
     from eproc.card import start_virtual_card
@@ -135,7 +150,7 @@ def _stack(args: argparse.Namespace) -> None:
         trace_file=args.trace_file,
         demo_organisations=args.demo_organisations,
         demo_superusers=True,
-        layout=args.layout,
+        layout=stack_layout(args.layout, args.scale),
         scale=args.scale,
     )
     eid_home = config.data_dir / "eid"
@@ -212,8 +227,9 @@ def main(argv: list[str] | None = None) -> None:
     up.add_argument(
         "--layout",
         choices=["separate", "light-together"],
-        default=os.environ.get("EPROC_STACK_LAYOUT", "separate"),
-        help="light-together: identity, requests and the notifier share one process",
+        default=os.environ.get("EPROC_STACK_LAYOUT"),
+        help="light-together (the default; separate with --scale): identity, requests and "
+        "the notifier share one process; separate: every service its own process",
     )
     up.add_argument("--no-card", action="store_true", help="without the virtual eID card")
     up.add_argument("--person", default="alice", help="demo person whose card is inserted")
