@@ -1,7 +1,8 @@
 """The four stand-in platform applications of ``make run`` in Chromium (issue 19,
 point 12; R-I18N-1): a demo Superuser opens e-Notification and e-Tendering. The pages
 speak Dutch, French and German, show names (the person, the organisation, the role
-names of the hub's catalogue), never ids or codes, in the platform's look; the public
+names of the hub's catalogue, a member who never opened the application by the
+name the hub's SCIM service gives), never ids or codes, in the platform's look; the public
 page says why the user is there and how to join. axe finds no serious or critical
 violation.
 
@@ -75,6 +76,14 @@ async def test_a_superuser_uses_the_demo_applications_in_dutch_french_and_german
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     await steps.login_with_password(page, base, username="dirk", password=DEMO_PASSWORD)
+    # In the portal, Dirk makes Lotte Maes an Editor of e-Notification in his
+    # organisation: she has never opened the application.
+    await page.goto(f"{base}/superuser/members")
+    add = page.locator("form[action='/superuser/members/add']")
+    await add.get_by_label("Gebruikersnaam").fill("lotte")
+    await add.get_by_role("group", name="e-Notification").get_by_label("Editor", exact=True).check()
+    await add.get_by_role("button", name="Opslaan").click()
+    await expect(page.get_by_role("row").filter(has_text="Lotte Maes")).to_be_visible()
 
     # Not yet logged in at e-Notification: its public page says so, in Dutch.
     await page.goto(f"{base}/apps/e-notification/")
@@ -97,6 +106,17 @@ async def test_a_superuser_uses_the_demo_applications_in_dutch_french_and_german
         "Superuser"
     )
     await expect(page.locator("main")).not_to_contain_text(people["superusers"]["dirk"]["user_id"])
+    # Lotte, who never opened e-Notification, by her name (the hub's SCIM service),
+    # once the application has heard of her membership (the bus).
+    lotte = members.get_by_role("row").filter(has_text="Lotte Maes")
+    for _ in range(50):
+        if await lotte.count():
+            break
+        await page.wait_for_timeout(200)
+        await page.reload()
+    await expect(lotte).to_contain_text("Editor")
+    await expect(members).not_to_contain_text("nog niet heeft geopend")
+    await expect(page.locator("main")).not_to_contain_text(people["superusers"]["lotte"]["user_id"])
     await expect(page.get_by_role("contentinfo").get_by_role("link")).to_have_text(
         "Helpdesk en contact"
     )

@@ -254,6 +254,7 @@ def create_embedded_app(data_dir: Path, *, options: EmbeddedOptions | None = Non
                     edge_url=service_urls(options.base_url)["sso"],
                     portal_url=service_urls(options.base_url)["base"] + "/",
                     roles_url=service_urls(options.base_url)["api_organisations"] + "/roles",
+                    scim_url=service_urls(options.base_url)["base"] + "/scim/v2",
                     database_url=f"sqlite+aiosqlite:///{data_dir / (client_id + '.db')}",
                     bus="inprocess",
                     bus_database_url=f"sqlite+aiosqlite:///{data_dir / 'bus.db'}",

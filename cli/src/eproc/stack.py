@@ -600,6 +600,7 @@ def build_children(config: StackConfig, smtp_port: int) -> list[Child]:
                         "EPROC_APP_EDGE_URL": f"{base}/sso",
                         "EPROC_APP_PORTAL_URL": f"{base}/",
                         "EPROC_APP_ROLES_URL": f"{base}/api/organisations/roles",
+                        "EPROC_APP_SCIM_URL": f"{base}/scim/v2",
                         "EPROC_APP_PORT": str(port),
                         "EPROC_APP_DATABASE_URL": "sqlite+aiosqlite:///"
                         + str(config.data_dir / f"{client_id}.db"),

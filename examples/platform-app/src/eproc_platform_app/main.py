@@ -37,6 +37,7 @@ from eproc_page_shell import (
 )
 from eproc_platform_app import members
 from eproc_platform_app.catalogue import RoleNames
+from eproc_platform_app.directory import ScimDirectory
 from eproc_platform_app.texts import texts
 from eproc_platform_sdk import (
     Caller,
@@ -83,6 +84,9 @@ class AppSettings(BaseSettings):
     roles_url: str | None = Field(
         default=None, description="The organisations service's GET /roles; None: role ids in words"
     )
+    # The hub's SCIM endpoint (``<origin>/scim/v2``): the names of members who never
+    # opened the application. None: they show as "not seen yet".
+    scim_url: str | None = None
 
 
 @dataclass
@@ -117,6 +121,9 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     router = APIRouter(prefix=prefix)
     pages = environment(PackageLoader("eproc_platform_app", "templates"))
     role_names = RoleNames(settings.roles_url, settings.client_id)
+    directory = ScimDirectory(
+        settings.scim_url, links.token_url, settings.client_id, settings.client_secret
+    )
 
     def rp(token: dict[str, Any] | None = None) -> AsyncOAuth2Client:
         return AsyncOAuth2Client(
@@ -310,6 +317,13 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
             if caller.user_id is not None and caller.name:
                 await members.remember_person(session, caller.user_id, caller.name)
             colleagues = await members.members_of(session, caller.organisation.id)
+        # Members who never opened the application: their names from the hub (SCIM).
+        found = await directory.names(u for u, known, _ in colleagues if known is None)
+        if found:
+            async with request.app.state.sessions.begin() as session:
+                for user_id, found_name in found.items():
+                    await members.remember_person(session, user_id, found_name)
+                colleagues = await members.members_of(session, caller.organisation.id)
         words = texts(language, app=settings.name, organisation=organisation)
         shown = [
             {

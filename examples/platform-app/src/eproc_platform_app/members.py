@@ -31,7 +31,8 @@ member = Table(
 )
 person = Table(
     # Who the members are, as their own tokens said when they opened the
-    # application: membership events carry ids only, pages show names.
+    # application or the hub's SCIM service said when they had not (directory.py):
+    # membership events carry ids only, pages show names.
     "person",
     metadata,
     Column("user_id", Uuid, primary_key=True),
@@ -79,7 +80,7 @@ def make_handlers(application: str) -> EventHandlers:
 async def members_of(
     session: AsyncSession, organisation_id: UUID
 ) -> list[tuple[UUID, str | None, list[str]]]:
-    """(user id, name if the member ever opened the application, roles), by name."""
+    """(user id, name if known (a visit, or SCIM), roles), by name."""
     rows = await session.execute(
         select(member.c.user_id, person.c.name, member.c.roles)
         .select_from(member.outerjoin(person, person.c.user_id == member.c.user_id))
@@ -90,7 +91,7 @@ async def members_of(
 
 
 async def remember_person(session: AsyncSession, user_id: UUID, name: str) -> None:
-    """The member's name as their token gives it (kept up to date at each visit)."""
+    """The member's name as their token (at each visit) or SCIM gives it."""
     known = await session.scalar(select(person.c.name).where(person.c.user_id == user_id))
     if known is None:
         await session.execute(person.insert().values(user_id=user_id, name=name))
