@@ -12,14 +12,18 @@ from itertools import pairwise
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
+from eproc_contracts.events import OrganisationRegistered
+from eproc_contracts.topics import decode
 from eproc_org_dataset import generate
 from eproc_organisations.load import load_dataset, organisation_id
 from eproc_organisations.main import create_app
+from eproc_organisations.models import messaging_tables
 from eproc_organisations.service import directory
 from eproc_organisations.settings import Settings
 from eproc_runtime.app import ServiceState
@@ -190,6 +194,39 @@ async def test_unknown_organisations_give_404(
 
 async def test_loading_again_adds_nothing(big: Db) -> None:
     assert await load_dataset(big.url, generate(2000, seed=1)) == 0
+    async with big.engine.connect() as conn:  # nor announces anything again
+        announced = await conn.scalar(select(func.count()).select_from(messaging_tables.outbox))
+    assert announced == BIG
     async with big.sessions() as session:
         hits = await directory.search(session, "Gent", offset=0, limit=1)
     assert hits[0][0].key == "municipality/gent"
+
+
+@pytest.mark.parametrize(("name", "size"), [("postgres-100k", BIG), ("sqlite-3k", 3000)])
+async def test_every_loaded_organisation_is_announced_once_parents_first(
+    directories: dict[str, Db], name: str, size: int
+) -> None:
+    """The projections (notifier, requests, edge) learn the loaded organisations from
+    ``organisation.registered`` events in the outbox, as any registration's."""
+    db = directories[name]
+    async with db.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                select(
+                    messaging_tables.outbox.c.event_type, messaging_tables.outbox.c.payload
+                ).order_by(messaging_tables.outbox.c.id)
+            )
+        ).all()
+    assert {r.event_type for r in rows} == {"organisation.registered"}
+    events = [decode(r.payload).payload for r in rows]
+    assert len(events) == size
+    assert len({e.organisation_id for e in events}) == size
+    announced: set[UUID] = set()
+    for event in events:  # a child's event comes after its parent's
+        assert isinstance(event, OrganisationRegistered)
+        assert event.parent_id is None or event.parent_id in announced
+        announced.add(event.organisation_id)
+    record = next(r for r in generate(2000, seed=1) if r.key == "municipality/gent")
+    gent = next(e for e in events if e.organisation_id == organisation_id(record.key))
+    assert {k: v for k, v in gent.names.model_dump().items() if v} == dict(record.names)
+    assert gent.address.postcode == record.address.postcode

@@ -58,6 +58,37 @@ class Outbox:
         self.table = table
         self.producer = producer
 
+    def envelope(
+        self,
+        payload: Payload,
+        *,
+        causation: Envelope[Any] | None = None,
+        correlation_id: UUID | None = None,
+        traceparent: str | None = None,
+    ) -> Envelope[Any]:
+        """``payload`` as this producer's event (without an explicit ``traceparent``,
+        the current span's: the request's, or the consumer's when a handler reacts)."""
+        return Envelope.wrap(
+            payload,
+            producer=self.producer,
+            causation=causation,
+            correlation_id=correlation_id,
+            traceparent=traceparent or current_traceparent(),
+        )
+
+    @staticmethod
+    def row(envelope: Envelope[Any]) -> dict[str, Any]:
+        """The outbox row of an event: what :meth:`add` inserts, and what a bulk
+        writer (the directory's loader) copies in many at a time."""
+        return {
+            "event_id": envelope.event_id,
+            "topic": topic_of(envelope.payload).name,
+            "key": envelope.partition_key,
+            "event_type": envelope.type,
+            "payload": encode(envelope).decode(),
+            "traceparent": envelope.traceparent,
+        }
+
     async def add(
         self,
         session: AsyncSession,
@@ -73,27 +104,12 @@ class Outbox:
         in-process signal, and on PostgreSQL every relay of the database through
         a ``NOTIFY`` sent in the same transaction (delivered only on commit).
 
-        Without an explicit ``traceparent`` the current span's is recorded (the
-        request's, or the consumer's when a handler reacts to an event).
+        Without an explicit ``traceparent`` the current span's is recorded.
         """
-        traceparent = traceparent or current_traceparent()
-        envelope = Envelope.wrap(
-            payload,
-            producer=self.producer,
-            causation=causation,
-            correlation_id=correlation_id,
-            traceparent=traceparent,
+        envelope = self.envelope(
+            payload, causation=causation, correlation_id=correlation_id, traceparent=traceparent
         )
-        await session.execute(
-            insert(self.table).values(
-                event_id=envelope.event_id,
-                topic=topic_of(payload).name,
-                key=envelope.partition_key,
-                event_type=envelope.type,
-                payload=encode(envelope).decode(),
-                traceparent=envelope.traceparent,
-            )
-        )
+        await session.execute(insert(self.table).values(**self.row(envelope)))
         if not session.sync_session.info.get(_WROTE_OUTBOX):
             session.sync_session.info[_WROTE_OUTBOX] = True
             if session.get_bind().dialect.name == "postgresql":

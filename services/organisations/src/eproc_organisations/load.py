@@ -7,6 +7,12 @@ trigram index is rebuilt once afterwards, which is far faster than maintaining i
 row; on SQLite they go in with batched inserts. Organisation ids are derived from the
 dataset keys (UUIDv5), so loading the same dataset twice gives the same ids, and rows
 whose key is already present are skipped.
+
+Every organisation loaded is also an ``organisation.registered`` event, written to the
+service's outbox in the same transaction (COPY on PostgreSQL, batches on SQLite) and
+published by its relay as any registration is: the notifier, the requests service and
+the edge learn the loaded organisations like the others (their mails and claims name
+them). No audit record: a load is an operator's bulk import, not a person's act.
 """
 
 from __future__ import annotations
@@ -19,10 +25,19 @@ from uuid import UUID, uuid5
 import asyncpg
 from sqlalchemy import insert, select, text
 
-from eproc_organisations.models import organisation, organisation_name, search_word
+from eproc_contracts.common import Address, LocalisedName
+from eproc_contracts.events import OrganisationRegistered
+from eproc_organisations.models import (
+    messaging_tables,
+    organisation,
+    organisation_name,
+    search_word,
+)
 from eproc_organisations.repository import LANGUAGES, organisation_values
 from eproc_organisations.search import search_texts, words_of
+from eproc_organisations.service.common import outbox
 from eproc_runtime.db import create_engine, upsert
+from eproc_runtime.outbox import OUTBOX_CHANNEL
 
 # The namespace of organisation ids derived from dataset keys.
 DATASET_NAMESPACE = UUID("5b0c3f9e-3c53-4f38-9d5e-6f1d0a4c2b71")
@@ -30,6 +45,7 @@ DATASET_NAMESPACE = UUID("5b0c3f9e-3c53-4f38-9d5e-6f1d0a4c2b71")
 _ORGANISATION_COLUMNS = [
     c.name for c in organisation.columns if c.name not in ("created_at", "updated_at")
 ]
+_OUTBOX_COLUMNS = ["event_id", "topic", "key", "event_type", "payload", "traceparent"]
 
 
 class PostalAddress(Protocol):
@@ -89,6 +105,30 @@ def _rows(seeds: Iterable[DirectoryRecord]) -> tuple[list[dict[str, Any]], list[
     return organisations, names
 
 
+def _events(organisations: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The outbox rows announcing the loaded organisations, parents first (as loaded)."""
+    return [
+        outbox.row(
+            outbox.envelope(
+                OrganisationRegistered(
+                    organisation_id=o["id"],
+                    parent_id=o["parent_id"],
+                    names=LocalisedName(**{lang: o[f"name_{lang}"] for lang in LANGUAGES}),
+                    enterprise_number=o["enterprise_number"],
+                    address=Address(
+                        street=o["street"],
+                        number=o["house_number"],
+                        postcode=o["postcode"],
+                        municipality=o["municipality"],
+                        country=o["country"],
+                    ),
+                )
+            )
+        )
+        for o in organisations
+    ]
+
+
 def _word_frequencies(names: Iterable[tuple[UUID, str]]) -> Counter[str]:
     """How many names use each searchable word."""
     return Counter(w for _, text in names for w in words_of([text]))
@@ -110,15 +150,19 @@ async def load_dataset(database_url: str, seeds: Sequence[DirectoryRecord]) -> i
     if not fresh:
         return 0
     organisations, names = _rows(fresh)
+    events = _events(organisations)
     if database_url.startswith("postgresql"):
-        await _copy_into_postgres(database_url, organisations, names)
+        await _copy_into_postgres(database_url, organisations, names, events)
     else:
-        await _insert(database_url, organisations, names)
+        await _insert(database_url, organisations, names, events)
     return len(fresh)
 
 
 async def _copy_into_postgres(
-    database_url: str, organisations: list[dict[str, Any]], names: list[tuple[UUID, str]]
+    database_url: str,
+    organisations: list[dict[str, Any]],
+    names: list[tuple[UUID, str]],
+    events: list[dict[str, Any]],
 ) -> None:
     conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
@@ -145,6 +189,13 @@ async def _copy_into_postgres(
                 "SET frequency = search_word.frequency + excluded.frequency",
                 sorted(_word_frequencies(names).items()),
             )
+            # The events, in the same transaction; the relays wake on its commit.
+            await conn.copy_records_to_table(
+                "outbox",
+                records=[tuple(e[c] for c in _OUTBOX_COLUMNS) for e in events],
+                columns=_OUTBOX_COLUMNS,
+            )
+            await conn.execute("SELECT pg_notify($1, '')", OUTBOX_CHANNEL)
         await conn.execute("ANALYZE organisation")
         await conn.execute("ANALYZE organisation_name")
     finally:
@@ -152,7 +203,10 @@ async def _copy_into_postgres(
 
 
 async def _insert(
-    database_url: str, organisations: list[dict[str, Any]], names: list[tuple[UUID, str]]
+    database_url: str,
+    organisations: list[dict[str, Any]],
+    names: list[tuple[UUID, str]],
+    events: list[dict[str, Any]],
 ) -> None:
     engine = create_engine(database_url)
     try:
@@ -171,6 +225,8 @@ async def _insert(
             words = [{"word": w, "frequency": n} for w, n in _word_frequencies(names).items()]
             for start in range(0, len(words), 5000):
                 await conn.execute(count_words, words[start : start + 5000])
+            for start in range(0, len(events), 5000):
+                await conn.execute(insert(messaging_tables.outbox), events[start : start + 5000])
             if engine.dialect.name == "sqlite":
                 await conn.execute(text("ANALYZE"))
     finally:
