@@ -218,7 +218,7 @@ async def test_every_loaded_organisation_is_announced_once_parents_first(
             )
         ).all()
     assert {r.event_type for r in rows} == {"organisation.registered"}
-    events = [decode(r.payload).payload for r in rows]
+    events = [decode(r.payload).data for r in rows]
     assert len(events) == size
     assert len({e.organisation_id for e in events}) == size
     announced: set[UUID] = set()

@@ -82,7 +82,7 @@ class Outbox:
         writer (the directory's loader) copies in many at a time."""
         return {
             "event_id": envelope.event_id,
-            "topic": topic_of(envelope.payload).name,
+            "topic": topic_of(envelope.data).name,
             "key": envelope.partition_key,
             "event_type": envelope.type,
             "payload": encode(envelope).decode(),
