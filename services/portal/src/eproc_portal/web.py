@@ -124,7 +124,8 @@ def render(
         "lang": language,
         "user": current_user(request),
         "active_organisation": _active_organisation(request, language),
-        "applications": (request.session.get("topbar") or {}).get("applications", []),
+        # Not "applications": pages name the role catalogue's applications so.
+        "topbar_applications": (request.session.get("topbar") or {}).get("applications", []),
         "switch_token": (request.session.get("topbar") or {}).get("switch_token") or "",
         "is_superuser": bool(request.session.get("superuser")),
         "is_operator": bool(token_claims(request).get("platform_operator")),
