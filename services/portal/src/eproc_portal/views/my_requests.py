@@ -43,6 +43,13 @@ HISTORY_STEPS = {
     **STATUSES,
     "applying": N_("Being applied"),
     "completed": N_("Applied"),
+    "orphaned": N_("Sent to the helpdesk"),
+}
+# The services' own reasons for these steps are English sentences: the page says them.
+HISTORY_REASONS = {
+    "orphaned": N_(
+        "This organisation has no Superuser yet. The platform's helpdesk has been told."
+    ),
 }
 
 
@@ -75,6 +82,8 @@ async def decorate(
         item["role_labels"] = [role_label(catalogue, r, lang) for r in item.get("roles", [])]
         for entry in item.get("history", []):
             entry["status_label"] = label(HISTORY_STEPS, entry["status"])
+            if entry["status"] in HISTORY_REASONS:
+                entry["reason"] = i18n.gettext(HISTORY_REASONS[entry["status"]])
     return items
 
 
