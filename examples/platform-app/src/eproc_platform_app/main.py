@@ -286,6 +286,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         name = caller.name or caller.username or ""
         if caller.organisation is None:
             return public_page(request, language, "why_no_organisation", logged_in=True, name=name)
+        portal_label = texts(language, app=settings.name)["user_management"]
         page = {
             "user_name": name,
             "organisation": organisation,
@@ -299,7 +300,11 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
             ],
             # The switch changes the session's organisation: forms that post the
             # session's switch token to the edge (R-SEC-5), not links.
-            "switch_forms": [Markup(bar.switch_form(a)) for a in bar.applications],  # noqa: S704 - the SDK escapes
+            "switch_forms": [
+                # The portal by its name in the page's language, as the portal's own bar.
+                Markup(bar.switch_form(a, label=portal_label if a.client_id == "portal" else None))  # noqa: S704 - the SDK escapes
+                for a in bar.applications
+            ],
             "csrf": login.csrf,
             "chosen_lang": request.query_params.get("lang", ""),
         }
