@@ -154,10 +154,15 @@ async def _call(sessions: Any, endpoint: str, query: dict[str, Any]) -> int:
     return int(body["totalResults"])
 
 
-async def measure(size: int, queries: int) -> dict[str, Any]:
+async def measure(size: int, queries: int, *, username_index: bool = True) -> dict[str, Any]:
     url, name = await _database(f"scim_{size}")
     try:
         await upgrade_async("eproc_edge", url)
+        if not username_index:  # the comparison: as before migration 0007
+            engine = create_engine(url)
+            async with engine.begin() as db:
+                await db.exec_driver_sql("DROP INDEX ix_projected_user_username_lower")
+            await engine.dispose()
         users, groups, members = _rows(size, random.Random(size))
         engine = create_engine(url)
         started = time.perf_counter()
@@ -248,9 +253,9 @@ def render(results: list[dict[str, Any]], queries: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-async def run(queries: int) -> str:
+async def run(queries: int, sizes: tuple[int, ...] = SIZES, username_index: bool = True) -> str:
     before = os.getloadavg()[0]
-    results = [await measure(size, queries) for size in SIZES]
+    results = [await measure(size, queries, username_index=username_index) for size in sizes]
     after = os.getloadavg()[0]
     return render(results, queries) + (
         f"\nLoad average of the machine (shared with other work) before/after: "
@@ -261,7 +266,15 @@ async def run(queries: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument(
+        "--without-username-index",
+        action="store_true",
+        help="drop the lower(username) index first (the state before it; printed, not written)",
+    )
     args = parser.parse_args()
+    if args.without_username_index:
+        print(asyncio.run(run(args.queries, (SIZES[-1],), username_index=False)))
+        return
     body = asyncio.run(run(args.queries))
     print(body)
     write_section("scim", body)
