@@ -63,7 +63,7 @@ async def test_tree_search_select_edit_roles_and_submit(portal: Portal) -> None:
         mine = await stack.services().requests.my_requests(
             stack.issuer.user_token(UUID(user["id"]))
         )
-        assert mine["in_progress"] == []
+        assert mine.in_progress == []
         # Edit roles for both at once, with the role descriptions shown.
         edit = await client.post(
             "/join/basket",
@@ -210,7 +210,7 @@ async def test_leave_is_refused_up_front_for_the_last_superuser(portal: Portal) 
         mine = await stack.services().requests.my_requests(
             stack.issuer.user_token(UUID(user["id"]))
         )
-    assert mine["in_progress"] == []
+    assert mine.in_progress == []
 
 
 async def test_edit_roles_of_my_organisation_creates_a_role_change_request(

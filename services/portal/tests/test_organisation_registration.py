@@ -66,7 +66,7 @@ async def test_errors_are_field_level_in_french_and_nothing_is_requested(portal:
     assert error_of(response.text, "street") is None
     assert 'value="Rue Haute"' in response.text
     mine = await portal.stack.services().requests.my_requests(token)
-    assert mine["in_progress"] == []
+    assert mine.in_progress == []
 
 
 async def test_a_sub_organisation_request_reaches_my_requests(portal: Portal) -> None:

@@ -277,7 +277,7 @@ async def test_superuser_edits_the_organisation_data(portal: Portal) -> None:
         unchanged = await stack.services().organisations.organisation(
             stack.issuer.user_token(UUID(boss["id"])), UUID(city["id"]), "nl"
         )
-        assert unchanged["name"] == f"Stad Aalst {suffix}"
+        assert unchanged.name == f"Stad Aalst {suffix}"
         good = await client.post(
             "/superuser/organisation",
             data={
@@ -295,8 +295,8 @@ async def test_superuser_edits_the_organisation_data(portal: Portal) -> None:
         after = await stack.services().organisations.organisation(
             stack.issuer.user_token(UUID(boss["id"])), UUID(city["id"]), "fr"
         )
-    assert after["name"] == f"Ville d'Alost {suffix}"
-    assert after["address"]["postcode"] == "9300"
+    assert after.name == f"Ville d'Alost {suffix}"
+    assert after.address.postcode == "9300"
 
 
 async def test_operator_switches_local_login_and_sees_orphans_and_audit(portal: Portal) -> None:
@@ -414,7 +414,7 @@ async def test_a_superuser_cannot_approve_his_own_drop_of_the_last_superuser_rol
             (french, "Cette demande ne peut pas être approuvée : l'organisation n'aurait plus"),
         ]:
             refused = await client.post(
-                f"/superuser/requests/{request['id']}",
+                f"/superuser/requests/{request.id}",
                 data={"csrf_token": CSRF, "decision": "approve"},
             )
             assert refused.status_code == 409
@@ -425,12 +425,12 @@ async def test_a_superuser_cannot_approve_his_own_drop_of_the_last_superuser_rol
             (french, "Indiquez le motif du refus : le demandeur le verra."),
         ]:
             unexplained = await client.post(
-                f"/superuser/requests/{request['id']}",
+                f"/superuser/requests/{request.id}",
                 data={"csrf_token": CSRF, "decision": "reject", "reason": "  "},
             )
             assert unexplained.status_code == 422
             page = html.unescape(unexplained.text)
             assert f'<p class="error" id="reason-error">{expected}</p>' in page
             assert 'aria-describedby="reason-error"' in page
-    detail = await stack.services().requests.request_detail(token, UUID(request["id"]))
-    assert detail["status"] == "submitted"
+    detail = await stack.services().requests.request_detail(token, request.id)
+    assert detail.status == "submitted"

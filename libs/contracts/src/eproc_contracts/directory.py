@@ -66,3 +66,39 @@ class MyMembership(_Response):
     organisation: OrganisationOut
     roles: list[RoleGrant]
     is_default: bool
+
+
+class AuditEntry(_Response):
+    id: UUID
+    occurred_at: str
+    actor_id: UUID | None
+    actor_kind: str
+    on_behalf_of: UUID | None
+    action: str
+    subject_user_id: UUID | None
+    request_id: UUID | None
+    detail: dict[str, object]
+    summary: str
+
+
+class AccountMatch(_Response):
+    """A member of an organisation matching the operators' account search (R-OP-1)."""
+
+    user_id: UUID
+    username: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    email: str | None = None
+    organisation: OrganisationOut
+    roles: list[RoleGrant]
+
+
+class AccountMatchPage(_Response):
+    items: list[AccountMatch]
+    total: int
+    offset: int
+    limit: int
+
+
+class OperatorAuditEntry(AuditEntry):
+    organisation_id: UUID | None

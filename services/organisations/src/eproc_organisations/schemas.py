@@ -7,8 +7,12 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from eproc_contracts.common import Address, AddressIn, LocalisedName, RoleGrant
+from eproc_contracts.directory import AccountMatch as AccountMatch
+from eproc_contracts.directory import AccountMatchPage as AccountMatchPage
+from eproc_contracts.directory import AuditEntry as AuditEntry
 from eproc_contracts.directory import MemberOut as MemberOut
 from eproc_contracts.directory import MyMembership as MyMembership
+from eproc_contracts.directory import OperatorAuditEntry as OperatorAuditEntry
 from eproc_contracts.directory import OrganisationOut as OrganisationOut
 from eproc_contracts.directory import OrganisationPage as OrganisationPage
 from eproc_contracts.directory import SearchHit as SearchHit
@@ -87,39 +91,3 @@ class GuardCheck(BaseModel):
 
     allowed: bool
     refusals: list[Refusal]
-
-
-class AuditEntry(BaseModel):
-    id: UUID
-    occurred_at: str
-    actor_id: UUID | None
-    actor_kind: str
-    on_behalf_of: UUID | None
-    action: str
-    subject_user_id: UUID | None
-    request_id: UUID | None
-    detail: dict[str, object]
-    summary: str
-
-
-class AccountMatch(BaseModel):
-    """A member of an organisation matching the operators' account search (R-OP-1)."""
-
-    user_id: UUID
-    username: str | None = None
-    given_name: str | None = None
-    family_name: str | None = None
-    email: str | None = None
-    organisation: OrganisationOut
-    roles: list[RoleGrant]
-
-
-class AccountMatchPage(BaseModel):
-    items: list[AccountMatch]
-    total: int
-    offset: int
-    limit: int
-
-
-class OperatorAuditEntry(AuditEntry):
-    organisation_id: UUID | None

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from eproc_contracts.common import name_in_language
+from eproc_contracts.common import RoleGrant, name_in_language
 from eproc_contracts.roles import RoleCatalogue
 
 
@@ -61,6 +61,6 @@ def applications(
     return views
 
 
-def role_label(catalogue: RoleCatalogue, grant: dict[str, str], language: str) -> str:
+def role_label(catalogue: RoleCatalogue, grant: RoleGrant, language: str) -> str:
     """ "e-Notification: Publisher" in the user's language."""
-    return catalogue.label((grant.get("application", ""), grant.get("role", "")), language)
+    return catalogue.label(grant.pair, language)

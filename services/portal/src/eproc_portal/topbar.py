@@ -12,7 +12,7 @@ from typing import Any
 import structlog
 from fastapi import Request
 
-from eproc_contracts.common import RoleGrant
+from eproc_contracts.directory import MemberOut, MyMembership
 from eproc_contracts.roles import holds_superuser
 from eproc_portal import i18n
 from eproc_portal.clients.base import ApiError
@@ -21,11 +21,12 @@ from eproc_portal.web import services_of
 log = structlog.get_logger()
 
 
-def is_superuser(membership: dict[str, Any]) -> bool:
-    return holds_superuser(RoleGrant.model_validate(r) for r in membership["roles"])
+def is_superuser(holder: MyMembership | MemberOut) -> bool:
+    """Whether this membership (or member) holds the Superuser role."""
+    return holds_superuser(holder.roles)
 
 
-def remember_superuser(request: Request, memberships: list[dict[str, Any]]) -> None:
+def remember_superuser(request: Request, memberships: list[MyMembership]) -> None:
     """Whether the menu offers the Superuser's screens: the user is Superuser somewhere."""
     request.session["superuser"] = any(is_superuser(m) for m in memberships)
 

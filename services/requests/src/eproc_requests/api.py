@@ -26,6 +26,8 @@ from eproc_requests.schemas import (
     RequestPageOut,
     RoleChangesIn,
     SubmitIn,
+    basket_out,
+    request_out,
 )
 from eproc_requests.service import basket as basket_uc
 from eproc_requests.service import decisions, queries, submission
@@ -88,16 +90,16 @@ SUBMISSION_LIMIT = [Depends(rate_limited("submission"))]
 
 
 async def _one(session: Any, caller: Any, request_id: UUID) -> RequestOut:
-    return RequestOut.of(await queries.request_detail(session, caller, request_id))
+    return request_out(await queries.request_detail(session, caller, request_id))
 
 
 async def _many(session: Any, rows: list[Any]) -> list[RequestOut]:
-    return [RequestOut.of(i) for i in await queries.with_history(session, rows)]
+    return [request_out(i) for i in await queries.with_history(session, rows)]
 
 
 def _page(page: Page) -> RequestPageOut:
     return RequestPageOut(
-        items=[RequestOut.of(i) for i in page.items],
+        items=[request_out(i) for i in page.items],
         total=page.total,
         page=page.page,
         page_size=page.page_size,
@@ -109,7 +111,7 @@ def _page(page: Page) -> RequestPageOut:
 
 @router.get("/basket", tags=["basket"])
 async def get_basket(session: DbSession, caller: CurrentCaller) -> BasketOut:
-    return BasketOut.of(await basket_uc.basket(session, caller))
+    return basket_out(await basket_uc.basket(session, caller))
 
 
 @router.post("/basket/entries", tags=["basket"])
@@ -119,7 +121,7 @@ async def add_to_basket(
     """Select organisation(s): one, or several at once. 404 ``unknown_organisation`` and
     409 ``already_a_member`` / ``request_in_progress`` name the entry (``organisation_ids[i]``)."""
     rows = await basket_uc.add_to_basket(session, caller, body.organisation_ids, directory)
-    return BasketOut.of(rows)
+    return basket_out(rows)
 
 
 @router.put("/basket/roles", tags=["basket"])
@@ -130,14 +132,14 @@ async def edit_basket_roles(
     rows = await basket_uc.set_basket_roles(
         session, context, caller, body.organisation_ids, body.roles
     )
-    return BasketOut.of(rows)
+    return basket_out(rows)
 
 
 @router.post("/basket/remove", tags=["basket"])
 async def remove_from_basket(
     session: DbSession, caller: CurrentCaller, body: OrganisationsIn
 ) -> BasketOut:
-    return BasketOut.of(await basket_uc.remove_from_basket(session, caller, body.organisation_ids))
+    return basket_out(await basket_uc.remove_from_basket(session, caller, body.organisation_ids))
 
 
 @router.post(
@@ -262,8 +264,8 @@ async def my_requests(session: DbSession, caller: CurrentCaller) -> MyRequestsOu
     """My requests: in progress and finished, each with its history (R-REQ-5)."""
     in_progress, finished = await queries.my_requests(session, caller)
     return MyRequestsOut(
-        in_progress=[RequestOut.of(i) for i in in_progress],
-        finished=[RequestOut.of(i) for i in finished],
+        in_progress=[request_out(i) for i in in_progress],
+        finished=[request_out(i) for i in finished],
     )
 
 

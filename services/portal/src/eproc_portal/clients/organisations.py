@@ -6,6 +6,15 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from eproc_contracts.directory import (
+    AccountMatchPage,
+    MemberOut,
+    MyMembership,
+    OperatorAuditEntry,
+    OrganisationOut,
+    OrganisationPage,
+    SearchPage,
+)
 from eproc_contracts.roles import RoleCatalogue
 from eproc_portal.clients.base import ServiceClient
 
@@ -15,38 +24,39 @@ class OrganisationsClient(ServiceClient):
         """The role catalogue with names and descriptions in nl/fr/de/en (R-ROLE-3)."""
         return await self.fetch(RoleCatalogue, "GET", "/roles", None)
 
-    async def roots(self, token: str, lang: str, *, offset: int = 0, limit: int = 50) -> Any:
+    async def roots(
+        self, token: str, lang: str, *, offset: int = 0, limit: int = 50
+    ) -> OrganisationPage:
         params = {"lang": lang, "offset": offset, "limit": limit}
-        return await self.call("GET", "/organisations/roots", token, params=params)
+        return await self.fetch(
+            OrganisationPage, "GET", "/organisations/roots", token, params=params
+        )
 
     async def children(
         self, token: str, organisation_id: UUID, lang: str, *, offset: int = 0, limit: int = 50
-    ) -> Any:
+    ) -> OrganisationPage:
         params = {"lang": lang, "offset": offset, "limit": limit}
-        return await self.call(
-            "GET", f"/organisations/{organisation_id}/children", token, params=params
-        )
+        path = f"/organisations/{organisation_id}/children"
+        return await self.fetch(OrganisationPage, "GET", path, token, params=params)
 
-    async def organisation(self, token: str, organisation_id: UUID, lang: str) -> Any:
-        return await self.call(
-            "GET", f"/organisations/{organisation_id}", token, params={"lang": lang}
-        )
+    async def organisation(self, token: str, organisation_id: UUID, lang: str) -> OrganisationOut:
+        path = f"/organisations/{organisation_id}"
+        return await self.fetch(OrganisationOut, "GET", path, token, params={"lang": lang})
 
-    async def path(self, token: str, organisation_id: UUID, lang: str) -> Any:
+    async def path(self, token: str, organisation_id: UUID, lang: str) -> list[OrganisationOut]:
         """The ancestors from the root down to the organisation ("show in tree")."""
-        return await self.call(
-            "GET", f"/organisations/{organisation_id}/path", token, params={"lang": lang}
-        )
+        path = f"/organisations/{organisation_id}/path"
+        return await self.fetch(list[OrganisationOut], "GET", path, token, params={"lang": lang})
 
-    async def search(self, token: str, query: str, lang: str, *, limit: int = 20) -> Any:
+    async def search(self, token: str, query: str, lang: str, *, limit: int = 20) -> SearchPage:
         params = {"q": query, "lang": lang, "limit": limit}
-        return await self.call("GET", "/organisations/search", token, params=params)
+        return await self.fetch(SearchPage, "GET", "/organisations/search", token, params=params)
 
-    async def my_organisations(self, token: str, lang: str) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = await self.call(
-            "GET", "/me/organisations", token, params={"lang": lang}
+    async def my_organisations(self, token: str, lang: str) -> list[MyMembership]:
+        params = {"lang": lang}
+        return await self.fetch(
+            list[MyMembership], "GET", "/me/organisations", token, params=params
         )
-        return result
 
     async def set_default_organisation(self, token: str, organisation_id: UUID) -> None:
         await self.call(
@@ -56,12 +66,10 @@ class OrganisationsClient(ServiceClient):
             json={"organisation_id": str(organisation_id)},
         )
 
-    async def members(self, token: str, organisation_id: UUID) -> list[dict[str, Any]]:
+    async def members(self, token: str, organisation_id: UUID) -> list[MemberOut]:
         """The organisation's members with their roles, for its Superusers (R-SU-1)."""
-        result: list[dict[str, Any]] = await self.call(
-            "GET", f"/organisations/{organisation_id}/members", token
-        )
-        return result
+        path = f"/organisations/{organisation_id}/members"
+        return await self.fetch(list[MemberOut], "GET", path, token)
 
     async def add_member(
         self, token: str, organisation_id: UUID, username: str, roles: list[dict[str, str]]
@@ -97,34 +105,30 @@ class OrganisationsClient(ServiceClient):
 
     # --- the operators' console (R-OP-1) ---------------------------------------------
 
-    async def user_memberships(self, token: str, user_id: UUID, lang: str) -> list[dict[str, Any]]:
+    async def user_memberships(self, token: str, user_id: UUID, lang: str) -> list[MyMembership]:
         """A user's memberships with roles, for platform operators."""
-        result: list[dict[str, Any]] = await self.call(
-            "GET", f"/operator/users/{user_id}/memberships", token, params={"lang": lang}
-        )
-        return result
+        path = f"/operator/users/{user_id}/memberships"
+        return await self.fetch(list[MyMembership], "GET", path, token, params={"lang": lang})
 
     async def matching_organisations(
         self, token: str, query: str, lang: str
-    ) -> list[dict[str, Any]]:
+    ) -> list[OrganisationOut]:
         """The organisation with this enterprise number, or those best matching this name."""
-        result: list[dict[str, Any]] = await self.call(
-            "GET", "/operator/organisations", token, params={"q": query, "lang": lang}
+        params = {"q": query, "lang": lang}
+        return await self.fetch(
+            list[OrganisationOut], "GET", "/operator/organisations", token, params=params
         )
-        return result
 
     async def members_matching(
         self, token: str, query: str, lang: str, *, offset: int = 0, limit: int = 20
-    ) -> dict[str, Any]:
+    ) -> AccountMatchPage:
         """Members of the organisations matching a name or an enterprise number."""
         params = {"q": query, "lang": lang, "offset": offset, "limit": limit}
-        result: dict[str, Any] = await self.call("GET", "/operator/members", token, params=params)
-        return result
+        return await self.fetch(AccountMatchPage, "GET", "/operator/members", token, params=params)
 
-    async def audit(self, token: str, *, limit: int, **filters: Any) -> list[dict[str, Any]]:
+    async def audit(self, token: str, *, limit: int, **filters: Any) -> list[OperatorAuditEntry]:
         """The organisations' audit trail, newest first (platform operators)."""
         params = {"limit": limit, **{k: str(v) for k, v in filters.items() if v is not None}}
-        result: list[dict[str, Any]] = await self.call(
-            "GET", "/operator/audit", token, params=params
+        return await self.fetch(
+            list[OperatorAuditEntry], "GET", "/operator/audit", token, params=params
         )
-        return result

@@ -11,6 +11,7 @@ from uuid import UUID
 from fastapi import Request
 from fastapi.responses import Response
 
+from eproc_contracts.directory import OrganisationOut
 from eproc_portal import i18n, times
 from eproc_portal.web import Services, render, token_claims
 
@@ -56,4 +57,4 @@ async def organisation_names(
         *(services.organisations.organisation(token, UUID(i), lang) for i in wanted),
         return_exceptions=True,
     )
-    return {i: o["name"] for i, o in zip(wanted, found, strict=True) if isinstance(o, dict)}
+    return {i: o.name for i, o in zip(wanted, found, strict=True) if isinstance(o, OrganisationOut)}

@@ -6,13 +6,18 @@ for one or several entries with the role descriptions; submit."""
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated
 from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from eproc_contracts.common import RoleGrant
+from eproc_contracts.directory import OrganisationOut
+from eproc_contracts.requests import BasketEntryOut
+from eproc_contracts.roles import RoleCatalogue
 from eproc_portal import i18n
 from eproc_portal.auth import AccessToken
 from eproc_portal.catalogue import applications, role_label
@@ -29,14 +34,40 @@ _MAX_OPEN = 12
 """Expanded tree nodes kept in the address; enough for any path to the root."""
 
 
-async def _names(
-    services: Services, token: str, ids: list[str], lang: str
-) -> dict[str, dict[str, Any]]:
+@dataclass(frozen=True)
+class BasketRow:
+    """A basket entry as the list shows it: the organisation's name and the roles'."""
+
+    organisation_id: str
+    name: str
+    roles: list[RoleGrant]
+    role_labels: list[str]
+
+
+async def _names(services: Services, token: str, ids: list[str], lang: str) -> dict[str, str]:
+    """Organisation ids to names; one the directory no longer knows is left out."""
     found = await asyncio.gather(
         *(services.organisations.organisation(token, UUID(i), lang) for i in ids),
         return_exceptions=True,
     )
-    return {i: o for i, o in zip(ids, found, strict=True) if isinstance(o, dict)}
+    return {i: o.name for i, o in zip(ids, found, strict=True) if isinstance(o, OrganisationOut)}
+
+
+async def _basket_rows(
+    services: Services, token: str, entries: list[BasketEntryOut], catalogue: RoleCatalogue
+) -> list[BasketRow]:
+    lang = i18n.current_language.get()
+    ids = [str(e.organisation_id) for e in entries]
+    names = await _names(services, token, ids, lang)
+    return [
+        BasketRow(
+            organisation_id=i,
+            name=names.get(i, ""),
+            roles=e.roles,
+            role_labels=[role_label(catalogue, r, lang) for r in e.roles],
+        )
+        for i, e in zip(ids, entries, strict=True)
+    ]
 
 
 async def _page(
@@ -55,24 +86,17 @@ async def _page(
     opened = set(open_ids or [])
     if show:
         path = await services.organisations.path(token, UUID(show), lang)
-        opened |= {o["id"] for o in path}
+        opened |= {str(o.id) for o in path}
     roots, basket, catalogue = await asyncio.gather(
         services.organisations.roots(token, lang),
         services.requests.basket(token),
         services.organisations.roles(),
     )
-    tree = await _tree(services, token, lang, roots["items"], opened)
-    hits: list[dict[str, Any]] = []
+    tree = await _tree(services, token, lang, roots.items, opened)
+    hits: list[OrganisationOut] = []
     if q:
-        hits = [
-            h["organisation"]
-            for h in (await services.organisations.search(token, q, lang))["items"]
-        ]
-    entries = basket["entries"]
-    names = await _names(services, token, [e["organisation_id"] for e in entries], lang)
-    for entry in entries:
-        entry["name"] = (names.get(entry["organisation_id"]) or {}).get("name", "")
-        entry["role_labels"] = [role_label(catalogue, r, lang) for r in entry["roles"]]
+        hits = [h.organisation for h in (await services.organisations.search(token, q, lang)).items]
+    entries = await _basket_rows(services, token, basket.entries, catalogue)
     return render(
         request,
         "join.html",
@@ -151,7 +175,7 @@ async def _select_error(request: Request, token: str, error: ApiError) -> str:
         found = await _names(
             services_of(request), token, [organisation], i18n.current_language.get()
         )
-        name = str((found.get(organisation) or {}).get("name", ""))
+        name = found.get(organisation, "")
     return i18n.gettext(_SELECT_MESSAGES[error.code], name=name)
 
 
@@ -222,20 +246,21 @@ async def _roles_page(
     basket, catalogue = await asyncio.gather(
         services.requests.basket(token), services.organisations.roles()
     )
-    wanted = {str(i) for i in ids}
-    entries = [e for e in basket["entries"] if e["organisation_id"] in wanted]
-    names = await _names(services, token, [e["organisation_id"] for e in entries], lang)
+    wanted = set(ids)
+    entries = await _basket_rows(
+        services, token, [e for e in basket.entries if e.organisation_id in wanted], catalogue
+    )
     # One entry: tick its current roles; several: start from their common roles.
     chosen: set[str] | None = None
     for entry in entries:
-        roles = {f"{r['application']}:{r['role']}" for r in entry["roles"]}
+        roles = {f"{r.application}:{r.role}" for r in entry.roles}
         chosen = roles if chosen is None else chosen & roles
     return render(
         request,
         "join_roles.html",
         {
             "entries": entries,
-            "names": {k: v.get("name", "") for k, v in names.items()},
+            "names": {e.organisation_id: e.name for e in entries},
             "applications": applications(catalogue, lang),
             "chosen": chosen or set(),
             "error": error,

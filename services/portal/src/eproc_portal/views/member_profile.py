@@ -14,6 +14,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from eproc_contracts.directory import OrganisationOut
 from eproc_portal import i18n
 from eproc_portal.auth import AccessToken
 from eproc_portal.clients.base import ApiError
@@ -32,17 +33,17 @@ def _refused(request: Request, message: str, status: int) -> Response:
 
 async def _organisation_of_member(
     request: Request, token: str, organisation: str, user_id: UUID
-) -> dict[str, Any] | Response:
+) -> OrganisationOut | Response:
     """The organisation (one the user is Superuser of) the member belongs to, or
     the page that says why not."""
     organisations = await superuser_organisations(request, token)
-    chosen = next((o for o in organisations if o["id"] == organisation), None)
+    chosen = next((o for o in organisations if str(o.id) == organisation), None)
     if chosen is None:
         return _refused(request, i18n.gettext("You are not a Superuser of this organisation."), 403)
-    members = await services_of(request).organisations.members(token, UUID(chosen["id"]))
-    if not any(m["user_id"] == str(user_id) for m in members):
+    members = await services_of(request).organisations.members(token, chosen.id)
+    if not any(m.user_id == user_id for m in members):
         message = i18n.gettext(
-            "This person is not a member of %(organisation)s.", organisation=chosen["name"]
+            "This person is not a member of %(organisation)s.", organisation=chosen.name
         )
         return _refused(request, message, 404)
     return chosen
@@ -54,7 +55,7 @@ def _name(profile: Profile) -> str:
 
 def _page(
     request: Request,
-    organisation: dict[str, Any],
+    organisation: OrganisationOut,
     profile: Profile,
     values: dict[str, Any],
     errors: dict[str, str] | None = None,
@@ -122,7 +123,7 @@ async def save_member_profile(request: Request, token: AccessToken, user_id: UUI
         else:
             message = i18n.gettext("The profile of %(name)s has been saved.", name=_name(saved))
             flash(request, message)
-            return redirect(f"/superuser/members?organisation={found['id']}")
+            return redirect(f"/superuser/members?organisation={found.id}")
     else:
         general = []
     profile = await _profile(request, token, user_id)

@@ -13,6 +13,8 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from eproc_contracts.directory import MyMembership
+from eproc_contracts.roles import RoleCatalogue
 from eproc_portal import i18n
 from eproc_portal.auth import AccessToken
 from eproc_portal.catalogue import applications, role_label
@@ -39,21 +41,39 @@ REFUSALS = {
 }
 
 
-def _user_id(request: Request) -> str:
-    return str((current_user(request) or {}).get("id", ""))
+def _user_id(request: Request) -> UUID | None:
+    found = _uuids([(current_user(request) or {}).get("id", "")])
+    return found[0] if found else None
 
 
-async def _sole_superuser_refusals(request: Request, token: str, ids: list[UUID]) -> dict[str, str]:
+async def _sole_superuser_refusals(
+    request: Request, token: str, ids: list[UUID]
+) -> dict[UUID, str]:
     """Row messages for the chosen organisations the user may not leave (nor give up
     the Superuser role in): they are its last Superuser (R-REQ-8), told before any
     confirmation or request."""
     memberships = await services_of(request).organisations.my_organisations(
         token, i18n.current_language.get()
     )
-    wanted = {str(i) for i in ids}
-    chosen = [m for m in memberships if m["organisation"]["id"] in wanted]
+    wanted = set(ids)
+    chosen = [m for m in memberships if m.organisation.id in wanted]
     last = await last_superuser_organisations(request, token, chosen, _user_id(request))
     return {o: i18n.gettext(REFUSALS["last_superuser"]) for o in last}
+
+
+class ShownMembership(MyMembership):
+    """A membership with its roles' names in the page's language."""
+
+    role_labels: list[str]
+
+
+def shown_memberships(
+    memberships: list[MyMembership], catalogue: RoleCatalogue, lang: str
+) -> list[ShownMembership]:
+    return [
+        ShownMembership(**dict(m), role_labels=[role_label(catalogue, r, lang) for r in m.roles])
+        for m in memberships
+    ]
 
 
 def _uuids(values: list[Any]) -> list[UUID]:
@@ -70,18 +90,17 @@ async def _page(
     request: Request,
     token: str,
     errors: dict[str, str] | None = None,
-    row_errors: dict[str, str] | None = None,
+    row_errors: dict[UUID, str] | None = None,
     status: int = 200,
 ) -> Response:
     services = services_of(request)
     lang = i18n.current_language.get()
-    memberships, catalogue = await asyncio.gather(
+    found, catalogue = await asyncio.gather(
         services.organisations.my_organisations(token, lang), services.organisations.roles()
     )
-    for membership in memberships:
-        membership["role_labels"] = [role_label(catalogue, r, lang) for r in membership["roles"]]
-    remember_superuser(request, memberships)
-    last = await last_superuser_organisations(request, token, memberships, _user_id(request))
+    memberships = shown_memberships(found, catalogue, lang)
+    remember_superuser(request, found)
+    last = await last_superuser_organisations(request, token, found, _user_id(request))
     return render(
         request,
         "my_organisations.html",
@@ -147,9 +166,10 @@ async def membership_action(request: Request, token: AccessToken) -> Response:
         if error.status >= 500 or error.status == 401:
             raise
         rows = {
-            str(r.get("organisation_id")): i18n.gettext(REFUSALS.get(str(r.get("reason")), ""))
+            organisation: i18n.gettext(REFUSALS[str(r.get("reason"))])
             for r in error.extra.get("refusals") or []
             if r.get("reason") in REFUSALS
+            for organisation in _uuids([r.get("organisation_id")])
         }
         message = (
             i18n.gettext("Nothing was submitted. Please correct the marked organisation.")
@@ -169,8 +189,8 @@ async def _confirm_leave(request: Request, token: str, ids: list[UUID]) -> Respo
     memberships = await services_of(request).organisations.my_organisations(
         token, i18n.current_language.get()
     )
-    wanted = {str(i) for i in ids}
-    names = [m["organisation"]["name"] for m in memberships if m["organisation"]["id"] in wanted]
+    wanted = set(ids)
+    names = [m.organisation.name for m in memberships if m.organisation.id in wanted]
     return confirmation_page(
         request,
         title=i18n.ngettext("Leave this organisation?", "Leave these organisations?", len(ids)),
@@ -195,20 +215,18 @@ async def _roles_page(
     memberships, catalogue = await asyncio.gather(
         services.organisations.my_organisations(token, lang), services.organisations.roles()
     )
-    wanted = {str(i) for i in ids}
-    chosen_memberships = [m for m in memberships if m["organisation"]["id"] in wanted]
+    wanted = set(ids)
+    chosen_memberships = [m for m in memberships if m.organisation.id in wanted]
     chosen: set[str] | None = None
     for membership in chosen_memberships:
-        roles = {f"{r['application']}:{r['role']}" for r in membership["roles"]}
+        roles = {f"{r.application}:{r.role}" for r in membership.roles}
         chosen = roles if chosen is None else chosen & roles
     return render(
         request,
         "join_roles.html",
         {
-            "entries": [{"organisation_id": m["organisation"]["id"]} for m in chosen_memberships],
-            "names": {
-                m["organisation"]["id"]: m["organisation"]["name"] for m in chosen_memberships
-            },
+            "entries": [{"organisation_id": m.organisation.id} for m in chosen_memberships],
+            "names": {m.organisation.id: m.organisation.name for m in chosen_memberships},
             "applications": applications(catalogue, lang, held=chosen or ()),
             "chosen": chosen or set(),
             "error": error,

@@ -4,15 +4,17 @@ with its history, and withdrawing one still in progress (R-REQ-10)."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from eproc_portal import i18n
+from eproc_contracts.directory import OrganisationOut
+from eproc_contracts.requests import HistoryEntryOut, RequestOut
+from eproc_contracts.roles import RoleCatalogue
+from eproc_portal import i18n, times
 from eproc_portal.auth import AccessToken
-from eproc_portal.catalogue import localised, role_label
+from eproc_portal.catalogue import role_label
 from eproc_portal.clients.base import ApiError
 from eproc_portal.i18n import N_
 from eproc_portal.messages import general_message
@@ -57,34 +59,81 @@ def label(table: dict[str, str], key: str) -> str:
     return i18n.gettext(table[key]) if key in table else key
 
 
+class Step(HistoryEntryOut):
+    """A step of a request's history, with its readable label and local time."""
+
+    status_label: str
+    when: str
+
+
+class ShownRequest(RequestOut):
+    """A request as the pages show it: the organisation's name and readable labels."""
+
+    organisation_name: str
+    parent_name: str
+    kind_label: str
+    status_label: str
+    role_labels: list[str]
+    steps: list[Step]
+
+
+def _step_reason(entry: HistoryEntryOut) -> str | None:
+    """The step's reason in the user's language where the portal words it (the
+    service's is English), else as the person who decided wrote it."""
+    if entry.status in HISTORY_REASONS:
+        return i18n.gettext(HISTORY_REASONS[entry.status])
+    return entry.reason
+
+
+def shown_request(
+    item: RequestOut, organisation_name: str, catalogue: RoleCatalogue, lang: str
+) -> ShownRequest:
+    """``item`` with labels; a registration is named by the organisation it proposes
+    (its parent, ``organisation_name`` here, is context)."""
+    parent_name = ""
+    if item.proposed_organisation is not None:
+        parent_name = organisation_name
+        organisation_name = item.proposed_organisation.names.in_language(lang) or ""
+    return ShownRequest(
+        **dict(item),
+        organisation_name=organisation_name,
+        parent_name=parent_name,
+        kind_label=label(KINDS, item.kind),
+        status_label=label(STATUSES, item.status),
+        role_labels=[role_label(catalogue, r, lang) for r in item.roles],
+        steps=[
+            Step(
+                **{**dict(entry), "reason": _step_reason(entry)},
+                status_label=label(HISTORY_STEPS, entry.status),
+                when=times.local_datetime(entry.at, lang),
+            )
+            for entry in item.history
+        ],
+    )
+
+
 async def decorate(
-    services: Services, token: str, items: list[dict[str, Any]], lang: str
-) -> list[dict[str, Any]]:
+    services: Services, token: str, items: list[RequestOut], lang: str
+) -> list[ShownRequest]:
     """Adds the organisation's name and readable labels to each request."""
-    ids = sorted({i["organisation_id"] for i in items if i.get("organisation_id")})
+    ids = sorted({i.organisation_id for i in items if i.organisation_id})
     found, catalogue = await asyncio.gather(
         asyncio.gather(
-            *(services.organisations.organisation(token, UUID(i), lang) for i in ids),
+            *(services.organisations.organisation(token, i, lang) for i in ids),
             return_exceptions=True,
         ),
         services.organisations.roles(),
     )
-    names = {i: o.get("name", "") for i, o in zip(ids, found, strict=True) if isinstance(o, dict)}
-    for item in items:
-        proposed = item.get("proposed_organisation") or {}
-        item["organisation_name"] = names.get(item.get("organisation_id") or "", "")
-        if proposed:
-            # A registration names the organisation it proposes (its parent is context).
-            item["parent_name"] = item["organisation_name"]
-            item["organisation_name"] = localised(proposed.get("names"), lang)
-        item["kind_label"] = label(KINDS, item["kind"])
-        item["status_label"] = label(STATUSES, item["status"])
-        item["role_labels"] = [role_label(catalogue, r, lang) for r in item.get("roles", [])]
-        for entry in item.get("history", []):
-            entry["status_label"] = label(HISTORY_STEPS, entry["status"])
-            if entry["status"] in HISTORY_REASONS:
-                entry["reason"] = i18n.gettext(HISTORY_REASONS[entry["status"]])
-    return items
+    names = {i: o.name for i, o in zip(ids, found, strict=True) if isinstance(o, OrganisationOut)}
+    return [
+        shown_request(
+            item,
+            names.get(item.organisation_id, "") if item.organisation_id else "",
+            catalogue,
+            lang,
+        )
+        for item in items
+    ]
 
 
 @router.get("/my-requests")
@@ -92,8 +141,8 @@ async def my_requests(request: Request, token: AccessToken) -> Response:
     services = services_of(request)
     lang = i18n.current_language.get()
     mine = await services.requests.my_requests(token)
-    in_progress = await decorate(services, token, mine["in_progress"], lang)
-    finished = await decorate(services, token, mine["finished"], lang)
+    in_progress = await decorate(services, token, mine.in_progress, lang)
+    finished = await decorate(services, token, mine.finished, lang)
     return render(
         request,
         "my_requests.html",
@@ -105,8 +154,8 @@ async def my_requests(request: Request, token: AccessToken) -> Response:
 async def request_detail(request: Request, token: AccessToken, request_id: UUID) -> Response:
     services = services_of(request)
     lang = i18n.current_language.get()
-    item = await services.requests.request_detail(token, request_id)
-    [item] = await decorate(services, token, [item], lang)
+    found = await services.requests.request_detail(token, request_id)
+    [item] = await decorate(services, token, [found], lang)
     return render(request, "request_detail.html", {"item": item, "flashes": take_flashes(request)})
 
 

@@ -37,7 +37,7 @@ async def console(request: Request, token: AccessToken) -> Response:
     return render(
         request,
         "operator_console.html",
-        {"pending_registrations": pending["total"], "flashes": take_flashes(request)},
+        {"pending_registrations": pending.total, "flashes": take_flashes(request)},
     )
 
 
@@ -99,9 +99,9 @@ async def orphaned_requests(
         return refused
     services = services_of(request)
     found = await services.requests.orphaned_requests(token, page=page)
-    items = await decorate(services, token, found["items"], i18n.current_language.get())
+    items = await decorate(services, token, found.items, i18n.current_language.get())
     return render(
         request,
         "operator_orphaned.html",
-        {"items": items, "total": found["total"], "page": page, "page_size": found["page_size"]},
+        {"items": items, "total": found.total, "page": page, "page_size": found.page_size},
     )

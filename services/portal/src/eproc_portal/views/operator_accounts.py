@@ -13,11 +13,11 @@ from fastapi.responses import Response
 
 from eproc_portal import i18n
 from eproc_portal.auth import AccessToken
-from eproc_portal.catalogue import role_label
 from eproc_portal.clients.base import ApiError
 from eproc_portal.i18n import N_
 from eproc_portal.messages import field_message
 from eproc_portal.views.console import brussels_time, person_name, refuse_non_operator
+from eproc_portal.views.my_organisations import shown_memberships
 from eproc_portal.web import flash, redirect, render, services_of, take_flashes, token_claims
 
 router = APIRouter()
@@ -59,20 +59,24 @@ async def account_search(
                     token, q, offset=offset, limit=PAGE_SIZE
                 )
                 results = [{"account": a, "organisation": None} for a in found["items"]]
+                total = found["total"]
             else:
-                found = await services.organisations.members_matching(
+                matches = await services.organisations.members_matching(
                     token, q, lang, offset=offset, limit=PAGE_SIZE
                 )
                 accounts = await services.identity.accounts(
-                    token, [UUID(m["user_id"]) for m in found["items"]]
+                    token, [m.user_id for m in matches.items]
                 )
                 results = [
-                    {"account": accounts.get(m["user_id"]) or m, "organisation": m["organisation"]}
-                    for m in found["items"]
+                    {
+                        "account": accounts.get(str(m.user_id)) or m.model_dump(mode="json"),
+                        "organisation": m.organisation,
+                    }
+                    for m in matches.items
                 ]
-                for result, member in zip(results, found["items"], strict=True):
-                    result["account"].setdefault("id", member["user_id"])
-            total = found["total"]
+                for result, member in zip(results, matches.items, strict=True):
+                    result["account"].setdefault("id", str(member.user_id))
+                total = matches.total
         except ApiError as error:
             if error.status >= 500 or error.status in (401, 403):
                 raise
@@ -110,10 +114,8 @@ async def _account_page(
     if account is None:
         message = i18n.gettext("This item does not exist (any more).")
         return render(request, "error.html", {"message": message}, status=404)
-    memberships = await services.organisations.user_memberships(token, user_id, lang)
-    catalogue = await services.organisations.roles()
-    for membership in memberships:
-        membership["role_labels"] = [role_label(catalogue, r, lang) for r in membership["roles"]]
+    found = await services.organisations.user_memberships(token, user_id, lang)
+    memberships = shown_memberships(found, await services.organisations.roles(), lang)
     return render(
         request,
         "operator_account.html",

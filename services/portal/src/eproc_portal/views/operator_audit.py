@@ -19,9 +19,11 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from eproc_contracts.common import RoleGrant
+from eproc_contracts.requests import RequestOut
 from eproc_portal import i18n
 from eproc_portal.auth import AccessToken
-from eproc_portal.catalogue import localised, role_label
+from eproc_portal.catalogue import role_label
 from eproc_portal.clients.base import ApiError
 from eproc_portal.i18n import N_
 from eproc_portal.views.console import (
@@ -85,26 +87,30 @@ def _record(source: str, raw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+async def _no_records() -> list[dict[str, Any]]:
+    return []
+
+
 async def _merged(
     services: Services, token: str, filters: dict[str, Any], wanted: int
 ) -> list[dict[str, Any]]:
     """The newest ``wanted`` records of the three trails, newest first."""
     common = {k: filters[k] for k in ("user_id", "since", "until")}
     organisation_id = filters["organisation_id"]
-    calls: list[Any] = [
+    organisations, requests, identity = await asyncio.gather(
         services.organisations.audit(
             token, limit=wanted, organisation_id=organisation_id, **common
         ),
         services.requests.audit(token, limit=wanted, organisation_id=organisation_id, **common),
-    ]
-    if organisation_id is None:
         # Identity's records concern persons, never an organisation.
-        calls.append(services.identity.audit(token, limit=wanted, **common))
-    found = await asyncio.gather(*calls)
-    records = [_record("organisations", r) for r in found[0]]
-    records += [_record("requests", r) for r in found[1]["items"]]
-    if organisation_id is None:
-        records += [_record("identity", r) for r in found[2]]
+        services.identity.audit(token, limit=wanted, **common)
+        if organisation_id is None
+        else _no_records(),
+    )
+    # The trails' records differ in shape: one shape from what the services wrote (JSON).
+    records = [_record("organisations", r.model_dump(mode="json")) for r in organisations]
+    records += [_record("requests", r.model_dump(mode="json")) for r in requests.items]
+    records += [_record("identity", r) for r in identity]
     records.sort(key=lambda r: r["at"].timestamp() if r["at"] else 0.0, reverse=True)
     return records
 
@@ -126,10 +132,11 @@ def _details(record: dict[str, Any], catalogue: Any, lang: str) -> str:
         grants = []
         for role in roles:
             if isinstance(role, dict):
-                grants.append(role)
+                application, name = str(role.get("application", "")), str(role.get("role", ""))
+                grants.append(RoleGrant(application=application, role=name))
             elif isinstance(role, str) and "/" in role:
                 application, _, name = role.partition("/")
-                grants.append({"application": application, "role": name})
+                grants.append(RoleGrant(application=application, role=name))
         parts.extend(role_label(catalogue, g, lang) for g in grants)
     if action == "organisation.registered" and detail.get("enterprise_number"):
         number = str(detail["enterprise_number"])
@@ -162,10 +169,10 @@ async def _names_of(
             return_exceptions=True,
         )
         for detail in details:
-            if isinstance(detail, dict) and detail.get("proposed_organisation"):
-                proposed = detail["proposed_organisation"]
+            if isinstance(detail, RequestOut) and detail.proposed_organisation:
+                proposed = detail.proposed_organisation
                 names.setdefault(
-                    str(proposed["organisation_id"]), localised(proposed.get("names"), lang)
+                    str(proposed.organisation_id), proposed.names.in_language(lang) or ""
                 )
     return {i: person_name(a) for i, a in accounts.items()}, names
 
@@ -194,15 +201,15 @@ async def _resolve_organisation(
     services: Services, token: str, text: str, lang: str, link: dict[str, str]
 ) -> tuple[UUID | None, str | None, list[dict[str, str]]]:
     found = (await services.organisations.matching_organisations(token, text, lang))[:CANDIDATES]
-    exact = [o for o in found if o["name"].casefold() == text.casefold()]
+    exact = [o for o in found if o.name.casefold() == text.casefold()]
     if len(found) == 1 or len(exact) == 1:
-        return UUID((exact or found)[0]["id"]), None, []
+        return (exact or found)[0].id, None, []
     if not found:
         return None, i18n.gettext("No organisation matches these words."), []
     choices = [
         {
-            "label": f"{o['name']} ({o['enterprise_number_display']})",
-            "url": "/operator/audit?" + urlencode({**link, "organisation_id": o["id"]}),
+            "label": f"{o.name} ({o.enterprise_number_display})",
+            "url": "/operator/audit?" + urlencode({**link, "organisation_id": str(o.id)}),
         }
         for o in found
     ]

@@ -5,19 +5,20 @@ service decides who may decide, against its own record of operators."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
+from eproc_contracts.common import Address
+from eproc_contracts.requests import RequestOut
 from eproc_portal import i18n
 from eproc_portal.auth import AccessToken
-from eproc_portal.catalogue import localised
 from eproc_portal.clients.base import ApiError
 from eproc_portal.messages import general_message
-from eproc_portal.views.console import brussels_time, person_name, refuse_non_operator
-from eproc_portal.views.my_requests import HISTORY_STEPS, STATUSES, label
+from eproc_portal.views.console import brussels_time, refuse_non_operator
+from eproc_portal.views.my_requests import HISTORY_STEPS, STATUSES, Step, label
 from eproc_portal.web import flash, redirect, render, services_of, take_flashes
 
 router = APIRouter()
@@ -25,22 +26,45 @@ router = APIRouter()
 MAX_REASON = 2000
 
 
-def _decorate(item: dict[str, Any], lang: str) -> dict[str, Any]:
-    proposed = item.get("proposed_organisation") or {}
-    number = str(proposed.get("enterprise_number", ""))
-    item["name"] = localised(proposed.get("names"), lang)
-    item["names"] = {k: v for k, v in (proposed.get("names") or {}).items() if v}
-    item["enterprise_number_display"] = (
-        f"{number[:4]}.{number[4:7]}.{number[7:]}" if len(number) == 10 else number
+class ShownRegistration(RequestOut):
+    """A registration of a top-level organisation as the operators' pages show it."""
+
+    name: str
+    names: dict[str, str]
+    enterprise_number_display: str
+    address: Address | None
+    requester_name: str
+    submitted: str
+    status_label: str
+    steps: list[Step]
+
+
+def _decorate(item: RequestOut, lang: str) -> ShownRegistration:
+    proposed = item.proposed_organisation
+    number = proposed.enterprise_number if proposed else ""
+    requester = item.requester
+    return ShownRegistration(
+        **dict(item),
+        name=proposed.names.in_language(lang) or "" if proposed else "",
+        names={k: v for k, v in proposed.names.model_dump().items() if v} if proposed else {},
+        enterprise_number_display=(
+            f"{number[:4]}.{number[4:7]}.{number[7:]}" if len(number) == 10 else number
+        ),
+        address=proposed.address if proposed else None,
+        requester_name=(
+            f"{requester.given_name} {requester.family_name}".strip() if requester else ""
+        ),
+        submitted=brussels_time(item.submitted_at),
+        status_label=label(STATUSES, item.status),
+        steps=[
+            Step(
+                **dict(entry),
+                status_label=label(HISTORY_STEPS, entry.status),
+                when=brussels_time(entry.at),
+            )
+            for entry in item.history
+        ],
     )
-    item["address"] = proposed.get("address") or {}
-    item["requester_name"] = person_name(item.get("requester"))
-    item["submitted"] = brussels_time(item.get("submitted_at"))
-    item["status_label"] = label(STATUSES, item["status"])
-    for entry in item.get("history", []):
-        entry["status_label"] = label(HISTORY_STEPS, entry["status"])
-        entry["when"] = brussels_time(entry.get("at"))
-    return item
 
 
 @router.get("/operator/registrations")
@@ -52,23 +76,23 @@ async def registrations(
         return refused
     lang = i18n.current_language.get()
     found = await services_of(request).requests.top_level_registrations(token, page=page)
-    items = [_decorate(item, lang) for item in found["items"]]
+    items = [_decorate(item, lang) for item in found.items]
     return render(
         request,
         "operator_registrations.html",
         {
             "items": items,
-            "total": found["total"],
+            "total": found.total,
             "page": page,
-            "pages": max(1, -(-found["total"] // found["page_size"])),
+            "pages": max(1, -(-found.total // found.page_size)),
             "flashes": take_flashes(request),
         },
     )
 
 
-async def _registration(request: Request, token: str, request_id: UUID) -> dict[str, Any] | None:
+async def _registration(request: Request, token: str, request_id: UUID) -> ShownRegistration | None:
     item = await services_of(request).requests.request_detail(token, request_id)
-    if item.get("kind") != "organisation_registration" or item.get("organisation_id"):
+    if item.kind != "organisation_registration" or item.organisation_id:
         return None  # not a top-level registration: decided by a parent's Superusers
     return _decorate(item, i18n.current_language.get())
 
@@ -146,12 +170,12 @@ async def decide(
         i18n.gettext(
             "The registration of %(name)s has been approved: the organisation is being "
             "added to the directory and the requester becomes its Superuser.",
-            name=item["name"],
+            name=item.name,
         )
         if decision == "approve"
         else i18n.gettext(
             "The registration of %(name)s has been rejected. The requester is told why.",
-            name=item["name"],
+            name=item.name,
         ),
     )
     return redirect("/operator/registrations")

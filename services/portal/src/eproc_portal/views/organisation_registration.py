@@ -11,6 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from eproc_contracts.directory import OrganisationOut
 from eproc_portal import i18n
 from eproc_portal.auth import AccessToken
 from eproc_portal.clients.base import ApiError, FieldProblem
@@ -45,17 +46,16 @@ def _service_field(name: str) -> str:
     return head
 
 
-async def _parent(request: Request, token: str, parent_id: UUID) -> dict[str, Any] | None:
+async def _parent(request: Request, token: str, parent_id: UUID) -> OrganisationOut | None:
     """The chosen parent, or None when the directory does not know it (any more)."""
     try:
-        found: dict[str, Any] = await services_of(request).organisations.organisation(
+        return await services_of(request).organisations.organisation(
             token, parent_id, i18n.current_language.get()
         )
     except ApiError as error:
         if error.status == 404:
             return None
         raise
-    return found
 
 
 def _unknown_parent() -> str:
@@ -130,21 +130,18 @@ async def parent_picker(
     lang = i18n.current_language.get()
     opened = {str(i) for i in _uuids(open or [])}
     shown = _uuids([show]) if show else []
-    path: list[dict[str, Any]] = []
+    path: list[OrganisationOut] = []
     if shown:
         path = await services.organisations.path(token, shown[0], lang)
-        opened |= {o["id"] for o in path}
-    roots = (await services.organisations.roots(token, lang))["items"]
-    if path and path[0]["id"] not in {r["id"] for r in roots}:
-        roots.append(path[0])  # "show in tree" beyond the first page of the roots
+        opened |= {str(o.id) for o in path}
+    roots = (await services.organisations.roots(token, lang)).items
+    if path and path[0].id not in {r.id for r in roots}:
+        roots = [*roots, path[0]]  # "show in tree" beyond the first page of the roots
     tree = await expand_tree(services, token, lang, roots, opened)
-    hits: list[dict[str, Any]] = []
+    hits: list[OrganisationOut] = []
     q = q.strip()
     if q:
-        hits = [
-            h["organisation"]
-            for h in (await services.organisations.search(token, q, lang))["items"]
-        ]
+        hits = [h.organisation for h in (await services.organisations.search(token, q, lang)).items]
     return render(
         request,
         "organisation_parent.html",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from eproc_contracts.common import name_in_language
+from eproc_contracts.directory import MyMembership
 from eproc_portal import i18n
 from eproc_portal.auth import AccessToken
 from eproc_portal.clients.base import ApiError
@@ -19,15 +20,17 @@ router = APIRouter()
 
 
 def _page(
-    request: Request, memberships: list[dict[str, Any]], error: str | None, status: int = 200
+    request: Request, memberships: list[MyMembership], error: str | None, status: int = 200
 ) -> Response:
-    active = (request.session.get("active_organisation") or {}).get("id")
+    active = str((request.session.get("active_organisation") or {}).get("id"))
     return render(
         request,
         "change_organisation.html",
         {
             "memberships": memberships,
-            "active_id": active,
+            "active_id": next(
+                (m.organisation.id for m in memberships if str(m.organisation.id) == active), None
+            ),
             "error": error,
             "flashes": take_flashes(request),
         },

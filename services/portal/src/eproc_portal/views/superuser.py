@@ -5,12 +5,13 @@ approve it or reject it with a reason."""
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
+from eproc_contracts.directory import MemberOut, MyMembership, OrganisationOut
 from eproc_portal import i18n
 from eproc_portal.auth import AccessToken
 from eproc_portal.clients.base import ApiError
@@ -36,12 +37,12 @@ DECISION_ERRORS = {
 }
 
 
-def superusers(members: list[dict[str, Any]]) -> set[str]:
+def superusers(members: list[MemberOut]) -> set[UUID]:
     """The ids of the members holding the Superuser role."""
-    return {m["user_id"] for m in members if is_superuser(m)}
+    return {m.user_id for m in members if is_superuser(m)}
 
 
-def sole_superusers(members: list[dict[str, Any]], leaving: set[str]) -> set[str]:
+def sole_superusers(members: list[MemberOut], leaving: set[UUID]) -> set[UUID]:
     """R-REQ-8 up front: the Superusers among ``leaving`` when, without them (removed,
     gone or without the role), the organisation would have no Superuser left."""
     holders = superusers(members)
@@ -49,23 +50,25 @@ def sole_superusers(members: list[dict[str, Any]], leaving: set[str]) -> set[str
 
 
 async def last_superuser_organisations(
-    request: Request, token: str, memberships: list[dict[str, Any]], user_id: str
-) -> set[str]:
+    request: Request, token: str, memberships: list[MyMembership], user_id: UUID | None
+) -> set[UUID]:
     """The organisations of ``memberships`` where the user is the last Superuser
     (they can neither leave nor drop the role there before appointing another)."""
-    mine = [m["organisation"]["id"] for m in memberships if is_superuser(m)]
+    if user_id is None:
+        return set()
+    mine = [m.organisation.id for m in memberships if is_superuser(m)]
     organisations = services_of(request).organisations
-    found = await asyncio.gather(*(organisations.members(token, UUID(o)) for o in mine))
+    found = await asyncio.gather(*(organisations.members(token, o) for o in mine))
     pairs = zip(mine, found, strict=True)
     return {o for o, members in pairs if sole_superusers(members, {user_id})}
 
 
-async def superuser_organisations(request: Request, token: str) -> list[dict[str, Any]]:
+async def superuser_organisations(request: Request, token: str) -> list[OrganisationOut]:
     """The organisations where the user holds the Superuser role."""
     memberships = await services_of(request).organisations.my_organisations(
         token, i18n.current_language.get()
     )
-    return [m["organisation"] for m in memberships if is_superuser(m)]
+    return [m.organisation for m in memberships if is_superuser(m)]
 
 
 @router.get("/superuser/requests")
@@ -82,17 +85,13 @@ async def inbox(
             {"message": i18n.gettext("You are not a Superuser of any organisation.")},
             status=403,
         )
-    active = (request.session.get("active_organisation") or {}).get("id")
-    ids = [o["id"] for o in organisations]
-    chosen = (
-        str(organisation)
-        if organisation and str(organisation) in ids
-        else active
-        if active in ids
-        else ids[0]
+    active = str((request.session.get("active_organisation") or {}).get("id"))
+    ids = [o.id for o in organisations]
+    chosen = next(
+        (i for i in ids if i == organisation), next((i for i in ids if str(i) == active), ids[0])
     )
-    page = await services_of(request).requests.inbox(token, UUID(chosen))
-    items = await decorate(services_of(request), token, page["items"], i18n.current_language.get())
+    page = await services_of(request).requests.inbox(token, chosen)
+    items = await decorate(services_of(request), token, page.items, i18n.current_language.get())
     return render(
         request,
         "superuser_inbox.html",
@@ -116,12 +115,12 @@ async def _detail(
     reason: str = "",
 ) -> Response:
     services = services_of(request)
-    item = await services.requests.request_detail(token, request_id)
-    [item] = await decorate(services, token, [item], i18n.current_language.get())
+    found = await services.requests.request_detail(token, request_id)
+    [item] = await decorate(services, token, [found], i18n.current_language.get())
     # The request carries who asks (the requests service's projection of identity's
     # events): identity shows a profile only to Superusers of the person's
     # organisations, which a first join request does not make them.
-    requester = item.get("requester")
+    requester = item.requester
     return render(
         request,
         "superuser_decide.html",
@@ -141,11 +140,11 @@ async def _confirm_rejection(
     request: Request, token: str, request_id: UUID, reason: str
 ) -> Response:
     services = services_of(request)
-    item = await services.requests.request_detail(token, request_id)
-    [item] = await decorate(services, token, [item], i18n.current_language.get())
-    requester = item.get("requester") or {}
-    who = f"{requester.get('given_name', '')} {requester.get('family_name', '')}".strip()
-    label = str(item.get("kind_label", ""))
+    found = await services.requests.request_detail(token, request_id)
+    [item] = await decorate(services, token, [found], i18n.current_language.get())
+    requester = item.requester
+    who = f"{requester.given_name} {requester.family_name}".strip() if requester else ""
+    label = item.kind_label
     consequence = i18n.gettext(
         "The %(kind)s of %(requester)s for %(organisation)s will be rejected: nothing of it "
         "takes effect, and %(requester)s is told by email, with your reason. A rejection is "
@@ -153,7 +152,7 @@ async def _confirm_rejection(
         # Mid-sentence: lower-case, except German nouns.
         kind=label if i18n.current_language.get() == "de" else label[:1].lower() + label[1:],
         requester=who or i18n.gettext("the requester"),
-        organisation=item.get("organisation_name", ""),
+        organisation=item.organisation_name,
     )
     return confirmation_page(
         request,
@@ -215,5 +214,5 @@ async def decide(
             else general_message(error)
         )
         return await _detail(request, token, request_id, message, status=409)
-    organisation = result.get("organisation_id") if isinstance(result, dict) else None
+    organisation = result.organisation_id
     return redirect(f"/superuser/requests?organisation={organisation}" if organisation else "/")

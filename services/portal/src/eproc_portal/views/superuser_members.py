@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from eproc_contracts.common import RoleGrant
+from eproc_contracts.directory import MemberOut, OrganisationOut
 from eproc_contracts.roles import holds_superuser
 from eproc_portal import i18n
 from eproc_portal.auth import AccessToken
@@ -65,13 +66,19 @@ def _message(error: ApiError) -> str:
     return general_message(error)
 
 
+class ShownMember(MemberOut):
+    """A member with their roles' names in the page's language."""
+
+    role_labels: list[str]
+
+
 async def _organisation(
     request: Request, token: str, wanted: str | None
-) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+) -> tuple[list[OrganisationOut], OrganisationOut | None]:
     """The organisations where the user is Superuser, and the one shown."""
     organisations = await superuser_organisations(request, token)
     active = (request.session.get("active_organisation") or {}).get("id")
-    by_id = {o["id"]: o for o in organisations}
+    by_id = {str(o.id): o for o in organisations}
     chosen = by_id.get(wanted or "") or by_id.get(active or "") or next(iter(organisations), None)
     return organisations, chosen
 
@@ -82,7 +89,7 @@ async def _members_page(
     wanted: str | None,
     *,
     errors: dict[str, str] | None = None,
-    row_errors: dict[str, str] | None = None,
+    row_errors: dict[UUID, str] | None = None,
     values: dict[str, Any] | None = None,
     status: int = 200,
 ) -> Response:
@@ -92,12 +99,14 @@ async def _members_page(
         return render(request, "error.html", {"message": message}, status=403)
     services = services_of(request)
     lang = i18n.current_language.get()
-    members, catalogue = await asyncio.gather(
-        services.organisations.members(token, UUID(chosen["id"])),
+    found, catalogue = await asyncio.gather(
+        services.organisations.members(token, chosen.id),
         services.organisations.roles(),
     )
-    for member in members:
-        member["role_labels"] = [role_label(catalogue, r, lang) for r in member["roles"]]
+    members = [
+        ShownMember(**dict(m), role_labels=[role_label(catalogue, r, lang) for r in m.roles])
+        for m in found
+    ]
     return render(
         request,
         "superuser_members.html",
@@ -106,7 +115,7 @@ async def _members_page(
             "chosen": chosen,
             "members": members,
             # R-REQ-8 before anything is asked: whom removing would leave without a Superuser.
-            "last_superusers": sole_superusers(members, {m["user_id"] for m in members}),
+            "last_superusers": sole_superusers(found, {m.user_id for m in found}),
             "applications": applications(catalogue, lang),
             "errors": errors or {},
             "row_errors": row_errors or {},
@@ -176,7 +185,7 @@ async def member_action(request: Request, token: AccessToken) -> Response:
         return redirect("/superuser/members/roles?" + urlencode(query))
     # The last Superuser cannot go: said now, beside their name, not after "Yes, remove".
     found = await services_of(request).organisations.members(token, UUID(organisation))
-    last = sole_superusers(found, {str(u) for u in users})
+    last = sole_superusers(found, set(users))
     if last:
         message = i18n.gettext("Nothing was removed: see the marked rows.")
         refusals = {u: i18n.gettext(MEMBER_ERRORS["last_superuser"]) for u in last}
@@ -190,7 +199,7 @@ async def member_action(request: Request, token: AccessToken) -> Response:
         )
     if not confirmed(form):
         return await _confirm_removal(request, token, organisation, users)
-    rows: dict[str, str] = {}
+    rows: dict[UUID, str] = {}
     removed = 0
     for user in users:
         try:
@@ -199,7 +208,7 @@ async def member_action(request: Request, token: AccessToken) -> Response:
         except ApiError as error:
             if error.status >= 500 or error.status == 401:
                 raise
-            rows[str(user)] = _message(error)
+            rows[user] = _message(error)
     if rows:
         message = i18n.gettext("Not every member could be removed: see the marked rows.")
         return await _members_page(
@@ -215,17 +224,17 @@ async def _confirm_removal(
     """Issue 19, point 6: removing takes every role at once; say so and ask first."""
     _, chosen = await _organisation(request, token, organisation)
     members = await services_of(request).organisations.members(token, UUID(organisation))
-    wanted = {str(u) for u in users}
+    wanted = set(users)
     names = [
-        f"{m.get('given_name') or ''} {m.get('family_name') or ''}".strip() or m.get("username", "")
+        f"{m.given_name or ''} {m.family_name or ''}".strip() or m.username or ""
         for m in members
-        if m["user_id"] in wanted
+        if m.user_id in wanted
     ]
     consequence = i18n.gettext(
         "They lose every role they hold in %(organisation)s at once and no longer see its "
         "data in the platform's applications. Each of them is told by email. To undo it, "
         "add them again and choose their roles anew.",
-        organisation=(chosen or {}).get("name", ""),
+        organisation=chosen.name if chosen else "",
     )
     return confirmation_page(
         request,
@@ -261,12 +270,12 @@ async def _roles_page(
         services.organisations.members(token, UUID(organisation)),
         services.organisations.roles(),
     )
-    wanted = {str(u) for u in users}
-    chosen_members = [m for m in found if m["user_id"] in wanted]
+    wanted = set(users)
+    chosen_members = [m for m in found if m.user_id in wanted]
     last = sole_superusers(found, wanted)
     chosen: set[str] | None = None
     for member in chosen_members:
-        roles = {f"{r['application']}:{r['role']}" for r in member["roles"]}
+        roles = {f"{r.application}:{r.role}" for r in member.roles}
         chosen = roles if chosen is None else chosen & roles
     return render(
         request,
@@ -279,9 +288,9 @@ async def _roles_page(
             "error": error,
             # Their Superuser role stays (R-REQ-8): said before they choose.
             "last_superusers": [
-                f"{m.get('given_name') or ''} {m.get('family_name') or ''}".strip()
+                f"{m.given_name or ''} {m.family_name or ''}".strip()
                 for m in chosen_members
-                if m["user_id"] in last
+                if m.user_id in last
             ],
         },
         status=status,
@@ -314,7 +323,7 @@ async def save_member_roles(request: Request, token: AccessToken) -> Response:
         return await _roles_page(request, token, organisation, users, message, status=422)
     if not holds_superuser(RoleGrant.model_validate(r) for r in roles):
         found = await services_of(request).organisations.members(token, UUID(organisation))
-        if sole_superusers(found, {str(u) for u in users}):
+        if sole_superusers(found, set(users)):
             # Refused before any member's roles change (not halfway through the list).
             message = i18n.gettext(MEMBER_ERRORS["last_superuser"])
             return await _roles_page(request, token, organisation, users, message, status=409)
@@ -361,8 +370,8 @@ async def _data_page(
         message = i18n.gettext("You are not a Superuser of any organisation.")
         return render(request, "error.html", {"message": message}, status=403)
     if values is None:
-        names = chosen.get("names") or {}
-        address = chosen.get("address") or {}
+        names = chosen.names.model_dump()
+        address = chosen.address.model_dump()
         values = {f"name_{k}": names.get(k) or "" for k in ("nl", "fr", "de", "en")}
         values.update({k: address.get(k) or "" for k in ADDRESS_FIELDS})
     return render(
@@ -398,7 +407,7 @@ async def save_organisation_data(request: Request, token: AccessToken) -> Respon
     if errors or not _uuids([organisation]):
         return await _data_page(request, token, organisation, values, errors, status=422)
     _, chosen = await _organisation(request, token, organisation)
-    country = ((chosen or {}).get("address") or {}).get("country") or "BE"
+    country = (chosen.address.country if chosen else None) or "BE"
     try:
         await services_of(request).organisations.edit_organisation(
             token,
