@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from eproc_contracts.common import Language, RequestKind
+from eproc_contracts.common import Language, RequestKind, RoleGrant
 from eproc_contracts.envelope import Envelope, Payload
 from eproc_contracts.events import RequestRejected, UserRegistered
 from eproc_contracts.topics import MEMBERSHIP, ORGANISATION, REQUEST, USER, encode, topic_of
@@ -87,6 +87,14 @@ def notifier_settings(
         **extra,
     }
     return Settings(**values)
+
+
+@pytest.fixture
+def settings(
+    database_url: str, kafka_bootstrap: str, topic_prefix: str, smtp_sink: SmtpSink
+) -> Settings:
+    """The test's notifier settings: its own database, topics and SMTP sink."""
+    return notifier_settings(database_url, kafka_bootstrap, topic_prefix, smtp_sink)
 
 
 Publish = Callable[..., Awaitable[list[Envelope[Any]]]]
@@ -164,6 +172,15 @@ async def start_notifier(
     yield start
     for notifier in running:
         await notifier.stop()
+
+
+@pytest.fixture
+async def notifier(
+    settings: Settings, start_notifier: Callable[[Settings], Awaitable[InProcessNotifier]]
+) -> InProcessNotifier:
+    """A notifier running in this process with the test's ``settings``; a test that
+    needs other settings calls ``start_notifier`` itself."""
+    return await start_notifier(settings)
 
 
 # --- helpers ---------------------------------------------------------------------
@@ -301,3 +318,19 @@ def rejections(requester_id: UUID, count: int) -> list[RequestRejected]:
         )
         for _ in range(count)
     ]
+
+
+SUPERUSER = RoleGrant(application="user-management", role="superuser")
+BUYER = RoleGrant(application="user-management", role="buyer")
+
+
+def text_part(message: EmailMessage) -> str:
+    part = message.get_body(("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def html_part(message: EmailMessage) -> str:
+    part = message.get_body(("html",))
+    assert part is not None
+    return str(part.get_content())

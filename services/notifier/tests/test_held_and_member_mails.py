@@ -38,34 +38,23 @@ from eproc_runtime.testing.eventually import eventually
 from eproc_runtime.testing.plugin import SmtpSink
 
 from .conftest import (
+    BUYER,
     OPERATORS,
+    SUPERUSER,
     InProcessNotifier,
     Publish,
+    html_part,
     mail_rows,
     maildir_count,
-    notifier_settings,
     received,
+    text_part,
     user,
     wait_for_mails,
 )
 
-SUPERUSER = RoleGrant(application="user-management", role="superuser")
-BUYER = RoleGrant(application="user-management", role="buyer")
 DOSSIER_MANAGER = RoleGrant(application="e-tendering", role="dossier-manager")
 NOW = datetime(2026, 12, 4, 9, 30, tzinfo=UTC)
 Start = Callable[[Settings], Awaitable[InProcessNotifier]]
-
-
-def text_part(message: EmailMessage) -> str:
-    part = message.get_body(("plain",))
-    assert part is not None
-    return str(part.get_content())
-
-
-def html_part(message: EmailMessage) -> str:
-    part = message.get_body(("html",))
-    assert part is not None
-    return str(part.get_content())
 
 
 def organisation(names: LocalisedName) -> OrganisationRegistered:
@@ -109,16 +98,11 @@ async def settle(sink: SmtpSink, count: int) -> list[EmailMessage]:
 
 
 async def test_a_new_request_waits_for_its_superuser_then_the_withdrawal_follows(
-    database_url: str,
-    kafka_bootstrap: str,
-    topic_prefix: str,
+    notifier: InProcessNotifier,
     smtp_sink: SmtpSink,
     publish: Publish,
     sessions: async_sessionmaker[AsyncSession],
-    start_notifier: Start,
 ) -> None:
-    settings = notifier_settings(database_url, kafka_bootstrap, topic_prefix, smtp_sink)
-    await start_notifier(settings)
     superuser = user(Language.FR, "Sophie", "Martin")
     requester = user(Language.NL, "Jan", "Peeters")
     city = organisation(LocalisedName(nl="Stad Antwerpen", fr="Ville d'Anvers"))
@@ -173,23 +157,15 @@ async def test_a_new_request_waits_for_its_superuser_then_the_withdrawal_follows
 
 
 async def test_a_request_nobody_can_decide_goes_to_the_operators_once_after_the_wait(
-    database_url: str,
-    kafka_bootstrap: str,
-    topic_prefix: str,
+    settings: Settings,
     smtp_sink: SmtpSink,
     publish: Publish,
     sessions: async_sessionmaker[AsyncSession],
     start_notifier: Start,
 ) -> None:
-    settings = notifier_settings(
-        database_url,
-        kafka_bootstrap,
-        topic_prefix,
-        smtp_sink,
-        superuser_wait_seconds=1.0,
-        held_mail_interval=0.2,
+    await start_notifier(
+        settings.model_copy(update={"superuser_wait_seconds": 1.0, "held_mail_interval": 0.2})
     )
-    await start_notifier(settings)
     requester = user(Language.DE, "Dieter", "Schmitz")
     town = organisation(LocalisedName(nl="Gemeente Eupen", de="Gemeinde Eupen"))
     submitted = RequestSubmitted(
@@ -235,18 +211,13 @@ async def test_a_request_nobody_can_decide_goes_to_the_operators_once_after_the_
 
 
 async def test_a_request_outcome_is_one_mail(
-    database_url: str,
-    kafka_bootstrap: str,
-    topic_prefix: str,
+    notifier: InProcessNotifier,
     smtp_sink: SmtpSink,
     publish: Publish,
     sessions: async_sessionmaker[AsyncSession],
-    start_notifier: Start,
 ) -> None:
     """A leave used to give two mails ("approved", then "you left"); an approval that
     then failed gave two contradictory ones. Now: one mail per outcome."""
-    settings = notifier_settings(database_url, kafka_bootstrap, topic_prefix, smtp_sink)
-    await start_notifier(settings)
     member = user(Language.NL, "An", "Jacobs")
     province = organisation(LocalisedName(nl="Provincie Limburg", fr="Province de Limbourg"))
     decided = {"requester_id": member.user_id, "organisation_id": province.organisation_id}
@@ -287,16 +258,11 @@ async def test_a_request_outcome_is_one_mail(
 
 
 async def test_a_member_hears_of_every_change_a_superuser_made(
-    database_url: str,
-    kafka_bootstrap: str,
-    topic_prefix: str,
+    notifier: InProcessNotifier,
     smtp_sink: SmtpSink,
     publish: Publish,
     sessions: async_sessionmaker[AsyncSession],
-    start_notifier: Start,
 ) -> None:
-    settings = notifier_settings(database_url, kafka_bootstrap, topic_prefix, smtp_sink)
-    await start_notifier(settings)
     superuser = user(Language.NL, "Anna", "Peeters")
     member = user(Language.FR, "Bruno", "Lambert")
     ministry = organisation(LocalisedName(nl="FOD Financiën", fr="SPF Finances"))

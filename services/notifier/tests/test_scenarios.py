@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from uuid import UUID, uuid4
@@ -42,46 +41,31 @@ from eproc_runtime.testing.eventually import eventually
 from eproc_runtime.testing.plugin import SmtpSink
 
 from .conftest import (
+    BUYER,
     OPERATORS,
+    SUPERUSER,
     InProcessNotifier,
     Publish,
+    html_part,
     mail_rows,
     maildir_count,
-    notifier_settings,
     received,
+    text_part,
     user,
     wait_for_mails,
 )
 
-SUPERUSER = RoleGrant(application="user-management", role="superuser")
-BUYER = RoleGrant(application="user-management", role="buyer")
 PUBLISHER = RoleGrant(application="e-notification", role="publisher")
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
 
-def text_part(message: EmailMessage) -> str:
-    part = message.get_body(("plain",))
-    assert part is not None
-    return str(part.get_content())
-
-
-def html_part(message: EmailMessage) -> str:
-    part = message.get_body(("html",))
-    assert part is not None
-    return str(part.get_content())
-
-
 async def test_every_scenario_mails_the_right_people_in_their_language(
-    database_url: str,
-    kafka_bootstrap: str,
-    topic_prefix: str,
+    settings: Settings,
+    notifier: InProcessNotifier,
     smtp_sink: SmtpSink,
     publish: Publish,
     sessions: async_sessionmaker[AsyncSession],
-    start_notifier: Callable[[Settings], Awaitable[InProcessNotifier]],
 ) -> None:
-    settings = notifier_settings(database_url, kafka_bootstrap, topic_prefix, smtp_sink)
-    await start_notifier(settings)
 
     anna = user(Language.NL, "Anna", "Peeters")  # Superuser, Dutch
     bruno = user(Language.FR, "Bruno", "Lambert")  # Superuser, French
@@ -267,18 +251,14 @@ async def _superuser_count(sessions: async_sessionmaker[AsyncSession], expected:
 
 
 async def test_a_mail_waits_for_a_recipient_not_known_yet(
-    database_url: str,
-    kafka_bootstrap: str,
-    topic_prefix: str,
+    settings: Settings,
+    notifier: InProcessNotifier,
     smtp_sink: SmtpSink,
     publish: Publish,
     sessions: async_sessionmaker[AsyncSession],
-    start_notifier: Callable[[Settings], Awaitable[InProcessNotifier]],
 ) -> None:
     """A request event can overtake the requester's registration (other topic):
     the mail waits, then goes out in the language the registration gives."""
-    settings = notifier_settings(database_url, kafka_bootstrap, topic_prefix, smtp_sink)
-    await start_notifier(settings)
     late = user(Language.FR, "Chloé", "Dubois")
     [approval] = await publish(
         RequestRejected(
