@@ -19,7 +19,6 @@ contracts does not know, and types without a handler, are skipped.
 from __future__ import annotations
 
 import asyncio
-import random
 import traceback
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +34,7 @@ from eproc_contracts.envelope import Envelope
 from eproc_contracts.handlers import EventHandlers
 from eproc_contracts.topics import MalformedEvent, UnknownEventType, decode
 from eproc_messaging.bus import Delivered, Publisher, Record, Subscription
+from eproc_messaging.loops import StopSignal, backoff
 from eproc_messaging.metrics import CONSUMED
 from eproc_messaging.tracing import consumer_span
 
@@ -131,7 +131,7 @@ class EventConsumer:
         self._backoff = retry_backoff
         self._max_backoff = max_backoff
         self._batch_size = batch_size
-        self._stopping = asyncio.Event()
+        self._stopping = StopSignal()
         self.handled = 0
         """Events whose handler ran (not counting duplicates and skips)."""
         self.failures = 0
@@ -220,8 +220,7 @@ class EventConsumer:
                     if self._dead_letters is not None and attempt >= self._max_attempts:
                         await self._dead_letter(self._dead_letters, message, exc, attempts=attempt)
                         return True
-                    delay = min(self._max_backoff, self._backoff * 2 ** (attempt - 1))
-                    delay *= 0.5 + random.random() / 2
+                    delay = backoff(attempt, base=self._backoff, cap=self._max_backoff)
                     log.warning(
                         "handler failed; retrying",
                         group=self.group,
@@ -230,7 +229,7 @@ class EventConsumer:
                         attempt=attempt,
                         error=repr(exc),
                     )
-                if await self._stopped_within(delay):
+                if await self._stopping.pause(delay):
                     return False
                 continue
             if ran:
@@ -239,13 +238,6 @@ class EventConsumer:
             else:
                 CONSUMED.labels(self.group, "duplicate").inc()
             return True
-
-    async def _stopped_within(self, seconds: float) -> bool:
-        try:
-            await asyncio.wait_for(self._stopping.wait(), seconds)
-        except TimeoutError:
-            return False
-        return True
 
     async def _dead_letter(
         self, publisher: Publisher, message: Delivered, exc: BaseException, *, attempts: int

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,6 +24,7 @@ from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from eproc_messaging.bus import Publisher, Record
+from eproc_messaging.loops import StopSignal, backoff
 from eproc_messaging.metrics import RELAY_PUBLISHED
 from eproc_messaging.outbox import OUTBOX_CHANNEL, database_key, on_outbox_commit
 
@@ -55,7 +55,7 @@ class OutboxRelay:
         self._idle_interval = idle_interval
         self._max_backoff = max_backoff
         self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
+        self._stopping = StopSignal()
         self.published = 0
         """Rows published by this relay."""
 
@@ -178,7 +178,7 @@ class OutboxRelay:
             except Exception as exc:
                 failures += 1
                 log.warning("outbox listener lost; the poll covers meanwhile", error=repr(exc))
-            await asyncio.sleep(min(self._max_backoff, 0.1 * 2**failures))
+            await self._stopping.pause(backoff(failures + 1, base=0.1, cap=self._max_backoff))
 
     async def _publish_until_stopped(self) -> None:
         failures = 0
@@ -188,7 +188,7 @@ class OutboxRelay:
                 failures = 0
             except Exception as exc:
                 failures += 1
-                delay = min(self._max_backoff, 0.1 * 2**failures) * (0.5 + random.random() / 2)
+                delay = backoff(failures + 1, base=0.1, cap=self._max_backoff)
                 log.warning(
                     "outbox relay failed; retrying", error=repr(exc), retry_in=round(delay, 2)
                 )

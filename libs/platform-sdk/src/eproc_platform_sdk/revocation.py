@@ -45,6 +45,7 @@ from aiokafka.errors import KafkaError
 from eproc_contracts.envelope import Envelope
 from eproc_contracts.events import ClaimsChanged, RevokedKind, TokensRevoked
 from eproc_contracts.topics import REVOCATION, MalformedEvent, UnknownEventType, decode
+from eproc_messaging.loops import StopSignal
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +171,7 @@ class TopicFeed:
         self._options = {"bootstrap_servers": bootstrap_servers, **dict(kafka_options or {})}
         self._replay = replay_seconds
         self._task: asyncio.Task[None] | None = None
-        self._stopping = asyncio.Event()
+        self._stopping = StopSignal()
 
     async def apply(self, envelope: Envelope[Any]) -> None:
         """One event read from the topic."""
@@ -218,8 +219,7 @@ class TopicFeed:
                 await self._follow(kafka, partitions)
             except (KafkaError, OSError, RuntimeError):
                 log.warning("reading %s failed; starting again", self.topic, exc_info=True)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), 1.0)
+                await self._stopping.pause(1.0)
             finally:
                 await kafka.stop()
 

@@ -11,6 +11,9 @@ closes the database::
         jobs=[Job("request-reminders", lambda state: ReminderJob(state.sessions, ...))],
     )
 
+A job that repeats one batch of work on a timer subclasses :class:`PeriodicJob`
+and writes only ``run_once``.
+
 Every instance of a service runs its jobs; a job that must not run twice at
 once claims its work (``FOR UPDATE SKIP LOCKED``, row claims) instead of
 relying on being alone.
@@ -25,6 +28,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 import structlog
+
+from eproc_messaging.loops import StopSignal
 
 if TYPE_CHECKING:
     from eproc_runtime.app import ServiceState
@@ -46,6 +51,38 @@ class Job:
 
     name: str
     create: Callable[[ServiceState], BackgroundJob]
+
+
+class PeriodicJob:
+    """A job that does one batch of work every ``interval`` seconds until stopped.
+
+    Subclasses write ``run_once()`` (one batch in its own transaction, returning
+    how many items it handled). A batch of ``full_batch`` items or more is followed
+    at once by the next (there is more); a failed batch is logged and tried again
+    at the next turn, so the job outlives a database outage. ``stop()`` ends the
+    pause at once; the batch in hand finishes first.
+    """
+
+    def __init__(self, *, interval: float, full_batch: int | None = None) -> None:
+        self.interval = interval
+        self.full_batch = full_batch
+        self._stopping = StopSignal()
+
+    async def run_once(self) -> int:
+        raise NotImplementedError
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                handled = await self.run_once()
+            except Exception:  # the job must outlive a database outage; it tries again
+                log.exception("background job batch failed; retrying", job=type(self).__name__)
+                handled = 0
+            if self.full_batch is None or handled < self.full_batch:
+                await self._stopping.pause(self.interval)
+
+    def stop(self) -> None:
+        self._stopping.set()
 
 
 @asynccontextmanager

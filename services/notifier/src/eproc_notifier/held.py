@@ -9,8 +9,6 @@ operators twice.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from datetime import UTC, datetime
 
 import structlog
@@ -20,21 +18,22 @@ from eproc_notifier.repository import MailRepository
 from eproc_notifier.service import Notifications
 from eproc_notifier.settings import Settings
 from eproc_runtime.db import unit_of_work
+from eproc_runtime.jobs import PeriodicJob
 
 log = structlog.get_logger(__name__)
 
 
-class HeldMailWatch:
+class HeldMailWatch(PeriodicJob):
     def __init__(
         self,
         settings: Settings,
         sessions: async_sessionmaker[AsyncSession],
         notifications: Notifications | None = None,
     ) -> None:
+        super().__init__(interval=settings.held_mail_interval)
         self.settings = settings
         self.sessions = sessions
         self.notifications = notifications or Notifications(settings)
-        self._stop = asyncio.Event()
 
     async def run_once(self, limit: int = 50) -> int:
         """Tell the operators of every overdue held mail; return how many were overdue."""
@@ -45,15 +44,3 @@ class HeldMailWatch:
         if overdue:
             log.info("held mails overdue; operators told", mails=len(overdue))
         return len(overdue)
-
-    async def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                await self.run_once()
-            except Exception:  # a database hiccup must not end the watch; logged, retried
-                log.exception("held-mail watch failed; retrying")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.settings.held_mail_interval)
-
-    def stop(self) -> None:
-        self._stop.set()

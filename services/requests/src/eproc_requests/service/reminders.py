@@ -9,8 +9,6 @@ moves the request's next reminder on by the configured delay.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from datetime import datetime
 
 import structlog
@@ -21,6 +19,7 @@ from eproc_requests.repository import RequestRepository
 from eproc_requests.service.common import event_fields, outbox, utcnow
 from eproc_requests.working_days import add_working_days
 from eproc_runtime.db import unit_of_work
+from eproc_runtime.jobs import PeriodicJob
 
 log = structlog.get_logger(__name__)
 
@@ -45,8 +44,9 @@ async def emit_due_reminders(
     return len(rows)
 
 
-class ReminderJob:
-    """Runs :func:`emit_due_reminders` every ``interval`` seconds until stopped."""
+class ReminderJob(PeriodicJob):
+    """Runs :func:`emit_due_reminders` every ``interval`` seconds until stopped
+    (at once again after a full batch)."""
 
     def __init__(
         self,
@@ -56,11 +56,10 @@ class ReminderJob:
         interval: float,
         batch_size: int = 100,
     ) -> None:
+        super().__init__(interval=interval, full_batch=batch_size)
         self.sessions = sessions
         self.delay_working_days = delay_working_days
-        self.interval = interval
         self.batch_size = batch_size
-        self._stop = asyncio.Event()
 
     async def run_once(self, now: datetime | None = None) -> int:
         """One batch in its own transaction."""
@@ -71,17 +70,3 @@ class ReminderJob:
                 delay_working_days=self.delay_working_days,
                 limit=self.batch_size,
             )
-
-    async def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                emitted = await self.run_once()
-            except Exception:  # the job must outlive a database outage; it tries again
-                log.exception("reminder batch failed")
-                emitted = 0
-            if emitted < self.batch_size:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), timeout=self.interval)
-
-    def stop(self) -> None:
-        self._stop.set()
