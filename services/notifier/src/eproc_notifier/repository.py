@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, delete, func, select, update
+from sqlalchemy import RowMapping, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_notifier.models import MailState, mail, organisation, recipient, superuser
@@ -53,8 +53,7 @@ class QueuedMail:
     created_at: datetime
 
 
-def _recipient(row: Row[Any]) -> Recipient:
-    m = row._mapping
+def _recipient(m: RowMapping) -> Recipient:
     return Recipient(
         user_id=m["user_id"],
         email=m["email"],
@@ -64,8 +63,7 @@ def _recipient(row: Row[Any]) -> Recipient:
     )
 
 
-def _mail(row: Row[Any]) -> QueuedMail:
-    m = row._mapping
+def _mail(m: RowMapping) -> QueuedMail:
     return QueuedMail(**{name: m[name] for name in QueuedMail.__dataclass_fields__})
 
 
@@ -113,7 +111,7 @@ class ProjectionRepository:
         row = (
             await self.session.execute(select(recipient).where(recipient.c.user_id == user_id))
         ).one_or_none()
-        return _recipient(row) if row is not None else None
+        return _recipient(row._mapping) if row is not None else None
 
     async def set_superuser(self, organisation_id: UUID, user_id: UUID, holds: bool) -> None:
         if holds:
@@ -173,7 +171,7 @@ class MailRepository:
                 .with_for_update()
             )
         ).all()
-        return [_mail(r) for r in rows]
+        return [_mail(r._mapping) for r in rows]
 
     async def held_for_organisation(self, organisation_id: UUID) -> list[QueuedMail]:
         """The "new request" mails waiting for a Superuser of the organisation."""
@@ -188,7 +186,7 @@ class MailRepository:
                 .with_for_update()
             )
         ).all()
-        return [_mail(r) for r in rows]
+        return [_mail(r._mapping) for r in rows]
 
     async def held_for_request(self, request_id: UUID, state: MailState) -> list[QueuedMail]:
         rows = (
@@ -199,7 +197,7 @@ class MailRepository:
                 .with_for_update()
             )
         ).all()
-        return [_mail(r) for r in rows]
+        return [_mail(r._mapping) for r in rows]
 
     async def told_about(self, request_id: UUID, kinds: Iterable[str]) -> list[QueuedMail]:
         """The mails of ``kinds`` about the request that went, or are going, out."""
@@ -216,7 +214,7 @@ class MailRepository:
                 .order_by(mail.c.id)
             )
         ).all()
-        return [_mail(r) for r in rows]
+        return [_mail(r._mapping) for r in rows]
 
     async def exists(self, request_id: UUID, kind: str) -> bool:
         found = await self.session.execute(
@@ -240,7 +238,7 @@ class MailRepository:
                 .with_for_update(skip_locked=True)
             )
         ).all()
-        return [_mail(r) for r in rows]
+        return [_mail(r._mapping) for r in rows]
 
     async def update(self, mail_id: int, **values: Any) -> None:
         await self.session.execute(update(mail).where(mail.c.id == mail_id).values(**values))
@@ -275,7 +273,7 @@ class MailRepository:
                 .where(mail.c.id.in_([r.id for r in rows]))
                 .values(next_attempt_at=lease_until)
             )
-        return [_mail(r) for r in rows]
+        return [_mail(r._mapping) for r in rows]
 
     async def mark_sent(self, mail_id: int, *, now: datetime, sender: str) -> None:
         await self.session.execute(

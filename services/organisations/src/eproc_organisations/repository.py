@@ -8,7 +8,19 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, and_, delete, exists, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Result,
+    RowMapping,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts.common import name_in_language
@@ -71,8 +83,7 @@ _has_children = (
 )
 
 
-def _organisation(row: Row[Any]) -> Organisation:
-    m = row._mapping
+def _organisation(m: RowMapping) -> Organisation:
     return Organisation(
         id=m["id"],
         parent_id=m["parent_id"],
@@ -136,7 +147,7 @@ class Directory:
             query = select(organisation).where(organisation.c.id == organisation_id)
             query = query.with_for_update()
         row = (await self.session.execute(query)).first()
-        return _organisation(row) if row else None
+        return _organisation(row._mapping) if row else None
 
     async def many(self, ids: Sequence[UUID]) -> dict[UUID, Organisation]:
         if not ids:
@@ -144,7 +155,7 @@ class Directory:
         rows = await self.session.execute(
             select(organisation, _has_children).where(organisation.c.id.in_(list(ids)))
         )
-        return {o.id: o for o in map(_organisation, rows)}
+        return {o.id: o for o in map(_organisation, rows.mappings())}
 
     async def by_key(self, key: str) -> Organisation | None:
         row = (
@@ -152,7 +163,7 @@ class Directory:
                 select(organisation, _has_children).where(organisation.c.key == key)
             )
         ).first()
-        return _organisation(row) if row else None
+        return _organisation(row._mapping) if row else None
 
     async def by_enterprise_number(self, enterprise_number: str) -> Organisation | None:
         row = (
@@ -162,7 +173,7 @@ class Directory:
                 )
             )
         ).first()
-        return _organisation(row) if row else None
+        return _organisation(row._mapping) if row else None
 
     async def enterprise_number_taken(self, enterprise_number: str) -> bool:
         found = await self.session.scalar(
@@ -189,7 +200,7 @@ class Directory:
             .offset(offset)
             .limit(limit)
         )
-        return [_organisation(r) for r in rows], int(total or 0)
+        return [_organisation(r._mapping) for r in rows], int(total or 0)
 
     async def path_to_root(self, organisation_id: UUID) -> list[Organisation]:
         """The organisation's ancestors from the root down, ending with itself."""
@@ -208,7 +219,7 @@ class Directory:
             .join(ancestors, ancestors.c.id == organisation.c.id)
             .order_by(ancestors.c.depth.desc())
         )
-        return [_organisation(r) for r in rows]
+        return [_organisation(r._mapping) for r in rows]
 
     async def add(self, values: Mapping[str, Any]) -> None:
         await self.session.execute(insert(organisation).values(**values))
@@ -251,8 +262,8 @@ class Memberships:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def _with_roles(self, rows: Iterable[Row[Any]]) -> list[Membership]:
-        found = [r._mapping for r in rows]
+    async def _with_roles(self, result: Result[Any]) -> list[Membership]:
+        found = result.mappings().all()
         if not found:
             return []
         roles: dict[UUID, set[Grant]] = {m["id"]: set() for m in found}

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Row, and_, delete, func, or_, select, true, update
+from sqlalchemy import Result, and_, delete, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
@@ -25,25 +26,124 @@ from eproc_runtime.db import upsert
 from eproc_runtime.operators import OperatorStatuses
 
 
+@dataclass(frozen=True, slots=True)
+class BasketEntry:
+    """A join request awaiting submission (``basket_entry``)."""
+
+    user_id: UUID
+    organisation_id: UUID
+    roles: list[dict[str, str]]
+    added_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    """A request as stored (``request``); roles and the proposed organisation are JSON."""
+
+    id: UUID
+    kind: str
+    status: str
+    requester_id: UUID
+    organisation_id: UUID | None
+    roles: list[dict[str, str]]
+    proposed_organisation_id: UUID | None
+    proposed_organisation: dict[str, Any] | None
+    justification: str
+    orphaned: bool
+    submitted_at: datetime
+    decided_by: UUID | None
+    decided_at: datetime | None
+    decision_reason: str | None
+    outcome_reason: str | None
+    outcome_detail: str | None
+    finished_at: datetime | None
+    reminders_sent: int
+    next_reminder_at: datetime | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One step of a request's history (``request_history``)."""
+
+    id: int
+    request_id: UUID
+    at: datetime
+    status: str
+    actor_id: UUID | None
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Requester:
+    """Who asks, as identity's events told this service (``requester``)."""
+
+    user_id: UUID
+    given_name: str
+    family_name: str
+    email: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipRecord:
+    """This service's projection of one membership (``membership``)."""
+
+    user_id: UUID
+    organisation_id: UUID
+    roles: list[dict[str, str]]
+    is_superuser: bool
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One entry of the audit trail (``audit_record``)."""
+
+    id: int
+    at: datetime
+    actor_id: UUID | None
+    actor_capacity: str
+    on_behalf_of: UUID | None
+    action: str
+    request_id: UUID | None
+    organisation_id: UUID | None
+    subject_user_id: UUID | None
+    detail: dict[str, Any]
+
+
+R = TypeVar("R")
+
+
+def _as(record: type[R], result: Result[Any]) -> list[R]:
+    """The rows of one table as its record type (the columns are the fields)."""
+    return [record(**mapping) for mapping in result.mappings()]
+
+
+def _one(record: type[R], result: Result[Any]) -> R | None:
+    mapping = result.mappings().first()
+    return None if mapping is None else record(**mapping)
+
+
 async def _page(
-    session: AsyncSession, query: Select[Any], *, page: int, page_size: int
-) -> tuple[list[Row[Any]], int]:
+    session: AsyncSession, query: Select[Any], record: type[R], *, page: int, page_size: int
+) -> tuple[list[R], int]:
     total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = (await session.execute(query.limit(page_size).offset((page - 1) * page_size))).all()
-    return list(rows), int(total or 0)
+    rows = await session.execute(query.limit(page_size).offset((page - 1) * page_size))
+    return _as(record, rows), int(total or 0)
 
 
 class BasketRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def entries(self, user_id: UUID) -> list[Row[Any]]:
+    async def entries(self, user_id: UUID) -> list[BasketEntry]:
         query = (
             select(basket_entry)
             .where(basket_entry.c.user_id == user_id)
             .order_by(basket_entry.c.added_at, basket_entry.c.organisation_id)
         )
-        return list((await self.session.execute(query)).all())
+        return _as(BasketEntry, await self.session.execute(query))
 
     async def add(self, user_id: UUID, organisation_ids: Iterable[UUID], at: datetime) -> None:
         # A microsecond apart, so the basket lists them in the order they were selected.
@@ -91,10 +191,9 @@ class RequestRepository:
     async def add(self, values: dict[str, Any]) -> None:
         await self.session.execute(request.insert().values(**values))
 
-    async def get(self, request_id: UUID) -> Row[Any] | None:
-        return (
-            await self.session.execute(select(request).where(request.c.id == request_id))
-        ).first()
+    async def get(self, request_id: UUID) -> RequestRecord | None:
+        query = select(request).where(request.c.id == request_id)
+        return _one(RequestRecord, await self.session.execute(query))
 
     async def transition(
         self, request_id: UUID, *, from_statuses: Sequence[str], values: dict[str, Any]
@@ -126,7 +225,7 @@ class RequestRepository:
             )
         )
 
-    async def history(self, request_ids: Sequence[UUID]) -> list[Row[Any]]:
+    async def history(self, request_ids: Sequence[UUID]) -> list[HistoryEntry]:
         if not request_ids:
             return []
         query = (
@@ -134,15 +233,15 @@ class RequestRepository:
             .where(request_history.c.request_id.in_(request_ids))
             .order_by(request_history.c.id)
         )
-        return list((await self.session.execute(query)).all())
+        return _as(HistoryEntry, await self.session.execute(query))
 
-    async def of_requester(self, requester_id: UUID) -> list[Row[Any]]:
+    async def of_requester(self, requester_id: UUID) -> list[RequestRecord]:
         query = (
             select(request)
             .where(request.c.requester_id == requester_id)
             .order_by(request.c.submitted_at.desc(), request.c.id)
         )
-        return list((await self.session.execute(query)).all())
+        return _as(RequestRecord, await self.session.execute(query))
 
     async def in_progress_exists(
         self, requester_id: UUID, organisation_id: UUID, kinds: Sequence[str]
@@ -164,15 +263,15 @@ class RequestRepository:
             for row in (await self.session.execute(query)).all()
         )
 
-    async def by_proposed_organisation(self, organisation_id: UUID) -> Row[Any] | None:
+    async def by_proposed_organisation(self, organisation_id: UUID) -> RequestRecord | None:
         query = select(request).where(request.c.proposed_organisation_id == organisation_id)
-        return (await self.session.execute(query)).first()
+        return _one(RequestRecord, await self.session.execute(query))
 
-    async def pending_of_organisation(self, organisation_id: UUID) -> list[Row[Any]]:
+    async def pending_of_organisation(self, organisation_id: UUID) -> list[RequestRecord]:
         query = select(request).where(
             request.c.organisation_id == organisation_id, request.c.status == "submitted"
         )
-        return list((await self.session.execute(query)).all())
+        return _as(RequestRecord, await self.session.execute(query))
 
     async def set_orphaned(self, request_ids: Sequence[UUID], orphaned: bool, at: datetime) -> None:
         if request_ids:
@@ -191,7 +290,7 @@ class RequestRepository:
         orphaned: bool | None = None,
         page: int,
         page_size: int,
-    ) -> tuple[list[Row[Any]], int]:
+    ) -> tuple[list[RequestRecord], int]:
         """Requests matching the filters, oldest first (the order they wait in)."""
         conditions: list[Any] = []
         if organisation_ids is not None:
@@ -213,9 +312,9 @@ class RequestRepository:
             .where(and_(true(), *conditions))
             .order_by(request.c.submitted_at, request.c.id)
         )
-        return await _page(self.session, query, page=page, page_size=page_size)
+        return await _page(self.session, query, RequestRecord, page=page, page_size=page_size)
 
-    async def claim_due_reminders(self, now: datetime, limit: int) -> list[Row[Any]]:
+    async def claim_due_reminders(self, now: datetime, limit: int) -> list[RequestRecord]:
         """Due requests no other reminder job holds; locked until the transaction ends."""
         query = (
             select(request)
@@ -228,7 +327,7 @@ class RequestRepository:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return list((await self.session.execute(query)).all())
+        return _as(RequestRecord, await self.session.execute(query))
 
     async def record_reminder(
         self, request_id: UUID, number: int, due_at: datetime, at: datetime, next_at: datetime
@@ -260,11 +359,11 @@ class RequesterRepository:
             upsert(self.session, requester, row, keys=["user_id"], update=[*values, "updated_at"])
         )
 
-    async def of(self, user_ids: Sequence[UUID]) -> dict[UUID, Row[Any]]:
+    async def of(self, user_ids: Sequence[UUID]) -> dict[UUID, Requester]:
         if not user_ids:
             return {}
         query = select(requester).where(requester.c.user_id.in_(set(user_ids)))
-        return {row.user_id: row for row in (await self.session.execute(query)).all()}
+        return {r.user_id: r for r in _as(Requester, await self.session.execute(query))}
 
 
 operators = OperatorStatuses(operator_status)
@@ -277,11 +376,11 @@ class MembershipRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, user_id: UUID, organisation_id: UUID) -> Row[Any] | None:
+    async def get(self, user_id: UUID, organisation_id: UUID) -> MembershipRecord | None:
         query = select(membership).where(
             membership.c.user_id == user_id, membership.c.organisation_id == organisation_id
         )
-        return (await self.session.execute(query)).first()
+        return _one(MembershipRecord, await self.session.execute(query))
 
     async def put(
         self,
@@ -367,7 +466,7 @@ class AuditRepository:
         page: int,
         page_size: int,
         user_id: UUID | None = None,
-    ) -> tuple[list[Row[Any]], int]:
+    ) -> tuple[list[AuditRecord], int]:
         """Newest first; ``user_id`` is the one who acted or the one acted upon."""
         conditions: list[Any] = []
         if actor_id is not None:
@@ -389,4 +488,4 @@ class AuditRepository:
             .where(and_(true(), *conditions))
             .order_by(audit_record.c.at.desc(), audit_record.c.id.desc())
         )
-        return await _page(self.session, query, page=page, page_size=page_size)
+        return await _page(self.session, query, AuditRecord, page=page, page_size=page_size)

@@ -4,10 +4,8 @@ database, so it survives logout."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts.common import RequestKind, RoleGrant
@@ -19,7 +17,12 @@ from eproc_requests.catalogue import (
     roles_to_json,
 )
 from eproc_requests.directory import Directory
-from eproc_requests.repository import BasketRepository, MembershipRepository
+from eproc_requests.repository import (
+    BasketEntry,
+    BasketRepository,
+    MembershipRepository,
+    RequestRecord,
+)
 from eproc_requests.service.common import RequestsContext, requester, utcnow
 from eproc_requests.service.submission import (
     distinct_organisations,
@@ -31,7 +34,7 @@ from eproc_runtime.auth import Caller
 from eproc_runtime.errors import Conflict, Invalid, NotFound
 
 
-async def basket(session: AsyncSession, caller: Caller) -> list[Row[Any]]:
+async def basket(session: AsyncSession, caller: Caller) -> list[BasketEntry]:
     return await BasketRepository(session).entries(requester(caller))
 
 
@@ -40,7 +43,7 @@ async def add_to_basket(
     caller: Caller,
     organisation_ids: Sequence[UUID],
     directory: Directory,
-) -> list[Row[Any]]:
+) -> list[BasketEntry]:
     """Put organisations in the basket, one or several at once; those already
     there keep their roles. Refused at once, naming the entry (issue 19, point 11):
     an organisation the directory does not know, one the caller already belongs to
@@ -61,7 +64,7 @@ async def set_basket_roles(
     caller: Caller,
     organisation_ids: Sequence[UUID],
     roles: Sequence[RoleGrant],
-) -> list[Row[Any]]:
+) -> list[BasketEntry]:
     """ "Edit roles": give one or several basket entries the same roles."""
     user_id = requester(caller)
     organisation_ids = distinct_organisations(organisation_ids, "organisation_ids")
@@ -85,7 +88,7 @@ async def set_basket_roles(
 
 async def remove_from_basket(
     session: AsyncSession, caller: Caller, organisation_ids: Sequence[UUID]
-) -> list[Row[Any]]:
+) -> list[BasketEntry]:
     user_id = requester(caller)
     repository = BasketRepository(session)
     await repository.remove(user_id, distinct_organisations(organisation_ids, "organisation_ids"))
@@ -124,7 +127,7 @@ async def submit_basket(
     organisation_ids: Sequence[UUID],
     directory: Directory,
     justification: str = "",
-) -> list[Row[Any]]:
+) -> list[RequestRecord]:
     """ "Submit join request" for the ticked entries: one request per
     organisation (R-REQ-3). Every entry needs a role; all or nothing. An entry
     whose organisation left the directory since it was added is refused too."""

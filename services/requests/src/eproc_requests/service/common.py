@@ -3,14 +3,13 @@ and who may decide what."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 import uuid6
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts.common import ProposedOrganisation, RequestKind, RoleGrant
@@ -20,6 +19,7 @@ from eproc_requests.models import messaging_tables
 from eproc_requests.repository import (
     AuditRepository,
     MembershipRepository,
+    RequestRecord,
     RequestRepository,
     operators,
 )
@@ -69,7 +69,7 @@ def requester(caller: Caller) -> UUID:
     return caller.user_id
 
 
-def event_fields(row: Row[Any]) -> dict[str, Any]:
+def event_fields(row: RequestRecord) -> dict[str, Any]:
     return {
         "request_id": row.id,
         "kind": RequestKind(row.kind),
@@ -78,11 +78,11 @@ def event_fields(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-def roles_of(row: Row[Any]) -> list[RoleGrant]:
+def roles_of(row: RequestRecord) -> list[RoleGrant]:
     return roles_from_json(row.roles)
 
 
-def proposed_of(row: Row[Any]) -> ProposedOrganisation | None:
+def proposed_of(row: RequestRecord) -> ProposedOrganisation | None:
     if row.proposed_organisation is None:
         return None
     return ProposedOrganisation.model_validate(row.proposed_organisation)
@@ -91,7 +91,7 @@ def proposed_of(row: Row[Any]) -> ProposedOrganisation | None:
 async def drops_last_superuser(
     session: AsyncSession,
     user_id: UUID,
-    organisation_id: UUID,
+    organisation_id: UUID | None,
     kind: RequestKind,
     roles: list[RoleGrant],
 ) -> bool:
@@ -99,7 +99,7 @@ async def drops_last_superuser(
     away (R-REQ-8): the same rule as removing or re-roling a member through
     "Members", checked from this service's projection of membership events —
     when the request is filed, and again when it is approved (issue 19, point 3)."""
-    if kind not in (RequestKind.LEAVE, RequestKind.ROLE_CHANGE):
+    if organisation_id is None or kind not in (RequestKind.LEAVE, RequestKind.ROLE_CHANGE):
         return False
     if kind == RequestKind.ROLE_CHANGE and holds_superuser(roles):
         return False
@@ -115,11 +115,11 @@ LAST_SUPERUSER_MESSAGE = (
 )
 
 
-def is_top_level_registration(row: Row[Any]) -> bool:
+def is_top_level_registration(row: RequestRecord) -> bool:
     return row.kind == RequestKind.ORGANISATION_REGISTRATION and row.organisation_id is None
 
 
-async def get_request(session: AsyncSession, request_id: UUID) -> Row[Any]:
+async def get_request(session: AsyncSession, request_id: UUID) -> RequestRecord:
     row = await RequestRepository(session).get(request_id)
     if row is None:
         raise NotFound("request_not_found", "There is no such request.", field="request_id")
@@ -136,7 +136,7 @@ async def is_platform_operator(session: AsyncSession, caller: Caller) -> bool:
     return await operators.is_operator(session, caller.user_id, claimed=caller.platform_operator)
 
 
-async def capacity(session: AsyncSession, caller: Caller, row: Row[Any]) -> str | None:
+async def capacity(session: AsyncSession, caller: Caller, row: RequestRecord) -> str | None:
     """In which capacity ``caller`` may see ``row``: requester, superuser,
     platform_operator, or ``None`` when they may not."""
     if caller.user_id is not None and caller.user_id == row.requester_id:
@@ -155,7 +155,7 @@ async def capacity(session: AsyncSession, caller: Caller, row: Row[Any]) -> str 
 async def record(
     session: AsyncSession,
     *,
-    row: Row[Any] | dict[str, Any],
+    row: RequestRecord | dict[str, Any],
     action: str,
     actor_id: UUID | None,
     actor_capacity: str,
@@ -164,7 +164,7 @@ async def record(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Leave the audit record of an action on a request (R-NF-1)."""
-    get = row.get if isinstance(row, dict) else row._mapping.get
+    get = (row if isinstance(row, dict) else asdict(row)).get
     await AuditRepository(session).add(
         {
             "at": at,

@@ -10,15 +10,13 @@ deciders one changes the row and the other finds it already decided.
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts.common import RequestKind
 from eproc_contracts.events import RequestApproved, RequestRejected
-from eproc_requests.repository import MembershipRepository, RequestRepository
+from eproc_requests.repository import MembershipRepository, RequestRecord, RequestRepository
 from eproc_requests.service.common import (
     IN_PROGRESS,
     LAST_SUPERUSER_MESSAGE,
@@ -40,7 +38,7 @@ from eproc_runtime.errors import Conflict, Forbidden, Invalid
 MAX_REASON = 2000
 
 
-async def _authorise_decision(session: AsyncSession, caller: Caller, row: Row[Any]) -> str:
+async def _authorise_decision(session: AsyncSession, caller: Caller, row: RequestRecord) -> str:
     """The capacity in which ``caller`` decides ``row``; raises 403 otherwise."""
     if is_top_level_registration(row):
         if await is_platform_operator(session, caller):
@@ -66,7 +64,7 @@ async def _authorise_decision(session: AsyncSession, caller: Caller, row: Row[An
     )
 
 
-def _already_decided(row: Row[Any]) -> Conflict:
+def _already_decided(row: RequestRecord) -> Conflict:
     return Conflict(
         "already_decided",
         "This request was already decided (or withdrawn).",
@@ -74,7 +72,7 @@ def _already_decided(row: Row[Any]) -> Conflict:
     )
 
 
-async def approve_request(session: AsyncSession, caller: Caller, request_id: UUID) -> Row[Any]:
+async def approve_request(session: AsyncSession, caller: Caller, request_id: UUID) -> RequestRecord:
     """Approve; the organisations service then applies it (the saga goes on in
     :mod:`eproc_requests.service.saga`)."""
     row = await get_request(session, request_id)
@@ -127,7 +125,7 @@ async def approve_request(session: AsyncSession, caller: Caller, request_id: UUI
 
 async def reject_request(
     session: AsyncSession, caller: Caller, request_id: UUID, reason: str = ""
-) -> Row[Any]:
+) -> RequestRecord:
     """Reject with the reason the requester sees (required: issue 19, point 6); nothing
     else changes."""
     row = await get_request(session, request_id)

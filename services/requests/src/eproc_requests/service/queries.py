@@ -11,15 +11,17 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts.roles import RoleCatalogue
 from eproc_requests.catalogue import catalogue
 from eproc_requests.repository import (
     AuditRepository,
+    HistoryEntry,
     MembershipRepository,
+    Requester,
     RequesterRepository,
+    RequestRecord,
     RequestRepository,
 )
 from eproc_requests.service.common import (
@@ -35,9 +37,9 @@ from eproc_runtime.errors import Forbidden, Invalid, NotFound
 
 @dataclass(frozen=True)
 class RequestWithHistory:
-    request: Row[Any]
-    history: list[Row[Any]]
-    requester: Row[Any] | None = None  # name and address, once identity's event arrived
+    request: RequestRecord
+    history: list[HistoryEntry]
+    requester: Requester | None = None  # name and address, once identity's event arrived
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,10 @@ async def roles_now(session: AsyncSession) -> RoleCatalogue:
     return await catalogue(session)
 
 
-async def with_history(session: AsyncSession, rows: Sequence[Row[Any]]) -> list[RequestWithHistory]:
-    history: dict[UUID, list[Row[Any]]] = defaultdict(list)
+async def with_history(
+    session: AsyncSession, rows: Sequence[RequestRecord]
+) -> list[RequestWithHistory]:
+    history: dict[UUID, list[HistoryEntry]] = defaultdict(list)
     for entry in await RequestRepository(session).history([r.id for r in rows]):
         history[entry.request_id].append(entry)
     people = await RequesterRepository(session).of([r.requester_id for r in rows])

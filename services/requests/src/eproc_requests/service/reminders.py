@@ -34,7 +34,9 @@ async def emit_due_reminders(
         number = row.reminders_sent + 1
         # The next one counts from now, so a long outage sends one reminder, not a burst.
         next_at = add_working_days(now, delay_working_days)
-        await requests.record_reminder(row.id, number, row.next_reminder_at, now, next_at)
+        # Claimed as due (next_reminder_at <= now), so it has one.
+        due_at = row.next_reminder_at or now
+        await requests.record_reminder(row.id, number, due_at, now, next_at)
         await outbox.add(
             session,
             RequestReminderDue(

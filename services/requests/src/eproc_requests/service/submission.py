@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eproc_contracts.common import (
@@ -31,7 +30,7 @@ from eproc_requests.catalogue import (
 )
 from eproc_requests.directory import Directory
 from eproc_requests.leave_guard import LeaveGuard
-from eproc_requests.repository import MembershipRepository, RequestRepository
+from eproc_requests.repository import MembershipRepository, RequestRecord, RequestRepository
 from eproc_requests.service.common import (
     IN_PROGRESS,
     LAST_SUPERUSER_MESSAGE,
@@ -67,7 +66,7 @@ async def file_request(
     proposed: ProposedOrganisation | None = None,
     justification: str = "",
     at: datetime | None = None,
-) -> Row[Any]:
+) -> RequestRecord:
     """Create one request, its history, its audit record and its events."""
     at = at or utcnow()
     requests = RequestRepository(session)
@@ -182,7 +181,7 @@ async def request_role_changes(
     caller: Caller,
     changes: Sequence[RoleChange],
     justification: str = "",
-) -> list[Row[Any]]:
+) -> list[RequestRecord]:
     """One role-change request per organisation the caller belongs to (R-REQ-6)."""
     user_id = requester(caller)
     if not changes:
@@ -250,7 +249,7 @@ async def request_leaves(
     organisation_ids: Sequence[UUID],
     guard: LeaveGuard,
     justification: str = "",
-) -> list[Row[Any]]:
+) -> list[RequestRecord]:
     """One leave request per organisation (R-REQ-7), refused up front when the
     organisations service says leaving is not possible now (R-REQ-8)."""
     user_id = requester(caller)
@@ -323,7 +322,7 @@ async def request_registration(
     enterprise_number: str,
     address: Address,
     justification: str = "",
-) -> Row[Any]:
+) -> RequestRecord:
     """Register an organisation (R-ORG-3): a sub-organisation goes to its parent's
     Superusers, a top-level one to the platform operators. The registering buyer
     becomes its Superuser once it is approved."""
@@ -370,7 +369,9 @@ async def request_registration(
     )
 
 
-async def withdraw_request(session: AsyncSession, caller: Caller, request_id: UUID) -> Row[Any]:
+async def withdraw_request(
+    session: AsyncSession, caller: Caller, request_id: UUID
+) -> RequestRecord:
     """The requester takes back a request still in progress (R-REQ-10)."""
     user_id = requester(caller)
     row = await get_request(session, request_id)
