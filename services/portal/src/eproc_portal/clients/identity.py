@@ -64,6 +64,42 @@ class LocalLoginPolicy(BaseModel):
     changed_at: datetime | None = None
 
 
+class Account(BaseModel):
+    """An account as the operators' search shows it (``eproc_identity.schemas.AccountOut``)."""
+
+    id: UUID
+    username: str
+    given_name: str
+    family_name: str
+    email: str
+    language: Literal["nl", "fr", "de", "en"]
+    local_login_enabled: bool
+    platform_operator: bool
+    created_at: datetime
+
+
+class AccountPage(BaseModel):
+    """A page of the operators' account search (``eproc_identity.schemas.AccountPage``)."""
+
+    items: list[Account]
+    total: int
+    limit: int
+    offset: int
+
+
+class AuditRecord(BaseModel):
+    """One entry of identity's audit trail (``eproc_identity.schemas.AuditRecordOut``)."""
+
+    id: UUID
+    occurred_at: datetime
+    actor_id: UUID | None
+    actor_client: str | None
+    action: str
+    target_user_id: UUID | None
+    on_behalf_of: UUID | None
+    detail: dict[str, Any]
+
+
 class IdentityClient(ServiceClient):
     async def register(self, form: dict[str, Any]) -> Profile:
         """POST /registrations: the eID ID token plus the profile form (R-REG-1..3)."""
@@ -127,22 +163,19 @@ class IdentityClient(ServiceClient):
 
     async def search_accounts(
         self, token: str, query: str, *, offset: int = 0, limit: int = 20
-    ) -> dict[str, Any]:
+    ) -> AccountPage:
         """Accounts by name, username or e-mail address (platform operators)."""
         params = {"q": query, "offset": offset, "limit": limit}
-        result: dict[str, Any] = await self.call("GET", "/operator/users", token, params=params)
-        return result
+        return await self.fetch(AccountPage, "GET", "/operator/users", token, params=params)
 
-    async def accounts(self, token: str, user_ids: Iterable[UUID]) -> dict[str, dict[str, Any]]:
+    async def accounts(self, token: str, user_ids: Iterable[UUID]) -> dict[UUID, Account]:
         """The accounts with these ids, by id (platform operators)."""
         wanted = sorted({str(i) for i in user_ids})
-        found: dict[str, dict[str, Any]] = {}
+        found: dict[UUID, Account] = {}
         for start in range(0, len(wanted), 200):
-            chunk = wanted[start : start + 200]
-            page = await self.call(
-                "GET", "/operator/users", token, params={"id": chunk, "limit": 200}
-            )
-            found.update({item["id"]: item for item in page["items"]})
+            params = {"id": wanted[start : start + 200], "limit": 200}
+            page = await self.fetch(AccountPage, "GET", "/operator/users", token, params=params)
+            found.update({account.id: account for account in page.items})
         return found
 
     async def switch_operator(
@@ -151,8 +184,7 @@ class IdentityClient(ServiceClient):
         body = {"enabled": enabled, "reason": reason}
         return await self.call("PUT", f"/users/{user_id}/platform-operator", token, json=body)
 
-    async def audit(self, token: str, *, limit: int, **filters: Any) -> list[dict[str, Any]]:
+    async def audit(self, token: str, *, limit: int, **filters: Any) -> list[AuditRecord]:
         """Identity's audit trail, newest first (platform operators)."""
         params = {"limit": limit, **{k: str(v) for k, v in filters.items() if v is not None}}
-        result: list[dict[str, Any]] = await self.call("GET", "/audit", token, params=params)
-        return result
+        return await self.fetch(list[AuditRecord], "GET", "/audit", token, params=params)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from fastapi import Request
@@ -42,10 +42,19 @@ def day_after(day: date) -> datetime:
     return day_start(day + timedelta(days=1))
 
 
-def person_name(account: dict[str, Any] | None) -> str:
-    if not account:
+class Named(Protocol):
+    @property
+    def given_name(self) -> str | None: ...
+
+    @property
+    def family_name(self) -> str | None: ...
+
+
+def person_name(person: Named | None) -> str:
+    """ "Given Family", or what there is of it."""
+    if person is None:
         return ""
-    return f"{account.get('given_name', '')} {account.get('family_name', '')}".strip()
+    return f"{person.given_name or ''} {person.family_name or ''}".strip()
 
 
 async def organisation_names(

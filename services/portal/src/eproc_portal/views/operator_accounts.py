@@ -5,15 +5,18 @@ Nobody types an id: every account is reached from a search."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
+from eproc_contracts.directory import AccountMatch, OrganisationOut
 from eproc_portal import i18n
 from eproc_portal.auth import AccessToken
 from eproc_portal.clients.base import ApiError
+from eproc_portal.clients.identity import Account
 from eproc_portal.i18n import N_
 from eproc_portal.messages import field_message
 from eproc_portal.views.console import brussels_time, person_name, refuse_non_operator
@@ -28,6 +31,37 @@ SEARCH_BY = {
     "person": N_("Name, username or e-mail address"),
     "organisation": N_("Organisation name or enterprise number"),
 }
+
+
+@dataclass(frozen=True)
+class UnknownAccount:
+    """A member identity does not list (any more): what organisations knows of them."""
+
+    id: UUID
+    username: str
+    given_name: str | None
+    family_name: str | None
+    email: str
+    local_login_enabled: bool = False
+    platform_operator: bool = False
+
+
+def _unknown(member: AccountMatch) -> UnknownAccount:
+    return UnknownAccount(
+        member.user_id,
+        member.username or "",
+        member.given_name,
+        member.family_name,
+        member.email or "",
+    )
+
+
+@dataclass(frozen=True)
+class FoundAccount:
+    """One row of the search's results (the organisation: when searched by organisation)."""
+
+    account: Account | UnknownAccount
+    organisation: OrganisationOut | None = None
 
 
 @router.get("/operator/accounts")
@@ -45,7 +79,7 @@ async def account_search(
     lang = i18n.current_language.get()
     q = q.strip()
     by = by if by in SEARCH_BY else "person"
-    results: list[dict[str, Any]] = []
+    results: list[FoundAccount] = []
     total = 0
     errors: dict[str, str] = {}
     searched = bool(q)
@@ -58,8 +92,8 @@ async def account_search(
                 found = await services.identity.search_accounts(
                     token, q, offset=offset, limit=PAGE_SIZE
                 )
-                results = [{"account": a, "organisation": None} for a in found["items"]]
-                total = found["total"]
+                results = [FoundAccount(a) for a in found.items]
+                total = found.total
             else:
                 matches = await services.organisations.members_matching(
                     token, q, lang, offset=offset, limit=PAGE_SIZE
@@ -68,14 +102,9 @@ async def account_search(
                     token, [m.user_id for m in matches.items]
                 )
                 results = [
-                    {
-                        "account": accounts.get(str(m.user_id)) or m.model_dump(mode="json"),
-                        "organisation": m.organisation,
-                    }
+                    FoundAccount(accounts.get(m.user_id) or _unknown(m), m.organisation)
                     for m in matches.items
                 ]
-                for result, member in zip(results, matches.items, strict=True):
-                    result["account"].setdefault("id", str(member.user_id))
                 total = matches.total
         except ApiError as error:
             if error.status >= 500 or error.status in (401, 403):
@@ -110,7 +139,7 @@ async def _account_page(
 ) -> Response:
     services = services_of(request)
     lang = i18n.current_language.get()
-    account = (await services.identity.accounts(token, [user_id])).get(str(user_id))
+    account = (await services.identity.accounts(token, [user_id])).get(user_id)
     if account is None:
         message = i18n.gettext("This item does not exist (any more).")
         return render(request, "error.html", {"message": message}, status=404)
@@ -122,7 +151,7 @@ async def _account_page(
         {
             "account": account,
             "name": person_name(account),
-            "registered_on": brussels_time(account.get("created_at")),
+            "registered_on": brussels_time(account.created_at),
             "memberships": memberships,
             "is_self": str(user_id) == str(token_claims(request).get("sub")),
             "errors": errors or {},

@@ -25,6 +25,7 @@ from eproc_portal import i18n
 from eproc_portal.auth import AccessToken
 from eproc_portal.catalogue import role_label
 from eproc_portal.clients.base import ApiError
+from eproc_portal.clients.identity import AuditRecord
 from eproc_portal.i18n import N_
 from eproc_portal.views.console import (
     brussels_time,
@@ -87,7 +88,7 @@ def _record(source: str, raw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _no_records() -> list[dict[str, Any]]:
+async def _no_records() -> list[AuditRecord]:
     return []
 
 
@@ -110,7 +111,7 @@ async def _merged(
     # The trails' records differ in shape: one shape from what the services wrote (JSON).
     records = [_record("organisations", r.model_dump(mode="json")) for r in organisations]
     records += [_record("requests", r.model_dump(mode="json")) for r in requests.items]
-    records += [_record("identity", r) for r in identity]
+    records += [_record("identity", r.model_dump(mode="json")) for r in identity]
     records.sort(key=lambda r: r["at"].timestamp() if r["at"] else 0.0, reverse=True)
     return records
 
@@ -174,23 +175,23 @@ async def _names_of(
                 names.setdefault(
                     str(proposed.organisation_id), proposed.names.in_language(lang) or ""
                 )
-    return {i: person_name(a) for i, a in accounts.items()}, names
+    return {str(i): person_name(a) for i, a in accounts.items()}, names
 
 
 async def _resolve_person(
     services: Services, token: str, text: str, link: dict[str, str]
 ) -> tuple[UUID | None, str | None, list[dict[str, str]]]:
     """A person's words to one account: (id, error, candidates to choose from)."""
-    found = (await services.identity.search_accounts(token, text, limit=CANDIDATES))["items"]
-    exact = [a for a in found if text.lower() in (a["username"], a["email"].lower())]
+    found = (await services.identity.search_accounts(token, text, limit=CANDIDATES)).items
+    exact = [a for a in found if text.lower() in (a.username, a.email.lower())]
     if len(found) == 1 or len(exact) == 1:
-        return UUID((exact or found)[0]["id"]), None, []
+        return (exact or found)[0].id, None, []
     if not found:
         return None, i18n.gettext("No account matches these words."), []
     choices = [
         {
-            "label": f"{person_name(a)} ({a['username']})",
-            "url": "/operator/audit?" + urlencode({**link, "user_id": a["id"]}),
+            "label": f"{person_name(a)} ({a.username})",
+            "url": "/operator/audit?" + urlencode({**link, "user_id": str(a.id)}),
         }
         for a in found
     ]
@@ -307,11 +308,8 @@ async def audit(
         row["details"] = _details(row, catalogue, lang)
     # What the form shows: the names of what was chosen, not ids.
     if user_id and not user:
-        user = (
-            (await services.identity.accounts(token, [user_id]))
-            .get(str(user_id), {})
-            .get("username", "")
-        )
+        known = (await services.identity.accounts(token, [user_id])).get(user_id)
+        user = known.username if known else ""
     if organisation_id and not organisation:
         named = await organisation_names(services, token, {str(organisation_id)}, lang)
         organisation = named.get(str(organisation_id), "")
