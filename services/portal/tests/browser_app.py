@@ -25,6 +25,7 @@ from fastapi.responses import RedirectResponse
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
 
+from eproc_contracts.common import RoleGrant
 from eproc_identity.eid_token import EidTokenVerifier
 from eproc_identity.main import create_app as create_identity
 from eproc_identity.service.local_login import set_local_login, set_operator
@@ -267,7 +268,7 @@ def create() -> FastAPI:
             target = [UUID(parent)]
             await services.requests.add_to_basket(asker, target)
             await services.requests.set_basket_roles(
-                asker, target, [{"application": "e-notification", "role": "editor"}]
+                asker, target, [RoleGrant(application="e-notification", role="editor")]
             )
             await services.requests.submit_basket(asker, target)
         if parent and query.get("members"):
@@ -282,7 +283,7 @@ def create() -> FastAPI:
                         user_token(str(profile.id)),
                         UUID(parent),
                         member.username,
-                        [{"application": "e-catalogue", "role": "buyer"}],
+                        [RoleGrant(application="e-catalogue", role="buyer")],
                     )
                 except ApiError as error:
                     raise AssertionError(f"not yet: {error}") from error

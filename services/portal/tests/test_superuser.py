@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 from uuid import UUID
 
+from eproc_contracts.common import RoleGrant
 from eproc_runtime.testing.eventually import eventually
 
 from .conftest import CSRF, Portal
@@ -23,7 +24,7 @@ async def join(portal: Portal, user: dict[str, str], organisation_ids: list[str]
     ids = [UUID(i) for i in organisation_ids]
     await requests.add_to_basket(token, ids)
     await requests.set_basket_roles(
-        token, ids, [{"application": "e-notification", "role": "editor"}]
+        token, ids, [RoleGrant(application="e-notification", role="editor")]
     )
     await requests.submit_basket(token, ids)
 
@@ -387,11 +388,11 @@ async def test_a_superuser_cannot_approve_his_own_drop_of_the_last_superuser_rol
     org_id = UUID(org["id"])
     token = stack.issuer.user_token(UUID(anne["id"]))
     await wait_until_organisations_knows(portal, bart["username"])
-    superuser = [{"application": "user-management", "role": "superuser"}]
+    superuser = [RoleGrant(application="user-management", role="superuser")]
     await stack.services().organisations.add_member(token, org_id, bart["username"], superuser)
     await wait_until_requests_knows(portal, bart["id"], 1)
     # Two Superusers: Anne may ask to become a plain buyer ...
-    buyer = [{"application": "user-management", "role": "buyer"}]
+    buyer = [RoleGrant(application="user-management", role="buyer")]
     [request] = await stack.services().requests.request_role_changes(token, [org_id], buyer)
     # ... then Bart is removed before anyone decides.
     await stack.services().organisations.remove_member(token, org_id, UUID(bart["id"]))

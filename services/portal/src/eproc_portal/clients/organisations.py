@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from eproc_contracts.common import RoleGrant
 from eproc_contracts.directory import (
     AccountMatchPage,
     MemberOut,
@@ -72,36 +73,30 @@ class OrganisationsClient(ServiceClient):
         return await self.fetch(list[MemberOut], "GET", path, token)
 
     async def add_member(
-        self, token: str, organisation_id: UUID, username: str, roles: list[dict[str, str]]
-    ) -> Any:
-        body = {"username": username, "roles": roles}
-        return await self.call(
-            "POST", f"/organisations/{organisation_id}/members", token, json=body
-        )
+        self, token: str, organisation_id: UUID, username: str, roles: list[RoleGrant]
+    ) -> MemberOut:
+        body = {"username": username, "roles": [r.model_dump() for r in roles]}
+        path = f"/organisations/{organisation_id}/members"
+        return await self.fetch(MemberOut, "POST", path, token, json=body)
 
     async def change_member_roles(
-        self, token: str, organisation_id: UUID, user_id: UUID, roles: list[dict[str, str]]
-    ) -> Any:
-        return await self.call(
-            "PUT",
-            f"/organisations/{organisation_id}/members/{user_id}/roles",
-            token,
-            json={"roles": roles},
-        )
+        self, token: str, organisation_id: UUID, user_id: UUID, roles: list[RoleGrant]
+    ) -> list[RoleGrant]:
+        """The member's roles as the organisation now holds them (R-SU-1)."""
+        path = f"/organisations/{organisation_id}/members/{user_id}/roles"
+        body = {"roles": [r.model_dump() for r in roles]}
+        return await self.fetch(list[RoleGrant], "PUT", path, token, json=body)
 
     async def remove_member(self, token: str, organisation_id: UUID, user_id: UUID) -> None:
         await self.call("DELETE", f"/organisations/{organisation_id}/members/{user_id}", token)
 
     async def edit_organisation(
         self, token: str, organisation_id: UUID, names: dict[str, str], address: dict[str, str]
-    ) -> Any:
+    ) -> OrganisationOut:
         """The organisation's data; never its enterprise number (R-ORG-4)."""
-        return await self.call(
-            "PATCH",
-            f"/organisations/{organisation_id}",
-            token,
-            json={"names": names, "address": address},
-        )
+        path = f"/organisations/{organisation_id}"
+        body = {"names": names, "address": address}
+        return await self.fetch(OrganisationOut, "PATCH", path, token, json=body)
 
     # --- the operators' console (R-OP-1) ---------------------------------------------
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
+from eproc_contracts.common import RoleGrant
 from eproc_contracts.requests import (
     AuditPageOut,
     BasketOut,
@@ -19,6 +20,10 @@ from eproc_portal.clients.base import ServiceClient
 
 def _ids(organisation_ids: Iterable[UUID]) -> list[str]:
     return [str(i) for i in organisation_ids]
+
+
+def _grants(roles: Iterable[RoleGrant]) -> list[dict[str, str]]:
+    return [r.model_dump() for r in roles]
 
 
 class RequestsClient(ServiceClient):
@@ -34,9 +39,9 @@ class RequestsClient(ServiceClient):
         return await self.fetch(BasketOut, "POST", "/basket/remove", token, json=body)
 
     async def set_basket_roles(
-        self, token: str, organisation_ids: Iterable[UUID], roles: list[dict[str, str]]
+        self, token: str, organisation_ids: Iterable[UUID], roles: list[RoleGrant]
     ) -> BasketOut:
-        body = {"organisation_ids": _ids(organisation_ids), "roles": roles}
+        body = {"organisation_ids": _ids(organisation_ids), "roles": _grants(roles)}
         return await self.fetch(BasketOut, "PUT", "/basket/roles", token, json=body)
 
     async def submit_basket(self, token: str, organisation_ids: Iterable[UUID]) -> list[RequestOut]:
@@ -57,10 +62,10 @@ class RequestsClient(ServiceClient):
         return await self.fetch(RequestOut, "POST", "/requests/registrations", token, json=proposal)
 
     async def request_role_changes(
-        self, token: str, organisation_ids: Iterable[UUID], roles: list[dict[str, str]]
+        self, token: str, organisation_ids: Iterable[UUID], roles: list[RoleGrant]
     ) -> list[RequestOut]:
         """Role-change requests: the same new roles in one or several organisations (R-REQ-6)."""
-        changes = [{"organisation_id": i, "roles": roles} for i in _ids(organisation_ids)]
+        changes = [{"organisation_id": i, "roles": _grants(roles)} for i in _ids(organisation_ids)]
         return await self.fetch(
             list[RequestOut], "POST", "/requests/role-changes", token, json={"changes": changes}
         )

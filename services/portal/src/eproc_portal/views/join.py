@@ -24,8 +24,9 @@ from eproc_portal.catalogue import applications, role_label
 from eproc_portal.clients.base import ApiError
 from eproc_portal.i18n import N_
 from eproc_portal.messages import general_message
+from eproc_portal.views.forms import common_roles, role_grants
+from eproc_portal.views.forms import uuids as _uuids
 from eproc_portal.views.tree import expand_tree as _tree
-from eproc_portal.views.tree import uuids as _uuids
 from eproc_portal.web import Services, flash, redirect, render, services_of, take_flashes
 
 router = APIRouter()
@@ -251,10 +252,6 @@ async def _roles_page(
         services, token, [e for e in basket.entries if e.organisation_id in wanted], catalogue
     )
     # One entry: tick its current roles; several: start from their common roles.
-    chosen: set[str] | None = None
-    for entry in entries:
-        roles = {f"{r.application}:{r.role}" for r in entry.roles}
-        chosen = roles if chosen is None else chosen & roles
     return render(
         request,
         "join_roles.html",
@@ -262,7 +259,7 @@ async def _roles_page(
             "entries": entries,
             "names": {e.organisation_id: e.name for e in entries},
             "applications": applications(catalogue, lang),
-            "chosen": chosen or set(),
+            "chosen": common_roles(e.roles for e in entries),
             "error": error,
             "form_action": "/join/roles",
             "cancel_url": "/join#basket",
@@ -278,11 +275,7 @@ async def save_roles(request: Request, token: AccessToken) -> Response:
     ids = _uuids([str(v) for v in form.getlist("organisation_ids")])
     if not ids:
         return redirect("/join")
-    roles = []
-    for value in form.getlist("roles"):
-        application, _, role = str(value).partition(":")
-        if application and role:
-            roles.append({"application": application, "role": role})
+    roles = role_grants(form.getlist("roles"))
     if not roles:
         message = i18n.gettext("Choose at least one role.")
         return await _roles_page(request, token, ids, message, status=422)

@@ -6,7 +6,7 @@ R-REQ-7, refused up front when R-REQ-8 forbids it) for one or several."""
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -23,6 +23,8 @@ from eproc_portal.confirmations import confirmation_page, confirmed
 from eproc_portal.i18n import N_
 from eproc_portal.messages import general_message
 from eproc_portal.topbar import remember_superuser
+from eproc_portal.views.forms import common_roles, role_grants
+from eproc_portal.views.forms import uuids as _uuids
 from eproc_portal.views.superuser import last_superuser_organisations
 from eproc_portal.web import current_user, flash, redirect, render, services_of, take_flashes
 
@@ -74,16 +76,6 @@ def shown_memberships(
         ShownMembership(**dict(m), role_labels=[role_label(catalogue, r, lang) for r in m.roles])
         for m in memberships
     ]
-
-
-def _uuids(values: list[Any]) -> list[UUID]:
-    ids = []
-    for value in values:
-        try:
-            ids.append(UUID(str(value)))
-        except ValueError:
-            continue
-    return ids
 
 
 async def _page(
@@ -217,18 +209,15 @@ async def _roles_page(
     )
     wanted = set(ids)
     chosen_memberships = [m for m in memberships if m.organisation.id in wanted]
-    chosen: set[str] | None = None
-    for membership in chosen_memberships:
-        roles = {f"{r.application}:{r.role}" for r in membership.roles}
-        chosen = roles if chosen is None else chosen & roles
+    chosen = common_roles(m.roles for m in chosen_memberships)
     return render(
         request,
         "join_roles.html",
         {
             "entries": [{"organisation_id": m.organisation.id} for m in chosen_memberships],
             "names": {m.organisation.id: m.organisation.name for m in chosen_memberships},
-            "applications": applications(catalogue, lang, held=chosen or ()),
-            "chosen": chosen or set(),
+            "applications": applications(catalogue, lang, held=chosen),
+            "chosen": chosen,
             "error": error,
             "form_action": "/my-organisations/roles",
             "cancel_url": "/my-organisations",
@@ -256,11 +245,7 @@ async def request_role_changes(request: Request, token: AccessToken) -> Response
     ids = _uuids(form.getlist("organisation_ids"))
     if not ids:
         return redirect("/my-organisations")
-    roles = []
-    for value in form.getlist("roles"):
-        application, _, role = str(value).partition(":")
-        if application and role:
-            roles.append({"application": application, "role": role})
+    roles = role_grants(form.getlist("roles"))
     if not roles:
         return await _roles_page(
             request, token, ids, i18n.gettext("Choose at least one role."), status=422

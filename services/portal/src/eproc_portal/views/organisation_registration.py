@@ -16,8 +16,8 @@ from eproc_portal import i18n
 from eproc_portal.auth import AccessToken
 from eproc_portal.clients.base import ApiError, FieldProblem
 from eproc_portal.messages import ENTERPRISE_NUMBER_EXAMPLE, field_errors, field_message
+from eproc_portal.views.forms import uuids as _uuids
 from eproc_portal.views.tree import expand_tree
-from eproc_portal.views.tree import uuids as _uuids
 from eproc_portal.web import flash, redirect, render, services_of
 
 router = APIRouter()

@@ -12,7 +12,6 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from eproc_contracts.common import RoleGrant
 from eproc_contracts.directory import MemberOut, OrganisationOut
 from eproc_contracts.roles import holds_superuser
 from eproc_portal import i18n
@@ -22,6 +21,8 @@ from eproc_portal.clients.base import ApiError, FieldProblem
 from eproc_portal.confirmations import confirmation_page, confirmed
 from eproc_portal.i18n import N_
 from eproc_portal.messages import field_errors, field_message, general_message
+from eproc_portal.views.forms import common_roles, role_grants, role_keys
+from eproc_portal.views.forms import uuids as _uuids
 from eproc_portal.views.my_organisations import REFUSALS
 from eproc_portal.views.superuser import sole_superusers, superuser_organisations
 from eproc_portal.web import flash, redirect, render, services_of, take_flashes
@@ -39,25 +40,6 @@ MEMBER_ERRORS = {
     "user_not_found": N_("No user has this username."),
     "unknown_user": N_("No user has this username."),
 }
-
-
-def _roles(values: list[Any]) -> list[dict[str, str]]:
-    roles = []
-    for value in values:
-        application, _, role = str(value).partition(":")
-        if application and role:
-            roles.append({"application": application, "role": role})
-    return roles
-
-
-def _uuids(values: list[Any]) -> list[UUID]:
-    ids = []
-    for value in values:
-        try:
-            ids.append(UUID(str(value)))
-        except ValueError:
-            continue
-    return ids
 
 
 def _message(error: ApiError) -> str:
@@ -138,8 +120,8 @@ async def add_member(request: Request, token: AccessToken) -> Response:
     form = await request.form()
     organisation = str(form.get("organisation_id", ""))
     username = str(form.get("username", "")).strip()
-    roles = _roles(form.getlist("roles"))
-    values = {"username": username, "roles": {f"{r['application']}:{r['role']}" for r in roles}}
+    roles = role_grants(form.getlist("roles"))
+    values = {"username": username, "roles": role_keys(roles)}
     errors = {}
     if not username:
         errors["username"] = field_message("required")
@@ -273,18 +255,15 @@ async def _roles_page(
     wanted = set(users)
     chosen_members = [m for m in found if m.user_id in wanted]
     last = sole_superusers(found, wanted)
-    chosen: set[str] | None = None
-    for member in chosen_members:
-        roles = {f"{r.application}:{r.role}" for r in member.roles}
-        chosen = roles if chosen is None else chosen & roles
+    chosen = common_roles(m.roles for m in chosen_members)
     return render(
         request,
         "superuser_member_roles.html",
         {
             "organisation": organisation,
             "members": chosen_members,
-            "applications": applications(catalogue, lang, held=chosen or ()),
-            "chosen": chosen or set(),
+            "applications": applications(catalogue, lang, held=chosen),
+            "chosen": chosen,
             "error": error,
             # Their Superuser role stays (R-REQ-8): said before they choose.
             "last_superusers": [
@@ -315,13 +294,13 @@ async def save_member_roles(request: Request, token: AccessToken) -> Response:
     form = await request.form()
     organisation = str(form.get("organisation_id", ""))
     users = _uuids(form.getlist("user_ids"))
-    roles = _roles(form.getlist("roles"))
+    roles = role_grants(form.getlist("roles"))
     if not users or not _uuids([organisation]):
         return redirect("/superuser/members")
     if not roles:
         message = i18n.gettext("Choose at least one role.")
         return await _roles_page(request, token, organisation, users, message, status=422)
-    if not holds_superuser(RoleGrant.model_validate(r) for r in roles):
+    if not holds_superuser(roles):
         found = await services_of(request).organisations.members(token, UUID(organisation))
         if sole_superusers(found, set(users)):
             # Refused before any member's roles change (not halfway through the list).

@@ -12,17 +12,6 @@ from eproc_contracts.directory import OrganisationOut
 from eproc_portal.web import Services
 
 
-def uuids(values: list[str]) -> list[UUID]:
-    """The values that are ids; anything else (a tampered address) is left out."""
-    ids: list[UUID] = []
-    for value in values:
-        try:
-            ids.append(UUID(str(value)))
-        except ValueError:
-            continue
-    return ids
-
-
 @dataclass
 class TreeNode:
     """One organisation of the tree; ``children`` is ``None`` while it is collapsed.
