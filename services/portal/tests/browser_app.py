@@ -303,7 +303,7 @@ def create() -> FastAPI:
                         user_token(str(boss.id)),
                         UUID(council),
                         profile.username,
-                        [{"application": "e-catalogue", "role": "buyer"}],
+                        [RoleGrant(application="e-catalogue", role="buyer")],
                     )
                 except ApiError as error:
                     raise AssertionError(f"not yet: {error}") from error
