@@ -66,6 +66,8 @@ screenshots: setup infra
 	@PORTAL_SCREENSHOTS=$(CURDIR)/docs/screenshots $(UV) run --no-sync pytest -q services/portal/tests/test_browser.py services/portal/tests/test_operator_console.py services/portal/tests/test_words_browser.py
 	@PORTAL_SCREENSHOTS=$(CURDIR)/docs/screenshots $(UV) run --no-sync pytest -q services/edge/tests/test_login_pages_browser.py
 	@PORTAL_SCREENSHOTS=$(CURDIR)/docs/screenshots $(UV) run --no-sync pytest -q cli/tests/test_demo_apps_browser.py
+	@# 256 colours: a page's picture is well under half the bytes and looks the same (Pillow).
+	@$(UV) run --no-sync python -c 'import pathlib; from PIL import Image; [Image.open(p).convert("RGB").quantize(256).save(p, optimize=True) for p in pathlib.Path("docs/screenshots").rglob("*.png")]'
 
 # Benchmarks side by side with Keycloak (fetched into ~/.cache/eproc): writes
 # docs/benchmarks.md. Not part of `make test`; about 40 minutes; BENCH_ARGS=--soak adds the 30-minute soak.
