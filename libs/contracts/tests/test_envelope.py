@@ -108,6 +108,7 @@ def test_event_types_are_unique_and_every_event_has_a_topic() -> None:
     assert len(types) == len(set(types))
     assert {t.name for t in TOPICS} == {
         "identity.user.v1",
+        "identity.password-reset.v1",
         "org.organisation.v1",
         "org.membership.v1",
         "requests.request.v1",
