@@ -14,11 +14,11 @@ import argparse
 import asyncio
 import os
 import platform
+import sys
 import tempfile
 import time
-import uuid
+from pathlib import Path
 
-import asyncpg
 from sqlalchemy import func, select
 
 from eproc_org_dataset import generate
@@ -26,34 +26,16 @@ from eproc_organisations.load import load_dataset
 from eproc_organisations.models import messaging_tables
 from eproc_runtime.db import create_engine
 from eproc_runtime.migrations import upgrade_async
-from eproc_runtime.testing import infra
 
-
-async def _database() -> tuple[str, str]:
-    admin = infra.postgres_url().replace("postgresql+asyncpg://", "postgresql://")
-    name = f"bench_orgload_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return infra.async_url(admin).rsplit("/", 1)[0] + f"/{name}", name
-
-
-async def _drop(name: str) -> None:
-    admin = infra.postgres_url().replace("postgresql+asyncpg://", "postgresql://")
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import drop_database, scratch_database
 
 
 async def measure(size: int, *, sqlite: bool) -> tuple[str, int, float, int]:
     if sqlite:
         url, name = f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/organisations.db", ""
     else:
-        url, name = await _database()
+        url, name = await scratch_database("orgload")
     try:
         await upgrade_async("eproc_organisations", url)
         seeds = generate(size, seed=1)
@@ -69,7 +51,7 @@ async def measure(size: int, *, sqlite: bool) -> tuple[str, int, float, int]:
         return ("SQLite" if sqlite else "PostgreSQL"), size, seconds, events
     finally:
         if name:
-            await _drop(name)
+            await drop_database(name)
 
 
 async def main(sizes: list[int], sqlite_sizes: list[int]) -> None:

@@ -18,20 +18,16 @@ import random
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-import asyncpg
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import machine, percentile, write_section
+from report import drop_database, machine, percentile, scratch_database, write_section
 
 from eproc_org_dataset import OrganisationSeed, generate
 from eproc_organisations.load import load_dataset
 from eproc_organisations.service import directory
 from eproc_runtime.db import create_engine, create_session_factory
 from eproc_runtime.migrations import upgrade_async
-from eproc_runtime.testing import infra
 
 SIZES = (10_000, 100_000)
 PAGE = 20
@@ -79,32 +75,12 @@ def query_mix(seeds: list[OrganisationSeed], count: int, seed: int = 7) -> list[
     return mix
 
 
-async def _database(label: str) -> tuple[str, str]:
-    admin = infra.postgres_url().replace("postgresql+asyncpg://", "postgresql://")
-    name = f"bench_{label}_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return infra.async_url(admin).rsplit("/", 1)[0] + f"/{name}", name
-
-
-async def _drop(name: str) -> None:
-    admin = infra.postgres_url().replace("postgresql+asyncpg://", "postgresql://")
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
 async def measure(size: int, queries: int, *, sqlite: bool = False) -> dict[str, object]:
     if sqlite:
         folder = Path(tempfile.mkdtemp())
         url, name = f"sqlite+aiosqlite:///{folder}/organisations.db", ""
     else:
-        url, name = await _database(f"orgsearch_{size}")
+        url, name = await scratch_database(f"orgsearch_{size}")
     try:
         await upgrade_async("eproc_organisations", url)
         seeds = generate(size, seed=1)
@@ -134,7 +110,7 @@ async def measure(size: int, queries: int, *, sqlite: bool = False) -> dict[str,
         }
     finally:
         if name:
-            await _drop(name)
+            await drop_database(name)
 
 
 def render(results: list[dict[str, object]], queries: int) -> str:

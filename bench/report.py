@@ -49,3 +49,35 @@ def write_section(name: str, body: str) -> None:
         else f"{text.rstrip()}\n\n{block}\n"
     )
     DOC.write_text(text, encoding="utf-8")
+
+
+async def scratch_database(label: str) -> tuple[str, str]:
+    """A new, empty PostgreSQL database on the local infrastructure for one run:
+    its async URL and its name (for :func:`drop_database`)."""
+    import uuid
+
+    import asyncpg
+
+    from eproc_runtime.testing import infra
+
+    admin = infra.postgres_url().replace("postgresql+asyncpg://", "postgresql://")
+    name = f"bench_{label}_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return infra.async_url(admin).rsplit("/", 1)[0] + f"/{name}", name
+
+
+async def drop_database(name: str) -> None:
+    import asyncpg
+
+    from eproc_runtime.testing import infra
+
+    admin = infra.postgres_url().replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
